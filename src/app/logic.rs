@@ -1,0 +1,91 @@
+//! Per-frame bookkeeping: take new hardware readings, recompute estimates when the quantization, the
+//! context or the machine changed, and rebuild the filtered, sorted row list. Never draws, never blocks.
+
+use std::cmp::Ordering;
+
+use super::{App, SortColumn};
+use crate::fit::estimate;
+use crate::hardware::assume::parse_assume;
+
+impl App {
+    /// Takes the newest snapshot from the poller, if any arrived.
+    pub fn drain_poller(&mut self) {
+        let Some(poller) = &self.poller else { return };
+        if let Some(latest) = poller.snapshots.try_iter().last() {
+            self.live_hw = latest;
+        }
+    }
+
+    /// Sets the live reading directly (tests, `hw` preview).
+    pub fn set_live_hardware(&mut self, hw: crate::hardware::HardwareSnapshot) {
+        self.live_hw = hw;
+        self.refresh();
+    }
+
+    /// Brings `hw`, `fits` and `rows` up to date with the state. Cheap when nothing changed.
+    pub fn refresh(&mut self) {
+        match self.state.what_if.as_deref().map(parse_assume) {
+            Some(Ok(sim)) => {
+                self.hw = sim;
+                self.what_if_error = None;
+            }
+            Some(Err(e)) => {
+                self.hw = self.live_hw.clone();
+                self.what_if_error = Some(e.to_string());
+            }
+            None => {
+                self.hw = self.live_hw.clone();
+                self.what_if_error = None;
+            }
+        }
+        let key = (self.state.quant, self.state.ctx_tokens, self.hw.clone());
+        if self.fits_key.as_ref() != Some(&key) {
+            self.fits = self
+                .catalog
+                .models
+                .iter()
+                .map(|m| estimate(m, self.state.quant, self.model_ctx(m), &self.hw))
+                .collect();
+            self.fits_key = Some(key);
+        }
+        self.rows = self.visible_rows();
+    }
+
+    /// The context used for a model: the toolbar's, capped at the model's native maximum.
+    pub fn model_ctx(&self, m: &crate::catalog::Model) -> u32 {
+        self.state.ctx_tokens.min(m.architecture.context_tokens)
+    }
+
+    fn visible_rows(&self) -> Vec<usize> {
+        let needle = self.search.trim().to_lowercase();
+        let mut rows: Vec<usize> = (0..self.catalog.models.len())
+            .filter(|&i| {
+                let m = &self.catalog.models[i];
+                needle.is_empty()
+                    || [m.name.as_str(), m.id.as_str(), m.family.as_str(), m.features_display(), &m.architecture.gguf_architecture]
+                        .iter()
+                        .any(|f| f.to_lowercase().contains(&needle))
+            })
+            .collect();
+        let models = &self.catalog.models;
+        let cmp = |a: &usize, b: &usize| -> Ordering {
+            let (ma, mb) = (&models[*a], &models[*b]);
+            match self.state.sort {
+                SortColumn::Catalog => a.cmp(b),
+                SortColumn::Name => ma.name.to_lowercase().cmp(&mb.name.to_lowercase()),
+                SortColumn::Release => ma.release_display().cmp(&mb.release_display()).then(ma.released.cmp(&mb.released)),
+                SortColumn::Params => ma.params_total.cmp(&mb.params_total),
+                SortColumn::Active => ma.params_active.cmp(&mb.params_active),
+                SortColumn::Fit => {
+                    let (fa, fb) = (&self.fits[*a], &self.fits[*b]);
+                    fa.verdict
+                        .rank()
+                        .cmp(&fb.verdict.rank())
+                        .then(fa.breakdown.total_bytes().cmp(&fb.breakdown.total_bytes()))
+                }
+            }
+        };
+        rows.sort_by(|a, b| if self.state.ascending { cmp(a, b) } else { cmp(b, a) });
+        rows
+    }
+}

@@ -1,0 +1,195 @@
+//! The window's state and its `eframe::App` implementation; nothing else. Per-frame bookkeeping
+//! lives in [`logic`], the user's requests in [`command`], drawing in [`crate::ui`].
+
+pub mod command;
+pub mod logic;
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{load_catalog, LoadedCatalog};
+use crate::cli::DEFAULT_CTX_TOKENS;
+use crate::fit::FitReport;
+use crate::hardware::poller::Poller;
+use crate::hardware::HardwareSnapshot;
+use crate::quant::Quant;
+use crate::ui;
+
+/// Columns the model table can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SortColumn {
+    /// Catalog order.
+    Catalog,
+    /// Model name.
+    Name,
+    /// Release year.
+    Release,
+    /// Total parameters.
+    Params,
+    /// Active parameters.
+    Active,
+    /// The fit verdict, then estimated size.
+    Fit,
+}
+
+/// What survives a restart (eframe persistence).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PersistedState {
+    /// Quantization picked in the toolbar.
+    pub quant: Quant,
+    /// Context length picked in the toolbar.
+    pub ctx_tokens: u32,
+    /// Id of the selected model.
+    pub selected: Option<String>,
+    /// Whether the selected model's card is open.
+    pub card_open: bool,
+    /// Sort column.
+    pub sort: SortColumn,
+    /// Sort direction.
+    pub ascending: bool,
+    /// The "What if…" machine spec, if one is chosen.
+    pub what_if: Option<String>,
+}
+
+impl Default for PersistedState {
+    fn default() -> Self {
+        Self {
+            quant: Quant::Q4_K_M,
+            ctx_tokens: DEFAULT_CTX_TOKENS,
+            selected: None,
+            card_open: false,
+            sort: SortColumn::Catalog,
+            ascending: true,
+            what_if: None,
+        }
+    }
+}
+
+/// How the app is started.
+#[derive(Debug, Clone, Default)]
+pub struct AppOptions {
+    /// A simulated machine from `--assume` (becomes the "What if…" choice).
+    pub assume: Option<String>,
+    /// Start the live hardware poller (off in tests).
+    pub poll_hardware: bool,
+    /// Where user catalog files are read from.
+    pub user_catalog_dir: Option<std::path::PathBuf>,
+}
+
+/// The whole window state.
+pub struct App {
+    /// Persisted choices.
+    pub state: PersistedState,
+    /// The catalog and its problems.
+    pub catalog: LoadedCatalog,
+    /// The latest live reading.
+    pub live_hw: HardwareSnapshot,
+    /// The machine estimates are made for (live or "What if…").
+    pub hw: HardwareSnapshot,
+    /// Error of the current "What if…" spec, if it does not parse.
+    pub what_if_error: Option<String>,
+    /// Search box text.
+    pub search: String,
+    /// Estimates per catalog model at the toolbar's settings, in catalog order.
+    pub fits: Vec<FitReport>,
+    /// Table rows to show: catalog indices after search and sort.
+    pub rows: Vec<usize>,
+    /// Ask the search box to take focus next frame.
+    pub focus_search: bool,
+    poller: Option<Poller>,
+    fits_key: Option<(Quant, u32, HardwareSnapshot)>,
+}
+
+impl App {
+    /// Creates the app inside eframe: restores persisted state, starts the poller.
+    pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> Self {
+        egui_extras::install_image_loaders(&cc.egui_ctx);
+        let restored: Option<PersistedState> = cc.storage.and_then(|s| eframe::get_value(s, eframe::APP_KEY));
+        let mut app = Self::with_state(restored.unwrap_or_default(), &options);
+        if options.poll_hardware {
+            let ctx = cc.egui_ctx.clone();
+            match Poller::spawn(move || ctx.request_repaint()) {
+                Ok(p) => app.poller = Some(p),
+                Err(e) => tracing::warn!("hardware poller did not start: {e}"),
+            }
+        }
+        app
+    }
+
+    /// Creates the app without eframe (tests, benchmarks).
+    pub fn with_state(mut state: PersistedState, options: &AppOptions) -> Self {
+        if let Some(spec) = &options.assume {
+            state.what_if = Some(spec.clone());
+        }
+        let catalog = load_catalog(options.user_catalog_dir.as_deref());
+        let mut app = Self {
+            state,
+            catalog,
+            live_hw: HardwareSnapshot::unknown(),
+            hw: HardwareSnapshot::unknown(),
+            what_if_error: None,
+            search: String::new(),
+            fits: Vec::new(),
+            rows: Vec::new(),
+            focus_search: false,
+            poller: None,
+            fits_key: None,
+        };
+        app.refresh();
+        app
+    }
+
+    /// Index of the selected model in the catalog.
+    pub fn selected_index(&self) -> Option<usize> {
+        let id = self.state.selected.as_deref()?;
+        self.catalog.models.iter().position(|m| m.id == id)
+    }
+}
+
+impl eframe::App for App {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.drain_poller();
+        let commands = command::keyboard_commands(ctx, self);
+        self.apply_all(commands);
+        self.refresh();
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let mut commands = Vec::new();
+        egui::Panel::top("top_bar").show(ui, |ui| commands.extend(ui::top_bar::top_bar_ui(ui, self)));
+        egui::Panel::top("toolbar").show(ui, |ui| commands.extend(ui::toolbar::toolbar_ui(ui, self)));
+        if self.state.card_open {
+            if let Some(i) = self.selected_index() {
+                egui::Panel::bottom("card")
+                    .resizable(true)
+                    .default_size(400.0)
+                    .min_size(160.0)
+                    .show(ui, |ui| commands.extend(ui::card::card_ui(ui, self, i)));
+            }
+        }
+        egui::CentralPanel::default().show(ui, |ui| commands.extend(ui::table::table_ui(ui, self)));
+        self.apply_all(commands);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.state);
+    }
+}
+
+/// Opens the window. `assume` is the `--assume` spec, if given.
+pub fn run_window(assume: Option<String>) -> eframe::Result {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("seekdeck")
+            .with_inner_size([1280.0, 860.0])
+            .with_min_inner_size([720.0, 480.0])
+            .with_icon(crate::ui::top_bar::app_icon()),
+        ..Default::default()
+    };
+    let app_options = AppOptions {
+        assume,
+        poll_hardware: true,
+        user_catalog_dir: crate::paths::user_catalog_dir(),
+    };
+    eframe::run_native("seekdeck", options, Box::new(move |cc| Ok(Box::new(App::new(cc, app_options)))))
+}

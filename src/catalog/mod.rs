@@ -1,0 +1,239 @@
+//! The DeepSeek model catalog: what models exist, the seed document's figures for each, and the
+//! architecture hyper-parameters the memory estimator needs.
+//!
+//! The catalog is data, not code: `catalog/deepseek.ron` is embedded in the binary and files in the
+//! user's config folder add or override entries ([`load`]). Entries are checked by [`validate`] before
+//! anything else sees them, so the rest of the app can trust every [`Model`] it is handed.
+
+pub mod load;
+pub mod validate;
+
+use serde::{Deserialize, Serialize};
+
+pub use load::{load_catalog, CatalogIssue, LoadedCatalog};
+
+/// A catalog file: a list of models.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogFile {
+    /// The entries of this file.
+    pub models: Vec<Model>,
+}
+
+/// One DeepSeek model.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Model {
+    /// Stable identifier, e.g. `deepseek-r1`; user files override entries with the same id.
+    pub id: String,
+    /// Display name, e.g. `DeepSeek-R1`.
+    pub name: String,
+    /// Family, e.g. `R1`, `V3`, `R1-Distill`.
+    pub family: String,
+    /// The figures of the user's source document, exactly as it gives them.
+    pub seed: SeedFacts,
+    /// Public release date (ISO 8601), from the model's README.
+    pub released: String,
+    /// Licence of the weights.
+    pub licence: String,
+    /// Total parameters.
+    pub params_total: u64,
+    /// Parameters active per token (equal to the total for dense models).
+    pub params_active: u64,
+    /// Architecture hyper-parameters.
+    pub architecture: Architecture,
+    /// Hugging Face repository of the original weights.
+    pub weights_repo: String,
+    /// Hugging Face repositories of well-known GGUF builds.
+    pub gguf_repos: Vec<String>,
+    /// The model's tag in the Ollama library, if it has one.
+    #[serde(default)]
+    pub ollama_tag: Option<String>,
+    /// Recommended sampling settings.
+    pub sampling: Sampling,
+    /// Whether the model writes a `<think>…</think>` reasoning part before its answer.
+    #[serde(default)]
+    pub reasoning: bool,
+    /// Where each fact that is not in the seed document comes from.
+    pub sources: Vec<String>,
+}
+
+/// The figures the seed document gives for a model, as text exactly as written there.
+/// `None` where the seed's table for that model has no such column.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SeedFacts {
+    /// "Release Date" column.
+    pub release: Option<String>,
+    /// "Parameter Size" column.
+    pub parameter_size: String,
+    /// "Activation Parameters" column.
+    pub activation_parameters: Option<String>,
+    /// "Key Features" column.
+    pub key_features: Option<String>,
+    /// "Input Modalities" column.
+    pub input_modalities: Option<String>,
+    /// "Output Modalities" column.
+    pub output_modalities: Option<String>,
+    /// "Precision" column of the hardware table.
+    pub precision: String,
+    /// "VRAM Required" column.
+    pub vram_required: String,
+    /// "System RAM Required" column.
+    pub system_ram_required: String,
+    /// "Notes" column (distill table).
+    pub notes: Option<String>,
+}
+
+/// Recommended sampling settings.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Sampling {
+    /// Temperature.
+    pub temperature: f32,
+    /// Nucleus (top-p) threshold.
+    pub top_p: f32,
+}
+
+/// Transformer hyper-parameters, named as in the models' `config.json`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Architecture {
+    /// llama.cpp's `general.architecture` for this model: `llama`, `qwen2` or `deepseek2`.
+    pub gguf_architecture: String,
+    /// Transformer blocks.
+    pub layers: u32,
+    /// Embedding width.
+    pub hidden_size: u64,
+    /// Width of the dense feed-forward layers.
+    pub ffn_size: u64,
+    /// Attention (query) heads.
+    pub heads: u32,
+    /// How attention stores keys and values.
+    pub attention: Attention,
+    /// Mixture-of-experts layout, for MoE models.
+    pub moe: Option<Moe>,
+    /// Vocabulary size.
+    pub vocab_size: u64,
+    /// Native (trained) context length in tokens.
+    pub context_tokens: u32,
+    /// Whether the output projection shares the token-embedding matrix.
+    pub tied_embeddings: bool,
+    /// Whether q/k/v projections have biases (Qwen2).
+    pub qkv_bias: bool,
+    /// Whether the GGUF carries a `rope_freqs` tensor (Llama 3.1 RoPE scaling).
+    pub rope_freqs: bool,
+}
+
+/// The attention kind, which decides the size of the KV cache.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+pub enum Attention {
+    /// Multi-head attention: one key and value head per query head.
+    Mha {
+        /// Width of one head.
+        head_dim: u64,
+    },
+    /// Grouped-query attention: `kv_heads` key/value heads shared by the query heads.
+    Gqa {
+        /// Key/value heads.
+        kv_heads: u32,
+        /// Width of one head.
+        head_dim: u64,
+    },
+    /// DeepSeek's multi-head latent attention: keys and values are compressed into one latent.
+    Mla {
+        /// Rank of the query compression (`None`: queries are not compressed, as in V2-Lite).
+        q_lora_rank: Option<u64>,
+        /// Rank of the key/value latent, the part the cache stores.
+        kv_lora_rank: u64,
+        /// Width of the rotary part of each key head (cached beside the latent).
+        qk_rope_head_dim: u64,
+        /// Width of the non-rotary part of each key head.
+        qk_nope_head_dim: u64,
+        /// Width of each value head.
+        v_head_dim: u64,
+    },
+}
+
+impl Attention {
+    /// Short name: MHA, GQA or MLA.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Self::Mha { .. } => "MHA",
+            Self::Gqa { .. } => "GQA",
+            Self::Mla { .. } => "MLA",
+        }
+    }
+}
+
+/// Mixture-of-experts layout.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Moe {
+    /// Routed experts per MoE layer.
+    pub routed_experts: u32,
+    /// Shared experts per MoE layer (always active).
+    pub shared_experts: u32,
+    /// Routed experts chosen per token.
+    pub experts_per_token: u32,
+    /// Width of one expert's feed-forward layer.
+    pub expert_ffn_size: u64,
+    /// Leading layers that use a dense feed-forward layer instead of experts.
+    pub leading_dense_layers: u32,
+    /// Whether the router has a score-correction bias (`exp_probs_b`, DeepSeek-V3).
+    #[serde(default)]
+    pub router_bias: bool,
+}
+
+impl Architecture {
+    /// Key/value heads (1 latent for MLA, as llama.cpp's converter writes it).
+    pub fn kv_heads(&self) -> u32 {
+        match self.attention {
+            Attention::Mha { .. } => self.heads,
+            Attention::Gqa { kv_heads, .. } => kv_heads,
+            Attention::Mla { .. } => 1,
+        }
+    }
+
+    /// Whether `layer` (0-based) uses experts rather than a dense feed-forward layer.
+    pub fn is_moe_layer(&self, layer: u32) -> bool {
+        self.moe.is_some_and(|m| layer >= m.leading_dense_layers)
+    }
+}
+
+impl Model {
+    /// Whether this is a mixture-of-experts model.
+    pub fn is_moe(&self) -> bool {
+        self.architecture.moe.is_some()
+    }
+
+    /// The Hugging Face page of a repository.
+    pub fn hf_url(repo: &str) -> String {
+        format!("https://huggingface.co/{repo}")
+    }
+
+    /// Release as the seed gives it, else the year of the public record.
+    pub fn release_display(&self) -> String {
+        match &self.seed.release {
+            Some(r) => r.clone(),
+            None => self.released.chars().take(4).collect(),
+        }
+    }
+
+    /// Active parameters as the seed gives them, else computed.
+    pub fn active_display(&self) -> String {
+        match &self.seed.activation_parameters {
+            Some(a) => a.clone(),
+            None => self.seed.parameter_size.clone(),
+        }
+    }
+
+    /// Key features (seed), or the distill notes (seed) where the seed gives no features.
+    pub fn features_display(&self) -> &str {
+        self.seed
+            .key_features
+            .as_deref()
+            .or(self.seed.notes.as_deref())
+            .unwrap_or("")
+    }
+}

@@ -1,0 +1,142 @@
+//! What this PC has: system RAM and GPUs, as a [`HardwareSnapshot`].
+//!
+//! Probes ([`probe`]) read sysinfo and NVML; the [`poller`] thread re-reads them about once a second;
+//! [`assume`] builds simulated machines ("24GiB GPU, 64GiB RAM") through the same type. A missing driver
+//! or a failing probe is data (`gpu_status`), never a panic or a dialog.
+
+pub mod assume;
+pub mod poller;
+pub mod probe;
+
+use serde::Serialize;
+
+/// Bytes in a GiB.
+pub const GIB: u64 = 1 << 30;
+
+/// System memory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RamReading {
+    /// Total RAM usable by this process (the cgroup limit when one is lower).
+    pub total_bytes: u64,
+    /// RAM available for new allocations.
+    pub available_bytes: u64,
+    /// Whether a cgroup (container) limit is in force.
+    pub cgroup_limited: bool,
+}
+
+/// Where a GPU reading came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum GpuSource {
+    /// NVIDIA Management Library.
+    Nvml,
+    /// sysinfo's GPU list (AMD through sysfs, others through Vulkan).
+    Sysinfo,
+    /// A "What if…" machine.
+    Simulated,
+}
+
+/// One GPU.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GpuReading {
+    /// Marketing name, e.g. "NVIDIA GeForce RTX 4090".
+    pub name: String,
+    /// Total memory.
+    pub total_bytes: u64,
+    /// Memory in use by anything.
+    pub used_bytes: u64,
+    /// Compute utilisation in percent, where known.
+    pub utilization_pct: Option<u32>,
+    /// Source of the reading.
+    pub source: GpuSource,
+    /// Unified memory (Apple silicon): the same memory as system RAM, counted once.
+    pub unified: bool,
+}
+
+impl GpuReading {
+    /// Free memory.
+    pub fn free_bytes(&self) -> u64 {
+        self.total_bytes.saturating_sub(self.used_bytes)
+    }
+}
+
+/// Why there is no GPU data, when there is none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum GpuStatus {
+    /// GPUs were read.
+    Ok,
+    /// No GPU was found (no driver, or no device).
+    NoGpu,
+    /// A probe failed; the text says how.
+    Failed(String),
+}
+
+/// Everything the fit estimator needs to know about a machine.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HardwareSnapshot {
+    /// System RAM, if it could be read.
+    pub ram: Option<RamReading>,
+    /// GPUs, possibly none.
+    pub gpus: Vec<GpuReading>,
+    /// Why `gpus` is empty, if it is.
+    pub gpu_status: GpuStatus,
+    /// The name of the simulated machine, if this is not a live reading.
+    pub simulated: Option<String>,
+}
+
+impl HardwareSnapshot {
+    /// A machine nothing is known about.
+    pub fn unknown() -> Self {
+        Self { ram: None, gpus: Vec::new(), gpu_status: GpuStatus::NoGpu, simulated: None }
+    }
+
+    /// Whether any GPU shares system memory (Apple silicon).
+    pub fn is_unified(&self) -> bool {
+        self.gpus.iter().any(|g| g.unified)
+    }
+
+    /// Total VRAM of discrete GPUs plus the GPU share of unified memory.
+    pub fn total_vram_bytes(&self) -> u64 {
+        self.gpus.iter().map(|g| g.total_bytes).sum()
+    }
+
+    /// One line for the status bar and `seekdeck hw`.
+    pub fn summary(&self) -> String {
+        let ram = match &self.ram {
+            Some(r) => format!(
+                "RAM {:.1} GiB free of {:.1} GiB{}",
+                r.available_bytes as f64 / GIB as f64,
+                r.total_bytes as f64 / GIB as f64,
+                if r.cgroup_limited { " (container limit)" } else { "" }
+            ),
+            None => "RAM unknown".to_owned(),
+        };
+        let gpu = if self.gpus.is_empty() {
+            self.gpu_status_text()
+        } else {
+            self.gpus
+                .iter()
+                .map(|g| {
+                    format!(
+                        "{} {:.1}/{:.1} GiB{}",
+                        g.name,
+                        g.used_bytes as f64 / GIB as f64,
+                        g.total_bytes as f64 / GIB as f64,
+                        if g.unified { " unified" } else { "" }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!("{gpu}; {ram}")
+    }
+
+    /// "no GPU detected" or what failed.
+    pub fn gpu_status_text(&self) -> String {
+        match &self.gpu_status {
+            GpuStatus::Ok if self.gpus.is_empty() => "no GPU detected".to_owned(),
+            GpuStatus::Ok => format!("{} GPU(s)", self.gpus.len()),
+            GpuStatus::NoGpu => "no GPU detected".to_owned(),
+            GpuStatus::Failed(why) => format!("GPU unavailable: {why}"),
+        }
+    }
+}

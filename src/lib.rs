@@ -1,0 +1,22 @@
+//! seekdeck: see every DeepSeek model, whether it fits this PC, and chat with a local GGUF.
+//!
+//! Map of the crate (data flows top to bottom):
+//! - [`catalog`]: the models, loaded from embedded and user RON files, validated;
+//! - [`hardware`]: live RAM/GPU readings and simulated machines, one snapshot type;
+//! - [`quant`] and [`tensors`]: llama.cpp's quantization types and each model's tensor list;
+//! - [`fit`]: the pure memory estimate and verdict;
+//! - [`cli`]: the command line (`list`, `fit`, `hw`), same code as the window;
+//! - [`app`] and [`ui`]: the egui window, which draws state and turns clicks into commands.
+//!
+//! Failures surface once, where the user sees them: catalog problems in the catalog panel, a missing
+//! GPU driver as a badge in the hardware bar, bad command-line input as one line and exit code 2.
+
+pub mod app;
+pub mod catalog;
+pub mod cli;
+pub mod fit;
+pub mod hardware;
+pub mod paths;
+pub mod quant;
+pub mod tensors;
+pub mod ui;

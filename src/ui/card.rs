@@ -1,0 +1,245 @@
+//! A model's card: every seed fact, the public record with sources, the architecture in plain words,
+//! a per-quantization table, the memory breakdown against this PC, and links to Hugging Face.
+
+use egui::{Grid, Label, RichText, Ui};
+
+use super::memory_bar::memory_bar_ui;
+use super::table::verdict_cell;
+use crate::app::command::Command;
+use crate::app::App;
+use crate::catalog::{Attention, Model};
+use crate::fit::{estimate, gib, kv_cache_bytes, vram_margin_bytes, FitReport, Verdict};
+use crate::quant::Quant;
+use crate::tensors::MlaLayout;
+
+/// Draws the card of catalog model `index`.
+pub fn card_ui(ui: &mut Ui, app: &App, index: usize) -> Vec<Command> {
+    let mut commands = Vec::new();
+    let m = &app.catalog.models[index];
+    let fit = &app.fits[index];
+    ui.add_space(4.0);
+    ui.horizontal(|ui| {
+        ui.heading(RichText::new(&m.name).strong());
+        ui.label(RichText::new(format!("{} · {}", m.family, m.architecture.gguf_architecture)).weak());
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.button("✕ Close").on_hover_text("Close the card (Esc)").clicked() {
+                commands.push(Command::CloseCard);
+            }
+        });
+    });
+    egui::ScrollArea::vertical().id_salt("card_scroll").auto_shrink([false, false]).show(ui, |ui| {
+        ui.columns(2, |cols| {
+            facts_ui(&mut cols[0], m);
+            architecture_ui(&mut cols[1], m);
+        });
+        ui.separator();
+        ui.label(RichText::new(format!("Memory at {} and {} tokens of context", fit.quant, fit.ctx_tokens)).strong());
+        memory_bar_ui(ui, fit);
+        advice_ui(ui, m, fit);
+        ui.separator();
+        quant_table_ui(ui, app, m, &mut commands);
+        ui.separator();
+        links_ui(ui, m);
+    });
+    commands
+}
+
+fn facts_ui(ui: &mut Ui, m: &Model) {
+    ui.label(RichText::new("From the DeepSeek model overview").strong());
+    Grid::new("seed_facts").num_columns(2).striped(true).show(ui, |ui| {
+        let s = &m.seed;
+        let row = |ui: &mut Ui, k: &str, v: &str| {
+            ui.label(k);
+            ui.add(Label::new(v).wrap());
+            ui.end_row();
+        };
+        if let Some(v) = &s.release {
+            row(ui, "Release", v);
+        }
+        row(ui, "Parameter size", &s.parameter_size);
+        if let Some(v) = &s.activation_parameters {
+            row(ui, "Activation parameters", v);
+        }
+        if let Some(v) = &s.key_features {
+            row(ui, "Key features", v);
+        }
+        if let Some(v) = &s.input_modalities {
+            row(ui, "Input modalities", v);
+        }
+        if let Some(v) = &s.output_modalities {
+            row(ui, "Output modalities", v);
+        }
+        row(ui, "Precision", &s.precision);
+        row(ui, "VRAM required", &s.vram_required);
+        row(ui, "System RAM required", &s.system_ram_required);
+        if let Some(v) = &s.notes {
+            row(ui, "Notes", v);
+        }
+    });
+    ui.add_space(6.0);
+    ui.label(RichText::new("Public record").strong());
+    Grid::new("public_facts").num_columns(2).striped(true).show(ui, |ui| {
+        ui.label("Released");
+        ui.label(&m.released);
+        ui.end_row();
+        ui.label("Licence");
+        ui.add(Label::new(&m.licence).wrap());
+        ui.end_row();
+        ui.label("Parameters (exact)");
+        ui.label(format!("{} total, {} active", group_digits(m.params_total), group_digits(m.params_active)));
+        ui.end_row();
+        ui.label("Recommended sampling");
+        ui.label(format!("temperature {}, top-p {}", m.sampling.temperature, m.sampling.top_p));
+        ui.end_row();
+    });
+    ui.collapsing("Sources", |ui| {
+        for s in &m.sources {
+            ui.label(format!("• {s}"));
+        }
+    });
+}
+
+fn architecture_ui(ui: &mut Ui, m: &Model) {
+    let a = &m.architecture;
+    ui.label(RichText::new("Architecture").strong());
+    ui.label(format!(
+        "{} transformer blocks, hidden size {}, {} attention heads, vocabulary {}, native context {} tokens.",
+        a.layers, a.hidden_size, a.heads, a.vocab_size, a.context_tokens
+    ));
+    let per_1k = |layout| kv_cache_bytes(a, 1024, layout);
+    match a.attention {
+        Attention::Mha { head_dim } => {
+            ui.label(format!(
+                "Multi-head attention (MHA): every head keeps its own keys and values, {} values per token per layer — {} of KV cache per 1K tokens.",
+                2 * u64::from(a.heads) * head_dim,
+                gib(per_1k(MlaLayout::Split))
+            ));
+        }
+        Attention::Gqa { kv_heads, head_dim } => {
+            ui.label(format!(
+                "Grouped-query attention (GQA): {} query heads share {kv_heads} key/value heads, so the cache holds {} values per token per layer — {} per 1K tokens.",
+                a.heads,
+                2 * u64::from(kv_heads) * head_dim,
+                gib(per_1k(MlaLayout::Split))
+            ));
+        }
+        Attention::Mla { kv_lora_rank, qk_rope_head_dim, .. } => {
+            ui.label(format!(
+                "Multi-head latent attention (MLA): keys and values are compressed into one {kv_lora_rank}-wide latent plus a {qk_rope_head_dim}-wide rotary key, and only that is cached — {} values per token per layer, {} per 1K tokens. Tools that treat it as ordinary attention overestimate the cache about {}×.",
+                kv_lora_rank + qk_rope_head_dim,
+                gib(per_1k(MlaLayout::Split)),
+                per_1k(MlaLayout::Legacy) / per_1k(MlaLayout::Split).max(1)
+            ));
+            ui.label(
+                RichText::new(format!(
+                    "GGUFs converted before April 2025 (no *_mla keys) use the legacy layout: llama.cpp then caches full per-head keys and values, {} per 1K tokens. A re-converted file needs far less.",
+                    gib(per_1k(MlaLayout::Legacy))
+                ))
+                .weak(),
+            );
+        }
+    }
+    if let Some(moe) = a.moe {
+        ui.label(format!(
+            "Mixture of experts (MoE): {} routed experts and {} shared per layer, {} chosen per token, after {} dense layer(s). Only {} of {} parameters work on each token, but all experts must be in memory: speed follows the active size, memory the total.",
+            moe.routed_experts,
+            moe.shared_experts,
+            moe.experts_per_token,
+            moe.leading_dense_layers,
+            m.active_display(),
+            m.seed.parameter_size
+        ));
+    } else {
+        ui.label("Dense model: every parameter works on every token.");
+    }
+}
+
+fn advice_ui(ui: &mut Ui, m: &Model, fit: &FitReport) {
+    let text = match &fit.verdict {
+        Verdict::FitsGpu => format!("Everything fits in VRAM ({} on the GPU).", gib(fit.gpu_bytes)),
+        Verdict::PartialOffload { gpu_layers, total_layers } => format!(
+            "Suggested split: {gpu_layers} of {total_layers} layers on the GPU ({}), the rest in RAM ({}). llama.cpp: -ngl {gpu_layers}.",
+            gib(fit.gpu_bytes),
+            gib(fit.cpu_bytes)
+        ),
+        Verdict::CpuOnly => format!("Runs on the CPU from RAM ({}); expect a few tokens per second.", gib(fit.cpu_bytes)),
+        Verdict::TooLarge => format!(
+            "Needs {} but this machine has {} of VRAM and {} of RAM free. Try a smaller quantization or context.",
+            gib(fit.breakdown.total_bytes()),
+            gib(fit.vram_budget_bytes),
+            gib(fit.ram_budget_bytes)
+        ),
+        Verdict::Unknown => "This machine's memory could not be read.".to_owned(),
+    };
+    ui.label(text);
+    if let Some(e) = &fit.experts_in_ram {
+        ui.label(format!(
+            "MoE option — experts in RAM (llama.cpp --cpu-moe): {} of VRAM for attention, shared experts and cache, {} of RAM for the routed experts: {}.",
+            gib(e.vram_bytes),
+            gib(e.ram_bytes),
+            if e.fits { "fits this machine" } else { "does not fit this machine" }
+        ));
+    }
+    ui.label(
+        RichText::new(format!(
+            "Estimates keep {} (or 5%) of each GPU free for the driver and display{}; {} layers in all.",
+            gib(vram_margin_bytes(0)),
+            if fit.ram_budget_bytes > 0 { ", and 1 GiB of RAM for the system" } else { "" },
+            m.architecture.layers
+        ))
+        .weak()
+        .small(),
+    );
+}
+
+fn quant_table_ui(ui: &mut Ui, app: &App, m: &Model, commands: &mut Vec<Command>) {
+    ui.label(RichText::new("Every quantization on this machine").strong());
+    let ctx = app.model_ctx(m);
+    Grid::new("quant_table").num_columns(5).striped(true).spacing([16.0, 4.0]).show(ui, |ui| {
+        for h in ["Quantization", "Weights", "Total", "Fits this PC", ""] {
+            ui.label(RichText::new(h).strong());
+        }
+        ui.end_row();
+        for q in Quant::ALL {
+            let f = estimate(m, q, ctx, &app.hw);
+            let name = if q == app.state.quant { RichText::new(format!("▶ {}", q.label())).strong() } else { RichText::new(q.label()) };
+            ui.label(name);
+            ui.label(gib(f.breakdown.weights_bytes));
+            ui.label(gib(f.breakdown.total_bytes()));
+            ui.scope(|ui| {
+                ui.set_min_width(250.0);
+                verdict_cell(ui, &f, false);
+            });
+            if q != app.state.quant && ui.small_button("Use").on_hover_text(format!("Switch the toolbar to {q}")).clicked() {
+                commands.push(Command::SetQuant(q));
+            }
+            ui.end_row();
+        }
+    });
+}
+
+fn links_ui(ui: &mut Ui, m: &Model) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new("Hugging Face:").strong());
+        ui.hyperlink_to(format!("{} (original weights)", m.weights_repo), Model::hf_url(&m.weights_repo));
+        for r in &m.gguf_repos {
+            ui.hyperlink_to(format!("{r} (GGUF)"), Model::hf_url(r));
+        }
+        if let Some(tag) = &m.ollama_tag {
+            ui.label(format!("Ollama: {tag}"));
+        }
+    });
+}
+
+/// 671026419200 → "671,026,419,200".
+pub fn group_digits(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,117 @@
+//! The model table: the seed document's columns plus a coloured "Fits this PC" column; sortable by
+//! clicking a header, filtered by the search box; clicking a row opens the model's card.
+
+use egui::{Label, RichText, Sense, Ui};
+use egui_extras::{Column, TableBuilder};
+
+use super::theme;
+use crate::app::command::Command;
+use crate::app::{App, SortColumn};
+use crate::fit::{gib, FitReport};
+
+/// Draws the table.
+pub fn table_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
+    let mut commands = Vec::new();
+    if app.rows.is_empty() {
+        ui.add_space(12.0);
+        ui.label(format!("No model matches \"{}\".", app.search.trim()));
+        return commands;
+    }
+    let selected = app.selected_index();
+    let header = |ui: &mut Ui, title: &str, col: Option<SortColumn>, commands: &mut Vec<Command>| {
+        match col {
+            Some(col) => {
+                let arrow = if app.state.sort == col {
+                    if app.state.ascending { " ⏶" } else { " ⏷" }
+                } else {
+                    ""
+                };
+                let r = ui
+                    .add(egui::Button::new(RichText::new(format!("{title}{arrow}")).strong()).frame(false))
+                    .on_hover_text(format!("Sort by {title}"));
+                if r.clicked() {
+                    commands.push(Command::SortBy(col));
+                }
+            }
+            None => {
+                ui.add(Label::new(RichText::new(title).strong()).selectable(false));
+            }
+        }
+    };
+    TableBuilder::new(ui)
+        .id_salt("models")
+        .striped(true)
+        .resizable(true)
+        .sense(Sense::click())
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+        .column(Column::auto().at_least(210.0))
+        .column(Column::auto().at_least(58.0))
+        .column(Column::auto().at_least(72.0))
+        .column(Column::auto().at_least(60.0))
+        .column(Column::remainder().at_least(180.0).clip(true))
+        .column(Column::auto().at_least(44.0))
+        .column(Column::auto().at_least(52.0))
+        .column(Column::auto().at_least(76.0))
+        .column(Column::auto().at_least(76.0))
+        .column(Column::auto().at_least(250.0))
+        .header(26.0, |mut h| {
+            h.col(|ui| header(ui, "Model", Some(SortColumn::Name), &mut commands));
+            h.col(|ui| header(ui, "Release", Some(SortColumn::Release), &mut commands));
+            h.col(|ui| header(ui, "Parameters", Some(SortColumn::Params), &mut commands));
+            h.col(|ui| header(ui, "Active", Some(SortColumn::Active), &mut commands));
+            h.col(|ui| header(ui, "Key features / notes", None, &mut commands));
+            h.col(|ui| header(ui, "Input", None, &mut commands));
+            h.col(|ui| header(ui, "Output", None, &mut commands));
+            h.col(|ui| header(ui, "FP16 VRAM", None, &mut commands));
+            h.col(|ui| header(ui, "FP16 RAM", None, &mut commands));
+            h.col(|ui| header(ui, "Fits this PC", Some(SortColumn::Fit), &mut commands));
+        })
+        .body(|body| {
+            body.rows(28.0, app.rows.len(), |mut row| {
+                let i = app.rows[row.index()];
+                let m = &app.catalog.models[i];
+                let fit = &app.fits[i];
+                row.set_selected(selected == Some(i));
+                let text = |ui: &mut Ui, s: &str| {
+                    ui.add(Label::new(s).selectable(false).truncate());
+                };
+                row.col(|ui| {
+                    ui.add(Label::new(RichText::new(&m.name).strong()).selectable(false));
+                });
+                row.col(|ui| text(ui, &m.release_display()));
+                row.col(|ui| text(ui, &m.seed.parameter_size));
+                row.col(|ui| text(ui, &m.active_display()));
+                row.col(|ui| text(ui, m.features_display()));
+                row.col(|ui| text(ui, m.seed.input_modalities.as_deref().unwrap_or("Text")));
+                row.col(|ui| text(ui, m.seed.output_modalities.as_deref().unwrap_or("Text")));
+                row.col(|ui| text(ui, &m.seed.vram_required));
+                row.col(|ui| text(ui, &m.seed.system_ram_required));
+                row.col(|ui| verdict_cell(ui, fit, app.model_ctx(m) < app.state.ctx_tokens));
+                if row.response().clicked() {
+                    commands.push(Command::OpenCard(i));
+                }
+            });
+        });
+    commands
+}
+
+/// A coloured cell that also says its verdict and size in words.
+pub fn verdict_cell(ui: &mut Ui, fit: &FitReport, ctx_capped: bool) {
+    let rect = ui.max_rect().shrink2(egui::vec2(0.0, 2.0));
+    ui.painter().rect_filled(rect, 4.0, theme::verdict_fill(&fit.verdict));
+    let mut words = format!("{} · {}", fit.verdict.short_label(), gib(fit.breakdown.total_bytes()));
+    if ctx_capped {
+        words.push_str(&format!(" @{}K", fit.ctx_tokens / 1024));
+    }
+    ui.add_space(6.0);
+    ui.add(Label::new(RichText::new(words).color(theme::verdict_text(&fit.verdict)).strong()).selectable(false))
+        .on_hover_text(format!(
+            "{}\nweights {}, KV cache {}, compute {}, overhead {}{}",
+            fit.verdict.label(),
+            gib(fit.breakdown.weights_bytes),
+            gib(fit.breakdown.kv_cache_bytes),
+            gib(fit.breakdown.compute_bytes),
+            gib(fit.breakdown.overhead_bytes),
+            if ctx_capped { "\ncontext capped at the model's native maximum" } else { "" }
+        ));
+}

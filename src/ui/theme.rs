@@ -1,0 +1,46 @@
+//! The only place colours are chosen: verdict colours, memory-part colours, the logo's accent.
+//! Colour is never the only signal: every coloured cell also says its verdict in words.
+
+use egui::Color32;
+
+use crate::fit::Verdict;
+
+/// Green / amber / orange / red / grey, in the order of [`Verdict::rank`].
+pub fn verdict_fill(v: &Verdict) -> Color32 {
+    match v {
+        Verdict::FitsGpu => Color32::from_rgb(46, 160, 67),
+        Verdict::PartialOffload { .. } => Color32::from_rgb(214, 168, 0),
+        Verdict::CpuOnly => Color32::from_rgb(230, 115, 20),
+        Verdict::TooLarge => Color32::from_rgb(200, 45, 45),
+        Verdict::Unknown => Color32::from_rgb(120, 120, 120),
+    }
+}
+
+/// Text colour readable on [`verdict_fill`].
+pub fn verdict_text(v: &Verdict) -> Color32 {
+    match v {
+        Verdict::PartialOffload { .. } => Color32::BLACK,
+        _ => Color32::WHITE,
+    }
+}
+
+/// Weights segment of the memory bar.
+pub const WEIGHTS: Color32 = Color32::from_rgb(66, 133, 244);
+/// KV cache segment.
+pub const KV_CACHE: Color32 = Color32::from_rgb(171, 71, 188);
+/// Compute buffer segment.
+pub const COMPUTE: Color32 = Color32::from_rgb(0, 172, 193);
+/// Overhead segment.
+pub const OVERHEAD: Color32 = Color32::from_rgb(144, 164, 174);
+/// VRAM budget marker.
+pub const VRAM_MARK: Color32 = Color32::from_rgb(46, 160, 67);
+/// RAM budget marker.
+pub const RAM_MARK: Color32 = Color32::from_rgb(230, 115, 20);
+/// Brand accent (logo teal).
+pub const ACCENT: Color32 = Color32::from_rgb(31, 182, 201);
+/// Warnings (catalog problems, simulated machine).
+pub const WARNING: Color32 = Color32::from_rgb(230, 160, 20);
+/// Gauge fill below 75% use.
+pub const GAUGE_OK: Color32 = Color32::from_rgb(56, 142, 180);
+/// Gauge fill above 90% use.
+pub const GAUGE_FULL: Color32 = Color32::from_rgb(200, 70, 60);
