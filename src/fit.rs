@@ -374,3 +374,141 @@ pub fn context_presets(max_ctx: u32) -> Vec<u32> {
 pub fn gib(bytes: u64) -> String {
     format!("{:.1} GiB", bytes as f64 / GIB as f64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::load_catalog;
+    use crate::hardware::assume::parse_assume;
+
+    fn model(id: &str) -> Model {
+        load_catalog(None).models.into_iter().find(|m| m.id == id).unwrap()
+    }
+
+    #[test]
+    fn mha_deepseek_7b_by_hand() {
+        // DeepSeek 7B: 30 layers, hidden 4096, FFN 11008, 32 heads × 128 (MHA), vocab 102400.
+        // 2-D elements per layer: q,k,v,o 4×4096² = 67,108,864; FFN 3×4096×11008 = 135,266,304
+        //   → 202,375,168 × 30 = 6,071,255,040; embeddings + output 2×102400×4096 = 838,860,800
+        //   → 6,910,115,840 elements at Q8_0 (34 bytes per 32) = 7,341,998,080 bytes.
+        // 1-D f32 norms: (2×4096)×30 + 4096 = 249,856 elements = 999,424 bytes.
+        // Weights = 7,342,997,504 bytes.
+        // KV at 4096 tokens: 30 layers × 4096 × (K+V = 2×32×128) × 2 bytes = 2,013,265,920 bytes.
+        let m = model("deepseek-llm-7b");
+        let (b, _) = breakdown(&m, Quant::Q8_0, 4096);
+        assert_eq!(b.weights_bytes, 7_342_997_504);
+        assert_eq!(b.kv_cache_bytes, 2_013_265_920);
+        // Compute: output stage 512 × (102400 + 2×4096) × 4 = 226,492,416 bytes beats one block's
+        // 512 × (3×4096 + 2×11008 + 32×128 + 2×32×128) × 4 = 104,857,600 bytes.
+        assert_eq!(b.compute_bytes, 226_492_416);
+        assert_eq!(b.total_bytes(), 7_342_997_504 + 2_013_265_920 + 226_492_416 + OVERHEAD_BYTES);
+    }
+
+    #[test]
+    fn gqa_distill_qwen_7b_by_hand() {
+        // R1-Distill-Qwen-7B: 28 layers, hidden 3584, FFN 18944, 28 heads / 4 KV heads × 128, vocab 152064.
+        // 2-D per layer: q,o 2×3584² = 25,690,112; k,v 2×3584×512 = 3,670,016; FFN 3×3584×18944
+        //   = 203,685,888 → 233,046,016 × 28 = 6,525,288,448; embeddings + output 2×152064×3584
+        //   = 1,089,994,752 → 7,615,283,200 elements × 34/32 = 8,091,238,400 bytes at Q8_0.
+        // 1-D f32: per layer 2 norms (7168) + q/k/v biases (3584+512+512) = 11,776 × 28 + 3584
+        //   = 333,312 elements = 1,333,248 bytes. Weights = 8,092,571,648 bytes.
+        // KV at 8192: 28 × 8192 × (2×4×128) × 2 = 469,762,048 bytes = 448 MiB, the figure
+        // llama.cpp's dry run reported for this model.
+        let m = model("deepseek-r1-distill-qwen-7b");
+        let (b, _) = breakdown(&m, Quant::Q8_0, 8192);
+        assert_eq!(b.weights_bytes, 8_092_571_648);
+        assert_eq!(b.kv_cache_bytes, 448 << 20);
+        // Context is padded to 256 tokens: 8000 costs as much as 8192.
+        assert_eq!(kv_cache_bytes(&m.architecture, 8000, MlaLayout::Split), 448 << 20);
+    }
+
+    #[test]
+    fn mla_moe_v2_lite_by_hand() {
+        // DeepSeek-V2-Lite: 27 layers (first dense), hidden 2048, 16 heads, kv_lora 512, rope 64,
+        // nope 128, v 128, no q compression, 64 routed experts of 1408 + 2 shared, vocab 102400.
+        // 2-D per layer (attention): q 2048×3072 = 6,291,456; kv_a_mqa 2048×576 = 1,179,648;
+        //   k_b 128×512×16 = 1,048,576; v_b 512×128×16 = 1,048,576; o 2048² = 4,194,304 → 13,762,560.
+        // Dense FFN (layer 0): 3×2048×10944 = 67,239,936.
+        // MoE layers (26): experts 3×2048×1408×64 = 553,648,128; shared 3×2048×2816 = 17,301,504.
+        // 2-D total: 2×209,715,200 + 27×13,762,560 + 67,239,936 + 26×570,949,632 = 15,702,949,888
+        //   at Q8_0 = 16,684,384,256 bytes.
+        // f32: routers 26×2048×64 = 3,407,872; norms 27×(2048+512+2048) + 2048 = 126,464
+        //   → 3,534,336 elements = 14,137,344 bytes. Weights = 16,698,521,600 bytes.
+        // KV (MLA, latent only) at 32768: 27 × 32768 × 576 × 2 = 1,019,215,872 bytes;
+        // a legacy GGUF caches 16 heads × (192 + 128) per token: 27 × 32768 × 5120 × 2 = 9,059,696,640.
+        let m = model("deepseek-v2-lite");
+        let (b, split) = breakdown(&m, Quant::Q8_0, 32768);
+        assert_eq!(b.weights_bytes, 16_698_521_600);
+        assert_eq!(b.kv_cache_bytes, 1_019_215_872);
+        assert_eq!(kv_cache_bytes(&m.architecture, 32768, MlaLayout::Legacy), 9_059_696_640);
+        // Routed experts at Q8_0: 26 × 553,648,128 × 34/32 = 15,294,529,536 bytes.
+        assert_eq!(split.total_expert_bytes(), 15_294_529_536);
+    }
+
+    #[test]
+    fn v3_cache_matches_reference() {
+        // Reference §6: V3 at 32K f16 is 2.14 GiB with the latent-only cache.
+        let m = model("deepseek-v3");
+        let kv = kv_cache_bytes(&m.architecture, 32768, MlaLayout::Split);
+        assert_eq!(kv, 61 * 32768 * 576 * 2);
+        assert!((kv as f64 / GIB as f64 - 2.14).abs() < 0.01);
+    }
+
+    #[test]
+    fn published_q4_k_m_sizes_within_three_percent() {
+        // Reference §5: Ollama's deepseek-r1:7b and :14b, bartowski's V3-0324 Q4_K_M (404.43 GB).
+        for (id, bytes) in [
+            ("deepseek-r1-distill-qwen-7b", 4_683_075_271u64),
+            ("deepseek-r1-distill-qwen-14b", 8_988_112_040),
+            ("deepseek-v3", 404_430_000_000),
+        ] {
+            let w = weight_split(&model(id).architecture, Quant::Q4_K_M, MlaLayout::Split).total_bytes();
+            let err = (w as f64 - bytes as f64).abs() / bytes as f64;
+            assert!(err < 0.03, "{id}: {w} vs {bytes} ({:.2}%)", err * 100.0);
+        }
+    }
+
+    #[test]
+    fn verdicts_on_simulated_machines() {
+        let rtx = parse_assume("24GiB GPU, 64GiB RAM").unwrap();
+        let est = |id: &str, q, hw: &HardwareSnapshot| estimate(&model(id), q, 8192, hw).verdict;
+        assert_eq!(est("deepseek-r1-distill-qwen-14b", Quant::Q4_K_M, &rtx), Verdict::FitsGpu);
+        assert_eq!(est("deepseek-v3", Quant::Q4_K_M, &rtx), Verdict::TooLarge);
+        assert!(matches!(est("deepseek-r1-distill-llama-70b", Quant::Q4_K_M, &rtx), Verdict::PartialOffload { .. }));
+        let cpu = parse_assume("32GiB RAM").unwrap();
+        assert_eq!(est("deepseek-r1-distill-qwen-14b", Quant::Q4_K_M, &cpu), Verdict::CpuOnly);
+        assert_eq!(est("deepseek-r1-distill-qwen-14b", Quant::Q4_K_M, &HardwareSnapshot::unknown()), Verdict::Unknown);
+        let mac = parse_assume("128GiB unified").unwrap();
+        assert_eq!(est("deepseek-r1-distill-llama-70b", Quant::Q4_K_M, &mac), Verdict::FitsGpu);
+        let h200 = parse_assume("8x141GiB GPU, 2048GiB RAM").unwrap();
+        assert_eq!(est("deepseek-r1", Quant::Q4_K_M, &h200), Verdict::FitsGpu);
+    }
+
+    #[test]
+    fn partial_offload_layers_stay_within_budget() {
+        let rtx = parse_assume("24GiB GPU, 64GiB RAM").unwrap();
+        let m = model("deepseek-r1-distill-llama-70b");
+        let r = estimate(&m, Quant::Q4_K_M, 8192, &rtx);
+        let Verdict::PartialOffload { gpu_layers, .. } = r.verdict else { panic!("{:?}", r.verdict) };
+        assert!(r.gpu_bytes <= r.vram_budget_bytes);
+        // One more layer would not fit.
+        let per_layer = r.breakdown.kv_cache_bytes / 80 + weight_split(&m.architecture, Quant::Q4_K_M, MlaLayout::Split).layer_bytes[0];
+        assert!(r.gpu_bytes + per_layer > r.vram_budget_bytes - per_layer / 2, "{gpu_layers} layers leave too much room");
+    }
+
+    #[test]
+    fn moe_models_offer_experts_in_ram() {
+        let rtx = parse_assume("24GiB GPU, 64GiB RAM").unwrap();
+        let r = estimate(&model("deepseek-v2-lite"), Quant::Q8_0, 8192, &rtx);
+        let e = r.experts_in_ram.unwrap();
+        assert!(e.fits);
+        assert!(e.vram_bytes < 3 * GIB, "{}", e.vram_bytes);
+        assert!(estimate(&model("deepseek-llm-7b"), Quant::Q8_0, 8192, &rtx).experts_in_ram.is_none());
+    }
+
+    #[test]
+    fn context_presets_end_at_native_maximum() {
+        assert_eq!(context_presets(4096), vec![2048, 4096]);
+        assert_eq!(*context_presets(163_840).last().unwrap(), 163_840);
+    }
+}

@@ -470,9 +470,11 @@ mod tests {
         // attn_k_b rows are 128 wide: Q4_K falls back to Q5_0.
         assert_eq!(ty("blk.5.attn_k_b.weight"), GgmlType::Q5_0);
         // V2-Lite expert ffn_down rows are 1408 wide: Q4_K -> Q5_0, Q6_K -> Q8_0 (layer 0 uses more bits).
-        assert_eq!(ty("blk.5.ffn_down_exps.weight"), GgmlType::Q5_0);
+        // use_more_bits(i, 27): i < 3, i >= 23, or (i - 3) % 3 == 2 — layer 6 is not one of them.
+        assert_eq!(ty("blk.6.ffn_down_exps.weight"), GgmlType::Q5_0);
+        assert_eq!(ty("blk.5.ffn_down_exps.weight"), GgmlType::Q8_0);
         assert_eq!(ty("blk.0.ffn_down.weight"), GgmlType::Q8_0);
-        assert_eq!(ty("blk.1.ffn_down_exps.weight"), GgmlType::Q5_0);
+        assert_eq!(ty("blk.1.ffn_down_exps.weight"), GgmlType::Q8_0);
         assert_eq!(ty("blk.26.ffn_down_exps.weight"), GgmlType::Q8_0);
         assert_eq!(ty("blk.26.ffn_gate_inp.weight"), GgmlType::F32);
     }

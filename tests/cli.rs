@@ -1,0 +1,83 @@
+//! The command line, run as a user runs it: `list --json`, `fit`, `hw`, and bad input.
+
+use std::process::Command;
+
+fn seekdeck(args: &[&str]) -> std::process::Output {
+    let config = tempfile::tempdir().unwrap();
+    Command::new(env!("CARGO_BIN_EXE_seekdeck"))
+        .args(args)
+        .env("SEEKDECK_CONFIG_DIR", config.path())
+        .output()
+        .unwrap()
+}
+
+const RTX: &str = "24GiB GPU, 64GiB RAM";
+
+#[test]
+fn list_json_has_thirteen_verdicts() {
+    let out = seekdeck(&["list", "--json", "--assume", RTX]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 13);
+    let verdict = |id: &str| rows.iter().find(|r| r["id"] == id).unwrap()["verdict"].as_str().unwrap().to_owned();
+    assert_eq!(verdict("deepseek-r1-distill-qwen-14b"), "fits on GPU");
+    assert_eq!(verdict("deepseek-v3"), "too large");
+    assert!(verdict("deepseek-r1-distill-llama-70b").starts_with("partial offload"));
+    let r1 = rows.iter().find(|r| r["id"] == "deepseek-r1").unwrap();
+    assert_eq!(r1["fp16_vram_required"], "~1 TB");
+    assert!(r1["fit"]["breakdown"]["kv_cache_bytes"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn list_changes_with_quant_and_ctx() {
+    let q8 = seekdeck(&["list", "--json", "--assume", RTX, "--quant", "q8_0", "--ctx", "32768"]);
+    let rows: serde_json::Value = serde_json::from_slice(&q8.stdout).unwrap();
+    let r = rows.as_array().unwrap().iter().find(|r| r["id"] == "deepseek-r1-distill-qwen-32b").unwrap();
+    assert_eq!(r["fit"]["quant"], "Q8_0");
+    assert_eq!(r["fit"]["ctx_tokens"], 32768);
+    assert!(r["verdict"].as_str().unwrap().starts_with("partial offload"));
+}
+
+#[test]
+fn fit_prints_the_breakdown() {
+    let out = seekdeck(&["fit", "deepseek-v2-lite", "--quant", "Q8_0", "--ctx", "32768", "--assume", RTX]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for part in ["weights", "KV cache", "MLA attention", "compute buffer", "overhead", "total", "Verdict: fits on GPU", "Experts in RAM"] {
+        assert!(text.contains(part), "missing {part:?} in:\n{text}");
+    }
+    let json = seekdeck(&["fit", "DeepSeek 7B", "--json", "--assume", RTX]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["verdict"], "FitsGpu");
+}
+
+#[test]
+fn hw_reads_this_machine_and_simulated_ones() {
+    let out = seekdeck(&["hw"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("RAM:"), "{text}");
+    assert!(text.contains("GPU"), "{text}");
+    let sim = seekdeck(&["hw", "--json", "--assume", "128GiB unified"]);
+    let v: serde_json::Value = serde_json::from_slice(&sim.stdout).unwrap();
+    assert_eq!(v["gpus"][0]["unified"], true);
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_code_two() {
+    for args in [
+        vec!["fit", "deepseek-r9"],
+        vec!["list", "--assume", "lots of GPU"],
+        vec!["fit", "deepseek-r1", "--quant", "Q9_X"],
+        vec!["fit", "distill"],
+    ] {
+        let out = seekdeck(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(!err.trim().is_empty(), "{args:?}");
+        if args[0] == "fit" && args.len() == 2 {
+            assert_eq!(err.trim().lines().count(), 1, "{err}");
+        }
+    }
+}
