@@ -103,9 +103,14 @@ pub struct App {
 impl App {
     /// Creates the app inside eframe: restores persisted state, starts the poller.
     pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> Self {
-        egui_extras::install_image_loaders(&cc.egui_ctx);
         let restored: Option<PersistedState> = cc.storage.and_then(|s| eframe::get_value(s, eframe::APP_KEY));
-        let mut app = Self::with_state(restored.unwrap_or_default(), &options);
+        Self::new_with_state(cc, restored.unwrap_or_default(), options)
+    }
+
+    /// Creates the app inside eframe from a given state (what [`App::new`] restores).
+    pub fn new_with_state(cc: &eframe::CreationContext<'_>, state: PersistedState, options: AppOptions) -> Self {
+        egui_extras::install_image_loaders(&cc.egui_ctx);
+        let mut app = Self::with_state(state, &options);
         if options.poll_hardware {
             let ctx = cc.egui_ctx.clone();
             match Poller::spawn(move || ctx.request_repaint()) {

@@ -22,7 +22,7 @@ pub fn card_ui(ui: &mut Ui, app: &App, index: usize) -> Vec<Command> {
         ui.heading(RichText::new(&m.name).strong());
         ui.label(RichText::new(format!("{} · {}", m.family, m.architecture.gguf_architecture)).weak());
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if ui.button("✕ Close").on_hover_text("Close the card (Esc)").clicked() {
+            if ui.button("Close").on_hover_text("Close the card (Esc)").clicked() {
                 commands.push(Command::CloseCard);
             }
         });
@@ -202,7 +202,7 @@ fn quant_table_ui(ui: &mut Ui, app: &App, m: &Model, commands: &mut Vec<Command>
         ui.end_row();
         for q in Quant::ALL {
             let f = estimate(m, q, ctx, &app.hw);
-            let name = if q == app.state.quant { RichText::new(format!("▶ {}", q.label())).strong() } else { RichText::new(q.label()) };
+            let name = if q == app.state.quant { RichText::new(format!("{} (selected)", q.label())).strong() } else { RichText::new(q.label()) };
             ui.label(name);
             ui.label(gib(f.breakdown.weights_bytes));
             ui.label(gib(f.breakdown.total_bytes()));

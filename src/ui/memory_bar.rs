@@ -48,7 +48,7 @@ pub fn memory_bar_ui(ui: &mut Ui, fit: &FitReport) {
     ));
     ui.horizontal_wrapped(|ui| {
         for (name, bytes, color) in parts {
-            ui.colored_label(color, "■");
+            swatch(ui, color);
             ui.label(format!("{name} {}", gib(bytes)));
         }
         ui.label(format!("= {} total", gib(b.total_bytes())));
@@ -57,4 +57,10 @@ pub fn memory_bar_ui(ui: &mut Ui, fit: &FitReport) {
         ui.colored_label(theme::RAM_MARK, "|");
         ui.label(format!("+ usable RAM {}", gib(fit.ram_budget_bytes)));
     });
+}
+
+/// A small filled square in a legend colour.
+fn swatch(ui: &mut Ui, color: egui::Color32) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), Sense::hover());
+    ui.painter().rect_filled(rect, 2.0, color);
 }

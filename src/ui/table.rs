@@ -21,14 +21,12 @@ pub fn table_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
     let header = |ui: &mut Ui, title: &str, col: Option<SortColumn>, commands: &mut Vec<Command>| {
         match col {
             Some(col) => {
-                let arrow = if app.state.sort == col {
-                    if app.state.ascending { " ⏶" } else { " ⏷" }
-                } else {
-                    ""
-                };
                 let r = ui
-                    .add(egui::Button::new(RichText::new(format!("{title}{arrow}")).strong()).frame(false))
+                    .add(egui::Button::new(RichText::new(title).strong()).frame(false))
                     .on_hover_text(format!("Sort by {title}"));
+                if app.state.sort == col {
+                    sort_arrow(ui, app.state.ascending);
+                }
                 if r.clicked() {
                     commands.push(Command::SortBy(col));
                 }
@@ -114,4 +112,21 @@ pub fn verdict_cell(ui: &mut Ui, fit: &FitReport, ctx_capped: bool) {
             gib(fit.breakdown.overhead_bytes),
             if ctx_capped { "\ncontext capped at the model's native maximum" } else { "" }
         ));
+}
+
+/// A small triangle after a sorted column's title (the default fonts have no arrow glyphs), with
+/// the direction in words for screen readers and tooltips.
+fn sort_arrow(ui: &mut Ui, ascending: bool) {
+    let words = if ascending { "sorted ascending" } else { "sorted descending" };
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), Sense::hover());
+    let color = ui.visuals().strong_text_color();
+    let (top, bottom) = (rect.top() + 1.0, rect.bottom() - 1.0);
+    let points = if ascending {
+        vec![egui::pos2(rect.center().x, top), egui::pos2(rect.right(), bottom), egui::pos2(rect.left(), bottom)]
+    } else {
+        vec![egui::pos2(rect.left(), top), egui::pos2(rect.right(), top), egui::pos2(rect.center().x, bottom)]
+    };
+    ui.painter().add(egui::Shape::convex_polygon(points, color, egui::Stroke::NONE));
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Label, true, words));
+    response.on_hover_text(words);
 }

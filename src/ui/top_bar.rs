@@ -41,7 +41,7 @@ pub fn top_bar_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
     });
     if !app.catalog.issues.is_empty() {
         ui.collapsing(
-            RichText::new(format!("⚠ {} catalog problem(s): the rest of the catalog loaded", app.catalog.issues.len()))
+            RichText::new(format!("{} catalog problem(s): the rest of the catalog loaded", app.catalog.issues.len()))
                 .color(theme::WARNING),
             |ui| {
                 for issue in &app.catalog.issues {
@@ -61,7 +61,7 @@ pub fn hardware_ui(ui: &mut Ui, hw: &HardwareSnapshot) {
             .on_hover_text("A simulated machine: verdicts are for it, not for this PC");
     }
     if hw.gpus.is_empty() {
-        ui.label(RichText::new(format!("🖵 {}", hw.gpu_status_text())).weak());
+        ui.label(RichText::new(format!("GPU: {}", hw.gpu_status_text())).weak());
     }
     for g in &hw.gpus {
         let label = if g.unified { format!("{} (unified memory)", g.name) } else { g.name.clone() };

@@ -1,0 +1,25 @@
+//! Shared test helpers: the one egui_kittest harness every UI test uses.
+
+#![allow(dead_code)]
+
+use egui_kittest::Harness;
+use seekdeck::app::{App, AppOptions, PersistedState};
+
+/// The simulated machine the UI tests run on.
+pub const RTX_4090: &str = "24GiB GPU, 64GiB RAM";
+
+/// A harness around the whole app on a simulated machine, with an empty user catalog folder and no
+/// live poller, so every frame is deterministic.
+pub fn app_harness(state: PersistedState, assume: &str) -> Harness<'static, App> {
+    let options = AppOptions {
+        assume: Some(assume.to_owned()),
+        poll_hardware: false,
+        user_catalog_dir: None,
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 1100.0))
+        .with_max_steps(12)
+        .build_eframe(move |cc| App::new_with_state(cc, state, options));
+    harness.run_ok();
+    harness
+}

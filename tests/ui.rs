@@ -1,0 +1,145 @@
+//! The window, driven through egui_kittest like a user drives it: rows, clicks, cards, toolbar,
+//! keyboard, on a simulated 24 GiB GPU + 64 GiB RAM machine.
+
+mod support;
+
+use egui::{Key, Modifiers};
+use egui_kittest::kittest::Queryable;
+use seekdeck::app::PersistedState;
+use seekdeck::fit::{gib, Verdict};
+use seekdeck::quant::Quant;
+use support::{app_harness, RTX_4090};
+
+fn index_of(h: &egui_kittest::Harness<'_, seekdeck::app::App>, id: &str) -> usize {
+    h.state().catalog.models.iter().position(|m| m.id == id).unwrap()
+}
+
+/// The words the "Fits this PC" cell of a model shows.
+fn cell_text(h: &egui_kittest::Harness<'_, seekdeck::app::App>, id: &str) -> String {
+    let f = &h.state().fits[index_of(h, id)];
+    format!("{} · {}", f.verdict.short_label(), gib(f.breakdown.total_bytes()))
+}
+
+#[test]
+fn table_shows_thirteen_rows() {
+    let h = app_harness(PersistedState::default(), RTX_4090);
+    for m in &h.state().catalog.models {
+        h.get_by_label(&m.name);
+    }
+    assert_eq!(h.state().rows.len(), 13);
+    // The seed's figures are in the table.
+    h.get_by_label("For math modeling, code generation etc.");
+    h.get_by_label("Runs on entry-level GPUs and mobile devices");
+    assert_eq!(h.get_all_by_label("~1 TB").count(), 2);
+}
+
+#[test]
+fn verdicts_on_a_24_gib_gpu() {
+    let h = app_harness(PersistedState::default(), RTX_4090);
+    let r14 = cell_text(&h, "deepseek-r1-distill-qwen-14b");
+    assert!(r14.starts_with("fits on GPU · "), "{r14}");
+    h.get_by_label(&r14);
+    let v3 = cell_text(&h, "deepseek-v3");
+    assert!(v3.starts_with("too large · "), "{v3}");
+    assert_eq!(h.get_all_by_label(&v3).count(), 2, "R1 and V3 share the figure");
+    h.get_by_label("What if: 24GiB GPU, 64GiB RAM");
+}
+
+#[test]
+fn clicking_a_row_opens_its_card() {
+    let mut h = app_harness(PersistedState::default(), RTX_4090);
+    h.get_by_label("DeepSeek-V2-Lite").click();
+    h.run_ok();
+    assert!(h.state().state.card_open);
+    assert_eq!(h.state().state.selected.as_deref(), Some("deepseek-v2-lite"));
+    // The heading repeats the name; the card shows seed facts, architecture and the MoE option.
+    assert_eq!(h.get_all_by_label("DeepSeek-V2-Lite").count(), 2);
+    h.get_by_label("From the DeepSeek model overview");
+    h.get_by_label_contains("Multi-head latent attention (MLA)");
+    h.get_by_label_contains("MoE option — experts in RAM");
+    h.get_by_label_contains("deepseek-ai/DeepSeek-V2-Lite-Chat (original weights)");
+    h.get_by_label("Every quantization on this machine");
+    h.get_by_label("Close").click();
+    h.run_ok();
+    assert!(!h.state().state.card_open);
+}
+
+#[test]
+fn changing_the_quantization_changes_a_verdict() {
+    let mut h = app_harness(PersistedState::default(), RTX_4090);
+    let before = h.state().fits[index_of(&h, "deepseek-r1-distill-qwen-32b")].verdict.clone();
+    assert_eq!(before, Verdict::FitsGpu);
+    h.get_by_label("Quantization").click();
+    h.run_ok();
+    h.get_by_label_contains("F16  (16.00").click();
+    h.run_ok();
+    assert_eq!(h.state().state.quant, Quant::F16);
+    let after = &h.state().fits[index_of(&h, "deepseek-r1-distill-qwen-32b")].verdict;
+    assert!(matches!(after, Verdict::PartialOffload { .. }), "{after:?}");
+    h.get_by_label(&cell_text(&h, "deepseek-r1-distill-qwen-32b"));
+}
+
+#[test]
+fn sorting_by_fit_puts_gpu_fits_first() {
+    let mut h = app_harness(PersistedState::default(), RTX_4090);
+    h.get_by_label("Fits this PC").click();
+    h.run_ok();
+    let st = h.state();
+    let first = &st.fits[st.rows[0]];
+    let last = &st.fits[st.rows[12]];
+    assert_eq!(first.verdict, Verdict::FitsGpu);
+    assert_eq!(last.verdict, Verdict::TooLarge);
+    h.get_by_label("sorted ascending");
+}
+
+#[test]
+fn keyboard_moves_opens_and_searches() {
+    let mut h = app_harness(PersistedState::default(), RTX_4090);
+    h.key_press(Key::ArrowDown);
+    h.run_ok();
+    h.key_press(Key::ArrowDown);
+    h.run_ok();
+    assert_eq!(h.state().state.selected.as_deref(), Some("deepseek-v3"));
+    h.key_press(Key::Enter);
+    h.run_ok();
+    assert!(h.state().state.card_open);
+    h.key_press(Key::Escape);
+    h.run_ok();
+    assert!(!h.state().state.card_open);
+    h.key_combination_modifiers(Modifiers::COMMAND, &[Key::F]);
+    h.run_ok();
+    h.get_by_label("Search").type_text("qwen");
+    h.run_ok();
+    assert_eq!(h.state().rows.len(), 4);
+    assert!(h.query_by_label("DeepSeek-V3").is_none());
+}
+
+#[test]
+fn what_if_picker_switches_machines() {
+    let mut h = app_harness(PersistedState::default(), RTX_4090);
+    h.get_by_label("What if…").click();
+    h.run_ok();
+    h.get_by_label("Mac, 128 GiB unified").click();
+    h.run_ok();
+    assert_eq!(h.state().state.what_if.as_deref(), Some("128GiB unified"));
+    h.get_by_label_contains("(unified memory)");
+    let seventy = &h.state().fits[index_of(&h, "deepseek-r1-distill-llama-70b")];
+    assert_eq!(seventy.verdict, Verdict::FitsGpu);
+}
+
+#[test]
+fn restored_state_reopens_the_last_card() {
+    let state = PersistedState {
+        selected: Some("deepseek-r1".into()),
+        card_open: true,
+        quant: Quant::Q8_0,
+        ..PersistedState::default()
+    };
+    // What eframe persists round-trips through RON.
+    let text = ron::to_string(&state).unwrap();
+    let back: PersistedState = ron::from_str(&text).unwrap();
+    assert_eq!(back, state);
+    let h = app_harness(back, RTX_4090);
+    assert_eq!(h.get_all_by_label("DeepSeek-R1").count(), 2);
+    h.get_by_label("Memory at Q8_0 and 8192 tokens of context");
+}
