@@ -1,1 +1,45 @@
-fn main(){}
+//! How long the fit estimator takes: every catalog model × every quantization × three contexts
+//! (what the table and card recompute when the toolbar changes), and one model's full estimate.
+
+#![allow(missing_docs)] // criterion_group! generates an undocumented function
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use seekdeck::catalog::load_catalog;
+use seekdeck::fit::estimate;
+use seekdeck::hardware::assume::parse_assume;
+use seekdeck::quant::Quant;
+
+fn estimator(c: &mut Criterion) {
+    let catalog = load_catalog(None);
+    let Ok(hw) = parse_assume("24GiB GPU, 64GiB RAM") else {
+        return;
+    };
+    c.bench_function("all models x all quants x 3 contexts", |b| {
+        b.iter(|| {
+            for m in &catalog.models {
+                for q in Quant::ALL {
+                    for ctx in [4096, 32768, m.architecture.context_tokens] {
+                        black_box(estimate(m, q, ctx, &hw));
+                    }
+                }
+            }
+        });
+    });
+    if let Some(v3) = catalog.models.iter().find(|m| m.id == "deepseek-v3") {
+        c.bench_function("DeepSeek-V3 Q4_K_M 32K", |b| {
+            b.iter(|| black_box(estimate(v3, Quant::Q4_K_M, 32768, &hw)))
+        });
+    }
+    c.bench_function("toolbar change: 13 models at one setting", |b| {
+        b.iter(|| {
+            for m in &catalog.models {
+                black_box(estimate(m, Quant::Q4_K_M, 8192, &hw));
+            }
+        });
+    });
+}
+
+criterion_group!(benches, estimator);
+criterion_main!(benches);

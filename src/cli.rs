@@ -93,17 +93,28 @@ pub fn machine(assume: Option<&str>) -> Result<HardwareSnapshot, CliError> {
 pub fn find_model<'a>(models: &'a [Model], query: &str) -> Result<&'a Model, CliError> {
     let q = query.trim().to_lowercase();
     let norm = |s: &str| s.to_lowercase().replace([' ', '_'], "-");
-    if let Some(m) = models.iter().find(|m| m.id == q || m.name.to_lowercase() == q || norm(&m.name) == norm(&q)) {
+    if let Some(m) = models
+        .iter()
+        .find(|m| m.id == q || m.name.to_lowercase() == q || norm(&m.name) == norm(&q))
+    {
         return Ok(m);
     }
-    let hits: Vec<&Model> = models.iter().filter(|m| m.id.contains(&norm(&q)) || norm(&m.name).contains(&norm(&q))).collect();
+    let hits: Vec<&Model> = models
+        .iter()
+        .filter(|m| m.id.contains(&norm(&q)) || norm(&m.name).contains(&norm(&q)))
+        .collect();
     match hits.as_slice() {
         [one] => Ok(one),
-        [] => Err(usage_error(format!("unknown model \"{query}\" (see `seekdeck list` for the ids)"))),
+        [] => Err(usage_error(format!(
+            "unknown model \"{query}\" (see `seekdeck list` for the ids)"
+        ))),
         many => Err(usage_error(format!(
             "\"{query}\" matches {} models: {}",
             many.len(),
-            many.iter().map(|m| m.id.as_str()).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(|m| m.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))),
     }
 }
@@ -150,7 +161,11 @@ pub fn run(cli: &Cli, command: &Command) -> Result<String, CliError> {
             let m = find_model(&catalog.models, model)?;
             let hw = machine(cli.assume.as_deref())?;
             let report = estimate(m, args.quant, args.ctx, &hw);
-            Ok(if args.json { to_json(&report) } else { fit_text(m, &report, &hw) })
+            Ok(if args.json {
+                to_json(&report)
+            } else {
+                fit_text(m, &report, &hw)
+            })
         }
     }
 }
@@ -256,7 +271,11 @@ pub fn hw_text(hw: &HardwareSnapshot) -> String {
             "RAM: {} total, {} available{}\n",
             gib(r.total_bytes),
             gib(r.available_bytes),
-            if r.cgroup_limited { " (container limit)" } else { "" }
+            if r.cgroup_limited {
+                " (container limit)"
+            } else {
+                ""
+            }
         )),
         None => out.push_str("RAM: unknown\n"),
     }
@@ -270,7 +289,9 @@ pub fn hw_text(hw: &HardwareSnapshot) -> String {
             gib(g.total_bytes),
             gib(g.used_bytes),
             gib(g.free_bytes()),
-            g.utilization_pct.map(|u| format!(", {u}% busy")).unwrap_or_default(),
+            g.utilization_pct
+                .map(|u| format!(", {u}% busy"))
+                .unwrap_or_default(),
             if g.unified { " (unified memory)" } else { "" }
         ));
     }

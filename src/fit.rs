@@ -101,7 +101,10 @@ impl Verdict {
     pub fn label(&self) -> String {
         match self {
             Self::FitsGpu => "fits on GPU".to_owned(),
-            Self::PartialOffload { gpu_layers, total_layers } => {
+            Self::PartialOffload {
+                gpu_layers,
+                total_layers,
+            } => {
                 format!("partial offload ({gpu_layers}/{total_layers} layers on GPU)")
             }
             Self::CpuOnly => "CPU only".to_owned(),
@@ -204,12 +207,22 @@ pub fn split_from_tensors<'a>(
 pub fn kv_cache_bytes(arch: &Architecture, ctx_tokens: u32, layout: MlaLayout) -> u64 {
     let ctx = u64::from(ctx_tokens).div_ceil(CTX_PAD_TOKENS) * CTX_PAD_TOKENS;
     let per_token_layer_elems = match arch.attention {
-        Attention::Mha { head_dim } | Attention::Gqa { head_dim, .. } => 2 * u64::from(arch.kv_heads()) * head_dim,
-        Attention::Mla { kv_lora_rank, qk_rope_head_dim, qk_nope_head_dim, v_head_dim, .. } => match layout {
+        Attention::Mha { head_dim } | Attention::Gqa { head_dim, .. } => {
+            2 * u64::from(arch.kv_heads()) * head_dim
+        }
+        Attention::Mla {
+            kv_lora_rank,
+            qk_rope_head_dim,
+            qk_nope_head_dim,
+            v_head_dim,
+            ..
+        } => match layout {
             // One latent row (kv_lora + rope) per token and layer; V is a view of it.
             MlaLayout::Split => kv_lora_rank + qk_rope_head_dim,
             // Decompressed per-head keys and values.
-            MlaLayout::Legacy => u64::from(arch.heads) * (qk_nope_head_dim + qk_rope_head_dim + v_head_dim),
+            MlaLayout::Legacy => {
+                u64::from(arch.heads) * (qk_nope_head_dim + qk_rope_head_dim + v_head_dim)
+            }
         },
     };
     u64::from(arch.layers) * ctx * per_token_layer_elems * 2
@@ -224,16 +237,20 @@ pub fn compute_buffer_bytes(arch: &Architecture, ctx_tokens: u32) -> u64 {
     let n_embd = arch.hidden_size;
     let output_stage = u * (arch.vocab_size + 2 * n_embd) * f32b;
     let ffn_width = match arch.moe {
-        Some(m) => (m.expert_ffn_size * u64::from(m.experts_per_token + m.shared_experts)).max(arch.ffn_size),
+        Some(m) => (m.expert_ffn_size * u64::from(m.experts_per_token + m.shared_experts))
+            .max(arch.ffn_size),
         None => arch.ffn_size,
     };
     let attn_width = match arch.attention {
         Attention::Mha { head_dim } | Attention::Gqa { head_dim, .. } => {
             u64::from(arch.heads) * head_dim + 2 * u64::from(arch.kv_heads()) * head_dim
         }
-        Attention::Mla { kv_lora_rank, qk_rope_head_dim, qk_nope_head_dim, .. } => {
-            u64::from(arch.heads) * (kv_lora_rank + qk_rope_head_dim + qk_nope_head_dim)
-        }
+        Attention::Mla {
+            kv_lora_rank,
+            qk_rope_head_dim,
+            qk_nope_head_dim,
+            ..
+        } => u64::from(arch.heads) * (kv_lora_rank + qk_rope_head_dim + qk_nope_head_dim),
     };
     let block_stage = u * (3 * n_embd + 2 * ffn_width + attn_width) * f32b;
     output_stage.max(block_stage)
@@ -255,13 +272,25 @@ pub fn breakdown(model: &Model, quant: Quant, ctx_tokens: u32) -> (MemoryBreakdo
 /// The estimate and verdict for one model on one machine.
 pub fn estimate(model: &Model, quant: Quant, ctx_tokens: u32, hw: &HardwareSnapshot) -> FitReport {
     let (b, split) = breakdown(model, quant, ctx_tokens);
-    judge(model.architecture.layers, &b, &split, model.is_moe(), quant, ctx_tokens, hw)
+    judge(
+        model.architecture.layers,
+        &b,
+        &split,
+        model.is_moe(),
+        quant,
+        ctx_tokens,
+        hw,
+    )
 }
 
 /// Budgets of a machine: (VRAM usable, RAM usable).
 pub fn budgets(hw: &HardwareSnapshot) -> (u64, u64) {
     let ram = hw.ram.as_ref().map_or(0, |r| {
-        let headroom = if hw.simulated.is_some() { 0 } else { RAM_HEADROOM_BYTES };
+        let headroom = if hw.simulated.is_some() {
+            0
+        } else {
+            RAM_HEADROOM_BYTES
+        };
         r.available_bytes.saturating_sub(headroom)
     });
     let vram: u64 = hw
@@ -271,7 +300,8 @@ pub fn budgets(hw: &HardwareSnapshot) -> (u64, u64) {
             if g.unified {
                 ((g.total_bytes as f64 * UNIFIED_GPU_SHARE) as u64).min(ram)
             } else {
-                g.free_bytes().saturating_sub(vram_margin_bytes(g.total_bytes))
+                g.free_bytes()
+                    .saturating_sub(vram_margin_bytes(g.total_bytes))
             }
         })
         .sum();
@@ -314,14 +344,29 @@ pub fn judge(
         report.gpu_bytes = gpu_need_all;
         report.cpu_bytes = split.token_embd_bytes;
     } else {
-        let n = gpu_layers_within(vram.saturating_sub(gpu_fixed), &split.layer_bytes, kv_per_layer);
+        let n = gpu_layers_within(
+            vram.saturating_sub(gpu_fixed),
+            &split.layer_bytes,
+            kv_per_layer,
+        );
         // With unified memory, the GPU's share comes out of the same RAM.
         let offloaded = &split.layer_bytes[split.layer_bytes.len() - n as usize..];
-        let gpu_part = if n > 0 { gpu_fixed + layer_sum(offloaded, kv_per_layer) } else { 0 };
+        let gpu_part = if n > 0 {
+            gpu_fixed + layer_sum(offloaded, kv_per_layer)
+        } else {
+            0
+        };
         let cpu_part = total - gpu_part.min(total);
-        let ram_for_cpu = if unified { ram.saturating_sub(gpu_part) } else { ram };
+        let ram_for_cpu = if unified {
+            ram.saturating_sub(gpu_part)
+        } else {
+            ram
+        };
         if n > 0 && cpu_part <= ram_for_cpu {
-            report.verdict = Verdict::PartialOffload { gpu_layers: n, total_layers: layers };
+            report.verdict = Verdict::PartialOffload {
+                gpu_layers: n,
+                total_layers: layers,
+            };
             report.gpu_bytes = gpu_part;
             report.cpu_bytes = cpu_part;
         } else if total <= ram {
@@ -335,8 +380,17 @@ pub fn judge(
         let experts = split.total_expert_bytes();
         let vram_bytes = total - experts - split.token_embd_bytes;
         let ram_bytes = experts + split.token_embd_bytes;
-        let fits = vram_bytes <= vram && if unified { ram_bytes + vram_bytes <= ram } else { ram_bytes <= ram };
-        report.experts_in_ram = Some(ExpertsInRam { vram_bytes, ram_bytes, fits });
+        let fits = vram_bytes <= vram
+            && if unified {
+                ram_bytes + vram_bytes <= ram
+            } else {
+                ram_bytes <= ram
+            };
+        report.experts_in_ram = Some(ExpertsInRam {
+            vram_bytes,
+            ram_bytes,
+            fits,
+        });
     }
     report
 }
@@ -363,7 +417,10 @@ pub fn gpu_layers_within(budget: u64, layer_bytes: &[u64], kv_per_layer: u64) ->
 
 /// Context lengths offered for a model: powers of two from 2K up to its native maximum.
 pub fn context_presets(max_ctx: u32) -> Vec<u32> {
-    let mut out: Vec<u32> = (11..=20).map(|p| 1u32 << p).filter(|&c| c <= max_ctx).collect();
+    let mut out: Vec<u32> = (11..=20)
+        .map(|p| 1u32 << p)
+        .filter(|&c| c <= max_ctx)
+        .collect();
     if out.last() != Some(&max_ctx) {
         out.push(max_ctx);
     }
@@ -382,7 +439,11 @@ mod tests {
     use crate::hardware::assume::parse_assume;
 
     fn model(id: &str) -> Model {
-        load_catalog(None).models.into_iter().find(|m| m.id == id).unwrap()
+        load_catalog(None)
+            .models
+            .into_iter()
+            .find(|m| m.id == id)
+            .unwrap()
     }
 
     #[test]
@@ -401,7 +462,10 @@ mod tests {
         // Compute: output stage 512 × (102400 + 2×4096) × 4 = 226,492,416 bytes beats one block's
         // 512 × (3×4096 + 2×11008 + 32×128 + 2×32×128) × 4 = 104,857,600 bytes.
         assert_eq!(b.compute_bytes, 226_492_416);
-        assert_eq!(b.total_bytes(), 7_342_997_504 + 2_013_265_920 + 226_492_416 + OVERHEAD_BYTES);
+        assert_eq!(
+            b.total_bytes(),
+            7_342_997_504 + 2_013_265_920 + 226_492_416 + OVERHEAD_BYTES
+        );
     }
 
     #[test]
@@ -419,7 +483,10 @@ mod tests {
         assert_eq!(b.weights_bytes, 8_092_571_648);
         assert_eq!(b.kv_cache_bytes, 448 << 20);
         // Context is padded to 256 tokens: 8000 costs as much as 8192.
-        assert_eq!(kv_cache_bytes(&m.architecture, 8000, MlaLayout::Split), 448 << 20);
+        assert_eq!(
+            kv_cache_bytes(&m.architecture, 8000, MlaLayout::Split),
+            448 << 20
+        );
     }
 
     #[test]
@@ -440,7 +507,10 @@ mod tests {
         let (b, split) = breakdown(&m, Quant::Q8_0, 32768);
         assert_eq!(b.weights_bytes, 16_698_521_600);
         assert_eq!(b.kv_cache_bytes, 1_019_215_872);
-        assert_eq!(kv_cache_bytes(&m.architecture, 32768, MlaLayout::Legacy), 9_059_696_640);
+        assert_eq!(
+            kv_cache_bytes(&m.architecture, 32768, MlaLayout::Legacy),
+            9_059_696_640
+        );
         // Routed experts at Q8_0: 26 × 553,648,128 × 34/32 = 15,294,529,536 bytes.
         assert_eq!(split.total_expert_bytes(), 15_294_529_536);
     }
@@ -462,7 +532,8 @@ mod tests {
             ("deepseek-r1-distill-qwen-14b", 8_988_112_040),
             ("deepseek-v3", 404_430_000_000),
         ] {
-            let w = weight_split(&model(id).architecture, Quant::Q4_K_M, MlaLayout::Split).total_bytes();
+            let w = weight_split(&model(id).architecture, Quant::Q4_K_M, MlaLayout::Split)
+                .total_bytes();
             let err = (w as f64 - bytes as f64).abs() / bytes as f64;
             assert!(err < 0.03, "{id}: {w} vs {bytes} ({:.2}%)", err * 100.0);
         }
@@ -472,14 +543,33 @@ mod tests {
     fn verdicts_on_simulated_machines() {
         let rtx = parse_assume("24GiB GPU, 64GiB RAM").unwrap();
         let est = |id: &str, q, hw: &HardwareSnapshot| estimate(&model(id), q, 8192, hw).verdict;
-        assert_eq!(est("deepseek-r1-distill-qwen-14b", Quant::Q4_K_M, &rtx), Verdict::FitsGpu);
+        assert_eq!(
+            est("deepseek-r1-distill-qwen-14b", Quant::Q4_K_M, &rtx),
+            Verdict::FitsGpu
+        );
         assert_eq!(est("deepseek-v3", Quant::Q4_K_M, &rtx), Verdict::TooLarge);
-        assert!(matches!(est("deepseek-r1-distill-llama-70b", Quant::Q4_K_M, &rtx), Verdict::PartialOffload { .. }));
+        assert!(matches!(
+            est("deepseek-r1-distill-llama-70b", Quant::Q4_K_M, &rtx),
+            Verdict::PartialOffload { .. }
+        ));
         let cpu = parse_assume("32GiB RAM").unwrap();
-        assert_eq!(est("deepseek-r1-distill-qwen-14b", Quant::Q4_K_M, &cpu), Verdict::CpuOnly);
-        assert_eq!(est("deepseek-r1-distill-qwen-14b", Quant::Q4_K_M, &HardwareSnapshot::unknown()), Verdict::Unknown);
+        assert_eq!(
+            est("deepseek-r1-distill-qwen-14b", Quant::Q4_K_M, &cpu),
+            Verdict::CpuOnly
+        );
+        assert_eq!(
+            est(
+                "deepseek-r1-distill-qwen-14b",
+                Quant::Q4_K_M,
+                &HardwareSnapshot::unknown()
+            ),
+            Verdict::Unknown
+        );
         let mac = parse_assume("128GiB unified").unwrap();
-        assert_eq!(est("deepseek-r1-distill-llama-70b", Quant::Q4_K_M, &mac), Verdict::FitsGpu);
+        assert_eq!(
+            est("deepseek-r1-distill-llama-70b", Quant::Q4_K_M, &mac),
+            Verdict::FitsGpu
+        );
         let h200 = parse_assume("8x141GiB GPU, 2048GiB RAM").unwrap();
         assert_eq!(est("deepseek-r1", Quant::Q4_K_M, &h200), Verdict::FitsGpu);
     }
@@ -489,11 +579,17 @@ mod tests {
         let rtx = parse_assume("24GiB GPU, 64GiB RAM").unwrap();
         let m = model("deepseek-r1-distill-llama-70b");
         let r = estimate(&m, Quant::Q4_K_M, 8192, &rtx);
-        let Verdict::PartialOffload { gpu_layers, .. } = r.verdict else { panic!("{:?}", r.verdict) };
+        let Verdict::PartialOffload { gpu_layers, .. } = r.verdict else {
+            panic!("{:?}", r.verdict)
+        };
         assert!(r.gpu_bytes <= r.vram_budget_bytes);
         // One more layer would not fit.
-        let per_layer = r.breakdown.kv_cache_bytes / 80 + weight_split(&m.architecture, Quant::Q4_K_M, MlaLayout::Split).layer_bytes[0];
-        assert!(r.gpu_bytes + per_layer > r.vram_budget_bytes - per_layer / 2, "{gpu_layers} layers leave too much room");
+        let per_layer = r.breakdown.kv_cache_bytes / 80
+            + weight_split(&m.architecture, Quant::Q4_K_M, MlaLayout::Split).layer_bytes[0];
+        assert!(
+            r.gpu_bytes + per_layer > r.vram_budget_bytes - per_layer / 2,
+            "{gpu_layers} layers leave too much room"
+        );
     }
 
     #[test]
@@ -503,7 +599,9 @@ mod tests {
         let e = r.experts_in_ram.unwrap();
         assert!(e.fits);
         assert!(e.vram_bytes < 3 * GIB, "{}", e.vram_bytes);
-        assert!(estimate(&model("deepseek-llm-7b"), Quant::Q8_0, 8192, &rtx).experts_in_ram.is_none());
+        assert!(estimate(&model("deepseek-llm-7b"), Quant::Q8_0, 8192, &rtx)
+            .experts_in_ram
+            .is_none());
     }
 
     #[test]

@@ -184,7 +184,9 @@ impl Quant {
 
     /// Parses a label, case-insensitively (`q4_k_m`, `Q4_K_M`).
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|q| q.label().eq_ignore_ascii_case(s.trim()))
+        Self::ALL
+            .into_iter()
+            .find(|q| q.label().eq_ignore_ascii_case(s.trim()))
     }
 
     /// The type most tensors get (`default_type` in `llama-quant.cpp`).

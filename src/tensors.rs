@@ -88,7 +88,10 @@ impl TensorKind {
 
     /// Routed-expert tensors: the ones `--cpu-moe` keeps in system RAM.
     pub const fn is_routed_expert(self) -> bool {
-        matches!(self, Self::FfnGateExps | Self::FfnUpExps | Self::FfnDownExps)
+        matches!(
+            self,
+            Self::FfnGateExps | Self::FfnUpExps | Self::FfnDownExps
+        )
     }
 
     /// `tensor_allows_quantization`: norms, biases, the router and 1-D tensors keep their source type.
@@ -161,101 +164,148 @@ pub enum MlaLayout {
 }
 
 fn t1(kind: TensorKind, layer: Option<u32>, a: u64) -> TensorInfo {
-    TensorInfo { kind, layer, ne: [a, 1, 1], n_dims: 1 }
+    TensorInfo {
+        kind,
+        layer,
+        ne: [a, 1, 1],
+        n_dims: 1,
+    }
 }
 fn t2(kind: TensorKind, layer: Option<u32>, a: u64, b: u64) -> TensorInfo {
-    TensorInfo { kind, layer, ne: [a, b, 1], n_dims: 2 }
+    TensorInfo {
+        kind,
+        layer,
+        ne: [a, b, 1],
+        n_dims: 2,
+    }
 }
 fn t3(kind: TensorKind, layer: Option<u32>, a: u64, b: u64, c: u64) -> TensorInfo {
-    TensorInfo { kind, layer, ne: [a, b, c], n_dims: 3 }
+    TensorInfo {
+        kind,
+        layer,
+        ne: [a, b, c],
+        n_dims: 3,
+    }
 }
 
 /// Every tensor of the model, in the order llama.cpp's converter writes them.
 pub fn tensor_plan(arch: &Architecture, layout: MlaLayout) -> Vec<TensorInfo> {
     use TensorKind as K;
     let n_embd = arch.hidden_size;
-    let n_vocab = arch.vocab_size;
-    let n_head = u64::from(arch.heads);
     let mut out = Vec::with_capacity(arch.layers as usize * 20 + 4);
-    out.push(t2(K::TokenEmbd, None, n_embd, n_vocab));
+    out.push(t2(K::TokenEmbd, None, n_embd, arch.vocab_size));
     if arch.rope_freqs {
         let head_dim = match arch.attention {
             Attention::Mha { head_dim } | Attention::Gqa { head_dim, .. } => head_dim,
-            Attention::Mla { qk_rope_head_dim, .. } => qk_rope_head_dim,
+            Attention::Mla {
+                qk_rope_head_dim, ..
+            } => qk_rope_head_dim,
         };
         out.push(t1(K::RopeFreqs, None, head_dim / 2));
     }
     for il in 0..arch.layers {
-        let l = Some(il);
-        out.push(t1(K::AttnNorm, l, n_embd));
-        match arch.attention {
-            Attention::Mha { head_dim } | Attention::Gqa { head_dim, .. } => {
-                let n_kv = u64::from(arch.kv_heads());
-                out.push(t2(K::AttnQ, l, n_embd, n_head * head_dim));
-                out.push(t2(K::AttnK, l, n_embd, n_kv * head_dim));
-                out.push(t2(K::AttnV, l, n_embd, n_kv * head_dim));
-                if arch.qkv_bias {
-                    out.push(t1(K::AttnQBias, l, n_head * head_dim));
-                    out.push(t1(K::AttnKBias, l, n_kv * head_dim));
-                    out.push(t1(K::AttnVBias, l, n_kv * head_dim));
-                }
-                out.push(t2(K::AttnOutput, l, n_head * head_dim, n_embd));
-            }
-            Attention::Mla { q_lora_rank, kv_lora_rank, qk_rope_head_dim, qk_nope_head_dim, v_head_dim } => {
-                let qk_head = qk_nope_head_dim + qk_rope_head_dim;
-                match q_lora_rank {
-                    Some(q) => {
-                        out.push(t2(K::AttnQA, l, n_embd, q));
-                        out.push(t1(K::AttnQANorm, l, q));
-                        out.push(t2(K::AttnQB, l, q, n_head * qk_head));
-                    }
-                    None => out.push(t2(K::AttnQ, l, n_embd, n_head * qk_head)),
-                }
-                out.push(t2(K::AttnKvAMqa, l, n_embd, kv_lora_rank + qk_rope_head_dim));
-                out.push(t1(K::AttnKvANorm, l, kv_lora_rank));
-                match layout {
-                    MlaLayout::Split => {
-                        out.push(t3(K::AttnKB, l, qk_nope_head_dim, kv_lora_rank, n_head));
-                        out.push(t3(K::AttnVB, l, kv_lora_rank, v_head_dim, n_head));
-                    }
-                    MlaLayout::Legacy => {
-                        out.push(t2(K::AttnKvB, l, kv_lora_rank, n_head * (qk_nope_head_dim + v_head_dim)));
-                    }
-                }
-                out.push(t2(K::AttnOutput, l, n_head * v_head_dim, n_embd));
-            }
-        }
-        out.push(t1(K::FfnNorm, l, n_embd));
-        match arch.moe {
-            Some(moe) if arch.is_moe_layer(il) => {
-                let n_exp = u64::from(moe.routed_experts);
-                let ff = moe.expert_ffn_size;
-                let ff_sh = ff * u64::from(moe.shared_experts);
-                out.push(t2(K::FfnGateInp, l, n_embd, n_exp));
-                if moe.router_bias {
-                    out.push(t1(K::ExpProbsB, l, n_exp));
-                }
-                out.push(t3(K::FfnGateExps, l, n_embd, ff, n_exp));
-                out.push(t3(K::FfnDownExps, l, ff, n_embd, n_exp));
-                out.push(t3(K::FfnUpExps, l, n_embd, ff, n_exp));
-                if ff_sh > 0 {
-                    out.push(t2(K::FfnGateShexp, l, n_embd, ff_sh));
-                    out.push(t2(K::FfnDownShexp, l, ff_sh, n_embd));
-                    out.push(t2(K::FfnUpShexp, l, n_embd, ff_sh));
-                }
-            }
-            _ => {
-                out.push(t2(K::FfnGate, l, n_embd, arch.ffn_size));
-                out.push(t2(K::FfnDown, l, arch.ffn_size, n_embd));
-                out.push(t2(K::FfnUp, l, n_embd, arch.ffn_size));
-            }
-        }
+        out.push(t1(K::AttnNorm, Some(il), n_embd));
+        attention_tensors(arch, layout, il, &mut out);
+        out.push(t1(K::FfnNorm, Some(il), n_embd));
+        ffn_tensors(arch, il, &mut out);
     }
     out.push(t1(K::OutputNorm, None, n_embd));
     if !arch.tied_embeddings {
-        out.push(t2(K::Output, None, n_embd, n_vocab));
+        out.push(t2(K::Output, None, n_embd, arch.vocab_size));
     }
     out
+}
+
+/// One block's attention tensors (`src/models/llama.cpp`, `qwen2.cpp`, `deepseek2.cpp`).
+fn attention_tensors(arch: &Architecture, layout: MlaLayout, il: u32, out: &mut Vec<TensorInfo>) {
+    use TensorKind as K;
+    let l = Some(il);
+    let n_embd = arch.hidden_size;
+    let n_head = u64::from(arch.heads);
+    match arch.attention {
+        Attention::Mha { head_dim } | Attention::Gqa { head_dim, .. } => {
+            let n_kv = u64::from(arch.kv_heads());
+            out.push(t2(K::AttnQ, l, n_embd, n_head * head_dim));
+            out.push(t2(K::AttnK, l, n_embd, n_kv * head_dim));
+            out.push(t2(K::AttnV, l, n_embd, n_kv * head_dim));
+            if arch.qkv_bias {
+                out.push(t1(K::AttnQBias, l, n_head * head_dim));
+                out.push(t1(K::AttnKBias, l, n_kv * head_dim));
+                out.push(t1(K::AttnVBias, l, n_kv * head_dim));
+            }
+            out.push(t2(K::AttnOutput, l, n_head * head_dim, n_embd));
+        }
+        Attention::Mla {
+            q_lora_rank,
+            kv_lora_rank,
+            qk_rope_head_dim,
+            qk_nope_head_dim,
+            v_head_dim,
+        } => {
+            let qk_head = qk_nope_head_dim + qk_rope_head_dim;
+            match q_lora_rank {
+                Some(q) => {
+                    out.push(t2(K::AttnQA, l, n_embd, q));
+                    out.push(t1(K::AttnQANorm, l, q));
+                    out.push(t2(K::AttnQB, l, q, n_head * qk_head));
+                }
+                None => out.push(t2(K::AttnQ, l, n_embd, n_head * qk_head)),
+            }
+            out.push(t2(
+                K::AttnKvAMqa,
+                l,
+                n_embd,
+                kv_lora_rank + qk_rope_head_dim,
+            ));
+            out.push(t1(K::AttnKvANorm, l, kv_lora_rank));
+            match layout {
+                MlaLayout::Split => {
+                    out.push(t3(K::AttnKB, l, qk_nope_head_dim, kv_lora_rank, n_head));
+                    out.push(t3(K::AttnVB, l, kv_lora_rank, v_head_dim, n_head));
+                }
+                MlaLayout::Legacy => {
+                    out.push(t2(
+                        K::AttnKvB,
+                        l,
+                        kv_lora_rank,
+                        n_head * (qk_nope_head_dim + v_head_dim),
+                    ));
+                }
+            }
+            out.push(t2(K::AttnOutput, l, n_head * v_head_dim, n_embd));
+        }
+    }
+}
+
+/// One block's feed-forward tensors: dense, or router + routed experts + shared experts.
+fn ffn_tensors(arch: &Architecture, il: u32, out: &mut Vec<TensorInfo>) {
+    use TensorKind as K;
+    let l = Some(il);
+    let n_embd = arch.hidden_size;
+    match arch.moe {
+        Some(moe) if arch.is_moe_layer(il) => {
+            let n_exp = u64::from(moe.routed_experts);
+            let ff = moe.expert_ffn_size;
+            let ff_sh = ff * u64::from(moe.shared_experts);
+            out.push(t2(K::FfnGateInp, l, n_embd, n_exp));
+            if moe.router_bias {
+                out.push(t1(K::ExpProbsB, l, n_exp));
+            }
+            out.push(t3(K::FfnGateExps, l, n_embd, ff, n_exp));
+            out.push(t3(K::FfnDownExps, l, ff, n_embd, n_exp));
+            out.push(t3(K::FfnUpExps, l, n_embd, ff, n_exp));
+            if ff_sh > 0 {
+                out.push(t2(K::FfnGateShexp, l, n_embd, ff_sh));
+                out.push(t2(K::FfnDownShexp, l, ff_sh, n_embd));
+                out.push(t2(K::FfnUpShexp, l, n_embd, ff_sh));
+            }
+        }
+        _ => {
+            out.push(t2(K::FfnGate, l, n_embd, arch.ffn_size));
+            out.push(t2(K::FfnDown, l, arch.ffn_size, n_embd));
+            out.push(t2(K::FfnUp, l, n_embd, arch.ffn_size));
+        }
+    }
 }
 
 /// The quantizer's per-file state that the rules read (`quantize_state_impl`).
@@ -283,13 +333,17 @@ pub fn assign_types(plan: &[TensorInfo], arch: &Architecture, quant: Quant) -> V
         n_gqa: arch.heads / arch.kv_heads().max(1),
         n_expert: arch.moe.map_or(0, |m| m.routed_experts),
         // llama.cpp's model type: `llama` with 80 GQA layers and `qwen2` with 80 layers are LLM_TYPE_70B.
-        is_70b: arch.layers == 80 && arch.gguf_architecture != "deepseek2" && arch.kv_heads() != arch.heads,
+        is_70b: arch.layers == 80
+            && arch.gguf_architecture != "deepseek2"
+            && arch.kv_heads() != arch.heads,
         has_output: plan.iter().any(|t| t.kind == TensorKind::Output),
         i_attention_wv: 0,
         n_attention_wv: plan.iter().filter(|t| t.kind.is_attn_v_like()).count() as i64,
         i_ffn_down: 0,
     };
-    plan.iter().map(|t| tensor_type(&mut qs, t, quant)).collect()
+    plan.iter()
+        .map(|t| tensor_type(&mut qs, t, quant))
+        .collect()
 }
 
 /// `llama_tensor_get_type`: the outer wrapper (allowed? quantized base? then rules, then fallback).
@@ -333,11 +387,19 @@ fn type_rules(qs: &mut QuantState, t: &TensorInfo, q: Quant, base: GgmlType) -> 
     if q.is_very_low_bit() {
         if t.kind.is_attn_v_like() {
             qs.i_attention_wv += 1;
-            return if qs.n_gqa >= 4 || qs.n_expert >= 4 { G::Q4_K } else { G::Q2_K };
+            return if qs.n_gqa >= 4 || qs.n_expert >= 4 {
+                G::Q4_K
+            } else {
+                G::Q2_K
+            };
         }
         if t.kind.is_ffn_down() {
             // Counter-based: the first n_layer/8 ffn_down tensors in file order.
-            let out = if qs.i_ffn_down < qs.n_layer / 8 { G::Q2_K } else { base };
+            let out = if qs.i_ffn_down < qs.n_layer / 8 {
+                G::Q2_K
+            } else {
+                base
+            };
             qs.i_ffn_down += 1;
             return out;
         }
@@ -413,7 +475,14 @@ fn fallback(ne0: u64, chosen: GgmlType) -> GgmlType {
         return chosen;
     }
     let demoted = match chosen {
-        G::IQ1_S | G::IQ1_M | G::IQ2_XXS | G::IQ2_XS | G::IQ2_S | G::IQ3_XXS | G::IQ3_S | G::IQ4_XS => G::IQ4_NL,
+        G::IQ1_S
+        | G::IQ1_M
+        | G::IQ2_XXS
+        | G::IQ2_XS
+        | G::IQ2_S
+        | G::IQ3_XXS
+        | G::IQ3_S
+        | G::IQ4_XS => G::IQ4_NL,
         G::Q2_K | G::Q3_K => G::Q4_0,
         G::Q4_K => G::Q5_0,
         G::Q5_K => G::Q5_1,
@@ -434,7 +503,11 @@ mod tests {
 
     fn arch(id: &str) -> Architecture {
         let cat = load_catalog(None);
-        cat.models.into_iter().find(|m| m.id == id).map(|m| m.architecture).unwrap()
+        cat.models
+            .into_iter()
+            .find(|m| m.id == id)
+            .map(|m| m.architecture)
+            .unwrap()
     }
 
     #[test]
@@ -444,7 +517,12 @@ mod tests {
             let plan = tensor_plan(&m.architecture, MlaLayout::Split);
             let n: u64 = plan.iter().map(TensorInfo::elements).sum();
             let err = (n as f64 - m.params_total as f64).abs() / m.params_total as f64;
-            assert!(err < 0.002, "{}: plan {n} vs catalog {}", m.id, m.params_total);
+            assert!(
+                err < 0.002,
+                "{}: plan {n} vs catalog {}",
+                m.id,
+                m.params_total
+            );
         }
     }
 
@@ -484,7 +562,10 @@ mod tests {
         let a = arch("deepseek-r1-distill-llama-70b");
         let plan = tensor_plan(&a, MlaLayout::Split);
         let types = assign_types(&plan, &a, Quant::Q4_K_M);
-        let i = plan.iter().position(|t| t.name() == "blk.20.attn_v.weight").unwrap();
+        let i = plan
+            .iter()
+            .position(|t| t.name() == "blk.20.attn_v.weight")
+            .unwrap();
         // layer 20 of 80: not a use_more_bits layer ((20-10)%3 == 1), so Q4_K, bumped to Q5_K for 70B.
         assert_eq!(types[i], GgmlType::Q5_K);
     }

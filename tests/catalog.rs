@@ -1,6 +1,8 @@
 //! The catalog: 13 entries, every figure of the seed document reproduced exactly, and bad user files
 //! reported with file, line, column and field while the rest still loads.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use seekdeck::catalog::load::{load_catalog, parse_catalog, CatalogIssue};
 use seekdeck::catalog::Model;
 
@@ -10,12 +12,20 @@ const SEED: &str = include_str!("../docs/seed-models.md");
 fn seed_rows() -> Vec<Vec<String>> {
     SEED.lines()
         .filter(|l| l.starts_with("| **"))
-        .map(|l| l.trim_matches('|').split('|').map(|c| c.trim().replace("**", "")).collect())
+        .map(|l| {
+            l.trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().replace("**", ""))
+                .collect()
+        })
         .collect()
 }
 
 fn by_name<'a>(models: &'a [Model], name: &str) -> &'a Model {
-    models.iter().find(|m| m.name == name).unwrap_or_else(|| panic!("no model named {name}"))
+    models
+        .iter()
+        .find(|m| m.name == name)
+        .unwrap_or_else(|| panic!("no model named {name}"))
 }
 
 #[test]
@@ -35,18 +45,48 @@ fn every_seed_figure_is_in_the_catalog() {
             // Overview: Model | Release | Parameter Size | Activation | Key Features | Input | Output
             7 => {
                 let m = by_name(&cat.models, &row[0]);
-                assert_eq!(m.seed.release.as_deref(), Some(row[1].as_str()), "{}", row[0]);
+                assert_eq!(
+                    m.seed.release.as_deref(),
+                    Some(row[1].as_str()),
+                    "{}",
+                    row[0]
+                );
                 assert_eq!(m.seed.parameter_size, row[2], "{}", row[0]);
-                assert_eq!(m.seed.activation_parameters.as_deref(), Some(row[3].as_str()), "{}", row[0]);
-                assert_eq!(m.seed.key_features.as_deref(), Some(row[4].as_str()), "{}", row[0]);
-                assert_eq!(m.seed.input_modalities.as_deref(), Some(row[5].as_str()), "{}", row[0]);
-                assert_eq!(m.seed.output_modalities.as_deref(), Some(row[6].as_str()), "{}", row[0]);
+                assert_eq!(
+                    m.seed.activation_parameters.as_deref(),
+                    Some(row[3].as_str()),
+                    "{}",
+                    row[0]
+                );
+                assert_eq!(
+                    m.seed.key_features.as_deref(),
+                    Some(row[4].as_str()),
+                    "{}",
+                    row[0]
+                );
+                assert_eq!(
+                    m.seed.input_modalities.as_deref(),
+                    Some(row[5].as_str()),
+                    "{}",
+                    row[0]
+                );
+                assert_eq!(
+                    m.seed.output_modalities.as_deref(),
+                    Some(row[6].as_str()),
+                    "{}",
+                    row[0]
+                );
             }
             // Hardware: Model | Parameter Size | Activation | Precision | VRAM | RAM
             6 => {
                 let m = by_name(&cat.models, &row[0]);
                 assert_eq!(m.seed.parameter_size, row[1], "{}", row[0]);
-                assert_eq!(m.seed.activation_parameters.as_deref(), Some(row[2].as_str()), "{}", row[0]);
+                assert_eq!(
+                    m.seed.activation_parameters.as_deref(),
+                    Some(row[2].as_str()),
+                    "{}",
+                    row[0]
+                );
                 assert_eq!(m.seed.precision, row[3], "{}", row[0]);
                 assert_eq!(m.seed.vram_required, row[4], "{}", row[0]);
                 assert_eq!(m.seed.system_ram_required, row[5], "{}", row[0]);
@@ -74,17 +114,30 @@ fn every_seed_figure_is_in_the_catalog() {
 #[test]
 fn malformed_user_file_names_file_line_column_and_field() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy("tests/fixtures/catalog/missing_field.ron", dir.path().join("a_missing_field.ron")).unwrap();
-    std::fs::copy("tests/fixtures/catalog/syntax_error.ron", dir.path().join("b_syntax_error.ron")).unwrap();
+    std::fs::copy(
+        "tests/fixtures/catalog/missing_field.ron",
+        dir.path().join("a_missing_field.ron"),
+    )
+    .unwrap();
+    std::fs::copy(
+        "tests/fixtures/catalog/syntax_error.ron",
+        dir.path().join("b_syntax_error.ron"),
+    )
+    .unwrap();
     let cat = load_catalog(Some(dir.path()));
     // Everything else still loads.
     assert_eq!(cat.models.len(), 13);
     assert_eq!(cat.issues.len(), 2, "{:?}", cat.issues);
     let first = cat.issues[0].to_string();
     assert!(first.contains("a_missing_field.ron:"), "{first}");
-    assert!(first.contains("layers"), "the message names the missing field: {first}");
+    assert!(
+        first.contains("layers"),
+        "the message names the missing field: {first}"
+    );
     match &cat.issues[1] {
-        CatalogIssue::Parse { file, line, column, .. } => {
+        CatalogIssue::Parse {
+            file, line, column, ..
+        } => {
             assert!(file.ends_with("b_syntax_error.ron"));
             assert_eq!(*line, 4, "{}", cat.issues[1]);
             assert!(*column > 1);
@@ -96,20 +149,40 @@ fn malformed_user_file_names_file_line_column_and_field() {
 #[test]
 fn impossible_entries_are_rejected_by_name() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy("tests/fixtures/catalog/impossible.ron", dir.path().join("impossible.ron")).unwrap();
+    std::fs::copy(
+        "tests/fixtures/catalog/impossible.ron",
+        dir.path().join("impossible.ron"),
+    )
+    .unwrap();
     let cat = load_catalog(Some(dir.path()));
     let texts: Vec<String> = cat.issues.iter().map(ToString::to_string).collect();
     assert_eq!(texts.len(), 3, "{texts:?}");
-    assert!(texts[0].contains("\"Zero Layers\"") && texts[0].contains("`layers` is zero"), "{}", texts[0]);
-    assert!(texts[1].contains("\"Too Active\"") && texts[1].contains("params_active"), "{}", texts[1]);
-    assert!(texts[2].contains("\"Odd Heads\"") && texts[2].contains("does not divide"), "{}", texts[2]);
+    assert!(
+        texts[0].contains("\"Zero Layers\"") && texts[0].contains("`layers` is zero"),
+        "{}",
+        texts[0]
+    );
+    assert!(
+        texts[1].contains("\"Too Active\"") && texts[1].contains("params_active"),
+        "{}",
+        texts[1]
+    );
+    assert!(
+        texts[2].contains("\"Odd Heads\"") && texts[2].contains("does not divide"),
+        "{}",
+        texts[2]
+    );
     assert_eq!(cat.models.len(), 13);
 }
 
 #[test]
 fn user_files_add_and_override_entries() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy("tests/fixtures/catalog/override.ron", dir.path().join("override.ron")).unwrap();
+    std::fs::copy(
+        "tests/fixtures/catalog/override.ron",
+        dir.path().join("override.ron"),
+    )
+    .unwrap();
     let cat = load_catalog(Some(dir.path()));
     assert!(cat.issues.is_empty(), "{:?}", cat.issues);
     assert_eq!(cat.models.len(), 14);

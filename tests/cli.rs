@@ -1,5 +1,7 @@
 //! The command line, run as a user runs it: `list --json`, `fit`, `hw`, and bad input.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::process::Command;
 
 fn seekdeck(args: &[&str]) -> std::process::Output {
@@ -16,11 +18,20 @@ const RTX: &str = "24GiB GPU, 64GiB RAM";
 #[test]
 fn list_json_has_thirteen_verdicts() {
     let out = seekdeck(&["list", "--json", "--assume", RTX]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), 13);
-    let verdict = |id: &str| rows.iter().find(|r| r["id"] == id).unwrap()["verdict"].as_str().unwrap().to_owned();
+    let verdict = |id: &str| {
+        rows.iter().find(|r| r["id"] == id).unwrap()["verdict"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
     assert_eq!(verdict("deepseek-r1-distill-qwen-14b"), "fits on GPU");
     assert_eq!(verdict("deepseek-v3"), "too large");
     assert!(verdict("deepseek-r1-distill-llama-70b").starts_with("partial offload"));
@@ -31,20 +42,48 @@ fn list_json_has_thirteen_verdicts() {
 
 #[test]
 fn list_changes_with_quant_and_ctx() {
-    let q8 = seekdeck(&["list", "--json", "--assume", RTX, "--quant", "q8_0", "--ctx", "32768"]);
+    let q8 = seekdeck(&[
+        "list", "--json", "--assume", RTX, "--quant", "q8_0", "--ctx", "32768",
+    ]);
     let rows: serde_json::Value = serde_json::from_slice(&q8.stdout).unwrap();
-    let r = rows.as_array().unwrap().iter().find(|r| r["id"] == "deepseek-r1-distill-qwen-32b").unwrap();
+    let r = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "deepseek-r1-distill-qwen-32b")
+        .unwrap();
     assert_eq!(r["fit"]["quant"], "Q8_0");
     assert_eq!(r["fit"]["ctx_tokens"], 32768);
-    assert!(r["verdict"].as_str().unwrap().starts_with("partial offload"));
+    assert!(r["verdict"]
+        .as_str()
+        .unwrap()
+        .starts_with("partial offload"));
 }
 
 #[test]
 fn fit_prints_the_breakdown() {
-    let out = seekdeck(&["fit", "deepseek-v2-lite", "--quant", "Q8_0", "--ctx", "32768", "--assume", RTX]);
+    let out = seekdeck(&[
+        "fit",
+        "deepseek-v2-lite",
+        "--quant",
+        "Q8_0",
+        "--ctx",
+        "32768",
+        "--assume",
+        RTX,
+    ]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for part in ["weights", "KV cache", "MLA attention", "compute buffer", "overhead", "total", "Verdict: fits on GPU", "Experts in RAM"] {
+    for part in [
+        "weights",
+        "KV cache",
+        "MLA attention",
+        "compute buffer",
+        "overhead",
+        "total",
+        "Verdict: fits on GPU",
+        "Experts in RAM",
+    ] {
         assert!(text.contains(part), "missing {part:?} in:\n{text}");
     }
     let json = seekdeck(&["fit", "DeepSeek 7B", "--json", "--assume", RTX]);

@@ -1,6 +1,8 @@
 //! The window, driven through egui_kittest like a user drives it: rows, clicks, cards, toolbar,
 //! keyboard, on a simulated 24 GiB GPU + 64 GiB RAM machine.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use egui::{Key, Modifiers};
@@ -11,13 +13,22 @@ use seekdeck::quant::Quant;
 use support::{app_harness, RTX_4090};
 
 fn index_of(h: &egui_kittest::Harness<'_, seekdeck::app::App>, id: &str) -> usize {
-    h.state().catalog.models.iter().position(|m| m.id == id).unwrap()
+    h.state()
+        .catalog
+        .models
+        .iter()
+        .position(|m| m.id == id)
+        .unwrap()
 }
 
 /// The words the "Fits this PC" cell of a model shows.
 fn cell_text(h: &egui_kittest::Harness<'_, seekdeck::app::App>, id: &str) -> String {
     let f = &h.state().fits[index_of(h, id)];
-    format!("{} · {}", f.verdict.short_label(), gib(f.breakdown.total_bytes()))
+    format!(
+        "{} · {}",
+        f.verdict.short_label(),
+        gib(f.breakdown.total_bytes())
+    )
 }
 
 #[test]
@@ -41,7 +52,11 @@ fn verdicts_on_a_24_gib_gpu() {
     h.get_by_label(&r14);
     let v3 = cell_text(&h, "deepseek-v3");
     assert!(v3.starts_with("too large · "), "{v3}");
-    assert_eq!(h.get_all_by_label(&v3).count(), 2, "R1 and V3 share the figure");
+    assert_eq!(
+        h.get_all_by_label(&v3).count(),
+        2,
+        "R1 and V3 share the figure"
+    );
     h.get_by_label("What if: 24GiB GPU, 64GiB RAM");
 }
 
@@ -51,7 +66,10 @@ fn clicking_a_row_opens_its_card() {
     h.get_by_label("DeepSeek-V2-Lite").click();
     h.run_ok();
     assert!(h.state().state.card_open);
-    assert_eq!(h.state().state.selected.as_deref(), Some("deepseek-v2-lite"));
+    assert_eq!(
+        h.state().state.selected.as_deref(),
+        Some("deepseek-v2-lite")
+    );
     // The heading repeats the name; the card shows seed facts, architecture and the MoE option.
     assert_eq!(h.get_all_by_label("DeepSeek-V2-Lite").count(), 2);
     h.get_by_label("From the DeepSeek model overview");
@@ -67,7 +85,9 @@ fn clicking_a_row_opens_its_card() {
 #[test]
 fn changing_the_quantization_changes_a_verdict() {
     let mut h = app_harness(PersistedState::default(), RTX_4090);
-    let before = h.state().fits[index_of(&h, "deepseek-r1-distill-qwen-32b")].verdict.clone();
+    let before = h.state().fits[index_of(&h, "deepseek-r1-distill-qwen-32b")]
+        .verdict
+        .clone();
     assert_eq!(before, Verdict::FitsGpu);
     h.get_by_label("Quantization").click();
     h.run_ok();

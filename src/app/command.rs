@@ -110,7 +110,9 @@ impl App {
         if self.rows.is_empty() {
             return;
         }
-        let pos = self.selected_index().and_then(|i| self.rows.iter().position(|&r| r == i));
+        let pos = self
+            .selected_index()
+            .and_then(|i| self.rows.iter().position(|&r| r == i));
         let next = match pos {
             None if delta > 0 => 0,
             None => self.rows.len() - 1,

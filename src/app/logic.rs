@@ -62,9 +62,15 @@ impl App {
             .filter(|&i| {
                 let m = &self.catalog.models[i];
                 needle.is_empty()
-                    || [m.name.as_str(), m.id.as_str(), m.family.as_str(), m.features_display(), &m.architecture.gguf_architecture]
-                        .iter()
-                        .any(|f| f.to_lowercase().contains(&needle))
+                    || [
+                        m.name.as_str(),
+                        m.id.as_str(),
+                        m.family.as_str(),
+                        m.features_display(),
+                        &m.architecture.gguf_architecture,
+                    ]
+                    .iter()
+                    .any(|f| f.to_lowercase().contains(&needle))
             })
             .collect();
         let models = &self.catalog.models;
@@ -73,7 +79,10 @@ impl App {
             match self.state.sort {
                 SortColumn::Catalog => a.cmp(b),
                 SortColumn::Name => ma.name.to_lowercase().cmp(&mb.name.to_lowercase()),
-                SortColumn::Release => ma.release_display().cmp(&mb.release_display()).then(ma.released.cmp(&mb.released)),
+                SortColumn::Release => ma
+                    .release_display()
+                    .cmp(&mb.release_display())
+                    .then(ma.released.cmp(&mb.released)),
                 SortColumn::Params => ma.params_total.cmp(&mb.params_total),
                 SortColumn::Active => ma.params_active.cmp(&mb.params_active),
                 SortColumn::Fit => {
@@ -85,7 +94,13 @@ impl App {
                 }
             }
         };
-        rows.sort_by(|a, b| if self.state.ascending { cmp(a, b) } else { cmp(b, a) });
+        rows.sort_by(|a, b| {
+            if self.state.ascending {
+                cmp(a, b)
+            } else {
+                cmp(b, a)
+            }
+        });
         rows
     }
 }

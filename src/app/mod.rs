@@ -103,12 +103,18 @@ pub struct App {
 impl App {
     /// Creates the app inside eframe: restores persisted state, starts the poller.
     pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> Self {
-        let restored: Option<PersistedState> = cc.storage.and_then(|s| eframe::get_value(s, eframe::APP_KEY));
+        let restored: Option<PersistedState> = cc
+            .storage
+            .and_then(|s| eframe::get_value(s, eframe::APP_KEY));
         Self::new_with_state(cc, restored.unwrap_or_default(), options)
     }
 
     /// Creates the app inside eframe from a given state (what [`App::new`] restores).
-    pub fn new_with_state(cc: &eframe::CreationContext<'_>, state: PersistedState, options: AppOptions) -> Self {
+    pub fn new_with_state(
+        cc: &eframe::CreationContext<'_>,
+        state: PersistedState,
+        options: AppOptions,
+    ) -> Self {
         egui_extras::install_image_loaders(&cc.egui_ctx);
         let mut app = Self::with_state(state, &options);
         if options.poll_hardware {
@@ -161,8 +167,10 @@ impl eframe::App for App {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let mut commands = Vec::new();
-        egui::Panel::top("top_bar").show(ui, |ui| commands.extend(ui::top_bar::top_bar_ui(ui, self)));
-        egui::Panel::top("toolbar").show(ui, |ui| commands.extend(ui::toolbar::toolbar_ui(ui, self)));
+        egui::Panel::top("top_bar")
+            .show(ui, |ui| commands.extend(ui::top_bar::top_bar_ui(ui, self)));
+        egui::Panel::top("toolbar")
+            .show(ui, |ui| commands.extend(ui::toolbar::toolbar_ui(ui, self)));
         if self.state.card_open {
             if let Some(i) = self.selected_index() {
                 egui::Panel::bottom("card")
@@ -196,5 +204,9 @@ pub fn run_window(assume: Option<String>) -> eframe::Result {
         poll_hardware: true,
         user_catalog_dir: crate::paths::user_catalog_dir(),
     };
-    eframe::run_native("seekdeck", options, Box::new(move |cc| Ok(Box::new(App::new(cc, app_options)))))
+    eframe::run_native(
+        "seekdeck",
+        options,
+        Box::new(move |cc| Ok(Box::new(App::new(cc, app_options)))),
+    )
 }

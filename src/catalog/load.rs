@@ -122,7 +122,11 @@ fn merge_text(out: &mut LoadedCatalog, text: &str, file: &str) -> bool {
         if let Err(message) = validate_model(&model) {
             let issue = CatalogIssue::Invalid {
                 file: file.to_owned(),
-                model: if model.name.is_empty() { model.id.clone() } else { model.name.clone() },
+                model: if model.name.is_empty() {
+                    model.id.clone()
+                } else {
+                    model.name.clone()
+                },
                 message,
             };
             tracing::warn!("{issue}");

@@ -35,7 +35,7 @@ pub fn validate_model(m: &Model) -> Result<(), String> {
         ));
     }
     match a.attention {
-        Attention::Mha { head_dim } if head_dim == 0 => return fail("`head_dim` is zero".into()),
+        Attention::Mha { head_dim: 0 } => return fail("`head_dim` is zero".into()),
         Attention::Gqa { kv_heads, head_dim } => {
             if head_dim == 0 {
                 return fail("`head_dim` is zero".into());
@@ -54,7 +54,11 @@ pub fn validate_model(m: &Model) -> Result<(), String> {
             v_head_dim,
             q_lora_rank,
         } => {
-            if kv_lora_rank == 0 || qk_rope_head_dim == 0 || qk_nope_head_dim == 0 || v_head_dim == 0 {
+            if kv_lora_rank == 0
+                || qk_rope_head_dim == 0
+                || qk_nope_head_dim == 0
+                || v_head_dim == 0
+            {
                 return fail("MLA ranks and head dims must be positive".into());
             }
             if q_lora_rank == Some(0) {
@@ -80,7 +84,10 @@ pub fn validate_model(m: &Model) -> Result<(), String> {
     if !(0.0..=2.0).contains(&m.sampling.temperature) || !(0.0..=1.0).contains(&m.sampling.top_p) {
         return fail("`sampling` must have temperature in 0..=2 and top_p in 0..=1".into());
     }
-    if !matches!(a.gguf_architecture.as_str(), "llama" | "qwen2" | "deepseek2") {
+    if !matches!(
+        a.gguf_architecture.as_str(),
+        "llama" | "qwen2" | "deepseek2"
+    ) {
         return fail(format!(
             "`gguf_architecture` \"{}\" is not one seekdeck can estimate (llama, qwen2, deepseek2)",
             a.gguf_architecture

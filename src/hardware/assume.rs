@@ -17,12 +17,30 @@ pub struct Preset {
 
 /// The presets of the "What if…" picker.
 pub const PRESETS: [Preset; 6] = [
-    Preset { label: "Laptop: 8 GiB GPU, 16 GiB RAM", spec: "8GiB GPU, 16GiB RAM" },
-    Preset { label: "RTX 4090 24 GiB, 64 GiB RAM", spec: "24GiB GPU, 64GiB RAM" },
-    Preset { label: "2× RTX 3090 (48 GiB), 128 GiB RAM", spec: "2x24GiB GPU, 128GiB RAM" },
-    Preset { label: "Mac, 128 GiB unified", spec: "128GiB unified" },
-    Preset { label: "8× H200 (1128 GiB), 2 TiB RAM", spec: "8x141GiB GPU, 2048GiB RAM" },
-    Preset { label: "No GPU, 32 GiB RAM", spec: "32GiB RAM" },
+    Preset {
+        label: "Laptop: 8 GiB GPU, 16 GiB RAM",
+        spec: "8GiB GPU, 16GiB RAM",
+    },
+    Preset {
+        label: "RTX 4090 24 GiB, 64 GiB RAM",
+        spec: "24GiB GPU, 64GiB RAM",
+    },
+    Preset {
+        label: "2× RTX 3090 (48 GiB), 128 GiB RAM",
+        spec: "2x24GiB GPU, 128GiB RAM",
+    },
+    Preset {
+        label: "Mac, 128 GiB unified",
+        spec: "128GiB unified",
+    },
+    Preset {
+        label: "8× H200 (1128 GiB), 2 TiB RAM",
+        spec: "8x141GiB GPU, 2048GiB RAM",
+    },
+    Preset {
+        label: "No GPU, 32 GiB RAM",
+        spec: "32GiB RAM",
+    },
 ];
 
 /// A spec that could not be understood.
@@ -39,23 +57,35 @@ pub struct AssumeError {
 /// Sizes take GiB/GB/G, TiB/TB/T or MiB/MB/M (all binary). A machine without a RAM part gets
 /// 16 GiB per the most common desktop; unified memory is the RAM.
 pub fn parse_assume(spec: &str) -> Result<HardwareSnapshot, AssumeError> {
-    let err = |reason: &str| AssumeError { spec: spec.to_owned(), reason: reason.to_owned() };
+    let err = |reason: &str| AssumeError {
+        spec: spec.to_owned(),
+        reason: reason.to_owned(),
+    };
     let mut gpus = Vec::new();
     let mut ram_bytes: Option<u64> = None;
     let mut unified = false;
-    for part in spec.split([',', ';', '+']).map(str::trim).filter(|p| !p.is_empty()) {
+    for part in spec
+        .split([',', ';', '+'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         let lower = part.to_ascii_lowercase();
-        let (size_part, kind) = lower
-            .rsplit_once(char::is_whitespace)
-            .ok_or_else(|| err(&format!("\"{part}\" needs a size and a kind (GPU, RAM or unified)")))?;
+        let (size_part, kind) = lower.rsplit_once(char::is_whitespace).ok_or_else(|| {
+            err(&format!(
+                "\"{part}\" needs a size and a kind (GPU, RAM or unified)"
+            ))
+        })?;
         let (count, size_text) = match size_part.split_once(['x', '×']) {
-            Some((n, rest)) if n.trim().chars().all(|c| c.is_ascii_digit()) && !n.trim().is_empty() => {
+            Some((n, rest))
+                if n.trim().chars().all(|c| c.is_ascii_digit()) && !n.trim().is_empty() =>
+            {
                 let n: u32 = n.trim().parse().map_err(|_| err("bad GPU count"))?;
                 (n, rest.trim())
             }
             _ => (1, size_part.trim()),
         };
-        let bytes = parse_size(size_text).ok_or_else(|| err(&format!("\"{size_text}\" is not a size like 24GiB")))?;
+        let bytes = parse_size(size_text)
+            .ok_or_else(|| err(&format!("\"{size_text}\" is not a size like 24GiB")))?;
         match kind {
             "gpu" | "gpus" | "vram" => {
                 if count == 0 {
@@ -63,7 +93,11 @@ pub fn parse_assume(spec: &str) -> Result<HardwareSnapshot, AssumeError> {
                 }
                 for i in 0..count {
                     gpus.push(GpuReading {
-                        name: if count > 1 { format!("Simulated GPU {}", i + 1) } else { "Simulated GPU".to_owned() },
+                        name: if count > 1 {
+                            format!("Simulated GPU {}", i + 1)
+                        } else {
+                            "Simulated GPU".to_owned()
+                        },
                         total_bytes: bytes,
                         used_bytes: 0,
                         utilization_pct: None,
@@ -77,7 +111,11 @@ pub fn parse_assume(spec: &str) -> Result<HardwareSnapshot, AssumeError> {
                 unified = true;
                 ram_bytes = Some(bytes);
             }
-            other => return Err(err(&format!("unknown kind \"{other}\" (use GPU, RAM or unified)"))),
+            other => {
+                return Err(err(&format!(
+                    "unknown kind \"{other}\" (use GPU, RAM or unified)"
+                )))
+            }
         }
     }
     if gpus.is_empty() && ram_bytes.is_none() {
@@ -97,7 +135,11 @@ pub fn parse_assume(spec: &str) -> Result<HardwareSnapshot, AssumeError> {
             unified: true,
         });
     }
-    let gpu_status = if gpus.is_empty() { GpuStatus::NoGpu } else { GpuStatus::Ok };
+    let gpu_status = if gpus.is_empty() {
+        GpuStatus::NoGpu
+    } else {
+        GpuStatus::Ok
+    };
     Ok(HardwareSnapshot {
         ram: Some(RamReading {
             total_bytes: ram_total,
@@ -154,7 +196,14 @@ mod tests {
 
     #[test]
     fn rejects_nonsense() {
-        for bad in ["", "lots of GPU", "24 parsecs GPU", "24GiB toaster", "0x24GiB GPU", "24GiB GPU, 64GiB unified"] {
+        for bad in [
+            "",
+            "lots of GPU",
+            "24 parsecs GPU",
+            "24GiB toaster",
+            "0x24GiB GPU",
+            "24GiB GPU, 64GiB unified",
+        ] {
             assert!(parse_assume(bad).is_err(), "{bad}");
         }
     }

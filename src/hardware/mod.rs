@@ -86,7 +86,12 @@ pub struct HardwareSnapshot {
 impl HardwareSnapshot {
     /// A machine nothing is known about.
     pub fn unknown() -> Self {
-        Self { ram: None, gpus: Vec::new(), gpu_status: GpuStatus::NoGpu, simulated: None }
+        Self {
+            ram: None,
+            gpus: Vec::new(),
+            gpu_status: GpuStatus::NoGpu,
+            simulated: None,
+        }
     }
 
     /// Whether any GPU shares system memory (Apple silicon).
@@ -106,7 +111,11 @@ impl HardwareSnapshot {
                 "RAM {:.1} GiB free of {:.1} GiB{}",
                 r.available_bytes as f64 / GIB as f64,
                 r.total_bytes as f64 / GIB as f64,
-                if r.cgroup_limited { " (container limit)" } else { "" }
+                if r.cgroup_limited {
+                    " (container limit)"
+                } else {
+                    ""
+                }
             ),
             None => "RAM unknown".to_owned(),
         };

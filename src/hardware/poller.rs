@@ -29,26 +29,32 @@ impl Poller {
     pub fn spawn(on_change: impl Fn() + Send + 'static) -> std::io::Result<Self> {
         let (tx, rx) = mpsc::sync_channel::<HardwareSnapshot>(2);
         let (stop_tx, stop_rx) = mpsc::channel::<()>();
-        let thread = std::thread::Builder::new().name("hardware-poller".into()).spawn(move || {
-            let mut prober = Prober::new();
-            let mut last: Option<HardwareSnapshot> = None;
-            loop {
-                let snap = prober.read();
-                if last.as_ref().is_none_or(|l| !same_reading(l, &snap)) {
-                    match tx.try_send(snap.clone()) {
-                        Ok(()) => on_change(),
-                        Err(mpsc::TrySendError::Disconnected(_)) => return,
-                        Err(mpsc::TrySendError::Full(_)) => {}
+        let thread = std::thread::Builder::new()
+            .name("hardware-poller".into())
+            .spawn(move || {
+                let mut prober = Prober::new();
+                let mut last: Option<HardwareSnapshot> = None;
+                loop {
+                    let snap = prober.read();
+                    if last.as_ref().is_none_or(|l| !same_reading(l, &snap)) {
+                        match tx.try_send(snap.clone()) {
+                            Ok(()) => on_change(),
+                            Err(mpsc::TrySendError::Disconnected(_)) => return,
+                            Err(mpsc::TrySendError::Full(_)) => {}
+                        }
+                        last = Some(snap);
                     }
-                    last = Some(snap);
+                    match stop_rx.recv_timeout(POLL_INTERVAL) {
+                        Err(RecvTimeoutError::Timeout) => {}
+                        Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+                    }
                 }
-                match stop_rx.recv_timeout(POLL_INTERVAL) {
-                    Err(RecvTimeoutError::Timeout) => {}
-                    Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
-                }
-            }
-        })?;
-        Ok(Self { snapshots: rx, stop: Some(stop_tx), thread: Some(thread) })
+            })?;
+        Ok(Self {
+            snapshots: rx,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
     }
 }
 
@@ -65,7 +71,9 @@ impl Drop for Poller {
 pub fn same_reading(a: &HardwareSnapshot, b: &HardwareSnapshot) -> bool {
     let q = |x: u64| x / CHANGE_GRANULARITY_BYTES;
     let ram_same = match (&a.ram, &b.ram) {
-        (Some(x), Some(y)) => q(x.total_bytes) == q(y.total_bytes) && q(x.available_bytes) == q(y.available_bytes),
+        (Some(x), Some(y)) => {
+            q(x.total_bytes) == q(y.total_bytes) && q(x.available_bytes) == q(y.available_bytes)
+        }
         (None, None) => true,
         _ => false,
     };

@@ -24,8 +24,16 @@ impl Prober {
     /// Opens the probes. Never fails: what cannot be opened is reported by [`Prober::read`].
     pub fn new() -> Self {
         let nvml = Nvml::init().map_err(|e| describe_nvml_error(&e));
-        let gpus = if nvml.is_ok() { None } else { Gpus::new_with_refreshed_list().ok() };
-        Self { system: System::new().ok(), nvml, gpus }
+        let gpus = if nvml.is_ok() {
+            None
+        } else {
+            Gpus::new_with_refreshed_list().ok()
+        };
+        Self {
+            system: System::new().ok(),
+            nvml,
+            gpus,
+        }
     }
 
     /// Takes one reading.
@@ -45,7 +53,12 @@ impl Prober {
                 g.used_bytes = r.total_bytes.saturating_sub(r.available_bytes);
             }
         }
-        HardwareSnapshot { ram, gpus, gpu_status, simulated: None }
+        HardwareSnapshot {
+            ram,
+            gpus,
+            gpu_status,
+            simulated: None,
+        }
     }
 
     fn read_ram(&mut self) -> Option<RamReading> {
@@ -64,7 +77,11 @@ impl Prober {
                 cgroup_limited = true;
             }
         }
-        Some(RamReading { total_bytes: total, available_bytes: available, cgroup_limited })
+        Some(RamReading {
+            total_bytes: total,
+            available_bytes: available,
+            cgroup_limited,
+        })
     }
 
     fn read_sysinfo_gpus(&mut self) -> (Vec<GpuReading>, GpuStatus) {
@@ -77,7 +94,8 @@ impl Prober {
             .filter_map(|g| {
                 let vendor = g.vendor().unwrap_or_default();
                 let unified = vendor.eq_ignore_ascii_case("apple")
-                    || (cfg!(all(target_os = "macos", target_arch = "aarch64")) && g.total_memory().is_none());
+                    || (cfg!(all(target_os = "macos", target_arch = "aarch64"))
+                        && g.total_memory().is_none());
                 let total = g.total_memory().unwrap_or(0);
                 if total == 0 && !unified {
                     return None;
@@ -92,7 +110,11 @@ impl Prober {
                 })
             })
             .collect();
-        let status = if gpus.is_empty() { GpuStatus::NoGpu } else { GpuStatus::Ok };
+        let status = if gpus.is_empty() {
+            GpuStatus::NoGpu
+        } else {
+            GpuStatus::Ok
+        };
         (gpus, status)
     }
 }
@@ -110,7 +132,12 @@ fn read_nvml(nvml: &Nvml) -> (Vec<GpuReading>, GpuStatus) {
         };
         let memory = match device.memory_info() {
             Ok(m) => m,
-            Err(e) => return (gpus, GpuStatus::Failed(format!("NVML memory of device {i}: {e}"))),
+            Err(e) => {
+                return (
+                    gpus,
+                    GpuStatus::Failed(format!("NVML memory of device {i}: {e}")),
+                )
+            }
         };
         gpus.push(GpuReading {
             name: device.name().unwrap_or_else(|_| format!("NVIDIA GPU {i}")),
@@ -121,13 +148,19 @@ fn read_nvml(nvml: &Nvml) -> (Vec<GpuReading>, GpuStatus) {
             unified: false,
         });
     }
-    let status = if gpus.is_empty() { GpuStatus::NoGpu } else { GpuStatus::Ok };
+    let status = if gpus.is_empty() {
+        GpuStatus::NoGpu
+    } else {
+        GpuStatus::Ok
+    };
     (gpus, status)
 }
 
 fn describe_nvml_error(e: &nvml_wrapper::error::NvmlError) -> String {
     match e {
-        nvml_wrapper::error::NvmlError::LibloadingError(_) => "no NVIDIA driver (libnvidia-ml not found)".to_owned(),
+        nvml_wrapper::error::NvmlError::LibloadingError(_) => {
+            "no NVIDIA driver (libnvidia-ml not found)".to_owned()
+        }
         other => other.to_string(),
     }
 }

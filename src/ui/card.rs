@@ -20,78 +20,110 @@ pub fn card_ui(ui: &mut Ui, app: &App, index: usize) -> Vec<Command> {
     ui.add_space(4.0);
     ui.horizontal(|ui| {
         ui.heading(RichText::new(&m.name).strong());
-        ui.label(RichText::new(format!("{} · {}", m.family, m.architecture.gguf_architecture)).weak());
+        ui.label(
+            RichText::new(format!(
+                "{} · {}",
+                m.family, m.architecture.gguf_architecture
+            ))
+            .weak(),
+        );
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if ui.button("Close").on_hover_text("Close the card (Esc)").clicked() {
+            if ui
+                .button("Close")
+                .on_hover_text("Close the card (Esc)")
+                .clicked()
+            {
                 commands.push(Command::CloseCard);
             }
         });
     });
-    egui::ScrollArea::vertical().id_salt("card_scroll").auto_shrink([false, false]).show(ui, |ui| {
-        ui.columns(2, |cols| {
-            facts_ui(&mut cols[0], m);
-            architecture_ui(&mut cols[1], m);
+    egui::ScrollArea::vertical()
+        .id_salt("card_scroll")
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            ui.columns(2, |cols| {
+                facts_ui(&mut cols[0], m);
+                architecture_ui(&mut cols[1], m);
+            });
+            ui.separator();
+            ui.label(
+                RichText::new(format!(
+                    "Memory at {} and {} tokens of context",
+                    fit.quant, fit.ctx_tokens
+                ))
+                .strong(),
+            );
+            memory_bar_ui(ui, fit);
+            advice_ui(ui, m, fit);
+            ui.separator();
+            quant_table_ui(ui, app, m, &mut commands);
+            ui.separator();
+            links_ui(ui, m);
         });
-        ui.separator();
-        ui.label(RichText::new(format!("Memory at {} and {} tokens of context", fit.quant, fit.ctx_tokens)).strong());
-        memory_bar_ui(ui, fit);
-        advice_ui(ui, m, fit);
-        ui.separator();
-        quant_table_ui(ui, app, m, &mut commands);
-        ui.separator();
-        links_ui(ui, m);
-    });
     commands
 }
 
 fn facts_ui(ui: &mut Ui, m: &Model) {
     ui.label(RichText::new("From the DeepSeek model overview").strong());
-    Grid::new("seed_facts").num_columns(2).striped(true).show(ui, |ui| {
-        let s = &m.seed;
-        let row = |ui: &mut Ui, k: &str, v: &str| {
-            ui.label(k);
-            ui.add(Label::new(v).wrap());
-            ui.end_row();
-        };
-        if let Some(v) = &s.release {
-            row(ui, "Release", v);
-        }
-        row(ui, "Parameter size", &s.parameter_size);
-        if let Some(v) = &s.activation_parameters {
-            row(ui, "Activation parameters", v);
-        }
-        if let Some(v) = &s.key_features {
-            row(ui, "Key features", v);
-        }
-        if let Some(v) = &s.input_modalities {
-            row(ui, "Input modalities", v);
-        }
-        if let Some(v) = &s.output_modalities {
-            row(ui, "Output modalities", v);
-        }
-        row(ui, "Precision", &s.precision);
-        row(ui, "VRAM required", &s.vram_required);
-        row(ui, "System RAM required", &s.system_ram_required);
-        if let Some(v) = &s.notes {
-            row(ui, "Notes", v);
-        }
-    });
+    Grid::new("seed_facts")
+        .num_columns(2)
+        .striped(true)
+        .show(ui, |ui| {
+            let s = &m.seed;
+            let row = |ui: &mut Ui, k: &str, v: &str| {
+                ui.label(k);
+                ui.add(Label::new(v).wrap());
+                ui.end_row();
+            };
+            if let Some(v) = &s.release {
+                row(ui, "Release", v);
+            }
+            row(ui, "Parameter size", &s.parameter_size);
+            if let Some(v) = &s.activation_parameters {
+                row(ui, "Activation parameters", v);
+            }
+            if let Some(v) = &s.key_features {
+                row(ui, "Key features", v);
+            }
+            if let Some(v) = &s.input_modalities {
+                row(ui, "Input modalities", v);
+            }
+            if let Some(v) = &s.output_modalities {
+                row(ui, "Output modalities", v);
+            }
+            row(ui, "Precision", &s.precision);
+            row(ui, "VRAM required", &s.vram_required);
+            row(ui, "System RAM required", &s.system_ram_required);
+            if let Some(v) = &s.notes {
+                row(ui, "Notes", v);
+            }
+        });
     ui.add_space(6.0);
     ui.label(RichText::new("Public record").strong());
-    Grid::new("public_facts").num_columns(2).striped(true).show(ui, |ui| {
-        ui.label("Released");
-        ui.label(&m.released);
-        ui.end_row();
-        ui.label("Licence");
-        ui.add(Label::new(&m.licence).wrap());
-        ui.end_row();
-        ui.label("Parameters (exact)");
-        ui.label(format!("{} total, {} active", group_digits(m.params_total), group_digits(m.params_active)));
-        ui.end_row();
-        ui.label("Recommended sampling");
-        ui.label(format!("temperature {}, top-p {}", m.sampling.temperature, m.sampling.top_p));
-        ui.end_row();
-    });
+    Grid::new("public_facts")
+        .num_columns(2)
+        .striped(true)
+        .show(ui, |ui| {
+            ui.label("Released");
+            ui.label(&m.released);
+            ui.end_row();
+            ui.label("Licence");
+            ui.add(Label::new(&m.licence).wrap());
+            ui.end_row();
+            ui.label("Parameters (exact)");
+            ui.label(format!(
+                "{} total, {} active",
+                group_digits(m.params_total),
+                group_digits(m.params_active)
+            ));
+            ui.end_row();
+            ui.label("Recommended sampling");
+            ui.label(format!(
+                "temperature {}, top-p {}",
+                m.sampling.temperature, m.sampling.top_p
+            ));
+            ui.end_row();
+        });
     ui.collapsing("Sources", |ui| {
         for s in &m.sources {
             ui.label(format!("• {s}"));
@@ -123,7 +155,11 @@ fn architecture_ui(ui: &mut Ui, m: &Model) {
                 gib(per_1k(MlaLayout::Split))
             ));
         }
-        Attention::Mla { kv_lora_rank, qk_rope_head_dim, .. } => {
+        Attention::Mla {
+            kv_lora_rank,
+            qk_rope_head_dim,
+            ..
+        } => {
             ui.label(format!(
                 "Multi-head latent attention (MLA): keys and values are compressed into one {kv_lora_rank}-wide latent plus a {qk_rope_head_dim}-wide rotary key, and only that is cached — {} values per token per layer, {} per 1K tokens. Tools that treat it as ordinary attention overestimate the cache about {}×.",
                 kv_lora_rank + qk_rope_head_dim,
@@ -195,33 +231,49 @@ fn advice_ui(ui: &mut Ui, m: &Model, fit: &FitReport) {
 fn quant_table_ui(ui: &mut Ui, app: &App, m: &Model, commands: &mut Vec<Command>) {
     ui.label(RichText::new("Every quantization on this machine").strong());
     let ctx = app.model_ctx(m);
-    Grid::new("quant_table").num_columns(5).striped(true).spacing([16.0, 4.0]).show(ui, |ui| {
-        for h in ["Quantization", "Weights", "Total", "Fits this PC", ""] {
-            ui.label(RichText::new(h).strong());
-        }
-        ui.end_row();
-        for q in Quant::ALL {
-            let f = estimate(m, q, ctx, &app.hw);
-            let name = if q == app.state.quant { RichText::new(format!("{} (selected)", q.label())).strong() } else { RichText::new(q.label()) };
-            ui.label(name);
-            ui.label(gib(f.breakdown.weights_bytes));
-            ui.label(gib(f.breakdown.total_bytes()));
-            ui.scope(|ui| {
-                ui.set_min_width(250.0);
-                verdict_cell(ui, &f, false);
-            });
-            if q != app.state.quant && ui.small_button("Use").on_hover_text(format!("Switch the toolbar to {q}")).clicked() {
-                commands.push(Command::SetQuant(q));
+    Grid::new("quant_table")
+        .num_columns(5)
+        .striped(true)
+        .spacing([16.0, 4.0])
+        .show(ui, |ui| {
+            for h in ["Quantization", "Weights", "Total", "Fits this PC", ""] {
+                ui.label(RichText::new(h).strong());
             }
             ui.end_row();
-        }
-    });
+            for q in Quant::ALL {
+                let f = estimate(m, q, ctx, &app.hw);
+                let name = if q == app.state.quant {
+                    RichText::new(format!("{} (selected)", q.label())).strong()
+                } else {
+                    RichText::new(q.label())
+                };
+                ui.label(name);
+                ui.label(gib(f.breakdown.weights_bytes));
+                ui.label(gib(f.breakdown.total_bytes()));
+                ui.scope(|ui| {
+                    ui.set_min_width(250.0);
+                    verdict_cell(ui, &f, false);
+                });
+                if q != app.state.quant
+                    && ui
+                        .small_button("Use")
+                        .on_hover_text(format!("Switch the toolbar to {q}"))
+                        .clicked()
+                {
+                    commands.push(Command::SetQuant(q));
+                }
+                ui.end_row();
+            }
+        });
 }
 
 fn links_ui(ui: &mut Ui, m: &Model) {
     ui.horizontal_wrapped(|ui| {
         ui.label(RichText::new("Hugging Face:").strong());
-        ui.hyperlink_to(format!("{} (original weights)", m.weights_repo), Model::hf_url(&m.weights_repo));
+        ui.hyperlink_to(
+            format!("{} (original weights)", m.weights_repo),
+            Model::hf_url(&m.weights_repo),
+        );
         for r in &m.gguf_repos {
             ui.hyperlink_to(format!("{r} (GGUF)"), Model::hf_url(r));
         }

@@ -25,14 +25,26 @@ pub fn memory_bar_ui(ui: &mut Ui, fit: &FitReport) {
     let mut x = rect.left();
     for (_, bytes, color) in parts {
         let w = rect.width() * bytes as f32 / scale_max;
-        let seg = Rect::from_min_size(egui::pos2(x, rect.top() + 4.0), egui::vec2(w, rect.height() - 8.0));
+        let seg = Rect::from_min_size(
+            egui::pos2(x, rect.top() + 4.0),
+            egui::vec2(w, rect.height() - 8.0),
+        );
         painter.rect_filled(seg, 0.0, color);
         x += w;
     }
     let mark = |at: u64, color: egui::Color32, label: &str| {
         let mx = rect.left() + rect.width() * at as f32 / scale_max;
-        painter.line_segment([egui::pos2(mx, rect.top()), egui::pos2(mx, rect.bottom())], Stroke::new(2.5, color));
-        painter.text(egui::pos2(mx - 3.0, rect.top() + 1.0), Align2::RIGHT_TOP, label, FontId::proportional(10.0), color);
+        painter.line_segment(
+            [egui::pos2(mx, rect.top()), egui::pos2(mx, rect.bottom())],
+            Stroke::new(2.5, color),
+        );
+        painter.text(
+            egui::pos2(mx - 3.0, rect.top() + 1.0),
+            Align2::RIGHT_TOP,
+            label,
+            FontId::proportional(10.0),
+            color,
+        );
     };
     if vram > 0 {
         mark(vram, theme::VRAM_MARK, "VRAM");

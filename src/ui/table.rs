@@ -18,7 +18,10 @@ pub fn table_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
         return commands;
     }
     let selected = app.selected_index();
-    let header = |ui: &mut Ui, title: &str, col: Option<SortColumn>, commands: &mut Vec<Command>| {
+    let header = |ui: &mut Ui,
+                  title: &str,
+                  col: Option<SortColumn>,
+                  commands: &mut Vec<Command>| {
         match col {
             Some(col) => {
                 let r = ui
@@ -96,37 +99,69 @@ pub fn table_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
 /// A coloured cell that also says its verdict and size in words.
 pub fn verdict_cell(ui: &mut Ui, fit: &FitReport, ctx_capped: bool) {
     let rect = ui.max_rect().shrink2(egui::vec2(0.0, 2.0));
-    ui.painter().rect_filled(rect, 4.0, theme::verdict_fill(&fit.verdict));
-    let mut words = format!("{} · {}", fit.verdict.short_label(), gib(fit.breakdown.total_bytes()));
+    ui.painter()
+        .rect_filled(rect, 4.0, theme::verdict_fill(&fit.verdict));
+    let mut words = format!(
+        "{} · {}",
+        fit.verdict.short_label(),
+        gib(fit.breakdown.total_bytes())
+    );
     if ctx_capped {
         words.push_str(&format!(" @{}K", fit.ctx_tokens / 1024));
     }
     ui.add_space(6.0);
-    ui.add(Label::new(RichText::new(words).color(theme::verdict_text(&fit.verdict)).strong()).selectable(false))
-        .on_hover_text(format!(
-            "{}\nweights {}, KV cache {}, compute {}, overhead {}{}",
-            fit.verdict.label(),
-            gib(fit.breakdown.weights_bytes),
-            gib(fit.breakdown.kv_cache_bytes),
-            gib(fit.breakdown.compute_bytes),
-            gib(fit.breakdown.overhead_bytes),
-            if ctx_capped { "\ncontext capped at the model's native maximum" } else { "" }
-        ));
+    ui.add(
+        Label::new(
+            RichText::new(words)
+                .color(theme::verdict_text(&fit.verdict))
+                .strong(),
+        )
+        .selectable(false),
+    )
+    .on_hover_text(format!(
+        "{}\nweights {}, KV cache {}, compute {}, overhead {}{}",
+        fit.verdict.label(),
+        gib(fit.breakdown.weights_bytes),
+        gib(fit.breakdown.kv_cache_bytes),
+        gib(fit.breakdown.compute_bytes),
+        gib(fit.breakdown.overhead_bytes),
+        if ctx_capped {
+            "\ncontext capped at the model's native maximum"
+        } else {
+            ""
+        }
+    ));
 }
 
 /// A small triangle after a sorted column's title (the default fonts have no arrow glyphs), with
 /// the direction in words for screen readers and tooltips.
 fn sort_arrow(ui: &mut Ui, ascending: bool) {
-    let words = if ascending { "sorted ascending" } else { "sorted descending" };
+    let words = if ascending {
+        "sorted ascending"
+    } else {
+        "sorted descending"
+    };
     let (rect, response) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), Sense::hover());
     let color = ui.visuals().strong_text_color();
     let (top, bottom) = (rect.top() + 1.0, rect.bottom() - 1.0);
     let points = if ascending {
-        vec![egui::pos2(rect.center().x, top), egui::pos2(rect.right(), bottom), egui::pos2(rect.left(), bottom)]
+        vec![
+            egui::pos2(rect.center().x, top),
+            egui::pos2(rect.right(), bottom),
+            egui::pos2(rect.left(), bottom),
+        ]
     } else {
-        vec![egui::pos2(rect.left(), top), egui::pos2(rect.right(), top), egui::pos2(rect.center().x, bottom)]
+        vec![
+            egui::pos2(rect.left(), top),
+            egui::pos2(rect.right(), top),
+            egui::pos2(rect.center().x, bottom),
+        ]
     };
-    ui.painter().add(egui::Shape::convex_polygon(points, color, egui::Stroke::NONE));
-    response.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Label, true, words));
+    ui.painter().add(egui::Shape::convex_polygon(
+        points,
+        color,
+        egui::Stroke::NONE,
+    ));
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, words));
     response.on_hover_text(words);
 }

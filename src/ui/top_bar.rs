@@ -22,27 +22,42 @@ pub fn top_bar_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
     let mut commands = Vec::new();
     ui.add_space(4.0);
     ui.horizontal(|ui| {
-        ui.add(egui::Image::new(LOGO).fit_to_exact_size(egui::vec2(44.0, 44.0)).alt_text("seekdeck logo"));
+        ui.add(
+            egui::Image::new(LOGO)
+                .fit_to_exact_size(egui::vec2(44.0, 44.0))
+                .alt_text("seekdeck logo"),
+        );
         ui.vertical(|ui| {
-            ui.label(RichText::new("seekdeck").size(22.0).strong().color(theme::ACCENT));
-            ui.label(RichText::new("DeepSeek models on your own computer").small().weak());
+            ui.label(
+                RichText::new("seekdeck")
+                    .size(22.0)
+                    .strong()
+                    .color(theme::ACCENT),
+            );
+            ui.label(
+                RichText::new("DeepSeek models on your own computer")
+                    .small()
+                    .weak(),
+            );
         });
         ui.separator();
         hardware_ui(ui, &app.hw);
-        if app.hw.simulated.is_some() {
-            if ui
+        if app.hw.simulated.is_some()
+            && ui
                 .button("Back to this PC")
                 .on_hover_text("Stop simulating and use this machine's live readings")
                 .clicked()
-            {
-                commands.push(Command::SetWhatIf(None));
-            }
+        {
+            commands.push(Command::SetWhatIf(None));
         }
     });
     if !app.catalog.issues.is_empty() {
         ui.collapsing(
-            RichText::new(format!("{} catalog problem(s): the rest of the catalog loaded", app.catalog.issues.len()))
-                .color(theme::WARNING),
+            RichText::new(format!(
+                "{} catalog problem(s): the rest of the catalog loaded",
+                app.catalog.issues.len()
+            ))
+            .color(theme::WARNING),
             |ui| {
                 for issue in &app.catalog.issues {
                     ui.label(issue.to_string());
@@ -57,15 +72,27 @@ pub fn top_bar_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
 /// The gauges of one machine.
 pub fn hardware_ui(ui: &mut Ui, hw: &HardwareSnapshot) {
     if let Some(name) = &hw.simulated {
-        ui.label(RichText::new(format!("What if: {name}")).strong().color(theme::WARNING))
-            .on_hover_text("A simulated machine: verdicts are for it, not for this PC");
+        ui.label(
+            RichText::new(format!("What if: {name}"))
+                .strong()
+                .color(theme::WARNING),
+        )
+        .on_hover_text("A simulated machine: verdicts are for it, not for this PC");
     }
     if hw.gpus.is_empty() {
         ui.label(RichText::new(format!("GPU: {}", hw.gpu_status_text())).weak());
     }
     for g in &hw.gpus {
-        let label = if g.unified { format!("{} (unified memory)", g.name) } else { g.name.clone() };
-        let text = format!("{label}: {} / {} used", gib(g.used_bytes), gib(g.total_bytes));
+        let label = if g.unified {
+            format!("{} (unified memory)", g.name)
+        } else {
+            g.name.clone()
+        };
+        let text = format!(
+            "{label}: {} / {} used",
+            gib(g.used_bytes),
+            gib(g.total_bytes)
+        );
         let text = match g.utilization_pct {
             Some(u) => format!("{text}, {u}% busy"),
             None => text,
@@ -75,8 +102,17 @@ pub fn hardware_ui(ui: &mut Ui, hw: &HardwareSnapshot) {
     match &hw.ram {
         Some(r) if !hw.is_unified() => {
             let used = r.total_bytes.saturating_sub(r.available_bytes);
-            let suffix = if r.cgroup_limited { " (container limit)" } else { "" };
-            gauge(ui, &format!("RAM: {} / {} used{suffix}", gib(used), gib(r.total_bytes)), used, r.total_bytes);
+            let suffix = if r.cgroup_limited {
+                " (container limit)"
+            } else {
+                ""
+            };
+            gauge(
+                ui,
+                &format!("RAM: {} / {} used{suffix}", gib(used), gib(r.total_bytes)),
+                used,
+                r.total_bytes,
+            );
         }
         Some(_) => {}
         None => {
@@ -86,8 +122,16 @@ pub fn hardware_ui(ui: &mut Ui, hw: &HardwareSnapshot) {
 }
 
 fn gauge(ui: &mut Ui, text: &str, used: u64, total: u64) {
-    let frac = if total == 0 { 0.0 } else { (used as f64 / total as f64) as f32 };
-    let fill = if frac > 0.9 { theme::GAUGE_FULL } else { theme::GAUGE_OK };
+    let frac = if total == 0 {
+        0.0
+    } else {
+        (used as f64 / total as f64) as f32
+    };
+    let fill = if frac > 0.9 {
+        theme::GAUGE_FULL
+    } else {
+        theme::GAUGE_OK
+    };
     ui.add(
         ProgressBar::new(frac.clamp(0.0, 1.0))
             .desired_width(250.0)

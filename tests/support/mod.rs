@@ -1,5 +1,6 @@
 //! Shared test helpers: the one egui_kittest harness every UI test uses.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 #![allow(dead_code)]
 
 use egui_kittest::Harness;

@@ -1,0 +1,50 @@
+# seekdeck — `make run` starts the app, `make test` passes the tests, on a fresh machine.
+# Missing build tools (cmake, clang/libclang for llama.cpp's bindings) and, for tests and
+# screenshots, Xvfb + Mesa are installed first through the system's package manager.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+
+.PHONY: run test build deps test-deps lint bench bench-estimator bench-window screenshot clean
+
+run: deps
+	$(CARGO) run --release --
+
+build: deps
+	$(CARGO) build --release
+
+test: deps test-deps
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) test --all-targets
+
+lint: deps
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+# Build tools for llama.cpp (cmake, a C++ compiler, libclang for bindgen) and the window's
+# run-time libraries (xkbcommon, Vulkan/GL drivers).
+deps:
+	@scripts/install-deps.sh build
+
+# Xvfb and Mesa, so UI tests and screenshots run without a display or a GPU.
+test-deps:
+	@scripts/install-deps.sh test
+
+bench: bench-estimator bench-window
+
+bench-estimator: deps
+	$(CARGO) bench --bench estimator
+
+# Idle CPU over 30 s and time to first frame of the real window under Xvfb.
+bench-window: deps test-deps
+	$(CARGO) build --release
+	scripts/bench-window.sh target/release/seekdeck
+
+# The README's screenshot: the real window under Xvfb.
+screenshot: deps test-deps
+	$(CARGO) build --release
+	scripts/screenshot.sh target/release/seekdeck docs/screenshot.png
+
+clean:
+	$(CARGO) clean
