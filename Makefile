@@ -43,6 +43,7 @@ bench-window: deps test-deps
 
 # The README's screenshot: the real window under Xvfb.
 screenshot: deps test-deps
+	@scripts/install-deps.sh shot
 	$(CARGO) build --release
 	scripts/screenshot.sh target/release/seekdeck docs/screenshot.png
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what seekdeck needs and the machine lacks, with the system's package manager.
 #   install-deps.sh build  — cmake, C/C++ compiler, clang + libclang, window run-time libraries
-#   install-deps.sh test   — Xvfb, xauth, Mesa (software Vulkan/GL), ImageMagick for screenshots
+#   install-deps.sh test   — Xvfb, xauth, Mesa (software Vulkan/GL) for the real window headless
+#   install-deps.sh shot   — ImageMagick's `import`, for screenshots
 # Does nothing when everything is present, so it is cheap to run before every build.
 set -euo pipefail
 what=${1:-build}
@@ -33,11 +34,13 @@ case "$what" in
     if [ "$(uname)" = Linux ]; then
       have Xvfb || missing+=(xvfb)
       have xauth || missing+=(xauth)
-      [ -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ] || ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1 || missing+=(mesa)
-      have import || missing+=(imagemagick)
+      ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1 || missing+=(mesa)
     fi
     ;;
-  *) echo "usage: $0 build|test" >&2; exit 2 ;;
+  shot)
+    have import || missing+=(imagemagick)
+    ;;
+  *) echo "usage: $0 build|test|shot" >&2; exit 2 ;;
 esac
 
 [ ${#missing[@]} -eq 0 ] && exit 0

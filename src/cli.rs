@@ -5,7 +5,7 @@ use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
 use crate::catalog::{load_catalog, LoadedCatalog, Model};
-use crate::fit::{estimate, gib, FitReport};
+use crate::fit::{estimate, format_bytes, FitReport};
 use crate::hardware::assume::parse_assume;
 use crate::hardware::probe::Prober;
 use crate::hardware::HardwareSnapshot;
@@ -218,7 +218,7 @@ pub fn list_output(catalog: &LoadedCatalog, args: &EstimateArgs, hw: &HardwareSn
             r.parameter_size,
             r.activation_parameters,
             r.fp16_vram_required,
-            gib(r.fit.breakdown.total_bytes()),
+            format_bytes(r.fit.breakdown.total_bytes()),
             r.verdict
         ));
     }
@@ -234,26 +234,26 @@ pub fn fit_text(m: &Model, r: &FitReport, hw: &HardwareSnapshot) -> String {
         r.quant,
         r.ctx_tokens,
         hw.summary(),
-        gib(b.weights_bytes),
-        gib(b.kv_cache_bytes),
+        format_bytes(b.weights_bytes),
+        format_bytes(b.kv_cache_bytes),
         m.architecture.attention.kind_name(),
-        gib(b.compute_bytes),
-        gib(b.overhead_bytes),
-        gib(b.total_bytes()),
+        format_bytes(b.compute_bytes),
+        format_bytes(b.overhead_bytes),
+        format_bytes(b.total_bytes()),
         r.verdict.label(),
     );
     out.push_str(&format!(
         "Budget: {} VRAM, {} RAM usable; suggested split: {} on GPU, {} in RAM\n",
-        gib(r.vram_budget_bytes),
-        gib(r.ram_budget_bytes),
-        gib(r.gpu_bytes),
-        gib(r.cpu_bytes)
+        format_bytes(r.vram_budget_bytes),
+        format_bytes(r.ram_budget_bytes),
+        format_bytes(r.gpu_bytes),
+        format_bytes(r.cpu_bytes)
     ));
     if let Some(e) = &r.experts_in_ram {
         out.push_str(&format!(
             "Experts in RAM (--cpu-moe): {} VRAM + {} RAM — {}\n",
-            gib(e.vram_bytes),
-            gib(e.ram_bytes),
+            format_bytes(e.vram_bytes),
+            format_bytes(e.ram_bytes),
             if e.fits { "fits" } else { "does not fit" }
         ));
     }
@@ -269,8 +269,8 @@ pub fn hw_text(hw: &HardwareSnapshot) -> String {
     match &hw.ram {
         Some(r) => out.push_str(&format!(
             "RAM: {} total, {} available{}\n",
-            gib(r.total_bytes),
-            gib(r.available_bytes),
+            format_bytes(r.total_bytes),
+            format_bytes(r.available_bytes),
             if r.cgroup_limited {
                 " (container limit)"
             } else {
@@ -286,9 +286,9 @@ pub fn hw_text(hw: &HardwareSnapshot) -> String {
         out.push_str(&format!(
             "GPU {i}: {} — {} total, {} used, {} free{}{}\n",
             g.name,
-            gib(g.total_bytes),
-            gib(g.used_bytes),
-            gib(g.free_bytes()),
+            format_bytes(g.total_bytes),
+            format_bytes(g.used_bytes),
+            format_bytes(g.free_bytes()),
             g.utilization_pct
                 .map(|u| format!(", {u}% busy"))
                 .unwrap_or_default(),

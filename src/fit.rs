@@ -427,9 +427,13 @@ pub fn context_presets(max_ctx: u32) -> Vec<u32> {
     out
 }
 
-/// Bytes as GiB with one decimal.
-pub fn gib(bytes: u64) -> String {
-    format!("{:.1} GiB", bytes as f64 / GIB as f64)
+/// Bytes for people: GiB with one decimal, or MiB below 1 GiB.
+pub fn format_bytes(bytes: u64) -> String {
+    if bytes >= GIB {
+        format!("{:.1} GiB", bytes as f64 / GIB as f64)
+    } else {
+        format!("{} MiB", bytes.div_ceil(1 << 20))
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ use clap::Parser;
 use seekdeck::cli::{run, Cli};
 
 fn main() {
+    let started = std::time::Instant::now();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -28,7 +29,7 @@ fn main() {
                     std::process::exit(2);
                 }
             }
-            if let Err(e) = seekdeck::app::run_window(cli.assume.clone()) {
+            if let Err(e) = seekdeck::app::run_window(cli.assume.clone(), started) {
                 eprintln!("seekdeck: cannot open the window: {e}");
                 std::process::exit(1);
             }

@@ -8,7 +8,7 @@ mod support;
 use egui::{Key, Modifiers};
 use egui_kittest::kittest::Queryable;
 use seekdeck::app::PersistedState;
-use seekdeck::fit::{gib, Verdict};
+use seekdeck::fit::{format_bytes, Verdict};
 use seekdeck::quant::Quant;
 use support::{app_harness, RTX_4090};
 
@@ -27,7 +27,7 @@ fn cell_text(h: &egui_kittest::Harness<'_, seekdeck::app::App>, id: &str) -> Str
     format!(
         "{} · {}",
         f.verdict.short_label(),
-        gib(f.breakdown.total_bytes())
+        format_bytes(f.breakdown.total_bytes())
     )
 }
 

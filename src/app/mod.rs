@@ -74,6 +74,9 @@ pub struct AppOptions {
     pub poll_hardware: bool,
     /// Where user catalog files are read from.
     pub user_catalog_dir: Option<std::path::PathBuf>,
+    /// When set, the first frame prints `first-frame-ms: N` (time since this instant) to stderr;
+    /// `make bench-window` reads it.
+    pub report_first_frame_from: Option<std::time::Instant>,
 }
 
 /// The whole window state.
@@ -98,6 +101,7 @@ pub struct App {
     pub focus_search: bool,
     poller: Option<Poller>,
     fits_key: Option<(Quant, u32, HardwareSnapshot)>,
+    report_first_frame_from: Option<std::time::Instant>,
 }
 
 impl App {
@@ -145,6 +149,7 @@ impl App {
             focus_search: false,
             poller: None,
             fits_key: None,
+            report_first_frame_from: options.report_first_frame_from,
         };
         app.refresh();
         app
@@ -166,6 +171,7 @@ impl eframe::App for App {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        tracing::trace!(target: "seekdeck::frame", "frame");
         let mut commands = Vec::new();
         egui::Panel::top("top_bar")
             .show(ui, |ui| commands.extend(ui::top_bar::top_bar_ui(ui, self)));
@@ -182,6 +188,9 @@ impl eframe::App for App {
         }
         egui::CentralPanel::default().show(ui, |ui| commands.extend(ui::table::table_ui(ui, self)));
         self.apply_all(commands);
+        if let Some(started) = self.report_first_frame_from.take() {
+            eprintln!("first-frame-ms: {}", started.elapsed().as_millis());
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
@@ -189,8 +198,9 @@ impl eframe::App for App {
     }
 }
 
-/// Opens the window. `assume` is the `--assume` spec, if given.
-pub fn run_window(assume: Option<String>) -> eframe::Result {
+/// Opens the window. `assume` is the `--assume` spec, if given; `started` is when the process
+/// started, reported at the first frame when `SEEKDECK_REPORT_STARTUP` is set.
+pub fn run_window(assume: Option<String>, started: std::time::Instant) -> eframe::Result {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("seekdeck")
@@ -203,6 +213,7 @@ pub fn run_window(assume: Option<String>) -> eframe::Result {
         assume,
         poll_hardware: true,
         user_catalog_dir: crate::paths::user_catalog_dir(),
+        report_first_frame_from: std::env::var_os("SEEKDECK_REPORT_STARTUP").map(|_| started),
     };
     eframe::run_native(
         "seekdeck",

@@ -12,9 +12,10 @@ use super::HardwareSnapshot;
 /// How often the probes are read.
 pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Memory readings are rounded to this many bytes before comparing, so that the noise of a few
-/// pages does not repaint the window every second.
-const CHANGE_GRANULARITY_BYTES: u64 = 64 << 20;
+/// A memory reading must move this far from the last one sent before a new snapshot is sent, so
+/// that the noise of a few pages (or a value hovering at a rounding boundary) does not repaint the
+/// window every second. The UI shows 0.1 GiB steps.
+const CHANGE_THRESHOLD_BYTES: u64 = 128 << 20;
 
 /// Handle to the poller thread; dropping it stops the thread.
 pub struct Poller {
@@ -67,12 +68,14 @@ impl Drop for Poller {
     }
 }
 
-/// Whether two readings are the same at the granularity the UI shows.
+/// Whether two readings are the same at the precision the UI shows.
 pub fn same_reading(a: &HardwareSnapshot, b: &HardwareSnapshot) -> bool {
-    let q = |x: u64| x / CHANGE_GRANULARITY_BYTES;
+    let near = |x: u64, y: u64| x.abs_diff(y) < CHANGE_THRESHOLD_BYTES;
     let ram_same = match (&a.ram, &b.ram) {
         (Some(x), Some(y)) => {
-            q(x.total_bytes) == q(y.total_bytes) && q(x.available_bytes) == q(y.available_bytes)
+            near(x.total_bytes, y.total_bytes)
+                && near(x.available_bytes, y.available_bytes)
+                && x.cgroup_limited == y.cgroup_limited
         }
         (None, None) => true,
         _ => false,
@@ -82,8 +85,31 @@ pub fn same_reading(a: &HardwareSnapshot, b: &HardwareSnapshot) -> bool {
         && a.gpus.len() == b.gpus.len()
         && a.gpus.iter().zip(&b.gpus).all(|(x, y)| {
             x.name == y.name
-                && q(x.total_bytes) == q(y.total_bytes)
-                && q(x.used_bytes) == q(y.used_bytes)
-                && x.utilization_pct.map(|u| u / 5) == y.utilization_pct.map(|u| u / 5)
+                && near(x.total_bytes, y.total_bytes)
+                && near(x.used_bytes, y.used_bytes)
+                && x.utilization_pct.map(|u| u / 10) == y.utilization_pct.map(|u| u / 10)
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hardware::assume::parse_assume;
+
+    #[test]
+    fn small_changes_do_not_count() {
+        let a = parse_assume("24GiB GPU, 64GiB RAM").unwrap();
+        let mut b = a.clone();
+        if let Some(r) = b.ram.as_mut() {
+            r.available_bytes -= 100 << 20;
+        }
+        assert!(same_reading(&a, &b));
+        if let Some(r) = b.ram.as_mut() {
+            r.available_bytes -= 100 << 20;
+        }
+        assert!(!same_reading(&a, &b));
+        let mut c = a.clone();
+        c.gpus[0].used_bytes += 1 << 30;
+        assert!(!same_reading(&a, &c));
+    }
 }

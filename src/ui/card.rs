@@ -8,7 +8,7 @@ use super::table::verdict_cell;
 use crate::app::command::Command;
 use crate::app::App;
 use crate::catalog::{Attention, Model};
-use crate::fit::{estimate, gib, kv_cache_bytes, vram_margin_bytes, FitReport, Verdict};
+use crate::fit::{estimate, format_bytes, kv_cache_bytes, vram_margin_bytes, FitReport, Verdict};
 use crate::quant::Quant;
 use crate::tensors::MlaLayout;
 
@@ -41,11 +41,6 @@ pub fn card_ui(ui: &mut Ui, app: &App, index: usize) -> Vec<Command> {
         .id_salt("card_scroll")
         .auto_shrink([false, false])
         .show(ui, |ui| {
-            ui.columns(2, |cols| {
-                facts_ui(&mut cols[0], m);
-                architecture_ui(&mut cols[1], m);
-            });
-            ui.separator();
             ui.label(
                 RichText::new(format!(
                     "Memory at {} and {} tokens of context",
@@ -55,6 +50,11 @@ pub fn card_ui(ui: &mut Ui, app: &App, index: usize) -> Vec<Command> {
             );
             memory_bar_ui(ui, fit);
             advice_ui(ui, m, fit);
+            ui.separator();
+            ui.columns(2, |cols| {
+                facts_ui(&mut cols[0], m);
+                architecture_ui(&mut cols[1], m);
+            });
             ui.separator();
             quant_table_ui(ui, app, m, &mut commands);
             ui.separator();
@@ -144,7 +144,7 @@ fn architecture_ui(ui: &mut Ui, m: &Model) {
             ui.label(format!(
                 "Multi-head attention (MHA): every head keeps its own keys and values, {} values per token per layer — {} of KV cache per 1K tokens.",
                 2 * u64::from(a.heads) * head_dim,
-                gib(per_1k(MlaLayout::Split))
+                format_bytes(per_1k(MlaLayout::Split))
             ));
         }
         Attention::Gqa { kv_heads, head_dim } => {
@@ -152,7 +152,7 @@ fn architecture_ui(ui: &mut Ui, m: &Model) {
                 "Grouped-query attention (GQA): {} query heads share {kv_heads} key/value heads, so the cache holds {} values per token per layer — {} per 1K tokens.",
                 a.heads,
                 2 * u64::from(kv_heads) * head_dim,
-                gib(per_1k(MlaLayout::Split))
+                format_bytes(per_1k(MlaLayout::Split))
             ));
         }
         Attention::Mla {
@@ -163,13 +163,13 @@ fn architecture_ui(ui: &mut Ui, m: &Model) {
             ui.label(format!(
                 "Multi-head latent attention (MLA): keys and values are compressed into one {kv_lora_rank}-wide latent plus a {qk_rope_head_dim}-wide rotary key, and only that is cached — {} values per token per layer, {} per 1K tokens. Tools that treat it as ordinary attention overestimate the cache about {}×.",
                 kv_lora_rank + qk_rope_head_dim,
-                gib(per_1k(MlaLayout::Split)),
+                format_bytes(per_1k(MlaLayout::Split)),
                 per_1k(MlaLayout::Legacy) / per_1k(MlaLayout::Split).max(1)
             ));
             ui.label(
                 RichText::new(format!(
                     "GGUFs converted before April 2025 (no *_mla keys) use the legacy layout: llama.cpp then caches full per-head keys and values, {} per 1K tokens. A re-converted file needs far less.",
-                    gib(per_1k(MlaLayout::Legacy))
+                    format_bytes(per_1k(MlaLayout::Legacy))
                 ))
                 .weak(),
             );
@@ -192,18 +192,18 @@ fn architecture_ui(ui: &mut Ui, m: &Model) {
 
 fn advice_ui(ui: &mut Ui, m: &Model, fit: &FitReport) {
     let text = match &fit.verdict {
-        Verdict::FitsGpu => format!("Everything fits in VRAM ({} on the GPU).", gib(fit.gpu_bytes)),
+        Verdict::FitsGpu => format!("Everything fits in VRAM ({} on the GPU).", format_bytes(fit.gpu_bytes)),
         Verdict::PartialOffload { gpu_layers, total_layers } => format!(
             "Suggested split: {gpu_layers} of {total_layers} layers on the GPU ({}), the rest in RAM ({}). llama.cpp: -ngl {gpu_layers}.",
-            gib(fit.gpu_bytes),
-            gib(fit.cpu_bytes)
+            format_bytes(fit.gpu_bytes),
+            format_bytes(fit.cpu_bytes)
         ),
-        Verdict::CpuOnly => format!("Runs on the CPU from RAM ({}); expect a few tokens per second.", gib(fit.cpu_bytes)),
+        Verdict::CpuOnly => format!("Runs on the CPU from RAM ({}); expect a few tokens per second.", format_bytes(fit.cpu_bytes)),
         Verdict::TooLarge => format!(
             "Needs {} but this machine has {} of VRAM and {} of RAM free. Try a smaller quantization or context.",
-            gib(fit.breakdown.total_bytes()),
-            gib(fit.vram_budget_bytes),
-            gib(fit.ram_budget_bytes)
+            format_bytes(fit.breakdown.total_bytes()),
+            format_bytes(fit.vram_budget_bytes),
+            format_bytes(fit.ram_budget_bytes)
         ),
         Verdict::Unknown => "This machine's memory could not be read.".to_owned(),
     };
@@ -211,15 +211,15 @@ fn advice_ui(ui: &mut Ui, m: &Model, fit: &FitReport) {
     if let Some(e) = &fit.experts_in_ram {
         ui.label(format!(
             "MoE option — experts in RAM (llama.cpp --cpu-moe): {} of VRAM for attention, shared experts and cache, {} of RAM for the routed experts: {}.",
-            gib(e.vram_bytes),
-            gib(e.ram_bytes),
+            format_bytes(e.vram_bytes),
+            format_bytes(e.ram_bytes),
             if e.fits { "fits this machine" } else { "does not fit this machine" }
         ));
     }
     ui.label(
         RichText::new(format!(
             "Estimates keep {} (or 5%) of each GPU free for the driver and display{}; {} layers in all.",
-            gib(vram_margin_bytes(0)),
+            format_bytes(vram_margin_bytes(0)),
             if fit.ram_budget_bytes > 0 { ", and 1 GiB of RAM for the system" } else { "" },
             m.architecture.layers
         ))
@@ -248,8 +248,8 @@ fn quant_table_ui(ui: &mut Ui, app: &App, m: &Model, commands: &mut Vec<Command>
                     RichText::new(q.label())
                 };
                 ui.label(name);
-                ui.label(gib(f.breakdown.weights_bytes));
-                ui.label(gib(f.breakdown.total_bytes()));
+                ui.label(format_bytes(f.breakdown.weights_bytes));
+                ui.label(format_bytes(f.breakdown.total_bytes()));
                 ui.scope(|ui| {
                     ui.set_min_width(250.0);
                     verdict_cell(ui, &f, false);

@@ -4,7 +4,7 @@
 use egui::{Align2, FontId, Rect, Sense, Stroke, Ui};
 
 use super::theme;
-use crate::fit::{gib, FitReport};
+use crate::fit::{format_bytes, FitReport};
 
 /// Draws the bar and its legend.
 pub fn memory_bar_ui(ui: &mut Ui, fit: &FitReport) {
@@ -54,20 +54,23 @@ pub fn memory_bar_ui(ui: &mut Ui, fit: &FitReport) {
     }
     response.on_hover_text(format!(
         "total {} against {} usable VRAM and {} usable RAM",
-        gib(b.total_bytes()),
-        gib(vram),
-        gib(fit.ram_budget_bytes)
+        format_bytes(b.total_bytes()),
+        format_bytes(vram),
+        format_bytes(fit.ram_budget_bytes)
     ));
     ui.horizontal_wrapped(|ui| {
         for (name, bytes, color) in parts {
             swatch(ui, color);
-            ui.label(format!("{name} {}", gib(bytes)));
+            ui.label(format!("{name} {}", format_bytes(bytes)));
         }
-        ui.label(format!("= {} total", gib(b.total_bytes())));
+        ui.label(format!("= {} total", format_bytes(b.total_bytes())));
         ui.colored_label(theme::VRAM_MARK, "|");
-        ui.label(format!("usable VRAM {}", gib(vram)));
+        ui.label(format!("usable VRAM {}", format_bytes(vram)));
         ui.colored_label(theme::RAM_MARK, "|");
-        ui.label(format!("+ usable RAM {}", gib(fit.ram_budget_bytes)));
+        ui.label(format!(
+            "+ usable RAM {}",
+            format_bytes(fit.ram_budget_bytes)
+        ));
     });
 }
 

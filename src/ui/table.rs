@@ -7,7 +7,7 @@ use egui_extras::{Column, TableBuilder};
 use super::theme;
 use crate::app::command::Command;
 use crate::app::{App, SortColumn};
-use crate::fit::{gib, FitReport};
+use crate::fit::{format_bytes, FitReport};
 
 /// Draws the table.
 pub fn table_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
@@ -104,10 +104,10 @@ pub fn verdict_cell(ui: &mut Ui, fit: &FitReport, ctx_capped: bool) {
     let mut words = format!(
         "{} · {}",
         fit.verdict.short_label(),
-        gib(fit.breakdown.total_bytes())
+        format_bytes(fit.breakdown.total_bytes())
     );
     if ctx_capped {
-        words.push_str(&format!(" @{}K", fit.ctx_tokens / 1024));
+        words.push_str(&format!(" at {}K max", fit.ctx_tokens / 1024));
     }
     ui.add_space(6.0);
     ui.add(
@@ -121,10 +121,10 @@ pub fn verdict_cell(ui: &mut Ui, fit: &FitReport, ctx_capped: bool) {
     .on_hover_text(format!(
         "{}\nweights {}, KV cache {}, compute {}, overhead {}{}",
         fit.verdict.label(),
-        gib(fit.breakdown.weights_bytes),
-        gib(fit.breakdown.kv_cache_bytes),
-        gib(fit.breakdown.compute_bytes),
-        gib(fit.breakdown.overhead_bytes),
+        format_bytes(fit.breakdown.weights_bytes),
+        format_bytes(fit.breakdown.kv_cache_bytes),
+        format_bytes(fit.breakdown.compute_bytes),
+        format_bytes(fit.breakdown.overhead_bytes),
         if ctx_capped {
             "\ncontext capped at the model's native maximum"
         } else {

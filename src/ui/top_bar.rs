@@ -6,7 +6,7 @@ use egui::{ProgressBar, RichText, Ui};
 use super::theme;
 use crate::app::command::Command;
 use crate::app::App;
-use crate::fit::gib;
+use crate::fit::format_bytes;
 use crate::hardware::HardwareSnapshot;
 
 /// The project's logo (original artwork, assets/logo.svg).
@@ -90,8 +90,8 @@ pub fn hardware_ui(ui: &mut Ui, hw: &HardwareSnapshot) {
         };
         let text = format!(
             "{label}: {} / {} used",
-            gib(g.used_bytes),
-            gib(g.total_bytes)
+            format_bytes(g.used_bytes),
+            format_bytes(g.total_bytes)
         );
         let text = match g.utilization_pct {
             Some(u) => format!("{text}, {u}% busy"),
@@ -109,7 +109,11 @@ pub fn hardware_ui(ui: &mut Ui, hw: &HardwareSnapshot) {
             };
             gauge(
                 ui,
-                &format!("RAM: {} / {} used{suffix}", gib(used), gib(r.total_bytes)),
+                &format!(
+                    "RAM: {} / {} used{suffix}",
+                    format_bytes(used),
+                    format_bytes(r.total_bytes)
+                ),
                 used,
                 r.total_bytes,
             );

@@ -16,6 +16,7 @@ pub fn app_harness(state: PersistedState, assume: &str) -> Harness<'static, App>
         assume: Some(assume.to_owned()),
         poll_hardware: false,
         user_catalog_dir: None,
+        report_first_frame_from: None,
     };
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1400.0, 1100.0))

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Takes a screenshot of the real window under Xvfb, with a card open, on a simulated
+# RTX 4090 (so the picture shows every verdict colour whatever machine takes it).
+# Usage: scripts/screenshot.sh target/release/seekdeck docs/screenshot.png
+set -euo pipefail
+bin=${1:-target/release/seekdeck}
+out=${2:-docs/screenshot.png}
+display=:$((80 + RANDOM % 9))
+Xvfb "$display" -screen 0 1400x1000x24 >/dev/null 2>&1 &
+xvfb=$!
+trap 'kill $xvfb 2>/dev/null || true' EXIT
+sleep 1
+export DISPLAY=$display XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
+data=$(mktemp -d)
+# Start with DeepSeek-V2-Lite's card open, through eframe's own persisted state.
+mkdir -p "$data/seekdeck"
+cat > "$data/seekdeck/app.ron" <<'RON'
+{"app":"(quant:Q4_K_M,ctx_tokens:8192,selected:Some(\"deepseek-v2-lite\"),card_open:true,sort:Catalog,ascending:true,what_if:None)"}
+RON
+XDG_DATA_HOME=$data SEEKDECK_CONFIG_DIR=$data "$bin" --assume "24GiB GPU, 64GiB RAM" >/dev/null 2>&1 &
+pid=$!
+sleep 8
+# The window opens at 1280x860 in the top-left corner.
+import -window root -crop 1280x860+0+0 +repage "$out"
+kill "$pid" 2>/dev/null || true
+echo "wrote $out"
