@@ -5,7 +5,7 @@ use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
 use crate::catalog::{load_catalog, LoadedCatalog, Model};
-use crate::fit::{estimate, format_bytes, FitReport};
+use crate::fit::{estimate, format_bytes, FitReport, Verdict};
 use crate::hardware::assume::parse_assume;
 use crate::hardware::probe::Prober;
 use crate::hardware::HardwareSnapshot;
@@ -243,12 +243,20 @@ pub fn fit_text(m: &Model, r: &FitReport, hw: &HardwareSnapshot) -> String {
         r.verdict.label(),
     );
     out.push_str(&format!(
-        "Budget: {} VRAM, {} RAM usable; suggested split: {} on GPU, {} in RAM\n",
+        "Usable here: {} VRAM, {} RAM\n",
         format_bytes(r.vram_budget_bytes),
-        format_bytes(r.ram_budget_bytes),
-        format_bytes(r.gpu_bytes),
-        format_bytes(r.cpu_bytes)
+        format_bytes(r.ram_budget_bytes)
     ));
+    if matches!(
+        r.verdict,
+        Verdict::FitsGpu | Verdict::PartialOffload { .. } | Verdict::CpuOnly
+    ) {
+        out.push_str(&format!(
+            "Suggested split: {} on GPU, {} in RAM\n",
+            format_bytes(r.gpu_bytes),
+            format_bytes(r.cpu_bytes)
+        ));
+    }
     if let Some(e) = &r.experts_in_ram {
         out.push_str(&format!(
             "Experts in RAM (--cpu-moe): {} VRAM + {} RAM — {}\n",

@@ -137,6 +137,9 @@ impl App {
             state.what_if = Some(spec.clone());
         }
         let catalog = load_catalog(options.user_catalog_dir.as_deref());
+        for issue in &catalog.issues {
+            tracing::warn!("{issue}");
+        }
         let mut app = Self {
             state,
             catalog,

@@ -113,7 +113,6 @@ fn merge_text(out: &mut LoadedCatalog, text: &str, file: &str) -> bool {
     let parsed = match parse_catalog(text, file) {
         Ok(p) => p,
         Err(issue) => {
-            tracing::warn!("{issue}");
             out.issues.push(issue);
             return false;
         }
@@ -129,7 +128,6 @@ fn merge_text(out: &mut LoadedCatalog, text: &str, file: &str) -> bool {
                 },
                 message,
             };
-            tracing::warn!("{issue}");
             out.issues.push(issue);
             continue;
         }
