@@ -5,12 +5,8 @@
 # Usage: scripts/bench-window.sh target/release/seekdeck
 set -euo pipefail
 bin=${1:-target/release/seekdeck}
-display=:$((90 + RANDOM % 9))
-Xvfb "$display" -screen 0 1400x950x24 >/dev/null 2>&1 &
-xvfb=$!
-trap 'kill $xvfb 2>/dev/null || true' EXIT
-sleep 1
-export DISPLAY=$display XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
+# shellcheck source=scripts/xvfb.sh
+. "$(dirname "$0")/xvfb.sh"
 config=$(mktemp -d)
 
 echo "== time to first frame (5 launches) =="

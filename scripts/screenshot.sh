@@ -5,12 +5,8 @@
 set -euo pipefail
 bin=${1:-target/release/seekdeck}
 out=${2:-docs/screenshot.png}
-display=:$((80 + RANDOM % 9))
-Xvfb "$display" -screen 0 1400x1000x24 >/dev/null 2>&1 &
-xvfb=$!
-trap 'kill $xvfb 2>/dev/null || true' EXIT
-sleep 1
-export DISPLAY=$display XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
+# shellcheck source=scripts/xvfb.sh
+. "$(dirname "$0")/xvfb.sh"
 data=$(mktemp -d)
 # Start with DeepSeek-V2-Lite's card open, through eframe's own persisted state.
 mkdir -p "$data/seekdeck"
