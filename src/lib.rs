@@ -5,6 +5,7 @@
 //! - [`hardware`]: live RAM/GPU readings and simulated machines, one snapshot type;
 //! - [`quant`] and [`tensors`]: llama.cpp's quantization types and each model's tensor list;
 //! - [`fit`]: the pure memory estimate and verdict;
+//! - [`gguf_write`] and [`shape_gguf`]: GGUF files written by seekdeck (shape-only reference models);
 //! - [`cli`]: the command line (`list`, `fit`, `hw`), same code as the window;
 //! - [`app`] and [`ui`]: the egui window, which draws state and turns clicks into commands.
 //!
@@ -15,8 +16,10 @@ pub mod app;
 pub mod catalog;
 pub mod cli;
 pub mod fit;
+pub mod gguf_write;
 pub mod hardware;
 pub mod paths;
 pub mod quant;
+pub mod shape_gguf;
 pub mod tensors;
 pub mod ui;

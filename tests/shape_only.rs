@@ -1,0 +1,94 @@
+//! Shape-only GGUFs of catalog models, read back by llama.cpp itself: its GGUF reader sees every
+//! tensor, and its model loader (with `no_alloc`, so nothing is allocated) reports the same parameter
+//! count and weight bytes as seekdeck's estimator.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::OnceLock;
+
+use llama_cpp_2::gguf::GgufContext;
+use llama_cpp_2::llama_backend::LlamaBackend;
+use llama_cpp_2::model::params::LlamaModelParams;
+use llama_cpp_2::model::LlamaModel;
+use seekdeck::catalog::{load_catalog, Model};
+use seekdeck::fit::weight_split;
+use seekdeck::quant::Quant;
+use seekdeck::shape_gguf::{shape_only_builder, write_shape_only};
+use seekdeck::tensors::MlaLayout;
+
+fn backend() -> &'static LlamaBackend {
+    static BACKEND: OnceLock<LlamaBackend> = OnceLock::new();
+    BACKEND.get_or_init(|| {
+        let mut b = LlamaBackend::init().expect("llama.cpp backend");
+        b.void_logs();
+        b
+    })
+}
+
+fn model(id: &str) -> Model {
+    load_catalog(None)
+        .models
+        .into_iter()
+        .find(|m| m.id == id)
+        .unwrap()
+}
+
+#[test]
+fn a_671b_model_takes_a_few_mb_of_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v3.gguf");
+    let len = write_shape_only(
+        &model("deepseek-v3"),
+        Quant::Q4_K_M,
+        MlaLayout::Split,
+        &path,
+    )
+    .unwrap();
+    assert!(len > 400_000_000_000, "logical size {len}");
+    let meta = std::fs::metadata(&path).unwrap();
+    assert_eq!(meta.len(), len);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        assert!(
+            meta.blocks() * 512 < 16 << 20,
+            "allocated {} bytes",
+            meta.blocks() * 512
+        );
+    }
+    let ctx = GgufContext::from_file(&path).expect("llama.cpp reads the header");
+    let expected = shape_only_builder(&model("deepseek-v3"), Quant::Q4_K_M, MlaLayout::Split)
+        .tensors()
+        .len();
+    assert_eq!(ctx.n_tensors(), expected as i64);
+    assert!(ctx.find_key("deepseek2.attention.kv_lora_rank") >= 0);
+}
+
+#[test]
+fn llama_cpp_loader_agrees_on_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    for (id, quant) in [
+        ("deepseek-r1-distill-qwen-7b", Quant::Q4_K_M),
+        ("deepseek-llm-7b", Quant::Q8_0),
+        ("deepseek-coder-1.3b", Quant::Q2_K),
+        ("deepseek-v2-lite", Quant::Q4_K_M),
+        ("deepseek-r1-distill-llama-8b", Quant::IQ1_S),
+        ("deepseek-v3", Quant::Q4_K_M),
+        ("deepseek-r1-distill-llama-70b", Quant::Q4_K_M),
+    ] {
+        let m = model(id);
+        let path = dir.path().join(format!("{id}-{quant}.gguf"));
+        write_shape_only(&m, quant, MlaLayout::Split, &path).unwrap();
+        let params = LlamaModelParams::default().with_no_alloc(true);
+        let loaded = LlamaModel::load_from_file(backend(), &path, &params)
+            .unwrap_or_else(|e| panic!("llama.cpp could not load {id} {quant}: {e}"));
+        // The plan's element count (the catalog's total plus Llama 3.1's 64-element rope_freqs).
+        let plan_params: u64 = seekdeck::tensors::tensor_plan(&m.architecture, MlaLayout::Split)
+            .iter()
+            .map(seekdeck::tensors::TensorInfo::elements)
+            .sum();
+        assert_eq!(loaded.n_params(), plan_params, "{id}: parameter count");
+        let ours = weight_split(&m.architecture, quant, MlaLayout::Split).total_bytes();
+        assert_eq!(loaded.size(), ours, "{id} {quant}: weight bytes");
+    }
+}
