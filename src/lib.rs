@@ -6,6 +6,7 @@
 //! - [`quant`] and [`tensors`]: llama.cpp's quantization types and each model's tensor list;
 //! - [`fit`]: the pure memory estimate and verdict;
 //! - [`gguf_write`] and [`shape_gguf`]: GGUF files written by seekdeck (shape-only reference models);
+//! - [`reference`]: llama.cpp's own dry run (`no_alloc`), the authority the estimator is checked against;
 //! - [`cli`]: the command line (`list`, `fit`, `hw`), same code as the window;
 //! - [`app`] and [`ui`]: the egui window, which draws state and turns clicks into commands.
 //!
@@ -18,8 +19,10 @@ pub mod cli;
 pub mod fit;
 pub mod gguf_write;
 pub mod hardware;
+pub mod llama_backend;
 pub mod paths;
 pub mod quant;
+pub mod reference;
 pub mod shape_gguf;
 pub mod tensors;
 pub mod ui;

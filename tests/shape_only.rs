@@ -4,8 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::OnceLock;
-
 use llama_cpp_2::gguf::GgufContext;
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::model::params::LlamaModelParams;
@@ -17,12 +15,7 @@ use seekdeck::shape_gguf::{shape_only_builder, write_shape_only};
 use seekdeck::tensors::MlaLayout;
 
 fn backend() -> &'static LlamaBackend {
-    static BACKEND: OnceLock<LlamaBackend> = OnceLock::new();
-    BACKEND.get_or_init(|| {
-        let mut b = LlamaBackend::init().expect("llama.cpp backend");
-        b.void_logs();
-        b
-    })
+    seekdeck::llama_backend::backend().unwrap()
 }
 
 fn model(id: &str) -> Model {
@@ -91,4 +84,37 @@ fn llama_cpp_loader_agrees_on_weights() {
         let ours = weight_split(&m.architecture, quant, MlaLayout::Split).total_bytes();
         assert_eq!(loaded.size(), ours, "{id} {quant}: weight bytes");
     }
+}
+
+/// llama.cpp's dry run (model loaded with `no_alloc`, context created) against the estimator:
+/// weights and KV cache agree to the byte for dense GQA, MHA and MLA + MoE models.
+#[test]
+fn dry_run_weights_and_kv_cache_match_the_estimator() {
+    let dir = tempfile::tempdir().unwrap();
+    for (id, quant, ctx) in [
+        ("deepseek-r1-distill-qwen-7b", Quant::Q4_K_M, 8192),
+        ("deepseek-llm-7b", Quant::Q8_0, 4096),
+        ("deepseek-v2-lite", Quant::Q4_K_M, 32768),
+        ("deepseek-v3", Quant::Q2_K, 32768),
+    ] {
+        let m = model(id);
+        let path = dir.path().join(format!("{id}.gguf"));
+        write_shape_only(&m, quant, MlaLayout::Split, &path).unwrap();
+        let reference = seekdeck::reference::dry_run(&path, ctx).unwrap();
+        let (ours, _) = seekdeck::fit::breakdown(&m, quant, ctx);
+        assert_eq!(reference.model_bytes, ours.weights_bytes, "{id}: weights");
+        assert_eq!(reference.kv_bytes, ours.kv_cache_bytes, "{id}: KV cache");
+        assert!(
+            reference.compute_bytes > 0,
+            "{id}: llama.cpp reported a compute buffer"
+        );
+    }
+    // The first check: R1-Distill-Qwen-7B at 8192 tokens has a 448 MiB cache.
+    let m = model("deepseek-r1-distill-qwen-7b");
+    let path = dir.path().join("qwen7b.gguf");
+    write_shape_only(&m, Quant::Q4_K_M, MlaLayout::Split, &path).unwrap();
+    assert_eq!(
+        seekdeck::reference::dry_run(&path, 8192).unwrap().kv_bytes,
+        448 << 20
+    );
 }

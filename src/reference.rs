@@ -1,0 +1,133 @@
+//! llama.cpp's own dry run, the authority the estimator is checked against: load a (shape-only)
+//! GGUF with `no_alloc`, create a context at a given length, and read the sizes llama.cpp reports
+//! for the model buffer, the KV cache, the compute buffer and the output buffer from its log.
+
+use std::io::Write;
+use std::num::NonZeroU32;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::model::params::LlamaModelParams;
+use llama_cpp_2::model::LlamaModel;
+
+/// Sizes llama.cpp reports, in bytes (its log gives MiB with two decimals).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReferenceSizes {
+    /// Weights (`llama_model_size`).
+    pub model_bytes: u64,
+    /// KV cache, K plus V.
+    pub kv_bytes: u64,
+    /// K part of the cache.
+    pub k_bytes: u64,
+    /// V part of the cache.
+    pub v_bytes: u64,
+    /// Compute buffer (sum over back-ends).
+    pub compute_bytes: u64,
+    /// Output (logits) buffer.
+    pub output_bytes: u64,
+}
+
+/// Loads `path` without allocating and creates a context of `ctx_tokens`; returns what llama.cpp
+/// says it would allocate.
+pub fn dry_run(path: &Path, ctx_tokens: u32) -> Result<ReferenceSizes, String> {
+    let backend = crate::llama_backend::backend()?;
+    if !path.exists() {
+        return Err(format!("{} does not exist", path.display()));
+    }
+    let log = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let sink = LogSink(log.clone());
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(move || sink.clone())
+        .finish();
+    let model_bytes = tracing::subscriber::with_default(subscriber, || -> Result<u64, String> {
+        let params = LlamaModelParams::default()
+            .with_no_alloc(true)
+            .with_n_gpu_layers(0);
+        let model = LlamaModel::load_from_file(backend, path, &params)
+            .map_err(|e| format!("llama.cpp could not load {}: {e}", path.display()))?;
+        let cp = LlamaContextParams::default().with_n_ctx(NonZeroU32::new(ctx_tokens));
+        let ctx = model
+            .new_context(backend, cp)
+            .map_err(|e| format!("llama.cpp could not create a context: {e}"))?;
+        drop(ctx);
+        Ok(model.size())
+    })?;
+    let text =
+        String::from_utf8_lossy(&log.lock().map_err(|_| "log buffer poisoned")?).into_owned();
+    let mut sizes = parse_log(&text);
+    sizes.model_bytes = model_bytes;
+    Ok(sizes)
+}
+
+/// Reads the size lines of llama.cpp's log:
+/// `llama_kv_cache: size = 448.00 MiB (…), K (f16): 224.00 MiB, V (f16): 224.00 MiB`,
+/// `llama_context: CPU compute buffer size = 304.00 MiB`, `… output buffer size = 0.58 MiB`.
+pub fn parse_log(text: &str) -> ReferenceSizes {
+    let mut s = ReferenceSizes::default();
+    for line in text.lines() {
+        if line.contains("llama_kv_cache") && line.contains("size =") {
+            s.kv_bytes += mib_after(line, "size =").unwrap_or(0);
+            s.k_bytes += line
+                .find("K (")
+                .and_then(|i| mib_after(&line[i..], "):"))
+                .unwrap_or(0);
+            s.v_bytes += line
+                .find("V (")
+                .and_then(|i| mib_after(&line[i..], "):"))
+                .unwrap_or(0);
+        } else if line.contains("compute buffer size =") {
+            s.compute_bytes += mib_after(line, "compute buffer size =").unwrap_or(0);
+        } else if line.contains("output buffer size =") {
+            s.output_bytes += mib_after(line, "output buffer size =").unwrap_or(0);
+        }
+    }
+    s
+}
+
+/// The "N.NN MiB" figure after `marker`, in bytes.
+fn mib_after(line: &str, marker: &str) -> Option<u64> {
+    let rest = &line[line.find(marker)? + marker.len()..];
+    let number: String = rest
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let mib: f64 = number.parse().ok()?;
+    Some((mib * 1024.0 * 1024.0).round() as u64)
+}
+
+#[derive(Clone)]
+struct LogSink(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut v) = self.0.lock() {
+            v.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_llama_cpp_size_lines() {
+        let log = "INFO llama_kv_cache: size =  448.00 MiB (  8192 cells,  28 layers,  1/1 seqs), K (f16):  224.00 MiB, V (f16):  224.00 MiB\n\
+                   INFO llama_context:        CPU compute buffer size =   304.00 MiB\n\
+                   INFO llama_context:        CPU  output buffer size =     0.58 MiB\n";
+        let s = parse_log(log);
+        assert_eq!(s.kv_bytes, 448 << 20);
+        assert_eq!(s.k_bytes, 224 << 20);
+        assert_eq!(s.v_bytes, 224 << 20);
+        assert_eq!(s.compute_bytes, 304 << 20);
+        assert_eq!(s.output_bytes, (0.58f64 * 1048576.0).round() as u64);
+    }
+}
