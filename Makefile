@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test build deps test-deps lint bench bench-estimator bench-window screenshot clean
+.PHONY: run test build deps test-deps lint bench bench-estimator bench-window screenshot accuracy clean
 
 run: deps
 	$(CARGO) run --release --
@@ -49,3 +49,8 @@ screenshot: deps test-deps
 
 clean:
 	$(CARGO) clean
+
+# The estimator against llama.cpp's own dry run for every catalog model (docs/accuracy.md).
+accuracy: deps
+	$(CARGO) run --release --example accuracy > docs/accuracy.md.tmp && mv docs/accuracy.md.tmp docs/accuracy.md
+	@grep -m1 'comparisons' docs/accuracy.md

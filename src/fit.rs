@@ -228,32 +228,24 @@ pub fn kv_cache_bytes(arch: &Architecture, ctx_tokens: u32, layout: MlaLayout) -
     u64::from(arch.layers) * ctx * per_token_layer_elems * 2
 }
 
-/// llama.cpp's CPU compute buffer at the default micro-batch: the larger of the output stage
-/// (f32 logits for every token of the micro-batch plus the last hidden state) and one block's
-/// activations (attention projections with flash attention, and the widest feed-forward).
+/// llama.cpp's compute buffer at the default micro-batch `u = min(n_ctx, 512)`, as its graph
+/// allocator sizes it (flash attention on, llama.cpp's default where supported):
+/// `4·u·(widest per-token stage + 5·n_embd + 10)` bytes of f32 activations plus the f16 attention
+/// mask, `2·u·n_ctx` bytes. The widest stage is the logits (`n_vocab`) — or, for MLA models with
+/// many heads, the absorbed attention (`n_head × (2·(kv_lora + rope) + nope + rope)`).
+/// Fitted to llama.cpp's own dry runs of every catalog model (`tests/shape_only.rs`,
+/// docs/accuracy.md); within a few MiB at every context.
 pub fn compute_buffer_bytes(arch: &Architecture, ctx_tokens: u32) -> u64 {
-    let u = UBATCH_TOKENS.min(u64::from(ctx_tokens).max(1));
-    let f32b = 4;
-    let n_embd = arch.hidden_size;
-    let output_stage = u * (arch.vocab_size + 2 * n_embd) * f32b;
-    let ffn_width = match arch.moe {
-        Some(m) => (m.expert_ffn_size * u64::from(m.experts_per_token + m.shared_experts))
-            .max(arch.ffn_size),
-        None => arch.ffn_size,
-    };
-    let attn_width = match arch.attention {
-        Attention::Mha { head_dim } | Attention::Gqa { head_dim, .. } => {
-            u64::from(arch.heads) * head_dim + 2 * u64::from(arch.kv_heads()) * head_dim
+    let ctx = u64::from(ctx_tokens).div_ceil(CTX_PAD_TOKENS) * CTX_PAD_TOKENS;
+    let u = UBATCH_TOKENS.min(ctx);
+    let attention_stage = match arch.attention {
+        Attention::Mla { kv_lora_rank, qk_rope_head_dim, qk_nope_head_dim, .. } => {
+            u64::from(arch.heads) * (2 * (kv_lora_rank + qk_rope_head_dim) + qk_nope_head_dim + qk_rope_head_dim)
         }
-        Attention::Mla {
-            kv_lora_rank,
-            qk_rope_head_dim,
-            qk_nope_head_dim,
-            ..
-        } => u64::from(arch.heads) * (kv_lora_rank + qk_rope_head_dim + qk_nope_head_dim),
+        Attention::Mha { .. } | Attention::Gqa { .. } => 0,
     };
-    let block_stage = u * (3 * n_embd + 2 * ffn_width + attn_width) * f32b;
-    output_stage.max(block_stage)
+    let per_token_floats = arch.vocab_size.max(attention_stage) + 5 * arch.hidden_size + 10;
+    4 * u * per_token_floats + 2 * u * ctx
 }
 
 /// Memory breakdown without a machine.
@@ -463,12 +455,12 @@ mod tests {
         let (b, _) = breakdown(&m, Quant::Q8_0, 4096);
         assert_eq!(b.weights_bytes, 7_342_997_504);
         assert_eq!(b.kv_cache_bytes, 2_013_265_920);
-        // Compute: output stage 512 × (102400 + 2×4096) × 4 = 226,492,416 bytes beats one block's
-        // 512 × (3×4096 + 2×11008 + 32×128 + 2×32×128) × 4 = 104,857,600 bytes.
-        assert_eq!(b.compute_bytes, 226_492_416);
+        // Compute: 4 × 512 × (102400 + 5×4096 + 10) = 251,678,720 bytes of activations plus the
+        // f16 mask 2 × 512 × 4096 = 4,194,304 → 255,873,024 (llama.cpp's dry run: 244.02 MiB).
+        assert_eq!(b.compute_bytes, 255_873_024);
         assert_eq!(
             b.total_bytes(),
-            7_342_997_504 + 2_013_265_920 + 226_492_416 + OVERHEAD_BYTES
+            7_342_997_504 + 2_013_265_920 + 255_873_024 + OVERHEAD_BYTES
         );
     }
 

@@ -7,12 +7,14 @@
 //! - [`fit`]: the pure memory estimate and verdict;
 //! - [`gguf_write`] and [`shape_gguf`]: GGUF files written by seekdeck (shape-only reference models);
 //! - [`reference`]: llama.cpp's own dry run (`no_alloc`), the authority the estimator is checked against;
+//! - [`accuracy`]: the estimator compared with the dry run, part by part;
 //! - [`cli`]: the command line (`list`, `fit`, `hw`), same code as the window;
 //! - [`app`] and [`ui`]: the egui window, which draws state and turns clicks into commands.
 //!
 //! Failures surface once, where the user sees them: catalog problems in the catalog panel, a missing
 //! GPU driver as a badge in the hardware bar, bad command-line input as one line and exit code 2.
 
+pub mod accuracy;
 pub mod app;
 pub mod catalog;
 pub mod cli;

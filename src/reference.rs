@@ -11,6 +11,10 @@ use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::LlamaModel;
 
+/// The llama-cpp-sys-2 release whose vendored llama.cpp is the reference (checked against
+/// Cargo.lock by `tests/shape_only.rs`).
+pub const LLAMA_CPP_SYS_VERSION: &str = "0.1.161";
+
 /// Sizes llama.cpp reports, in bytes (its log gives MiB with two decimals).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReferenceSizes {

@@ -118,3 +118,11 @@ fn dry_run_weights_and_kv_cache_match_the_estimator() {
         448 << 20
     );
 }
+
+#[test]
+fn reference_version_matches_cargo_lock() {
+    let lock = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.lock")).unwrap();
+    let at = lock.find("name = \"llama-cpp-sys-2\"").unwrap();
+    let version_line = lock[at..].lines().nth(1).unwrap();
+    assert_eq!(version_line, format!("version = \"{}\"", seekdeck::reference::LLAMA_CPP_SYS_VERSION));
+}
