@@ -10,15 +10,29 @@ use seekdeck::catalog::load_catalog;
 use seekdeck::fit::estimate;
 use seekdeck::hardware::assume::parse_assume;
 use seekdeck::quant::Quant;
+use seekdeck::weight_table::WeightTable;
 
 fn estimator(c: &mut Criterion) {
     let catalog = load_catalog(None);
     let Ok(hw) = parse_assume("24GiB GPU, 64GiB RAM") else {
         return;
     };
-    c.bench_function("all models x all quants x 3 contexts", |b| {
+    let models = &catalog.models;
+    let table = WeightTable::new(models);
+    c.bench_function("all models x all quants x 3 contexts (weight table)", |b| {
         b.iter(|| {
-            for m in &catalog.models {
+            for (i, m) in models.iter().enumerate() {
+                for q in Quant::ALL {
+                    for ctx in [4096, 32768, m.architecture.context_tokens] {
+                        black_box(table.estimate(models, i, q, ctx, &hw));
+                    }
+                }
+            }
+        });
+    });
+    c.bench_function("all models x all quants x 3 contexts (from scratch)", |b| {
+        b.iter(|| {
+            for m in models {
                 for q in Quant::ALL {
                     for ctx in [4096, 32768, m.architecture.context_tokens] {
                         black_box(estimate(m, q, ctx, &hw));
@@ -27,6 +41,9 @@ fn estimator(c: &mut Criterion) {
             }
         });
     });
+    c.bench_function("weight table for the whole catalog", |b| {
+        b.iter(|| black_box(WeightTable::new(models)))
+    });
     if let Some(v3) = catalog.models.iter().find(|m| m.id == "deepseek-v3") {
         c.bench_function("DeepSeek-V3 Q4_K_M 32K", |b| {
             b.iter(|| black_box(estimate(v3, Quant::Q4_K_M, 32768, &hw)))
@@ -34,8 +51,8 @@ fn estimator(c: &mut Criterion) {
     }
     c.bench_function("toolbar change: 13 models at one setting", |b| {
         b.iter(|| {
-            for m in &catalog.models {
-                black_box(estimate(m, Quant::Q4_K_M, 8192, &hw));
+            for i in 0..models.len() {
+                black_box(table.estimate(models, i, Quant::Q4_K_M, 8192, &hw));
             }
         });
     });

@@ -61,19 +61,35 @@ impl AccuracyRow {
 }
 
 /// Checks one (model, quantization, context) in `scratch_dir` (the shape-only file is removed after).
-pub fn check(model: &Model, quant: Quant, ctx_tokens: u32, scratch_dir: &Path) -> Result<AccuracyRow, String> {
+pub fn check(
+    model: &Model,
+    quant: Quant,
+    ctx_tokens: u32,
+    scratch_dir: &Path,
+) -> Result<AccuracyRow, String> {
     let path = scratch_dir.join(format!("{}-{}.gguf", model.id, quant.label()));
-    write_shape_only(model, quant, MlaLayout::Split, &path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    write_shape_only(model, quant, MlaLayout::Split, &path)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     let reference = dry_run(&path, ctx_tokens);
     let _ = std::fs::remove_file(&path);
     let (ours, _) = breakdown(model, quant, ctx_tokens);
-    Ok(AccuracyRow { model: model.name.clone(), quant, ctx_tokens, ours, reference: reference? })
+    Ok(AccuracyRow {
+        model: model.name.clone(),
+        quant,
+        ctx_tokens,
+        ours,
+        reference: reference?,
+    })
 }
 
 /// The quantizations of the grid: Q8_0, Q4_K_M, and Q2_K (IQ1_S for the 671B models, whose
 /// published very-low-bit builds are IQ1_S).
 pub fn grid_quants(model: &Model) -> [Quant; 3] {
-    let low = if model.params_total > 500_000_000_000 { Quant::IQ1_S } else { Quant::Q2_K };
+    let low = if model.params_total > 500_000_000_000 {
+        Quant::IQ1_S
+    } else {
+        Quant::Q2_K
+    };
     [Quant::Q8_0, Quant::Q4_K_M, low]
 }
 
@@ -96,7 +112,12 @@ pub fn markdown_table(rows: &[AccuracyRow]) -> String {
     );
     for r in rows {
         let part = |ours: u64, theirs: u64| {
-            format!("{} / {} ({:+.2}%)", mib(ours), mib(theirs), error_pct(ours, theirs))
+            format!(
+                "{} / {} ({:+.2}%)",
+                mib(ours),
+                mib(theirs),
+                error_pct(ours, theirs)
+            )
         };
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {:.2}% | {} |\n",

@@ -239,8 +239,14 @@ pub fn compute_buffer_bytes(arch: &Architecture, ctx_tokens: u32) -> u64 {
     let ctx = u64::from(ctx_tokens).div_ceil(CTX_PAD_TOKENS) * CTX_PAD_TOKENS;
     let u = UBATCH_TOKENS.min(ctx);
     let attention_stage = match arch.attention {
-        Attention::Mla { kv_lora_rank, qk_rope_head_dim, qk_nope_head_dim, .. } => {
-            u64::from(arch.heads) * (2 * (kv_lora_rank + qk_rope_head_dim) + qk_nope_head_dim + qk_rope_head_dim)
+        Attention::Mla {
+            kv_lora_rank,
+            qk_rope_head_dim,
+            qk_nope_head_dim,
+            ..
+        } => {
+            u64::from(arch.heads)
+                * (2 * (kv_lora_rank + qk_rope_head_dim) + qk_nope_head_dim + qk_rope_head_dim)
         }
         Attention::Mha { .. } | Attention::Gqa { .. } => 0,
     };
@@ -250,24 +256,44 @@ pub fn compute_buffer_bytes(arch: &Architecture, ctx_tokens: u32) -> u64 {
 
 /// Memory breakdown without a machine.
 pub fn breakdown(model: &Model, quant: Quant, ctx_tokens: u32) -> (MemoryBreakdown, WeightSplit) {
+    let split = weight_split(&model.architecture, quant, MlaLayout::Split);
+    (breakdown_with_split(model, &split, ctx_tokens), split)
+}
+
+/// Memory breakdown from weights already split (see [`crate::weight_table`]).
+pub fn breakdown_with_split(
+    model: &Model,
+    split: &WeightSplit,
+    ctx_tokens: u32,
+) -> MemoryBreakdown {
     let arch = &model.architecture;
-    let split = weight_split(arch, quant, MlaLayout::Split);
-    let b = MemoryBreakdown {
+    MemoryBreakdown {
         weights_bytes: split.total_bytes(),
         kv_cache_bytes: kv_cache_bytes(arch, ctx_tokens, MlaLayout::Split),
         compute_bytes: compute_buffer_bytes(arch, ctx_tokens),
         overhead_bytes: OVERHEAD_BYTES,
-    };
-    (b, split)
+    }
 }
 
 /// The estimate and verdict for one model on one machine.
 pub fn estimate(model: &Model, quant: Quant, ctx_tokens: u32, hw: &HardwareSnapshot) -> FitReport {
-    let (b, split) = breakdown(model, quant, ctx_tokens);
+    let split = weight_split(&model.architecture, quant, MlaLayout::Split);
+    estimate_with_split(model, &split, quant, ctx_tokens, hw)
+}
+
+/// [`estimate`] with the weights already split for `quant`.
+pub fn estimate_with_split(
+    model: &Model,
+    split: &WeightSplit,
+    quant: Quant,
+    ctx_tokens: u32,
+    hw: &HardwareSnapshot,
+) -> FitReport {
+    let b = breakdown_with_split(model, split, ctx_tokens);
     judge(
         model.architecture.layers,
         &b,
-        &split,
+        split,
         model.is_moe(),
         quant,
         ctx_tokens,

@@ -4,7 +4,7 @@
 //! - [`catalog`]: the models, loaded from embedded and user RON files, validated;
 //! - [`hardware`]: live RAM/GPU readings and simulated machines, one snapshot type;
 //! - [`quant`] and [`tensors`]: llama.cpp's quantization types and each model's tensor list;
-//! - [`fit`]: the pure memory estimate and verdict;
+//! - [`fit`]: the pure memory estimate and verdict; [`weight_table`] caches weights per quantization;
 //! - [`gguf_write`] and [`shape_gguf`]: GGUF files written by seekdeck (shape-only reference models);
 //! - [`reference`]: llama.cpp's own dry run (`no_alloc`), the authority the estimator is checked against;
 //! - [`accuracy`]: the estimator compared with the dry run, part by part;
@@ -28,3 +28,4 @@ pub mod reference;
 pub mod shape_gguf;
 pub mod tensors;
 pub mod ui;
+pub mod weight_table;

@@ -124,5 +124,37 @@ fn reference_version_matches_cargo_lock() {
     let lock = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.lock")).unwrap();
     let at = lock.find("name = \"llama-cpp-sys-2\"").unwrap();
     let version_line = lock[at..].lines().nth(1).unwrap();
-    assert_eq!(version_line, format!("version = \"{}\"", seekdeck::reference::LLAMA_CPP_SYS_VERSION));
+    assert_eq!(
+        version_line,
+        format!(
+            "version = \"{}\"",
+            seekdeck::reference::LLAMA_CPP_SYS_VERSION
+        )
+    );
+}
+
+/// A representative subset of `make accuracy`'s grid: every part within 3% or 64 MiB of llama.cpp.
+#[test]
+fn accuracy_subset_within_tolerance() {
+    let dir = tempfile::tempdir().unwrap();
+    for (id, quant, ctx) in [
+        ("deepseek-r1", Quant::IQ1_S, 163_840),
+        ("deepseek-v3", Quant::Q4_K_M, 32768),
+        ("deepseek-v2", Quant::Q2_K, 4096),
+        ("deepseek-v2-lite", Quant::Q8_0, 32768),
+        ("deepseek-llm-67b", Quant::Q4_K_M, 4096),
+        ("deepseek-llm-7b", Quant::Q2_K, 4096),
+        ("deepseek-coder-1.3b", Quant::Q8_0, 16384),
+        ("deepseek-r1-distill-qwen-1.5b", Quant::Q4_K_M, 131_072),
+        ("deepseek-r1-distill-llama-8b", Quant::Q8_0, 32768),
+        ("deepseek-r1-distill-qwen-32b", Quant::Q2_K, 4096),
+        ("deepseek-r1-distill-llama-70b", Quant::Q4_K_M, 131_072),
+    ] {
+        let row = seekdeck::accuracy::check(&model(id), quant, ctx, dir.path()).unwrap();
+        assert!(
+            row.passes(),
+            "{id} {quant} {ctx}: {}",
+            seekdeck::accuracy::markdown_table(&[row.clone()])
+        );
+    }
 }

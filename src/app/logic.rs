@@ -4,7 +4,6 @@
 use std::cmp::Ordering;
 
 use super::{App, SortColumn};
-use crate::fit::estimate;
 use crate::hardware::assume::parse_assume;
 
 impl App {
@@ -40,11 +39,13 @@ impl App {
         }
         let key = (self.state.quant, self.state.ctx_tokens, self.hw.clone());
         if self.fits_key.as_ref() != Some(&key) {
-            self.fits = self
-                .catalog
-                .models
-                .iter()
-                .map(|m| estimate(m, self.state.quant, self.model_ctx(m), &self.hw))
+            let models = &self.catalog.models;
+            self.fits = (0..models.len())
+                .map(|i| {
+                    let ctx = self.model_ctx(&models[i]);
+                    self.weights
+                        .estimate(models, i, self.state.quant, ctx, &self.hw)
+                })
                 .collect();
             self.fits_key = Some(key);
         }

@@ -13,6 +13,7 @@ use crate::hardware::poller::Poller;
 use crate::hardware::HardwareSnapshot;
 use crate::quant::Quant;
 use crate::ui;
+use crate::weight_table::WeightTable;
 
 /// Columns the model table can be sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +94,8 @@ pub struct App {
     pub what_if_error: Option<String>,
     /// Search box text.
     pub search: String,
+    /// Weights of every model at every quantization.
+    pub weights: WeightTable,
     /// Estimates per catalog model at the toolbar's settings, in catalog order.
     pub fits: Vec<FitReport>,
     /// Table rows to show: catalog indices after search and sort.
@@ -140,8 +143,10 @@ impl App {
         for issue in &catalog.issues {
             tracing::warn!("{issue}");
         }
+        let weights = WeightTable::new(&catalog.models);
         let mut app = Self {
             state,
+            weights,
             catalog,
             live_hw: HardwareSnapshot::unknown(),
             hw: HardwareSnapshot::unknown(),

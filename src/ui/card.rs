@@ -8,7 +8,7 @@ use super::table::verdict_cell;
 use crate::app::command::Command;
 use crate::app::App;
 use crate::catalog::{Attention, Model};
-use crate::fit::{estimate, format_bytes, kv_cache_bytes, vram_margin_bytes, FitReport, Verdict};
+use crate::fit::{format_bytes, kv_cache_bytes, vram_margin_bytes, FitReport, Verdict};
 use crate::quant::Quant;
 use crate::tensors::MlaLayout;
 
@@ -56,7 +56,7 @@ pub fn card_ui(ui: &mut Ui, app: &App, index: usize) -> Vec<Command> {
                 architecture_ui(&mut cols[1], m);
             });
             ui.separator();
-            quant_table_ui(ui, app, m, &mut commands);
+            quant_table_ui(ui, app, index, &mut commands);
             ui.separator();
             links_ui(ui, m);
         });
@@ -228,7 +228,8 @@ fn advice_ui(ui: &mut Ui, m: &Model, fit: &FitReport) {
     );
 }
 
-fn quant_table_ui(ui: &mut Ui, app: &App, m: &Model, commands: &mut Vec<Command>) {
+fn quant_table_ui(ui: &mut Ui, app: &App, index: usize, commands: &mut Vec<Command>) {
+    let m = &app.catalog.models[index];
     ui.label(RichText::new("Every quantization on this machine").strong());
     let ctx = app.model_ctx(m);
     Grid::new("quant_table")
@@ -241,7 +242,9 @@ fn quant_table_ui(ui: &mut Ui, app: &App, m: &Model, commands: &mut Vec<Command>
             }
             ui.end_row();
             for q in Quant::ALL {
-                let f = estimate(m, q, ctx, &app.hw);
+                let f = app
+                    .weights
+                    .estimate(&app.catalog.models, index, q, ctx, &app.hw);
                 let name = if q == app.state.quant {
                     RichText::new(format!("{} (selected)", q.label())).strong()
                 } else {
