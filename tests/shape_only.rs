@@ -154,7 +154,7 @@ fn accuracy_subset_within_tolerance() {
         assert!(
             row.passes(),
             "{id} {quant} {ctx}: {}",
-            seekdeck::accuracy::markdown_table(&[row.clone()])
+            seekdeck::accuracy::markdown_table(std::slice::from_ref(&row))
         );
     }
 }
