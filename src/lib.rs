@@ -19,6 +19,7 @@ pub mod app;
 pub mod catalog;
 pub mod cli;
 pub mod fit;
+pub mod gguf_layout;
 pub mod gguf_write;
 pub mod hardware;
 pub mod llama_backend;

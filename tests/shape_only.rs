@@ -158,3 +158,39 @@ fn accuracy_subset_within_tolerance() {
         );
     }
 }
+
+/// A GGUF in the legacy (pre-#12801) MLA layout is recognised from its metadata, and llama.cpp
+/// caches it exactly as the estimator's legacy figure says: far more than a re-converted file.
+#[test]
+fn legacy_mla_files_are_recognised_and_estimated_with_the_larger_cache() {
+    use seekdeck::fit::kv_cache_bytes;
+    use seekdeck::gguf_layout::mla_layout;
+    let dir = tempfile::tempdir().unwrap();
+    let m = model("deepseek-v2-lite");
+    let legacy = dir.path().join("legacy.gguf");
+    let split = dir.path().join("split.gguf");
+    write_shape_only(&m, Quant::Q8_0, MlaLayout::Legacy, &legacy).unwrap();
+    write_shape_only(&m, Quant::Q8_0, MlaLayout::Split, &split).unwrap();
+    assert_eq!(mla_layout(&legacy), Some(MlaLayout::Legacy));
+    assert_eq!(mla_layout(&split), Some(MlaLayout::Split));
+    let qwen = dir.path().join("qwen.gguf");
+    write_shape_only(
+        &model("deepseek-r1-distill-qwen-7b"),
+        Quant::Q8_0,
+        MlaLayout::Split,
+        &qwen,
+    )
+    .unwrap();
+    assert_eq!(mla_layout(&qwen), None);
+
+    let reference = seekdeck::reference::dry_run(&legacy, 8192).unwrap();
+    assert_eq!(
+        reference.kv_bytes,
+        kv_cache_bytes(&m.architecture, 8192, MlaLayout::Legacy)
+    );
+    assert_eq!(
+        reference.model_bytes,
+        seekdeck::fit::weight_split(&m.architecture, Quant::Q8_0, MlaLayout::Legacy).total_bytes()
+    );
+    assert!(reference.kv_bytes > 8 * kv_cache_bytes(&m.architecture, 8192, MlaLayout::Split));
+}
