@@ -11,7 +11,7 @@ data=$(mktemp -d)
 # Start with DeepSeek-V2-Lite's card open, through eframe's own persisted state.
 mkdir -p "$data/seekdeck"
 cat > "$data/seekdeck/app.ron" <<'RON'
-{"app":"(quant:Q4_K_M,ctx_tokens:8192,selected:Some(\"deepseek-v2-lite\"),card_open:true,sort:Catalog,ascending:true,what_if:None)"}
+{"app":"(quant:Q4_K_M,ctx_tokens:8192,selected:Some(\"deepseek-v2-lite\"),card_open:true,sort:Catalog,ascending:true)"}
 RON
 XDG_DATA_HOME=$data SEEKDECK_CONFIG_DIR=$data "$bin" --assume "24GiB GPU, 64GiB RAM" >/dev/null 2>&1 &
 pid=$!

@@ -48,7 +48,9 @@ pub struct PersistedState {
     pub sort: SortColumn,
     /// Sort direction.
     pub ascending: bool,
-    /// The "What if…" machine spec, if one is chosen.
+    /// The "What if…" machine spec, if one is chosen. Not persisted: every start shows this PC
+    /// unless `--assume` asks otherwise.
+    #[serde(skip)]
     pub what_if: Option<String>,
 }
 
