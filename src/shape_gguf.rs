@@ -5,21 +5,39 @@
 use std::io;
 use std::path::Path;
 
-use crate::catalog::{Attention, Model};
+use crate::catalog::{Architecture, Attention, Model};
 use crate::gguf_write::{GgufBuilder, MetaValue};
 use crate::quant::Quant;
 use crate::tensors::{assign_types, tensor_plan, MlaLayout};
 
-/// Metadata and tensor list of `model` at `quant`.
+/// Metadata and tensor list of `model` at `quant`, with a vocabulary declared by size only.
 pub fn shape_only_builder(model: &Model, quant: Quant, layout: MlaLayout) -> GgufBuilder {
     let a = &model.architecture;
+    let mut b = architecture_metadata(a, &model.name, quant.file_type(), layout);
+    b.kv("tokenizer.ggml.model", MetaValue::Str("none".to_owned()));
+    let plan = tensor_plan(a, layout);
+    let types = assign_types(&plan, a, quant);
+    for (t, ty) in plan.iter().zip(types) {
+        b.tensor(t.name(), &t.ne[..usize::from(t.n_dims)], ty);
+    }
+    b
+}
+
+/// The hyper-parameter keys llama.cpp's loader reads for `a` (`src/models/*.cpp`), without a
+/// tokenizer or tensors. Tiny test models reuse it with a real vocabulary.
+pub fn architecture_metadata(
+    a: &Architecture,
+    name: &str,
+    file_type: u32,
+    layout: MlaLayout,
+) -> GgufBuilder {
     let arch = a.gguf_architecture.as_str();
     let mut b = GgufBuilder::new();
     let k = |name: &str| format!("{arch}.{name}");
     let u = |x: u64| MetaValue::U32(u32::try_from(x).unwrap_or(u32::MAX));
     b.kv("general.architecture", MetaValue::Str(arch.to_owned()))
-        .kv("general.name", MetaValue::Str(model.name.clone()))
-        .kv("general.file_type", MetaValue::U32(quant.file_type()))
+        .kv("general.name", MetaValue::Str(name.to_owned()))
+        .kv("general.file_type", MetaValue::U32(file_type))
         .kv(k("context_length"), MetaValue::U32(a.context_tokens))
         .kv(k("embedding_length"), u(a.hidden_size))
         .kv(k("block_count"), MetaValue::U32(a.layers))
@@ -27,8 +45,7 @@ pub fn shape_only_builder(model: &Model, quant: Quant, layout: MlaLayout) -> Ggu
         .kv(k("attention.head_count"), MetaValue::U32(a.heads))
         .kv(k("attention.layer_norm_rms_epsilon"), MetaValue::F32(1e-6))
         .kv(k("rope.freq_base"), MetaValue::F32(10000.0))
-        .kv(k("vocab_size"), u(a.vocab_size))
-        .kv("tokenizer.ggml.model", MetaValue::Str("none".to_owned()));
+        .kv(k("vocab_size"), u(a.vocab_size));
     match a.attention {
         Attention::Mha { head_dim } | Attention::Gqa { head_dim, .. } => {
             b.kv(k("attention.head_count_kv"), MetaValue::U32(a.kv_heads()))
@@ -91,11 +108,6 @@ pub fn shape_only_builder(model: &Model, quant: Quant, layout: MlaLayout) -> Ggu
             k("expert_gating_func"),
             MetaValue::U32(if moe.router_bias { 2 } else { 1 }),
         );
-    }
-    let plan = tensor_plan(a, layout);
-    let types = assign_types(&plan, a, quant);
-    for (t, ty) in plan.iter().zip(types) {
-        b.tensor(t.name(), &t.ne[..usize::from(t.n_dims)], ty);
     }
     b
 }

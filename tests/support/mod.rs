@@ -25,3 +25,4 @@ pub fn app_harness(state: PersistedState, assume: &str) -> Harness<'static, App>
     harness.run_ok();
     harness
 }
+pub mod tiny;

@@ -1,0 +1,106 @@
+//! Tiny random-weight models that llama.cpp loads and runs: the real tensor layout of `llama`
+//! (and `qwen2`) at toy sizes, f32 weights from a fixed-seed generator, and a SentencePiece-style
+//! vocabulary with all 256 byte tokens (without them llama.cpp's byte fallback aborts).
+
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use seekdeck::catalog::{Architecture, Attention};
+use seekdeck::gguf_write::MetaValue;
+use seekdeck::quant::GgmlType;
+use seekdeck::shape_gguf::architecture_metadata;
+use seekdeck::tensors::{tensor_plan, MlaLayout, TensorKind};
+
+/// Ordinary tokens of the toy vocabulary (after `<unk>`, `<s>`, `</s>` and the 256 byte tokens).
+const WORDS: [&str; 35] = [
+    "▁", "▁the", "▁a", "▁is", "▁of", "▁and", "▁to", "▁in", "▁hello", "▁world", "▁deep", "▁seek",
+    "e", "t", "a", "o", "i", "n", "s", "h", "r", "d", "l", "u", "c", "m", "w", "f", "g", "y", "p",
+    "b", ".", ",", "!",
+];
+
+/// The toy architecture: 2 layers, width 64, 4 heads sharing 2 KV heads of 16.
+pub fn tiny_architecture(gguf_architecture: &str) -> Architecture {
+    Architecture {
+        gguf_architecture: gguf_architecture.to_owned(),
+        layers: 2,
+        hidden_size: 64,
+        ffn_size: 128,
+        heads: 4,
+        attention: Attention::Gqa {
+            kv_heads: 2,
+            head_dim: 16,
+        },
+        moe: None,
+        vocab_size: (3 + 256 + WORDS.len()) as u64,
+        context_tokens: 512,
+        tied_embeddings: false,
+        qkv_bias: gguf_architecture == "qwen2",
+        rope_freqs: false,
+    }
+}
+
+/// A deterministic generator (xorshift) for weights.
+struct Rng(u64);
+
+impl Rng {
+    fn next_f32(&mut self) -> f32 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        ((self.0 >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.2
+    }
+}
+
+/// Writes a tiny `llama` or `qwen2` model with the given chat template; returns the file size.
+pub fn write_tiny_model(path: &Path, gguf_architecture: &str, chat_template: &str) -> u64 {
+    let arch = tiny_architecture(gguf_architecture);
+    let mut b = architecture_metadata(&arch, "seekdeck tiny test model", 0, MlaLayout::Split);
+    let mut tokens = vec!["<unk>".to_owned(), "<s>".to_owned(), "</s>".to_owned()];
+    let mut types = vec![2i32, 3, 3];
+    for byte in 0..=255u8 {
+        tokens.push(format!("<0x{byte:02X}>"));
+        types.push(6);
+    }
+    for w in WORDS {
+        tokens.push(w.to_owned());
+        types.push(1);
+    }
+    let scores: Vec<f32> = (0..tokens.len()).map(|i| -(i as f32)).collect();
+    b.kv("tokenizer.ggml.model", MetaValue::Str("llama".to_owned()))
+        .kv("tokenizer.ggml.tokens", MetaValue::StrArray(tokens))
+        .kv("tokenizer.ggml.scores", MetaValue::F32Array(scores))
+        .kv("tokenizer.ggml.token_type", MetaValue::I32Array(types))
+        .kv("tokenizer.ggml.unknown_token_id", MetaValue::U32(0))
+        .kv("tokenizer.ggml.bos_token_id", MetaValue::U32(1))
+        .kv("tokenizer.ggml.eos_token_id", MetaValue::U32(2))
+        .kv(
+            "tokenizer.chat_template",
+            MetaValue::Str(chat_template.to_owned()),
+        );
+    let plan = tensor_plan(&arch, MlaLayout::Split);
+    for t in &plan {
+        b.tensor(t.name(), &t.ne[..usize::from(t.n_dims)], GgmlType::F32);
+    }
+    let norms: Vec<String> = plan
+        .iter()
+        .filter(|t| {
+            matches!(
+                t.kind,
+                TensorKind::AttnNorm | TensorKind::FfnNorm | TensorKind::OutputNorm
+            )
+        })
+        .map(|t| t.name())
+        .collect();
+    let mut rng = Rng(0x5eed_dec0_de00_0001);
+    b.write_with_data(path, |t| {
+        let n: u64 = t.ne.iter().product();
+        let values: Vec<f32> = if norms.contains(&t.name) {
+            vec![1.0; n as usize]
+        } else {
+            (0..n).map(|_| rng.next_f32()).collect()
+        };
+        values.iter().flat_map(|v| v.to_le_bytes()).collect()
+    })
+    .expect("tiny model written")
+}
