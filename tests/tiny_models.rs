@@ -36,13 +36,12 @@ fn generate(path: &std::path::Path, prompt: &str) -> Vec<i32> {
     ctx.decode(&mut batch).unwrap();
     let mut sampler = LlamaSampler::greedy();
     let mut out = Vec::new();
-    let mut pos = tokens.len() as i32;
-    for _ in 0..16 {
+    let start = tokens.len() as i32;
+    for pos in start..start + 16 {
         let tok = sampler.sample(&ctx, batch.n_tokens() - 1);
         out.push(tok.0);
         batch.clear();
         batch.add(tok, pos, &[0], true).unwrap();
-        pos += 1;
         ctx.decode(&mut batch).unwrap();
     }
     out
