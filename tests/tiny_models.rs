@@ -48,9 +48,9 @@ fn generate(path: &std::path::Path, prompt: &str) -> Vec<i32> {
 }
 
 #[test]
-fn tiny_llama_and_qwen2_generate_deterministically() {
+fn tiny_llama_qwen2_and_deepseek2_generate_deterministically() {
     let dir = tempfile::tempdir().unwrap();
-    for arch in ["llama", "qwen2"] {
+    for arch in ["llama", "qwen2", "deepseek2"] {
         let path = dir.path().join(format!("tiny-{arch}.gguf"));
         let size = write_tiny_model(&path, arch, "chatml");
         assert!(size < 1 << 20, "{arch}: {size} bytes");

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use seekdeck::catalog::{Architecture, Attention};
+use seekdeck::catalog::{Architecture, Attention, Moe};
 use seekdeck::gguf_write::MetaValue;
 use seekdeck::quant::GgmlType;
 use seekdeck::shape_gguf::architecture_metadata;
@@ -19,8 +19,32 @@ const WORDS: [&str; 35] = [
     "b", ".", ",", "!",
 ];
 
-/// The toy architecture: 2 layers, width 64, 4 heads sharing 2 KV heads of 16.
+/// The toy architecture: 2 layers, width 64, 4 heads sharing 2 KV heads of 16 (`llama`, `qwen2`);
+/// for `deepseek2`, MLA (latent 32 + rope 16) and MoE (4 experts, 2 per token, 1 shared) after
+/// one dense layer.
 pub fn tiny_architecture(gguf_architecture: &str) -> Architecture {
+    if gguf_architecture == "deepseek2" {
+        return Architecture {
+            attention: Attention::Mla {
+                q_lora_rank: Some(32),
+                kv_lora_rank: 32,
+                qk_rope_head_dim: 16,
+                qk_nope_head_dim: 16,
+                v_head_dim: 16,
+            },
+            moe: Some(Moe {
+                routed_experts: 4,
+                shared_experts: 1,
+                experts_per_token: 2,
+                expert_ffn_size: 32,
+                leading_dense_layers: 1,
+                router_bias: false,
+            }),
+            qkv_bias: false,
+            ..tiny_architecture("llama")
+        }
+        .with_name("deepseek2");
+    }
     Architecture {
         gguf_architecture: gguf_architecture.to_owned(),
         layers: 2,
@@ -37,6 +61,17 @@ pub fn tiny_architecture(gguf_architecture: &str) -> Architecture {
         tied_embeddings: false,
         qkv_bias: gguf_architecture == "qwen2",
         rope_freqs: false,
+    }
+}
+
+trait WithName {
+    fn with_name(self, name: &str) -> Self;
+}
+
+impl WithName for Architecture {
+    fn with_name(mut self, name: &str) -> Self {
+        self.gguf_architecture = name.to_owned();
+        self
     }
 }
 
