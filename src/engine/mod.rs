@@ -1,0 +1,142 @@
+//! The engine: the only code that runs llama.cpp. A named worker thread owns the loaded model and
+//! its context; the UI (or the CLI) sends [`Request`]s and receives [`Event`]s over channels, so the
+//! caller never waits on llama.cpp. Every event is followed by the caller's `notify` (a repaint).
+
+mod errors;
+mod generate;
+mod utf8;
+mod worker;
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+pub use errors::EngineError;
+pub use generate::{FinishReason, GenerationStats, SamplingParams};
+pub use utf8::Utf8Stream;
+
+/// What the caller asks of the engine.
+#[derive(Debug)]
+pub enum Request {
+    /// Load a GGUF (replacing any loaded model).
+    Load {
+        /// The file.
+        path: PathBuf,
+        /// Context length in tokens.
+        ctx_tokens: u32,
+        /// Layers to offload to the GPU (ignored without a GPU back-end).
+        gpu_layers: u32,
+        /// Set to abort the load.
+        cancel: Arc<AtomicBool>,
+    },
+    /// Generate a continuation of an already templated prompt.
+    Generate {
+        /// Caller's id for this generation; events carry it back.
+        id: u64,
+        /// The full prompt text (special tokens allowed).
+        prompt: String,
+        /// Sampling settings.
+        sampling: SamplingParams,
+        /// Set to stop; checked once per token.
+        cancel: Arc<AtomicBool>,
+    },
+    /// Free the model.
+    Unload,
+    /// End the worker.
+    Shutdown,
+}
+
+/// Facts about a loaded model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedModel {
+    /// The file.
+    pub path: PathBuf,
+    /// `general.architecture`.
+    pub architecture: String,
+    /// Parameters.
+    pub params: u64,
+    /// Bytes of weights.
+    pub size_bytes: u64,
+    /// Context length of the created context.
+    pub ctx_tokens: u32,
+    /// The model's trained context length.
+    pub ctx_train_tokens: u32,
+    /// The GGUF's chat template, if it has one.
+    pub chat_template: Option<String>,
+    /// Seconds the load took.
+    pub load_secs: f64,
+}
+
+/// What the engine reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// Load progress, 0 to 1.
+    Progress(f32),
+    /// A model is ready.
+    Loaded(LoadedModel),
+    /// The model was freed.
+    Unloaded,
+    /// Text of generation `id`: whole UTF-8 characters only.
+    Piece {
+        /// Generation id.
+        id: u64,
+        /// The text.
+        text: String,
+    },
+    /// Generation `id` ended.
+    Finished {
+        /// Generation id.
+        id: u64,
+        /// Why it ended.
+        reason: FinishReason,
+        /// Token counts and speeds.
+        stats: GenerationStats,
+    },
+    /// A request failed; `id` is the generation's, `None` for loads.
+    Failed {
+        /// Generation id, if a generation failed.
+        id: Option<u64>,
+        /// What went wrong, for the user.
+        error: EngineError,
+    },
+}
+
+/// Handle to the worker; dropping it shuts the worker down.
+pub struct Engine {
+    requests: Sender<Request>,
+    /// Events from the worker.
+    pub events: Receiver<Event>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Engine {
+    /// Starts the worker thread. `notify` runs after every event (e.g. `ctx.request_repaint()`).
+    pub fn spawn(notify: impl Fn() + Send + 'static) -> std::io::Result<Self> {
+        let (req_tx, req_rx) = mpsc::channel();
+        let (ev_tx, ev_rx) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("llama-engine".into())
+            .spawn(move || worker::run(&req_rx, &worker::Outbox::new(ev_tx, Box::new(notify))))?;
+        Ok(Self {
+            requests: req_tx,
+            events: ev_rx,
+            thread: Some(thread),
+        })
+    }
+
+    /// Sends a request; `false` if the worker has ended.
+    pub fn send(&self, request: Request) -> bool {
+        self.requests.send(request).is_ok()
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        let _ = self.requests.send(Request::Shutdown);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

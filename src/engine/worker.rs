@@ -1,0 +1,176 @@
+//! The worker thread's loop. The context borrows the model, so each loaded model is served by a
+//! nested loop that owns both and returns the request that ends it (another load, unload, shutdown).
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::Arc;
+use std::time::Instant;
+
+use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::model::params::LlamaModelParams;
+use llama_cpp_2::model::LlamaModel;
+
+use super::errors::EngineError;
+use super::generate::{ctx_param, generate, PROMPT_CHUNK_TOKENS};
+use super::{Event, LoadedModel, Request};
+
+/// Sends events and wakes the caller.
+pub struct Outbox {
+    tx: Sender<Event>,
+    notify: Box<dyn Fn() + Send>,
+}
+
+impl Outbox {
+    /// Wraps the event sender and the wake-up.
+    pub fn new(tx: Sender<Event>, notify: Box<dyn Fn() + Send>) -> Self {
+        Self { tx, notify }
+    }
+
+    /// Sends; `false` when the caller is gone.
+    fn send(&self, event: Event) -> bool {
+        let ok = self.tx.send(event).is_ok();
+        (self.notify)();
+        ok
+    }
+}
+
+/// The worker: waits for a load, serves the model until told otherwise.
+pub fn run(requests: &Receiver<Request>, out: &Outbox) {
+    let mut next = requests.recv().ok();
+    while let Some(request) = next.take() {
+        next = match request {
+            Request::Shutdown => return,
+            Request::Unload => {
+                out.send(Event::Unloaded);
+                requests.recv().ok()
+            }
+            Request::Generate { id, .. } => {
+                out.send(Event::Failed {
+                    id: Some(id),
+                    error: EngineError::NoModel,
+                });
+                requests.recv().ok()
+            }
+            Request::Load {
+                path,
+                ctx_tokens,
+                gpu_layers,
+                cancel,
+            } => match load_and_serve(&path, ctx_tokens, gpu_layers, &cancel, requests, out) {
+                Ok(next) => next,
+                Err(error) => {
+                    if !out.send(Event::Failed { id: None, error }) {
+                        return;
+                    }
+                    requests.recv().ok()
+                }
+            },
+        };
+    }
+}
+
+/// Checks the file before llama.cpp sees it (a missing path panics llama-cpp-2 in debug builds).
+fn check_file(path: &Path) -> Result<(), EngineError> {
+    let mut magic = [0u8; 4];
+    let mut file =
+        std::fs::File::open(path).map_err(|_| EngineError::NotFound(path.to_path_buf()))?;
+    if file.read_exact(&mut magic).is_err() || &magic != b"GGUF" {
+        return Err(EngineError::NotGguf(path.to_path_buf()));
+    }
+    Ok(())
+}
+
+fn load_and_serve(
+    path: &Path,
+    ctx_tokens: u32,
+    gpu_layers: u32,
+    cancel: &Arc<AtomicBool>,
+    requests: &Receiver<Request>,
+    out: &Outbox,
+) -> Result<Option<Request>, EngineError> {
+    check_file(path)?;
+    let backend = crate::llama_backend::backend().map_err(|detail| EngineError::LoadFailed {
+        path: path.to_path_buf(),
+        detail,
+    })?;
+    let started = Instant::now();
+    let progress_tx = out.tx.clone();
+    let cancel_flag = cancel.clone();
+    let params = LlamaModelParams::default()
+        .with_n_gpu_layers(gpu_layers)
+        .with_progress_callback(move |p| {
+            let _ = progress_tx.send(Event::Progress(p));
+            !cancel_flag.load(Ordering::Relaxed)
+        });
+    let model = LlamaModel::load_from_file(backend, path, &params).map_err(|e| {
+        if cancel.load(Ordering::Relaxed) {
+            EngineError::Cancelled
+        } else {
+            EngineError::LoadFailed {
+                path: path.to_path_buf(),
+                detail: e.to_string(),
+            }
+        }
+    })?;
+    let cp = LlamaContextParams::default()
+        .with_n_ctx(ctx_param(ctx_tokens))
+        .with_n_batch(PROMPT_CHUNK_TOKENS as u32)
+        .with_n_ubatch(PROMPT_CHUNK_TOKENS as u32);
+    let mut ctx = model
+        .new_context(backend, cp)
+        .map_err(|e| EngineError::ContextFailed {
+            ctx_tokens,
+            detail: e.to_string(),
+        })?;
+    let info = LoadedModel {
+        path: path.to_path_buf(),
+        architecture: model
+            .meta_val_str("general.architecture")
+            .unwrap_or_default(),
+        params: model.n_params(),
+        size_bytes: model.size(),
+        ctx_tokens: ctx.n_ctx(),
+        ctx_train_tokens: model.n_ctx_train(),
+        chat_template: model.meta_val_str("tokenizer.chat_template").ok(),
+        load_secs: started.elapsed().as_secs_f64(),
+    };
+    if !out.send(Event::Loaded(info)) {
+        return Ok(Some(Request::Shutdown));
+    }
+    loop {
+        let Ok(request) = requests.recv() else {
+            return Ok(None);
+        };
+        match request {
+            Request::Generate {
+                id,
+                prompt,
+                sampling,
+                cancel,
+            } => {
+                let result = generate(&model, &mut ctx, &prompt, sampling, &cancel, |text| {
+                    out.send(Event::Piece { id, text });
+                });
+                let event = match result {
+                    Ok((reason, stats)) => Event::Finished { id, reason, stats },
+                    Err(error) => Event::Failed {
+                        id: Some(id),
+                        error,
+                    },
+                };
+                if !out.send(event) {
+                    return Ok(Some(Request::Shutdown));
+                }
+            }
+            Request::Unload => {
+                drop(ctx);
+                drop(model);
+                out.send(Event::Unloaded);
+                return Ok(requests.recv().ok());
+            }
+            other @ (Request::Load { .. } | Request::Shutdown) => return Ok(Some(other)),
+        }
+    }
+}

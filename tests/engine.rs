@@ -1,0 +1,211 @@
+//! The engine on real llama.cpp with tiny models: load, stream, stop, unload and reload, a full
+//! context, and the errors of missing, non-GGUF and truncated files.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use seekdeck::engine::{Engine, EngineError, Event, FinishReason, Request, SamplingParams};
+use support::tiny::write_tiny_model;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+fn greedy(max_tokens: u32) -> SamplingParams {
+    SamplingParams {
+        temperature: 0.0,
+        max_tokens,
+        ..SamplingParams::default()
+    }
+}
+
+fn load(engine: &Engine, path: &Path, ctx_tokens: u32) -> Event {
+    engine.send(Request::Load {
+        path: path.to_path_buf(),
+        ctx_tokens,
+        gpu_layers: 0,
+        cancel: Arc::default(),
+    });
+    loop {
+        match engine.events.recv_timeout(WAIT).unwrap() {
+            Event::Progress(_) => {}
+            other => return other,
+        }
+    }
+}
+
+/// Runs generation `id`; returns the text and the final event. `stop_after` sets the cancel flag
+/// once that many pieces arrived.
+fn run(
+    engine: &Engine,
+    id: u64,
+    prompt: &str,
+    sampling: SamplingParams,
+    stop_after: Option<usize>,
+) -> (String, Event) {
+    let cancel = Arc::new(AtomicBool::new(false));
+    engine.send(Request::Generate {
+        id,
+        prompt: prompt.into(),
+        sampling,
+        cancel: cancel.clone(),
+    });
+    let mut text = String::new();
+    let mut pieces = 0;
+    loop {
+        match engine.events.recv_timeout(WAIT).unwrap() {
+            Event::Piece { id: pid, text: t } => {
+                assert_eq!(pid, id);
+                text.push_str(&t);
+                pieces += 1;
+                if stop_after == Some(pieces) {
+                    cancel.store(true, Ordering::Relaxed);
+                }
+            }
+            other => return (text, other),
+        }
+    }
+}
+
+fn tiny(dir: &Path, arch: &str) -> PathBuf {
+    let p = dir.join(format!("{arch}.gguf"));
+    write_tiny_model(&p, arch, "chatml");
+    p
+}
+
+#[test]
+fn load_generate_stop_unload_and_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::spawn(|| {}).unwrap();
+    let llama = tiny(dir.path(), "llama");
+    match load(&engine, &llama, 256) {
+        Event::Loaded(info) => {
+            assert_eq!(info.architecture, "llama");
+            assert_eq!(info.ctx_tokens, 256);
+            assert_eq!(info.chat_template.as_deref(), Some("chatml"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let (text, end) = run(&engine, 1, "hello world", greedy(12), None);
+    match end {
+        Event::Finished {
+            id: 1,
+            reason,
+            stats,
+        } => {
+            assert!(matches!(
+                reason,
+                FinishReason::MaxTokens | FinishReason::EndOfTurn
+            ));
+            assert!(stats.prompt_tokens > 0);
+            assert!(stats.generated_tokens > 0 && stats.generated_tokens <= 12);
+            assert!(stats.first_token_secs > 0.0);
+            assert!(stats.ctx_used_tokens <= 256);
+        }
+        other => panic!("{other:?}"),
+    }
+    // Deterministic under greedy sampling.
+    let (again, _) = run(&engine, 2, "hello world", greedy(12), None);
+    assert_eq!(text, again);
+    // Stop takes effect within one token.
+    let (_, end) = run(&engine, 3, "hello world", greedy(200), Some(2));
+    match end {
+        Event::Finished {
+            id: 3,
+            reason: FinishReason::Stopped,
+            stats,
+        } => assert!(stats.generated_tokens <= 4, "{stats:?}"),
+        Event::Finished {
+            reason: FinishReason::EndOfTurn,
+            ..
+        } => {}
+        other => panic!("{other:?}"),
+    }
+    engine.send(Request::Unload);
+    assert_eq!(engine.events.recv_timeout(WAIT).unwrap(), Event::Unloaded);
+    let (_, end) = run(&engine, 4, "hello", greedy(4), None);
+    assert_eq!(
+        end,
+        Event::Failed {
+            id: Some(4),
+            error: EngineError::NoModel
+        }
+    );
+    let ds = tiny(dir.path(), "deepseek2");
+    assert!(matches!(load(&engine, &ds, 128), Event::Loaded(_)));
+    let (_, end) = run(&engine, 5, "hello world", greedy(8), None);
+    assert!(matches!(end, Event::Finished { id: 5, .. }), "{end:?}");
+}
+
+#[test]
+fn a_full_context_is_reported_not_crashed() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::spawn(|| {}).unwrap();
+    // llama.cpp rounds the context up to a multiple of 256.
+    assert!(
+        matches!(load(&engine, &tiny(dir.path(), "qwen2"), 200), Event::Loaded(ref i) if i.ctx_tokens == 256)
+    );
+    let long = "hello world the deep seek ".repeat(40);
+    let (_, end) = run(&engine, 1, &long, greedy(8), None);
+    assert!(
+        matches!(
+            end,
+            Event::Failed {
+                id: Some(1),
+                error: EngineError::ContextFull { total: 256, .. }
+            }
+        ),
+        "{end:?}"
+    );
+    // Generation that runs into the end of the window stops with ContextFull.
+    let (_, end) = run(&engine, 2, "hello world", greedy(1000), None);
+    match end {
+        Event::Finished { reason, stats, .. } => {
+            assert!(matches!(
+                reason,
+                FinishReason::ContextFull | FinishReason::EndOfTurn
+            ));
+            assert!(stats.ctx_used_tokens <= 256);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn bad_files_give_their_errors_and_the_engine_stays_usable() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::spawn(|| {}).unwrap();
+    let missing = dir.path().join("missing.gguf");
+    assert_eq!(
+        load(&engine, &missing, 128),
+        Event::Failed {
+            id: None,
+            error: EngineError::NotFound(missing.clone())
+        }
+    );
+    let text = dir.path().join("notes.gguf");
+    std::fs::write(&text, "this is not a model").unwrap();
+    assert_eq!(
+        load(&engine, &text, 128),
+        Event::Failed {
+            id: None,
+            error: EngineError::NotGguf(text.clone())
+        }
+    );
+    let good = tiny(dir.path(), "llama");
+    let truncated = dir.path().join("truncated.gguf");
+    let bytes = std::fs::read(&good).unwrap();
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    assert!(matches!(
+        load(&engine, &truncated, 128),
+        Event::Failed {
+            id: None,
+            error: EngineError::LoadFailed { .. }
+        }
+    ));
+    assert!(matches!(load(&engine, &good, 128), Event::Loaded(_)));
+}
