@@ -18,6 +18,7 @@
 pub mod accuracy;
 pub mod app;
 pub mod catalog;
+pub mod chat_template;
 pub mod cli;
 pub mod engine;
 pub mod fit;
