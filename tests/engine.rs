@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use seekdeck::engine::{Engine, EngineError, Event, FinishReason, Request, SamplingParams};
+use seekdeck::engine::{Engine, EngineError, Event, FinishReason, Prompt, Request, SamplingParams};
 use support::tiny::write_tiny_model;
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -50,7 +50,7 @@ fn run(
     let cancel = Arc::new(AtomicBool::new(false));
     engine.send(Request::Generate {
         id,
-        prompt: prompt.into(),
+        prompt: Prompt::Text(prompt.into()),
         sampling,
         cancel: cancel.clone(),
     });
@@ -208,4 +208,61 @@ fn bad_files_give_their_errors_and_the_engine_stays_usable() {
         }
     ));
     assert!(matches!(load(&engine, &good, 128), Event::Loaded(_)));
+}
+
+#[test]
+fn conversations_use_the_models_template() {
+    use seekdeck::engine::TemplateMessage;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::spawn(|| {}).unwrap();
+    let chat = vec![
+        TemplateMessage::new("system", "Be brief."),
+        TemplateMessage::new("user", "hello world"),
+    ];
+    // A llama.cpp built-in format named by the GGUF (ChatML), and DeepSeek-R1's Jinja template.
+    let chatml = tiny(dir.path(), "llama");
+    let r1 = dir.path().join("r1.gguf");
+    write_tiny_model(&r1, "deepseek2", include_str!("data/deepseek-r1.jinja"));
+    for (i, path) in [chatml, r1].iter().enumerate() {
+        assert!(matches!(load(&engine, path, 256), Event::Loaded(_)));
+        let cancel = Arc::new(AtomicBool::new(false));
+        engine.send(Request::Generate {
+            id: i as u64,
+            prompt: Prompt::Chat(chat.clone()),
+            sampling: greedy(6),
+            cancel,
+        });
+        let end = loop {
+            match engine.events.recv_timeout(WAIT).unwrap() {
+                Event::Piece { .. } => {}
+                other => break other,
+            }
+        };
+        match end {
+            // The rendered prompt is longer than the raw user text: the template was applied.
+            Event::Finished { stats, .. } => assert!(stats.prompt_tokens > 8, "{stats:?}"),
+            other => panic!("{}: {other:?}", path.display()),
+        }
+    }
+    // A template llama.cpp does not know, and no Jinja: a readable error.
+    let odd = dir.path().join("odd.gguf");
+    write_tiny_model(&odd, "llama", "no-such-template");
+    assert!(matches!(load(&engine, &odd, 256), Event::Loaded(_)));
+    engine.send(Request::Generate {
+        id: 9,
+        prompt: Prompt::Chat(chat),
+        sampling: greedy(4),
+        cancel: Arc::default(),
+    });
+    let end = engine.events.recv_timeout(WAIT).unwrap();
+    assert!(
+        matches!(
+            end,
+            Event::Failed {
+                id: Some(9),
+                error: EngineError::Template(_)
+            }
+        ),
+        "{end:?}"
+    );
 }

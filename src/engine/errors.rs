@@ -41,6 +41,9 @@ pub enum EngineError {
         /// Context size.
         total: u32,
     },
+    /// The chat template could not be applied.
+    #[error("{0}")]
+    Template(String),
     /// llama.cpp failed while decoding.
     #[error("llama.cpp failed while generating: {0}")]
     Decode(String),

@@ -79,6 +79,7 @@ pub fn generate(
     model: &LlamaModel,
     ctx: &mut LlamaContext<'_>,
     prompt: &str,
+    add_special: bool,
     sampling: SamplingParams,
     cancel: &AtomicBool,
     mut emit: impl FnMut(String),
@@ -86,7 +87,7 @@ pub fn generate(
     let started = Instant::now();
     let vocab = model.vocab();
     let n_ctx = ctx.n_ctx();
-    let tokens = vocab.tokenize(prompt.as_bytes(), true, true);
+    let tokens = vocab.tokenize(prompt.as_bytes(), add_special, true);
     let mut stats = GenerationStats {
         prompt_tokens: tokens.len() as u32,
         ctx_total_tokens: n_ctx,

@@ -15,6 +15,8 @@ use std::thread::JoinHandle;
 
 pub use errors::EngineError;
 pub use generate::{FinishReason, GenerationStats, SamplingParams};
+
+pub use crate::chat_template::TemplateMessage;
 pub use utf8::Utf8Stream;
 
 /// What the caller asks of the engine.
@@ -31,12 +33,12 @@ pub enum Request {
         /// Set to abort the load.
         cancel: Arc<AtomicBool>,
     },
-    /// Generate a continuation of an already templated prompt.
+    /// Generate a reply.
     Generate {
         /// Caller's id for this generation; events carry it back.
         id: u64,
-        /// The full prompt text (special tokens allowed).
-        prompt: String,
+        /// A conversation (rendered with the model's template) or raw text.
+        prompt: Prompt,
         /// Sampling settings.
         sampling: SamplingParams,
         /// Set to stop; checked once per token.
@@ -46,6 +48,17 @@ pub enum Request {
     Unload,
     /// End the worker.
     Shutdown,
+}
+
+/// What to generate from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prompt {
+    /// Raw text, tokenized as is (special tokens parsed); BOS added when the model wants one.
+    Text(String),
+    /// A conversation, rendered with the GGUF's chat template (Jinja through minijinja, or one of
+    /// llama.cpp's built-in formats when the template is just a name or absent), with the
+    /// assistant's turn opened.
+    Chat(Vec<crate::chat_template::TemplateMessage>),
 }
 
 /// Facts about a loaded model.

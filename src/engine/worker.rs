@@ -10,11 +10,11 @@ use std::time::Instant;
 
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::model::params::LlamaModelParams;
-use llama_cpp_2::model::LlamaModel;
+use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 
 use super::errors::EngineError;
 use super::generate::{ctx_param, generate, PROMPT_CHUNK_TOKENS};
-use super::{Event, LoadedModel, Request};
+use super::{Event, LoadedModel, Prompt, Request};
 
 /// Sends events and wakes the caller.
 pub struct Outbox {
@@ -150,8 +150,18 @@ fn load_and_serve(
                 sampling,
                 cancel,
             } => {
-                let result = generate(&model, &mut ctx, &prompt, sampling, &cancel, |text| {
-                    out.send(Event::Piece { id, text });
+                let result = prompt_text(&model, prompt).and_then(|(text, add_special)| {
+                    generate(
+                        &model,
+                        &mut ctx,
+                        &text,
+                        add_special,
+                        sampling,
+                        &cancel,
+                        |piece| {
+                            out.send(Event::Piece { id, text: piece });
+                        },
+                    )
                 });
                 let event = match result {
                     Ok((reason, stats)) => Event::Finished { id, reason, stats },
@@ -171,6 +181,48 @@ fn load_and_serve(
                 return Ok(requests.recv().ok());
             }
             other @ (Request::Load { .. } | Request::Shutdown) => return Ok(Some(other)),
+        }
+    }
+}
+
+/// The text to tokenize and whether llama.cpp should add BOS itself (a Jinja template writes
+/// `bos_token` into the text; llama.cpp's built-in formats do not).
+fn prompt_text(model: &LlamaModel, prompt: Prompt) -> Result<(String, bool), EngineError> {
+    let messages = match prompt {
+        Prompt::Text(text) => return Ok((text, true)),
+        Prompt::Chat(messages) => messages,
+    };
+    let template = model.meta_val_str("tokenizer.chat_template").ok();
+    match template {
+        Some(t) if t.contains("{%") || t.contains("{{") => {
+            let vocab = model.vocab();
+            let piece =
+                |tok| String::from_utf8_lossy(&vocab.token_to_piece(tok, true, None)).into_owned();
+            let text = crate::chat_template::render(
+                &t,
+                &messages,
+                true,
+                &piece(vocab.bos()),
+                &piece(vocab.eos()),
+            )
+            .map_err(|e| EngineError::Template(e.to_string()))?;
+            Ok((text, false))
+        }
+        other => {
+            let name = other.unwrap_or_else(|| "chatml".to_owned());
+            let tmpl =
+                LlamaChatTemplate::new(&name).map_err(|e| EngineError::Template(e.to_string()))?;
+            let chat = messages
+                .into_iter()
+                .map(|m| LlamaChatMessage::new(m.role, m.content))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| EngineError::Template(e.to_string()))?;
+            let text = model.apply_chat_template(&tmpl, &chat, true).map_err(|e| {
+                EngineError::Template(format!(
+                    "llama.cpp does not know the chat template \"{name}\": {e}"
+                ))
+            })?;
+            Ok((text, true))
         }
     }
 }
