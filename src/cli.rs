@@ -39,6 +39,8 @@ pub enum Command {
         #[command(flatten)]
         args: EstimateArgs,
     },
+    /// Chat with a local GGUF through llama.cpp.
+    Chat(crate::cli_chat::ChatArgs),
     /// Print this machine's hardware readings.
     Hw {
         /// Print JSON.
@@ -149,6 +151,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<String, CliError> {
         eprintln!("warning: {issue}");
     }
     match command {
+        Command::Chat(args) => crate::cli_chat::run_chat(args).map(|()| String::new()),
         Command::Hw { json } => {
             let hw = machine(cli.assume.as_deref())?;
             Ok(if *json { to_json(&hw) } else { hw_text(&hw) })

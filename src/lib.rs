@@ -20,6 +20,7 @@ pub mod app;
 pub mod catalog;
 pub mod chat_template;
 pub mod cli;
+pub mod cli_chat;
 pub mod engine;
 pub mod fit;
 pub mod gguf_layout;

@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::process::Command;
 
 fn seekdeck(args: &[&str]) -> std::process::Output {
@@ -119,4 +121,43 @@ fn bad_input_is_one_line_and_exit_code_two() {
             assert_eq!(err.trim().lines().count(), 1, "{err}");
         }
     }
+}
+
+#[test]
+fn chat_answers_one_prompt_from_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tiny.gguf");
+    support::tiny::write_tiny_model(&model, "qwen2", "chatml");
+    let path = model.to_str().unwrap();
+    let out = seekdeck(&[
+        "chat",
+        path,
+        "--prompt",
+        "hello world",
+        "--temp",
+        "0",
+        "--max-tokens",
+        "8",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("loaded") && err.contains("generated tokens") && err.contains("tokens/s"),
+        "{err}"
+    );
+    // Greedy and seeded: the same answer twice.
+    let again = seekdeck(&[
+        "chat",
+        path,
+        "--prompt",
+        "hello world",
+        "--temp",
+        "0",
+        "--max-tokens",
+        "8",
+    ]);
+    assert_eq!(out.stdout, again.stdout);
+    let missing = seekdeck(&["chat", "/nonexistent/model.gguf", "--prompt", "hi"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("does not exist"));
 }
