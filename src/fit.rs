@@ -457,15 +457,10 @@ pub fn format_bytes(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::load_catalog;
     use crate::hardware::assume::parse_assume;
 
     fn model(id: &str) -> Model {
-        load_catalog(None)
-            .models
-            .into_iter()
-            .find(|m| m.id == id)
-            .unwrap()
+        crate::catalog::builtin_model(id).unwrap()
     }
 
     #[test]

@@ -502,12 +502,7 @@ mod tests {
     use crate::catalog::load_catalog;
 
     fn arch(id: &str) -> Architecture {
-        let cat = load_catalog(None);
-        cat.models
-            .into_iter()
-            .find(|m| m.id == id)
-            .map(|m| m.architecture)
-            .unwrap()
+        crate::catalog::builtin_model(id).unwrap().architecture
     }
 
     #[test]

@@ -129,7 +129,7 @@ fn chat_answers_one_prompt_from_the_terminal() {
     let model = dir.path().join("tiny.gguf");
     support::tiny::write_tiny_model(&model, "qwen2", "chatml");
     let path = model.to_str().unwrap();
-    let out = seekdeck(&[
+    let args = [
         "chat",
         path,
         "--prompt",
@@ -138,7 +138,8 @@ fn chat_answers_one_prompt_from_the_terminal() {
         "0",
         "--max-tokens",
         "8",
-    ]);
+    ];
+    let out = seekdeck(&args);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(
@@ -146,16 +147,7 @@ fn chat_answers_one_prompt_from_the_terminal() {
         "{err}"
     );
     // Greedy and seeded: the same answer twice.
-    let again = seekdeck(&[
-        "chat",
-        path,
-        "--prompt",
-        "hello world",
-        "--temp",
-        "0",
-        "--max-tokens",
-        "8",
-    ]);
+    let again = seekdeck(&args);
     assert_eq!(out.stdout, again.stdout);
     let missing = seekdeck(&["chat", "/nonexistent/model.gguf", "--prompt", "hi"]);
     assert_eq!(missing.status.code(), Some(1));

@@ -8,7 +8,7 @@ use llama_cpp_2::gguf::GgufContext;
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::LlamaModel;
-use seekdeck::catalog::{load_catalog, Model};
+use seekdeck::catalog::Model;
 use seekdeck::fit::weight_split;
 use seekdeck::quant::Quant;
 use seekdeck::shape_gguf::{shape_only_builder, write_shape_only};
@@ -19,11 +19,7 @@ fn backend() -> &'static LlamaBackend {
 }
 
 fn model(id: &str) -> Model {
-    load_catalog(None)
-        .models
-        .into_iter()
-        .find(|m| m.id == id)
-        .unwrap()
+    seekdeck::catalog::builtin_model(id).unwrap()
 }
 
 #[test]

@@ -12,6 +12,11 @@ use serde::{Deserialize, Serialize};
 
 pub use load::{load_catalog, CatalogIssue, LoadedCatalog};
 
+/// A model of the built-in catalog by id (without user files).
+pub fn builtin_model(id: &str) -> Option<Model> {
+    load_catalog(None).models.into_iter().find(|m| m.id == id)
+}
+
 /// A catalog file: a list of models.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
