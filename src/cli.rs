@@ -41,6 +41,9 @@ pub enum Command {
     },
     /// Chat with a local GGUF through llama.cpp.
     Chat(crate::cli_chat::ChatArgs),
+    /// List the GGUF models found on this PC (LM Studio, Hugging Face cache, llama.cpp cache,
+    /// Ollama, ~/models and the folders added in the window).
+    Scan(crate::cli_scan::ScanArgs),
     /// Print this machine's hardware readings.
     Hw {
         /// Print JSON.
@@ -152,6 +155,10 @@ pub fn run(cli: &Cli, command: &Command) -> Result<String, CliError> {
     }
     match command {
         Command::Chat(args) => crate::cli_chat::run_chat(args).map(|()| String::new()),
+        Command::Scan(args) => {
+            let hw = machine(cli.assume.as_deref())?;
+            Ok(crate::cli_scan::scan_output(args, &catalog.models, &hw))
+        }
         Command::Hw { json } => {
             let hw = machine(cli.assume.as_deref())?;
             Ok(if *json { to_json(&hw) } else { hw_text(&hw) })

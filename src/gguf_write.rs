@@ -15,6 +15,8 @@ pub const ALIGNMENT: u64 = 32;
 /// A metadata value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MetaValue {
+    /// `GGUF_TYPE_UINT16`.
+    U16(u16),
     /// `GGUF_TYPE_UINT32`.
     U32(u32),
     /// `GGUF_TYPE_INT32`.
@@ -83,6 +85,31 @@ impl GgufBuilder {
     /// The tensors, in file order.
     pub fn tensors(&self) -> &[TensorEntry] {
         &self.tensors
+    }
+
+    /// Splits the file the way `llama-gguf-split` does: part 1 keeps all metadata, every part
+    /// gets `split.no`, `split.count` and `split.tensors.count`, tensors are dealt out in order.
+    pub fn split_parts(&self, n_parts: u16) -> Vec<Self> {
+        let n = usize::from(n_parts.max(1));
+        let per_part = self.tensors.len().div_ceil(n).max(1);
+        self.tensors
+            .chunks(per_part)
+            .enumerate()
+            .map(|(i, chunk)| {
+                let mut part = Self {
+                    kv: if i == 0 { self.kv.clone() } else { Vec::new() },
+                    tensors: chunk.to_vec(),
+                };
+                part.kv.push(("split.no".into(), MetaValue::U16(i as u16)));
+                part.kv
+                    .push(("split.count".into(), MetaValue::U16(n_parts)));
+                part.kv.push((
+                    "split.tensors.count".into(),
+                    MetaValue::I32(self.tensors.len() as i32),
+                ));
+                part
+            })
+            .collect()
     }
 
     /// Total bytes of tensor data.
@@ -176,6 +203,7 @@ fn encode_str(s: &str) -> Vec<u8> {
 /// Type tag (`enum gguf_type`) followed by the value.
 fn encode_value(v: &MetaValue) -> Vec<u8> {
     const U32: u32 = 4;
+    const U16: u32 = 2;
     const I32: u32 = 5;
     const F32: u32 = 6;
     const BOOL: u32 = 7;
@@ -188,6 +216,10 @@ fn encode_value(v: &MetaValue) -> Vec<u8> {
         out.extend_from_slice(&(len as u64).to_le_bytes());
     };
     match v {
+        MetaValue::U16(x) => {
+            out.extend_from_slice(&U16.to_le_bytes());
+            out.extend_from_slice(&x.to_le_bytes());
+        }
         MetaValue::U32(x) => {
             out.extend_from_slice(&U32.to_le_bytes());
             out.extend_from_slice(&x.to_le_bytes());

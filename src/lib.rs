@@ -8,6 +8,7 @@
 //! - [`gguf_write`] and [`shape_gguf`]: GGUF files written by seekdeck (shape-only reference models);
 //! - [`reference`]: llama.cpp's own dry run (`no_alloc`), the authority the estimator is checked against;
 //! - [`accuracy`]: the estimator compared with the dry run, part by part;
+//! - [`local`]: GGUF files on this PC (LM Studio, HF cache, Ollama, …), read from their headers;
 //! - [`engine`]: the llama.cpp worker thread (load, generate, stop) behind request/event channels;
 //! - [`cli`]: the command line (`list`, `fit`, `hw`), same code as the window;
 //! - [`app`] and [`ui`]: the egui window, which draws state and turns clicks into commands.
@@ -21,12 +22,14 @@ pub mod catalog;
 pub mod chat_template;
 pub mod cli;
 pub mod cli_chat;
+pub mod cli_scan;
 pub mod engine;
 pub mod fit;
 pub mod gguf_layout;
 pub mod gguf_write;
 pub mod hardware;
 pub mod llama_backend;
+pub mod local;
 pub mod paths;
 pub mod quant;
 pub mod reference;

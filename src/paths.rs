@@ -1,4 +1,5 @@
-//! Per-user folders (through the `directories` crate): where user catalog files live.
+//! Per-user folders (through the `directories` crate): user catalog files, added scan folders,
+//! conversations; and the one way seekdeck writes such files (atomically).
 
 use std::path::PathBuf;
 
@@ -19,4 +20,25 @@ pub fn config_dir() -> Option<PathBuf> {
         return Some(PathBuf::from(dir));
     }
     dirs().map(|d| d.config_dir().to_path_buf())
+}
+
+/// seekdeck's data folder (`~/.local/share/seekdeck` on Linux). `SEEKDECK_DATA_DIR` replaces it.
+pub fn data_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("SEEKDECK_DATA_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    dirs().map(|d| d.data_dir().to_path_buf())
+}
+
+/// Writes `bytes` to `path` so that a crash leaves either the old file or the new one, never a
+/// mix: a temporary file in the same folder, synced, then renamed over the target.
+pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let folder = path.parent().unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(folder)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(folder)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }

@@ -153,3 +153,67 @@ fn chat_answers_one_prompt_from_the_terminal() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("does not exist"));
 }
+
+#[test]
+fn scan_lists_what_is_in_the_usual_places() {
+    let home = tempfile::tempdir().unwrap();
+    let models = home.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let v2_lite = seekdeck::catalog::builtin_model("deepseek-v2-lite").unwrap();
+    seekdeck::shape_gguf::write_shape_only(
+        &v2_lite,
+        seekdeck::quant::Quant::Q4_K_M,
+        seekdeck::tensors::MlaLayout::Legacy,
+        &models.join("DeepSeek-V2-Lite-Chat.Q4_K_M.gguf"),
+    )
+    .unwrap();
+    std::fs::write(models.join("broken.gguf"), "junk").unwrap();
+    let extra = tempfile::tempdir().unwrap();
+    std::fs::write(extra.path().join("other.gguf"), "GGUF").unwrap();
+    let config = tempfile::tempdir().unwrap();
+    let run = |json: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_seekdeck"));
+        cmd.args(["scan", "--assume", "24GiB GPU, 64GiB RAM", "--dir"])
+            .arg(extra.path())
+            .env("HOME", home.path())
+            .env("SEEKDECK_CONFIG_DIR", config.path());
+        for var in [
+            "XDG_CACHE_HOME",
+            "HF_HOME",
+            "HF_HUB_CACHE",
+            "LLAMA_CACHE",
+            "OLLAMA_MODELS",
+        ] {
+            cmd.env_remove(var);
+        }
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = run(false);
+    assert!(text.contains("3 model file(s)"), "{text}");
+    assert!(
+        text.contains("DeepSeek-V2-Lite · deepseek2 · Q4_K_M"),
+        "{text}"
+    );
+    assert!(text.contains("older (pre-MLA) GGUF layout"), "{text}");
+    assert!(text.contains("broken.gguf  [~/models]"), "{text}");
+    assert!(text.contains("not a GGUF file"), "{text}");
+    assert!(text.contains("other.gguf  [your folder]"), "{text}");
+    assert!(text.contains("truncated"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&run(true)).unwrap();
+    let rows = json.as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    let lite = rows
+        .iter()
+        .find(|r| r["file"]["catalog_id"] == "deepseek-v2-lite")
+        .unwrap();
+    assert_eq!(lite["verdict"], "fits on GPU");
+}

@@ -14,7 +14,12 @@ pub use load::{load_catalog, CatalogIssue, LoadedCatalog};
 
 /// A model of the built-in catalog by id (without user files).
 pub fn builtin_model(id: &str) -> Option<Model> {
-    load_catalog(None).models.into_iter().find(|m| m.id == id)
+    builtin_catalog_models().into_iter().find(|m| m.id == id)
+}
+
+/// Every model of the built-in catalog (without user files).
+pub fn builtin_catalog_models() -> Vec<Model> {
+    load_catalog(None).models
 }
 
 /// A catalog file: a list of models.

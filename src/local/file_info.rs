@@ -1,0 +1,211 @@
+//! What a GGUF file is, from its header alone: architecture, name, quantization, parameters, size,
+//! context, chat template, and the hyper-parameters the memory estimate needs (MLA and MoE keys
+//! included), turned into the same [`Architecture`] the catalog uses.
+
+use crate::catalog::{Architecture, Attention, Moe};
+use crate::fit::WeightSplit;
+use crate::tensors::MlaLayout;
+
+use super::gguf_header::GgufHeader;
+
+/// A GGUF model (one file, or all parts of a split file), described from its header(s).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GgufInfo {
+    /// `general.architecture`.
+    pub architecture: String,
+    /// `general.name`, if present.
+    pub name: Option<String>,
+    /// `general.file_type` (`enum llama_ftype`), if present.
+    pub file_type: Option<u32>,
+    /// Parameters (sum of tensor elements).
+    pub params: u64,
+    /// Bytes of tensor data.
+    pub weights_bytes: u64,
+    /// Bytes on disk, all parts.
+    pub file_bytes: u64,
+    /// Trained context length.
+    pub context_length: Option<u64>,
+    /// `tokenizer.chat_template`, if present.
+    pub chat_template: Option<String>,
+    /// Hyper-parameters for the estimate, when the header has them all.
+    pub arch: Result<Architecture, String>,
+    /// For `deepseek2`: the KV-cache layout (legacy files lack `key_length_mla`).
+    pub mla_layout: Option<MlaLayout>,
+    /// Tensor bytes grouped the way offloading groups them.
+    pub split: WeightSplit,
+}
+
+impl GgufInfo {
+    /// Describes a model from the headers of its parts (part 1 first).
+    pub fn from_headers(parts: &[GgufHeader]) -> Option<Self> {
+        let first = parts.first()?;
+        let architecture = first.architecture()?.to_owned();
+        let tensors = || parts.iter().flat_map(|p| p.tensors.iter());
+        let arch = architecture_of(first, parts);
+        let layers = arch.as_ref().map_or(0, |a| a.layers);
+        let mut split = WeightSplit {
+            layer_bytes: vec![0; layers as usize],
+            expert_bytes: vec![0; layers as usize],
+            ..WeightSplit::default()
+        };
+        for t in tensors() {
+            let bytes = t.bytes().unwrap_or(0);
+            match layer_of(&t.name) {
+                Some(l) if (l as usize) < split.layer_bytes.len() => {
+                    split.layer_bytes[l as usize] += bytes;
+                    if t.name.contains("_exps") {
+                        split.expert_bytes[l as usize] += bytes;
+                    }
+                }
+                _ if t.name.starts_with("token_embd.") => split.token_embd_bytes += bytes,
+                _ => split.output_bytes += bytes,
+            }
+        }
+        let mla_layout = (architecture == "deepseek2").then(|| {
+            if first.arch_uint("attention.key_length_mla").is_some() {
+                MlaLayout::Split
+            } else {
+                MlaLayout::Legacy
+            }
+        });
+        Some(Self {
+            name: first.str("general.name").map(str::to_owned),
+            file_type: first.uint("general.file_type").map(|f| f as u32),
+            params: tensors().map(|t| t.elements()).sum(),
+            weights_bytes: tensors().filter_map(|t| t.bytes()).sum(),
+            file_bytes: parts.iter().map(|p| p.file_bytes).sum(),
+            context_length: first.arch_uint("context_length"),
+            chat_template: first.str("tokenizer.chat_template").map(str::to_owned),
+            arch,
+            mla_layout,
+            split,
+            architecture,
+        })
+    }
+
+    /// The quantization's name (`Q4_K_M`, …) from `general.file_type`.
+    pub fn quant_label(&self) -> String {
+        self.file_type
+            .map_or_else(|| "unknown quantization".to_owned(), file_type_name)
+    }
+}
+
+/// The block index of a tensor named `blk.N.…`.
+fn layer_of(name: &str) -> Option<u32> {
+    name.strip_prefix("blk.")?.split('.').next()?.parse().ok()
+}
+
+/// Builds the estimator's [`Architecture`] from the metadata, or says which key is missing.
+fn architecture_of(h: &GgufHeader, parts: &[GgufHeader]) -> Result<Architecture, String> {
+    let arch = h.architecture().unwrap_or_default();
+    let need = |suffix: &str| {
+        h.arch_uint(suffix)
+            .ok_or_else(|| format!("the header has no {arch}.{suffix}"))
+    };
+    let layers = need("block_count")? as u32;
+    let hidden_size = need("embedding_length")?;
+    let heads = need("attention.head_count")? as u32;
+    let kv_heads = h
+        .arch_uint("attention.head_count_kv")
+        .unwrap_or(heads.into()) as u32;
+    let has_tensor = |needle: &str| {
+        parts
+            .iter()
+            .flat_map(|p| p.tensors.iter())
+            .any(|t| t.name.contains(needle))
+    };
+    let attention = if arch == "deepseek2" {
+        let rope = need("rope.dimension_count")?;
+        let kv_lora_rank = need("attention.kv_lora_rank")?;
+        let (nope, v) = match h.arch_uint("attention.key_length_mla") {
+            Some(k) => (k - rope.min(k), need("attention.value_length_mla")?),
+            None => {
+                let k = need("attention.key_length")?;
+                (k - rope.min(k), need("attention.value_length")?)
+            }
+        };
+        Attention::Mla {
+            q_lora_rank: h.arch_uint("attention.q_lora_rank").filter(|&r| r > 0),
+            kv_lora_rank,
+            qk_rope_head_dim: rope,
+            qk_nope_head_dim: nope,
+            v_head_dim: v,
+        }
+    } else {
+        let head_dim = h
+            .arch_uint("attention.key_length")
+            .unwrap_or(hidden_size / u64::from(heads.max(1)));
+        if kv_heads < heads {
+            Attention::Gqa { kv_heads, head_dim }
+        } else {
+            Attention::Mha { head_dim }
+        }
+    };
+    let moe = h.arch_uint("expert_count").filter(|&n| n > 0).map(|n| Moe {
+        routed_experts: n as u32,
+        shared_experts: h.arch_uint("expert_shared_count").unwrap_or(0) as u32,
+        experts_per_token: h.arch_uint("expert_used_count").unwrap_or(0) as u32,
+        expert_ffn_size: h.arch_uint("expert_feed_forward_length").unwrap_or(0),
+        leading_dense_layers: h.arch_uint("leading_dense_block_count").unwrap_or(0) as u32,
+        router_bias: has_tensor("exp_probs_b"),
+    });
+    let vocab_size = h
+        .arch_uint("vocab_size")
+        .or_else(|| h.array_len("tokenizer.ggml.tokens"))
+        .ok_or_else(|| "the header has no vocabulary".to_owned())?;
+    Ok(Architecture {
+        gguf_architecture: arch.to_owned(),
+        layers,
+        hidden_size,
+        ffn_size: h.arch_uint("feed_forward_length").unwrap_or(0),
+        heads,
+        attention,
+        moe,
+        vocab_size,
+        context_tokens: h.arch_uint("context_length").unwrap_or(4096) as u32,
+        tied_embeddings: !has_tensor("output.weight"),
+        qkv_bias: has_tensor("attn_q.bias"),
+        rope_freqs: has_tensor("rope_freqs"),
+    })
+}
+
+/// llama.cpp's name for a `general.file_type` (`enum llama_ftype` in `include/llama.h`).
+pub fn file_type_name(ft: u32) -> String {
+    let name = match ft {
+        0 => "F32",
+        1 => "F16",
+        2 => "Q4_0",
+        3 => "Q4_1",
+        7 => "Q8_0",
+        8 => "Q5_0",
+        9 => "Q5_1",
+        10 => "Q2_K",
+        11 => "Q3_K_S",
+        12 => "Q3_K_M",
+        13 => "Q3_K_L",
+        14 => "Q4_K_S",
+        15 => "Q4_K_M",
+        16 => "Q5_K_S",
+        17 => "Q5_K_M",
+        18 => "Q6_K",
+        19 => "IQ2_XXS",
+        20 => "IQ2_XS",
+        21 => "Q2_K_S",
+        22 => "IQ3_XS",
+        23 => "IQ3_XXS",
+        24 => "IQ1_S",
+        25 => "IQ4_NL",
+        26 => "IQ3_S",
+        27 => "IQ3_M",
+        28 => "IQ2_S",
+        29 => "IQ2_M",
+        30 => "IQ4_XS",
+        31 => "IQ1_M",
+        32 => "BF16",
+        36 => "TQ1_0",
+        37 => "TQ2_0",
+        38 => "MXFP4_MOE",
+        other => return format!("file type {other}"),
+    };
+    name.to_owned()
+}

@@ -1,0 +1,223 @@
+//! Models on this PC: where other tools keep GGUF files ([`locations`]), finding them ([`scan`]),
+//! reading their headers ([`gguf_header`], [`file_info`]), naming their catalog entry
+//! ([`matching`]) and estimating each file from its own size and metadata ([`LocalModel::estimate`]).
+//! [`scanner`] runs it all on a background thread.
+
+pub mod file_info;
+pub mod folders;
+pub mod gguf_header;
+pub mod locations;
+pub mod matching;
+pub mod scan;
+pub mod scanner;
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::catalog::Model;
+use crate::fit::{
+    compute_buffer_bytes, judge, kv_cache_bytes, FitReport, MemoryBreakdown, OVERHEAD_BYTES,
+};
+use crate::hardware::HardwareSnapshot;
+use crate::quant::Quant;
+use crate::tensors::MlaLayout;
+
+pub use file_info::GgufInfo;
+pub use locations::{Root, Source};
+pub use matching::CatalogMatch;
+pub use scan::FoundFile;
+
+/// One model found on this PC, readable or not.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalModel {
+    /// Where it is.
+    pub found: FoundFile,
+    /// Its header, or why it could not be read (not GGUF, truncated, parts missing, …).
+    pub info: Result<GgufInfo, String>,
+    /// Its catalog entry, if it is one of the catalog's models.
+    pub catalog_match: Option<CatalogMatch>,
+}
+
+/// The figures `seekdeck scan --json` prints for one file.
+#[derive(Debug, Serialize)]
+pub struct LocalModelRow {
+    /// The file (part 1 of a split model).
+    pub path: String,
+    /// Name shown.
+    pub name: String,
+    /// Where it was found.
+    pub source: &'static str,
+    /// Catalog id, if matched.
+    pub catalog_id: Option<String>,
+    /// Whether the name confirmed the match.
+    pub matched_by_name: bool,
+    /// `general.architecture`.
+    pub architecture: Option<String>,
+    /// Quantization name.
+    pub quantization: Option<String>,
+    /// Parameters.
+    pub params: Option<u64>,
+    /// Bytes on disk.
+    pub file_bytes: Option<u64>,
+    /// Trained context.
+    pub context_length: Option<u64>,
+    /// Why the file cannot be used, if it cannot.
+    pub problem: Option<String>,
+}
+
+impl LocalModel {
+    /// Reads the header(s) of a found file and matches it to the catalog.
+    pub fn inspect(found: FoundFile, models: &[Model]) -> Self {
+        let info = read_info(&found);
+        let catalog_match = info
+            .as_ref()
+            .ok()
+            .and_then(|i| matching::match_catalog(i, &found.display_name, models));
+        Self {
+            found,
+            info,
+            catalog_match,
+        }
+    }
+
+    /// Why this file cannot be estimated or launched, if it cannot.
+    pub fn problem(&self) -> Option<String> {
+        match &self.info {
+            Err(e) => Some(e.clone()),
+            Ok(i) => i.arch.as_ref().err().map(|e| {
+                format!(
+                    "architecture \"{}\" is not one seekdeck can estimate: {e}",
+                    i.architecture
+                )
+            }),
+        }
+    }
+
+    /// The estimate for this file at `ctx_tokens` on `hw`: weights from the file's own tensors,
+    /// the KV cache from its own metadata (legacy MLA files get the larger legacy cache).
+    pub fn estimate(&self, ctx_tokens: u32, hw: &HardwareSnapshot) -> Option<FitReport> {
+        let info = self.info.as_ref().ok()?;
+        let arch = info.arch.as_ref().ok()?;
+        let ctx = ctx_tokens.min(arch.context_tokens.max(1));
+        let b = MemoryBreakdown {
+            weights_bytes: info.weights_bytes,
+            kv_cache_bytes: kv_cache_bytes(arch, ctx, self.layout()),
+            compute_bytes: compute_buffer_bytes(arch, ctx),
+            overhead_bytes: OVERHEAD_BYTES,
+        };
+        // FitReport records a preset; a file whose type is not one of seekdeck's presets is
+        // labelled F16 there and shown with its own name (`GgufInfo::quant_label`) everywhere.
+        let quant = info
+            .file_type
+            .and_then(Quant::from_file_type)
+            .unwrap_or(Quant::F16);
+        Some(judge(
+            arch.layers,
+            &b,
+            &info.split,
+            arch.moe.is_some(),
+            quant,
+            ctx,
+            hw,
+        ))
+    }
+
+    /// For a legacy-layout MLA file: (its KV cache, a re-converted file's) at `ctx_tokens`.
+    pub fn legacy_kv_bytes(&self, ctx_tokens: u32) -> Option<(u64, u64)> {
+        let info = self.info.as_ref().ok()?;
+        let arch = info.arch.as_ref().ok()?;
+        (info.mla_layout == Some(MlaLayout::Legacy)).then(|| {
+            (
+                kv_cache_bytes(arch, ctx_tokens, MlaLayout::Legacy),
+                kv_cache_bytes(arch, ctx_tokens, MlaLayout::Split),
+            )
+        })
+    }
+
+    fn layout(&self) -> MlaLayout {
+        self.info
+            .as_ref()
+            .ok()
+            .and_then(|i| i.mla_layout)
+            .unwrap_or(MlaLayout::Split)
+    }
+
+    /// The row `seekdeck scan --json` prints.
+    pub fn row(&self) -> LocalModelRow {
+        let info = self.info.as_ref().ok();
+        LocalModelRow {
+            path: self.found.path.display().to_string(),
+            name: self.found.display_name.clone(),
+            source: self.found.source.label(),
+            catalog_id: self.catalog_match.as_ref().map(|m| m.model_id.clone()),
+            matched_by_name: self.catalog_match.as_ref().is_some_and(|m| m.by_name),
+            architecture: info.map(|i| i.architecture.clone()),
+            quantization: info.map(GgufInfo::quant_label),
+            params: info.map(|i| i.params),
+            file_bytes: info.map(|i| i.file_bytes),
+            context_length: info.and_then(|i| i.context_length),
+            problem: self.problem(),
+        }
+    }
+}
+
+/// Reads every part's header; the first problem found is the file's.
+fn read_info(found: &FoundFile) -> Result<GgufInfo, String> {
+    if !found.missing_parts.is_empty() {
+        return Err(format!(
+            "split model with part(s) {} missing",
+            found.missing_parts.join(", ")
+        ));
+    }
+    let headers = found
+        .parts
+        .iter()
+        .map(|p| {
+            gguf_header::GgufHeader::read(p).map_err(|e| {
+                if found.parts.len() > 1 {
+                    format!("{}: {e}", file_name(p))
+                } else {
+                    e.to_string()
+                }
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    GgufInfo::from_headers(&headers)
+        .ok_or_else(|| "the GGUF header has no general.architecture".to_owned())
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name().map_or_else(
+        || p.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// Inspects one file (opened or dropped); a part of a split model brings its siblings.
+pub fn inspect_path(path: &Path, models: &[Model]) -> LocalModel {
+    let name = file_name(path);
+    let sibling_group = scan::split_part(&name).and_then(|(stem, _, _)| {
+        let folder = path.parent()?;
+        scan::find_gguf_files(folder, Source::Opened)
+            .into_iter()
+            .find(|f| f.parts.len() > 1 || !f.missing_parts.is_empty())
+            .filter(|f| f.display_name.starts_with(&format!("{stem}.gguf")))
+    });
+    let found = sibling_group.unwrap_or_else(|| FoundFile {
+        path: path.to_path_buf(),
+        parts: vec![path.to_path_buf()],
+        missing_parts: Vec::new(),
+        display_name: name,
+        source: Source::Opened,
+    });
+    LocalModel::inspect(found, models)
+}
+
+/// Finds and inspects every model under `roots`.
+pub fn scan_roots(roots: &[Root], models: &[Model]) -> Vec<LocalModel> {
+    scan::find_all(roots)
+        .into_iter()
+        .map(|f| LocalModel::inspect(f, models))
+        .collect()
+}

@@ -1,0 +1,217 @@
+//! Finds GGUF files under the scan roots: `*.gguf` anywhere below a folder (following the Hugging
+//! Face cache's symlinks), Ollama's extension-less blobs named through its manifests, and split
+//! files (`name-00001-of-00003.gguf`) gathered into one model. Reads nothing but directory entries
+//! and Ollama's small manifest files; never fails as a whole.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use super::locations::{Root, Source};
+
+/// Deepest folder level searched below a root (the HF cache needs 4).
+const MAX_DEPTH: usize = 8;
+/// Ollama's media type of the model weights layer.
+const OLLAMA_MODEL_LAYER: &str = "application/vnd.ollama.image.model";
+
+/// A model on disk before its header is read: one file, or every part of a split file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundFile {
+    /// The file (part 1 of a split model).
+    pub path: PathBuf,
+    /// All parts in order (just `path` for a single file).
+    pub parts: Vec<PathBuf>,
+    /// A split model's parts that are not on disk, as "2 of 3".
+    pub missing_parts: Vec<String>,
+    /// Name to show: the file name, or Ollama's `model:tag`.
+    pub display_name: String,
+    /// Where it was found.
+    pub source: Source,
+}
+
+/// Finds the models under every root, without duplicates (a file reached twice, e.g. through a
+/// symlink, is listed once).
+pub fn find_all(roots: &[Root]) -> Vec<FoundFile> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for root in roots {
+        let found = if root.source == Source::Ollama {
+            find_ollama(&root.path)
+        } else {
+            find_gguf_files(&root.path, root.source)
+        };
+        for f in found {
+            let key = std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone());
+            if seen.insert(key) {
+                out.push(f);
+            }
+        }
+    }
+    out
+}
+
+/// `*.gguf` files below `dir`, split parts gathered.
+pub fn find_gguf_files(dir: &Path, source: Source) -> Vec<FoundFile> {
+    let mut singles = Vec::new();
+    // (folder, stem, total) → parts found, by number.
+    let mut splits: BTreeMap<(PathBuf, String, u32), BTreeMap<u32, PathBuf>> = BTreeMap::new();
+    let walker = walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .max_depth(MAX_DEPTH)
+        .sort_by_file_name();
+    for entry in walker.into_iter().filter_map(Result::ok) {
+        let path = entry.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if !entry.file_type().is_file() || !name.to_ascii_lowercase().ends_with(".gguf") {
+            continue;
+        }
+        match split_part(name) {
+            Some((stem, no, total)) => {
+                let folder = path.parent().unwrap_or(dir).to_path_buf();
+                splits
+                    .entry((folder, stem.to_owned(), total))
+                    .or_default()
+                    .insert(no, path.to_path_buf());
+            }
+            None => singles.push(FoundFile {
+                path: path.to_path_buf(),
+                parts: vec![path.to_path_buf()],
+                missing_parts: Vec::new(),
+                display_name: name.to_owned(),
+                source,
+            }),
+        }
+    }
+    for ((folder, stem, total), parts) in splits {
+        let missing_parts = (1..=total)
+            .filter(|n| !parts.contains_key(n))
+            .map(|n| format!("{n} of {total}"))
+            .collect();
+        let first = parts
+            .get(&1)
+            .cloned()
+            .unwrap_or_else(|| folder.join(format!("{stem}-00001-of-{total:05}.gguf")));
+        singles.push(FoundFile {
+            path: first,
+            parts: parts.into_values().collect(),
+            missing_parts,
+            display_name: format!("{stem}.gguf ({total} parts)"),
+            source,
+        });
+    }
+    singles
+}
+
+/// `("name", 2, 3)` for `name-00002-of-00003.gguf` (llama.cpp's `llama_split_prefix` format).
+pub fn split_part(file_name: &str) -> Option<(&str, u32, u32)> {
+    let base = file_name.get(..file_name.len().checked_sub(5)?)?;
+    let (rest, total) = base.rsplit_once("-of-")?;
+    let (stem, no) = rest.rsplit_once('-')?;
+    if no.len() != 5 || total.len() != 5 {
+        return None;
+    }
+    let (no, total) = (no.parse().ok()?, total.parse().ok()?);
+    (no >= 1 && no <= total).then_some((stem, no, total))
+}
+
+/// Ollama's models: each manifest (`manifests/<host>/<namespace>/<model>/<tag>`) names one blob
+/// (`blobs/sha256-<hex>`, a GGUF without extension) as its weights.
+pub fn find_ollama(root: &Path) -> Vec<FoundFile> {
+    let manifests = root.join("manifests");
+    let mut out = Vec::new();
+    let walker = walkdir::WalkDir::new(&manifests)
+        .max_depth(MAX_DEPTH)
+        .sort_by_file_name();
+    for entry in walker.into_iter().filter_map(Result::ok) {
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(entry.path()) else {
+            continue;
+        };
+        let Some(digest) = model_digest(&text) else {
+            continue;
+        };
+        let blob = root.join("blobs").join(digest.replace(':', "-"));
+        let name = ollama_name(
+            entry
+                .path()
+                .strip_prefix(&manifests)
+                .unwrap_or(entry.path()),
+        );
+        out.push(FoundFile {
+            path: blob.clone(),
+            parts: vec![blob],
+            missing_parts: Vec::new(),
+            display_name: name,
+            source: Source::Ollama,
+        });
+    }
+    out
+}
+
+/// The digest of the weights layer of an Ollama manifest.
+fn model_digest(manifest: &str) -> Option<String> {
+    let json: serde_json::Value = serde_json::from_str(manifest).ok()?;
+    json.get("layers")?
+        .as_array()?
+        .iter()
+        .find(|l| l.get("mediaType").and_then(|m| m.as_str()) == Some(OLLAMA_MODEL_LAYER))?
+        .get("digest")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// `registry.ollama.ai/library/deepseek-r1/7b` → `deepseek-r1:7b`; other namespaces and hosts
+/// are kept as Ollama shows them (`user/model:tag`, `host/user/model:tag`).
+fn ollama_name(relative: &Path) -> String {
+    let parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    match parts.as_slice() {
+        [host, ns, model, tag] => {
+            let prefix = match (host.as_str(), ns.as_str()) {
+                ("registry.ollama.ai", "library") => String::new(),
+                ("registry.ollama.ai", _) => format!("{ns}/"),
+                _ => format!("{host}/{ns}/"),
+            };
+            format!("{prefix}{model}:{tag}")
+        }
+        _ => parts.join("/"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_names() {
+        assert_eq!(
+            split_part("DeepSeek-R1-Q4_K_M-00002-of-00009.gguf"),
+            Some(("DeepSeek-R1-Q4_K_M", 2, 9))
+        );
+        assert_eq!(split_part("model-Q4_K_M.gguf"), None);
+        assert_eq!(split_part("x-00004-of-00003.gguf"), None);
+        assert_eq!(split_part("a.gguf"), None);
+    }
+
+    #[test]
+    fn ollama_names() {
+        let p = |s: &str| ollama_name(Path::new(s));
+        assert_eq!(
+            p("registry.ollama.ai/library/deepseek-r1/7b"),
+            "deepseek-r1:7b"
+        );
+        assert_eq!(
+            p("registry.ollama.ai/someone/ds/latest"),
+            "someone/ds:latest"
+        );
+        assert_eq!(
+            p("hf.co/unsloth/DeepSeek-R1-GGUF/Q4_K_M"),
+            "hf.co/unsloth/DeepSeek-R1-GGUF:Q4_K_M"
+        );
+    }
+}

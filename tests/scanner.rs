@@ -1,0 +1,307 @@
+//! The local-model scanner on temporary trees laid out like LM Studio's folder, the Hugging Face
+//! cache, Ollama's blob store and `~/models`, holding shape-only GGUFs of catalog models (full
+//! headers, sparse data), split files, a truncated download and files that are not models.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use seekdeck::catalog::{builtin_catalog_models, Model};
+use seekdeck::fit::weight_split;
+use seekdeck::hardware::assume::parse_assume;
+use seekdeck::local::locations::default_roots;
+use seekdeck::local::{inspect_path, scan_roots, LocalModel, Source};
+use seekdeck::quant::Quant;
+use seekdeck::shape_gguf::{shape_only_builder, write_shape_only};
+use seekdeck::tensors::MlaLayout;
+
+fn models() -> Vec<Model> {
+    builtin_catalog_models()
+}
+
+fn model(id: &str) -> Model {
+    seekdeck::catalog::builtin_model(id).unwrap()
+}
+
+fn write(id: &str, quant: Quant, path: &Path) -> PathBuf {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    write_shape_only(&model(id), quant, MlaLayout::Split, path).unwrap();
+    path.to_path_buf()
+}
+
+fn by_name<'a>(found: &'a [LocalModel], name: &str) -> &'a LocalModel {
+    found
+        .iter()
+        .find(|m| m.found.display_name == name)
+        .unwrap_or_else(|| panic!("{name} not found in {:#?}", names(found)))
+}
+
+fn names(found: &[LocalModel]) -> Vec<String> {
+    found.iter().map(|m| m.found.display_name.clone()).collect()
+}
+
+#[test]
+fn every_catalog_model_is_recognised_from_its_header() {
+    let dir = tempfile::tempdir().unwrap();
+    for m in models() {
+        let file = format!("{}-Q4_K_M.gguf", m.name);
+        let path = write(&m.id, Quant::Q4_K_M, &dir.path().join(&file));
+        let local = inspect_path(&path, &models());
+        let info = local.info.as_ref().unwrap();
+        let arch = info.arch.as_ref().unwrap();
+        let c = &m.architecture;
+        assert_eq!(
+            (
+                arch.layers,
+                arch.hidden_size,
+                arch.heads,
+                arch.attention,
+                arch.moe
+            ),
+            (c.layers, c.hidden_size, c.heads, c.attention, c.moe),
+            "{}",
+            m.id
+        );
+        assert_eq!(arch.kv_heads(), c.kv_heads(), "{}", m.id);
+        assert_eq!(info.quant_label(), "Q4_K_M");
+        let expected = weight_split(c, Quant::Q4_K_M, MlaLayout::Split);
+        assert_eq!(info.weights_bytes, expected.total_bytes(), "{}", m.id);
+        assert_eq!(info.split, expected, "{}", m.id);
+        // The catalog's parameter count is the published one; the tensors' sum is within 0.1%.
+        let ratio = info.params as f64 / m.params_total as f64;
+        assert!(
+            (ratio - 1.0).abs() < 0.001,
+            "{}: {} vs {}",
+            m.id,
+            info.params,
+            m.params_total
+        );
+        let matched = local.catalog_match.as_ref().unwrap();
+        assert_eq!(matched.model_id, m.id, "{file}");
+        assert!(matched.by_name, "{file}");
+    }
+}
+
+#[test]
+fn a_local_file_is_estimated_from_its_own_size_like_the_catalog_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let hw = parse_assume("24GiB GPU, 64GiB RAM").unwrap();
+    for id in [
+        "deepseek-r1-distill-qwen-14b",
+        "deepseek-v2-lite",
+        "deepseek-llm-7b",
+    ] {
+        let path = write(id, Quant::Q4_K_M, &dir.path().join(format!("{id}.gguf")));
+        let local = inspect_path(&path, &models());
+        let ctx = model(id).architecture.context_tokens.min(8192);
+        let from_file = local.estimate(ctx, &hw).unwrap();
+        let from_catalog = seekdeck::fit::estimate(&model(id), Quant::Q4_K_M, ctx, &hw);
+        assert_eq!(from_file.breakdown, from_catalog.breakdown, "{id}");
+        assert_eq!(from_file.verdict, from_catalog.verdict, "{id}");
+        assert_eq!(local.legacy_kv_bytes(8192), None);
+    }
+}
+
+#[test]
+fn a_legacy_mla_file_gets_the_larger_cache_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("DeepSeek-V2-Lite-Chat.Q4_K_M.gguf");
+    write_shape_only(
+        &model("deepseek-v2-lite"),
+        Quant::Q4_K_M,
+        MlaLayout::Legacy,
+        &path,
+    )
+    .unwrap();
+    let local = inspect_path(&path, &models());
+    assert_eq!(
+        local.catalog_match.as_ref().unwrap().model_id,
+        "deepseek-v2-lite"
+    );
+    let (legacy, split) = local.legacy_kv_bytes(32768).unwrap();
+    assert!(legacy > 8 * split, "{legacy} vs {split}");
+    let hw = parse_assume("24GiB GPU, 64GiB RAM").unwrap();
+    assert_eq!(
+        local.estimate(32768, &hw).unwrap().breakdown.kv_cache_bytes,
+        legacy
+    );
+}
+
+/// Lays out a home folder the way LM Studio, the HF cache, Ollama and `~/models` do.
+fn user_home(home: &Path) {
+    write(
+        "deepseek-r1-distill-qwen-7b",
+        Quant::Q4_K_M,
+        &home.join(".lmstudio/models/lmstudio-community/DeepSeek-R1-Distill-Qwen-7B-GGUF/DeepSeek-R1-Distill-Qwen-7B-Q4_K_M.gguf"),
+    );
+    // HF cache: the blob has no extension, the snapshot has the name (a symlink to the blob).
+    let repo =
+        home.join(".cache/huggingface/hub/models--bartowski--DeepSeek-R1-Distill-Llama-8B-GGUF");
+    let blob = write(
+        "deepseek-r1-distill-llama-8b",
+        Quant::Q8_0,
+        &repo.join("blobs/9f2c1e0d5b7a"),
+    );
+    let snapshot = repo.join("snapshots/0123abcd");
+    std::fs::create_dir_all(&snapshot).unwrap();
+    std::os::unix::fs::symlink(
+        &blob,
+        snapshot.join("DeepSeek-R1-Distill-Llama-8B-Q8_0.gguf"),
+    )
+    .unwrap();
+    // Ollama: a manifest names the weights blob.
+    let ollama = home.join(".ollama/models");
+    write(
+        "deepseek-r1-distill-qwen-1.5b",
+        Quant::Q4_K_M,
+        &ollama.join("blobs/sha256-aa11bb22"),
+    );
+    let manifest = ollama.join("manifests/registry.ollama.ai/library/deepseek-r1/1.5b");
+    std::fs::create_dir_all(manifest.parent().unwrap()).unwrap();
+    std::fs::write(
+        &manifest,
+        r#"{"schemaVersion":2,"layers":[
+            {"mediaType":"application/vnd.ollama.image.model","digest":"sha256:aa11bb22","size":1},
+            {"mediaType":"application/vnd.ollama.image.template","digest":"sha256:cc33","size":1}]}"#,
+    )
+    .unwrap();
+    // ~/models: a split V3 (3 parts), an interrupted download, a text file named .gguf, a split
+    // model with a part missing.
+    let models_dir = home.join("models");
+    std::fs::create_dir_all(&models_dir).unwrap();
+    let parts =
+        shape_only_builder(&model("deepseek-v3"), Quant::Q2_K, MlaLayout::Split).split_parts(3);
+    for (i, part) in parts.iter().enumerate() {
+        part.write_shape_only(
+            &models_dir.join(format!("DeepSeek-V3-Q2_K-{:05}-of-00003.gguf", i + 1)),
+        )
+        .unwrap();
+    }
+    let truncated = write(
+        "deepseek-coder-1.3b",
+        Quant::Q8_0,
+        &models_dir.join("deepseek-coder-1.3b-instruct.Q8_0.gguf"),
+    );
+    let len = std::fs::metadata(&truncated).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&truncated)
+        .unwrap()
+        .set_len(len / 3)
+        .unwrap();
+    std::fs::write(models_dir.join("notes.gguf"), "not a model").unwrap();
+    parts[0]
+        .write_shape_only(&models_dir.join("half-00001-of-00002.gguf"))
+        .unwrap();
+}
+
+#[test]
+fn a_home_laid_out_like_the_usual_tools_is_found_and_matched() {
+    let home = tempfile::tempdir().unwrap();
+    user_home(home.path());
+    let roots = default_roots(home.path(), |_| None);
+    let found = scan_roots(&roots, &models());
+    assert_eq!(found.len(), 7, "{:#?}", names(&found));
+
+    let lm = by_name(&found, "DeepSeek-R1-Distill-Qwen-7B-Q4_K_M.gguf");
+    assert_eq!(lm.found.source, Source::LmStudio);
+    assert_eq!(
+        lm.catalog_match.as_ref().unwrap().model_id,
+        "deepseek-r1-distill-qwen-7b"
+    );
+
+    let hf = by_name(&found, "DeepSeek-R1-Distill-Llama-8B-Q8_0.gguf");
+    assert_eq!(hf.found.source, Source::HuggingFace);
+    assert_eq!(
+        hf.catalog_match.as_ref().unwrap().model_id,
+        "deepseek-r1-distill-llama-8b"
+    );
+    assert_eq!(hf.info.as_ref().unwrap().quant_label(), "Q8_0");
+
+    let ollama = by_name(&found, "deepseek-r1:1.5b");
+    assert_eq!(ollama.found.source, Source::Ollama);
+    assert!(ollama.found.path.ends_with("blobs/sha256-aa11bb22"));
+    let m = ollama.catalog_match.as_ref().unwrap();
+    assert_eq!(
+        (m.model_id.as_str(), m.by_name),
+        ("deepseek-r1-distill-qwen-1.5b", true)
+    );
+
+    let v3 = by_name(&found, "DeepSeek-V3-Q2_K.gguf (3 parts)");
+    assert_eq!(v3.found.parts.len(), 3);
+    assert_eq!(v3.catalog_match.as_ref().unwrap().model_id, "deepseek-v3");
+    let v3_info = v3.info.as_ref().unwrap();
+    let whole = weight_split(
+        &model("deepseek-v3").architecture,
+        Quant::Q2_K,
+        MlaLayout::Split,
+    );
+    assert_eq!(v3_info.weights_bytes, whole.total_bytes());
+
+    let cut = by_name(&found, "deepseek-coder-1.3b-instruct.Q8_0.gguf");
+    assert!(
+        cut.problem().unwrap().contains("truncated"),
+        "{:?}",
+        cut.problem()
+    );
+    assert!(cut.catalog_match.is_none());
+    let text = by_name(&found, "notes.gguf");
+    assert!(
+        text.problem().unwrap().contains("not a GGUF file"),
+        "{:?}",
+        text.problem()
+    );
+    let half = by_name(&found, "half.gguf (2 parts)");
+    assert!(
+        half.problem().unwrap().contains("2 of 2 missing"),
+        "{:?}",
+        half.problem()
+    );
+}
+
+#[test]
+fn opening_one_part_of_a_split_model_brings_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let parts =
+        shape_only_builder(&model("deepseek-r1"), Quant::IQ1_S, MlaLayout::Split).split_parts(2);
+    for (i, part) in parts.iter().enumerate() {
+        part.write_shape_only(
+            &dir.path()
+                .join(format!("DeepSeek-R1-UD-IQ1_S-{:05}-of-00002.gguf", i + 1)),
+        )
+        .unwrap();
+    }
+    let local = inspect_path(
+        &dir.path().join("DeepSeek-R1-UD-IQ1_S-00002-of-00002.gguf"),
+        &models(),
+    );
+    assert_eq!(local.found.parts.len(), 2);
+    assert_eq!(
+        local.catalog_match.as_ref().unwrap().model_id,
+        "deepseek-r1"
+    );
+    assert_eq!(local.problem(), None);
+}
+
+#[test]
+fn a_gguf_of_another_kind_is_listed_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mmproj-model-f16.gguf");
+    let mut b = seekdeck::gguf_write::GgufBuilder::new();
+    b.kv(
+        "general.architecture",
+        seekdeck::gguf_write::MetaValue::Str("clip".into()),
+    )
+    .tensor(
+        "v.patch_embd.weight",
+        &[14, 14, 3, 1024],
+        seekdeck::quant::GgmlType::F16,
+    );
+    b.write_shape_only(&path).unwrap();
+    let local = inspect_path(&path, &models());
+    let problem = local.problem().unwrap();
+    assert!(problem.contains("\"clip\""), "{problem}");
+    assert!(local
+        .estimate(4096, &parse_assume("8GiB GPU, 16GiB RAM").unwrap())
+        .is_none());
+}
