@@ -10,6 +10,7 @@
 //! - [`accuracy`]: the estimator compared with the dry run, part by part;
 //! - [`local`]: GGUF files on this PC (LM Studio, HF cache, Ollama, …), read from their headers;
 //! - [`engine`]: the llama.cpp worker thread (load, generate, stop) behind request/event channels;
+//! - [`chat`]: conversations (reasoning split, history, RON store, Markdown export);
 //! - [`cli`]: the command line (`list`, `fit`, `hw`), same code as the window;
 //! - [`app`] and [`ui`]: the egui window, which draws state and turns clicks into commands.
 //!
@@ -19,6 +20,7 @@
 pub mod accuracy;
 pub mod app;
 pub mod catalog;
+pub mod chat;
 pub mod chat_template;
 pub mod cli;
 pub mod cli_chat;
@@ -30,6 +32,7 @@ pub mod gguf_write;
 pub mod hardware;
 pub mod llama_backend;
 pub mod local;
+pub mod log_buffer;
 pub mod paths;
 pub mod quant;
 pub mod reference;

@@ -2,16 +2,25 @@
 
 use clap::Parser;
 use seekdeck::cli::{run, Cli};
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::Layer;
 
 fn main() {
     let started = std::time::Instant::now();
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
+    // The terminal shows warnings (or what SEEKDECK_LOG asks for); the window's log panel keeps
+    // the last lines at info level, llama.cpp's included.
+    let terminal = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_filter(
             tracing_subscriber::EnvFilter::try_from_env("SEEKDECK_LOG")
                 .unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
+        );
+    tracing_subscriber::registry()
+        .with(terminal)
+        .with(seekdeck::log_buffer::layer().with_filter(LevelFilter::INFO))
         .init();
     match &cli.command {
         Some(command) => match run(&cli, command) {

@@ -3,6 +3,7 @@
 
 use egui::{Key, Modifiers};
 
+use super::pickers::{PendingPick, PickPurpose};
 use super::{App, SortColumn};
 use crate::quant::Quant;
 
@@ -31,6 +32,68 @@ pub enum Command {
     FocusSearch,
     /// The search box's new text.
     SetSearch(String),
+    /// Search the usual places and the added folders again.
+    Rescan,
+    /// Show the "Open GGUF…" dialog.
+    OpenGgufDialog,
+    /// Show the "Add folder…" dialog.
+    AddFolderDialog,
+    /// Stop searching a folder the user added.
+    RemoveFolder(std::path::PathBuf),
+    /// Add one file (opened or dropped).
+    OpenFile(std::path::PathBuf),
+    /// Load a local file; `force` skips the "would not fit" refusal.
+    Launch {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Load even though the estimate exceeds RAM + VRAM.
+        force: bool,
+    },
+    /// Keep the refused model unloaded.
+    DismissRefusal,
+    /// Abort the load in progress.
+    CancelLoad,
+    /// Free the loaded model.
+    Unload,
+    /// Send the typed message.
+    Send,
+    /// Stop the answer being written.
+    Stop,
+    /// Write the last answer again.
+    Regenerate,
+    /// Start editing question `n` of the open conversation.
+    StartEdit(usize),
+    /// Send the edited question.
+    ResendEdit,
+    /// Leave the edit.
+    CancelEdit,
+    /// Open a new conversation.
+    NewConversation,
+    /// Empty the open conversation.
+    ClearConversation,
+    /// Open conversation `n`.
+    SelectConversation(usize),
+    /// Delete conversation `n`.
+    DeleteConversation(usize),
+    /// Drop the oldest turn and ask again (context full).
+    DropOldestTurn,
+    /// Show the "Export…" dialog for the open conversation.
+    ExportDialog,
+    /// Put the loaded model's recommended sampling settings back.
+    ResetSampling,
+    /// Hide the chat notices.
+    DismissNotices,
+}
+
+/// Files dropped on the window: GGUFs are opened, anything else is reported.
+pub fn dropped_files(ctx: &egui::Context) -> Vec<Command> {
+    ctx.input(|i| {
+        i.raw
+            .dropped_files
+            .iter()
+            .map(|f| Command::OpenFile(f.path().to_path_buf()))
+            .collect()
+    })
 }
 
 /// Keyboard shortcuts: arrows move the selection, Enter opens the card, Escape closes it,
@@ -97,6 +160,79 @@ impl App {
             Command::SetWhatIf(spec) => self.state.what_if = spec,
             Command::FocusSearch => self.focus_search = true,
             Command::SetSearch(text) => self.search = text,
+            Command::Rescan => self.local.rescan(&self.catalog.models),
+            Command::OpenGgufDialog => self.open_dialog(PickPurpose::OpenGguf, None),
+            Command::AddFolderDialog => self.open_dialog(PickPurpose::AddFolder, None),
+            Command::ExportDialog => {
+                let c = self.chat.conversation();
+                let name = format!("{}.md", file_stem(&c.title));
+                self.open_dialog(PickPurpose::ExportConversation(c.id.clone()), Some(name));
+            }
+            Command::RemoveFolder(folder) => {
+                self.local.remove_folder(&folder, &self.catalog.models);
+            }
+            Command::OpenFile(path) => self.local.open_file(path, &self.catalog.models),
+            Command::Launch { path, force } => self.launch(&path, force),
+            Command::DismissRefusal => self.chat.refusal = None,
+            Command::CancelLoad => self.chat.cancel_load(),
+            Command::Unload => self.chat.unload(),
+            Command::Send => self.chat.send_draft(),
+            Command::Stop => self.chat.stop(),
+            Command::Regenerate => self.chat.regenerate(),
+            Command::StartEdit(i) => {
+                let text = self
+                    .chat
+                    .conversation()
+                    .messages
+                    .get(i)
+                    .map(|m| m.text.clone());
+                self.chat.editing = text.map(|t| (i, t));
+            }
+            Command::ResendEdit => self.chat.resend_edit(),
+            Command::CancelEdit => self.chat.editing = None,
+            Command::NewConversation => self.chat.new_conversation(),
+            Command::ClearConversation => self.chat.clear(),
+            Command::SelectConversation(i) => self.chat.select(i),
+            Command::DeleteConversation(i) => self.chat.delete(i),
+            Command::DropOldestTurn => self.chat.drop_oldest_and_retry(),
+            Command::ResetSampling => {
+                let (sampling, _) = self.chat.model_defaults;
+                self.chat.conversation_mut().sampling = sampling;
+            }
+            Command::DismissNotices => {
+                self.chat.notices.clear();
+                self.local.notice = None;
+            }
+        }
+    }
+
+    fn open_dialog(&mut self, purpose: PickPurpose, suggested_name: Option<String>) {
+        if self.pending_pick.is_some() {
+            return;
+        }
+        match PendingPick::open(purpose, suggested_name, self.waker()) {
+            Ok(p) => self.pending_pick = Some(p),
+            Err(e) => self.local.notice = Some(format!("The file dialog did not open: {e}")),
+        }
+    }
+
+    /// Takes finished scans, engine events and dialog answers.
+    pub fn drain_workers(&mut self) {
+        self.local.drain();
+        self.chat.drain_engine();
+        let Some(answer) = self.pending_pick.as_ref().and_then(PendingPick::poll) else {
+            return;
+        };
+        let Some(pick) = self.pending_pick.take() else {
+            return;
+        };
+        let Some(path) = answer else {
+            return;
+        };
+        match pick.purpose {
+            PickPurpose::OpenGguf => self.local.open_file(path, &self.catalog.models),
+            PickPurpose::AddFolder => self.local.add_folder(path, &self.catalog.models),
+            PickPurpose::ExportConversation(id) => self.chat.export(&id, &path),
         }
     }
 
@@ -119,5 +255,23 @@ impl App {
             Some(p) => (p as i64 + i64::from(delta)).clamp(0, self.rows.len() as i64 - 1) as usize,
         };
         self.select(self.rows[next]);
+    }
+}
+
+/// A file name from a conversation title: letters, digits and dashes.
+fn file_stem(title: &str) -> String {
+    let stem: String = title
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|w| !w.is_empty())
+        .take(8)
+        .collect::<Vec<_>>()
+        .join("-");
+    if stem.is_empty() {
+        "conversation".into()
+    } else {
+        stem
     }
 }

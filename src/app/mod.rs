@@ -1,8 +1,12 @@
 //! The window's state and its `eframe::App` implementation; nothing else. Per-frame bookkeeping
 //! lives in [`logic`], the user's requests in [`command`], drawing in [`crate::ui`].
 
+pub mod chat_state;
 pub mod command;
+pub mod launch;
+pub mod local_state;
 pub mod logic;
+pub mod pickers;
 
 use serde::{Deserialize, Serialize};
 
@@ -71,6 +75,15 @@ impl Default for PersistedState {
 /// How the app is started.
 #[derive(Debug, Clone, Default)]
 pub struct AppOptions {
+    /// Folders searched for GGUF files besides the user's own (the usual places; tests pass
+    /// temporary trees).
+    pub scan_roots: Vec<crate::local::Root>,
+    /// Scan when the window opens.
+    pub scan_on_start: bool,
+    /// Where the folders the user adds are remembered (`None`: not remembered).
+    pub folders_file: Option<std::path::PathBuf>,
+    /// Where conversations are saved (`None`: not saved).
+    pub conversations_dir: Option<std::path::PathBuf>,
     /// A simulated machine from `--assume` (becomes the "What if…" choice).
     pub assume: Option<String>,
     /// Start the live hardware poller (off in tests).
@@ -104,6 +117,14 @@ pub struct App {
     pub rows: Vec<usize>,
     /// Ask the search box to take focus next frame.
     pub focus_search: bool,
+    /// Models on this PC.
+    pub local: local_state::LocalState,
+    /// The loaded model and the conversations.
+    pub chat: chat_state::ChatState,
+    /// A file dialog that is open.
+    pub pending_pick: Option<pickers::PendingPick>,
+    /// Wakes the window from other threads (absent outside eframe).
+    pub repaint: Option<egui::Context>,
     poller: Option<Poller>,
     fits_key: Option<(Quant, u32, HardwareSnapshot)>,
     report_first_frame_from: Option<std::time::Instant>,
@@ -125,7 +146,7 @@ impl App {
         options: AppOptions,
     ) -> Self {
         egui_extras::install_image_loaders(&cc.egui_ctx);
-        let mut app = Self::with_state(state, &options);
+        let mut app = Self::with_state_and_repaint(state, &options, Some(cc.egui_ctx.clone()));
         if options.poll_hardware {
             let ctx = cc.egui_ctx.clone();
             match Poller::spawn(move || ctx.request_repaint()) {
@@ -137,7 +158,15 @@ impl App {
     }
 
     /// Creates the app without eframe (tests, benchmarks).
-    pub fn with_state(mut state: PersistedState, options: &AppOptions) -> Self {
+    pub fn with_state(state: PersistedState, options: &AppOptions) -> Self {
+        Self::with_state_and_repaint(state, options, None)
+    }
+
+    fn with_state_and_repaint(
+        mut state: PersistedState,
+        options: &AppOptions,
+        repaint: Option<egui::Context>,
+    ) -> Self {
         if let Some(spec) = &options.assume {
             state.what_if = Some(spec.clone());
         }
@@ -146,7 +175,25 @@ impl App {
             tracing::warn!("{issue}");
         }
         let weights = WeightTable::new(&catalog.models);
+        let wake = repaint.clone();
+        let local = local_state::LocalState::new(
+            options.scan_roots.clone(),
+            options.folders_file.clone(),
+            move || {
+                if let Some(ctx) = &wake {
+                    ctx.request_repaint();
+                }
+            },
+        );
+        let store = options
+            .conversations_dir
+            .clone()
+            .map(crate::chat::store::ConversationStore::new);
         let mut app = Self {
+            local,
+            chat: chat_state::ChatState::new(store),
+            pending_pick: None,
+            repaint,
             state,
             weights,
             catalog,
@@ -161,8 +208,21 @@ impl App {
             fits_key: None,
             report_first_frame_from: options.report_first_frame_from,
         };
+        if options.scan_on_start {
+            app.local.rescan(&app.catalog.models);
+        }
         app.refresh();
         app
+    }
+
+    /// A closure that wakes the window (for worker threads).
+    pub fn waker(&self) -> impl Fn() + Send + Sync + 'static {
+        let ctx = self.repaint.clone();
+        move || {
+            if let Some(ctx) = &ctx {
+                ctx.request_repaint();
+            }
+        }
     }
 
     /// Index of the selected model in the catalog.
@@ -175,7 +235,9 @@ impl App {
 impl eframe::App for App {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.drain_poller();
-        let commands = command::keyboard_commands(ctx, self);
+        self.drain_workers();
+        let mut commands = command::keyboard_commands(ctx, self);
+        commands.extend(command::dropped_files(ctx));
         self.apply_all(commands);
         self.refresh();
     }
@@ -187,6 +249,16 @@ impl eframe::App for App {
             .show(ui, |ui| commands.extend(ui::top_bar::top_bar_ui(ui, self)));
         egui::Panel::top("toolbar")
             .show(ui, |ui| commands.extend(ui::toolbar::toolbar_ui(ui, self)));
+        egui::Panel::bottom("log")
+            .resizable(false)
+            .show(ui, ui::log_panel::log_panel_ui);
+        egui::Panel::right("chat")
+            .resizable(true)
+            .default_size(520.0)
+            .min_size(360.0)
+            .show(ui, |ui| {
+                commands.extend(ui::side_panel::side_panel_ui(ui, self))
+            });
         if self.state.card_open {
             if let Some(i) = self.selected_index() {
                 egui::Panel::bottom("card")
@@ -205,6 +277,14 @@ impl eframe::App for App {
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, eframe::APP_KEY, &self.state);
+        if self.chat.generation.is_none() {
+            self.chat.save_current();
+        }
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.chat.stop();
+        self.chat.save_current();
     }
 }
 
@@ -220,6 +300,11 @@ pub fn run_window(assume: Option<String>, started: std::time::Instant) -> eframe
         ..Default::default()
     };
     let app_options = AppOptions {
+        scan_roots: crate::local::locations::user_roots(),
+        scan_on_start: true,
+        folders_file: crate::local::folders::folders_file(),
+        conversations_dir: crate::chat::store::ConversationStore::user_default()
+            .map(|s| s.dir().to_path_buf()),
         assume,
         poll_hardware: true,
         user_catalog_dir: crate::paths::user_catalog_dir(),
@@ -228,6 +313,9 @@ pub fn run_window(assume: Option<String>, started: std::time::Instant) -> eframe
     eframe::run_native(
         "seekdeck",
         options,
-        Box::new(move |cc| Ok(Box::new(App::new(cc, app_options)))),
+        Box::new(move |cc| {
+            crate::ui::fonts::install_system_fallbacks(&cc.egui_ctx);
+            Ok(Box::new(App::new(cc, app_options)))
+        }),
     )
 }

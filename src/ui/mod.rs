@@ -2,7 +2,13 @@
 //! the [`crate::app::command::Command`]s the user asked for; none of them holds a business rule.
 
 pub mod card;
+pub mod chat_pane;
+pub mod fonts;
+pub mod local_list;
+pub mod log_panel;
 pub mod memory_bar;
+pub mod model_status;
+pub mod side_panel;
 pub mod table;
 pub mod theme;
 pub mod toolbar;

@@ -17,6 +17,7 @@ pub fn app_harness(state: PersistedState, assume: &str) -> Harness<'static, App>
         poll_hardware: false,
         user_catalog_dir: None,
         report_first_frame_from: None,
+        ..AppOptions::default()
     };
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1400.0, 1100.0))

@@ -90,6 +90,25 @@ impl Rng {
 /// Writes a tiny `llama` or `qwen2` model with the given chat template; returns the file size.
 pub fn write_tiny_model(path: &Path, gguf_architecture: &str, chat_template: &str) -> u64 {
     let arch = tiny_architecture(gguf_architecture);
+    write_tiny(path, &arch, chat_template)
+}
+
+/// [`write_tiny_model`] with a longer trained context (for answers that run long enough to stop).
+pub fn write_tiny_model_with_context(
+    path: &Path,
+    gguf_architecture: &str,
+    chat_template: &str,
+    context_tokens: u32,
+) -> u64 {
+    let arch = Architecture {
+        context_tokens,
+        ..tiny_architecture(gguf_architecture)
+    };
+    write_tiny(path, &arch, chat_template)
+}
+
+fn write_tiny(path: &Path, arch: &Architecture, chat_template: &str) -> u64 {
+    let arch = arch.clone();
     let mut b = architecture_metadata(&arch, "seekdeck tiny test model", 0, MlaLayout::Split);
     let mut tokens = vec!["<unk>".to_owned(), "<s>".to_owned(), "</s>".to_owned()];
     let mut types = vec![2i32, 3, 3];

@@ -1,0 +1,58 @@
+//! A conversation as Markdown: a heading, the model, the system prompt, each turn, the reasoning
+//! folded into a `<details>` block, and each answer's statistics.
+
+use std::fmt::Write;
+
+use super::{thinking, Conversation, Role};
+
+/// The Markdown text of `c`.
+pub fn to_markdown(c: &Conversation) -> String {
+    let mut out = String::new();
+    let title = if c.title.is_empty() {
+        "Conversation"
+    } else {
+        &c.title
+    };
+    let _ = writeln!(out, "# {title}\n");
+    if let Some(file) = &c.model_file {
+        let _ = writeln!(out, "Model: `{}`  ", file.display());
+    }
+    let s = &c.sampling;
+    let _ = writeln!(
+        out,
+        "Sampling: temperature {}, top-p {}, min-p {}, seed {}\n",
+        s.temperature, s.top_p, s.min_p, s.seed
+    );
+    if !c.system_prompt.trim().is_empty() {
+        let _ = writeln!(out, "**System:** {}\n", c.system_prompt.trim());
+    }
+    for m in &c.messages {
+        match m.role {
+            Role::User => {
+                let _ = writeln!(out, "## You\n\n{}\n", m.text.trim());
+            }
+            Role::Assistant => {
+                let _ = writeln!(out, "## Assistant\n");
+                let parts = thinking::split(&m.text, c.reasoning);
+                if let Some(t) = parts.thinking.filter(|t| !t.is_empty()) {
+                    let _ = writeln!(
+                        out,
+                        "<details><summary>Thinking</summary>\n\n{t}\n\n</details>\n"
+                    );
+                }
+                let _ = writeln!(out, "{}\n", parts.answer.trim());
+                if let Some(e) = &m.error {
+                    let _ = writeln!(out, "> Error: {e}\n");
+                }
+                if let Some(st) = &m.stats {
+                    let _ = writeln!(
+                        out,
+                        "*{} prompt tokens · {} generated · first token {:.2} s · {:.1} tokens/s*\n",
+                        st.prompt_tokens, st.generated_tokens, st.first_token_secs, st.tokens_per_sec
+                    );
+                }
+            }
+        }
+    }
+    out
+}

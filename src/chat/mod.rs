@@ -1,0 +1,248 @@
+//! Conversations, independent of the window: the messages and their statistics ([`Conversation`]),
+//! the reasoning part of R1-style answers ([`thinking`]), saving and restoring ([`store`]) and
+//! Markdown export ([`export`]).
+
+pub mod export;
+pub mod store;
+pub mod thinking;
+
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{FinishReason, GenerationStats, SamplingParams, TemplateMessage};
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    /// The person.
+    User,
+    /// The model.
+    Assistant,
+}
+
+/// One message. An assistant's `text` is kept whole, reasoning included, as the model wrote it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    /// Author.
+    pub role: Role,
+    /// The text.
+    pub text: String,
+    /// For answers: counts and speeds.
+    #[serde(default)]
+    pub stats: Option<GenerationStats>,
+    /// For answers: why generation ended (`None` while streaming).
+    #[serde(default)]
+    pub finish: Option<FinishReason>,
+    /// For answers that failed: the error shown under them.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+impl ChatMessage {
+    /// A message from the person.
+    pub fn user(text: &str) -> Self {
+        Self {
+            role: Role::User,
+            text: text.to_owned(),
+            stats: None,
+            finish: None,
+            error: None,
+        }
+    }
+
+    /// An empty answer about to stream.
+    pub fn pending_answer() -> Self {
+        Self {
+            role: Role::Assistant,
+            text: String::new(),
+            stats: None,
+            finish: None,
+            error: None,
+        }
+    }
+}
+
+/// A conversation with one model file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Conversation {
+    /// Stable id, also the file name.
+    pub id: String,
+    /// Title (the first question, shortened).
+    pub title: String,
+    /// Seconds since 1970 when it started.
+    pub created_unix: u64,
+    /// The model file it was held with.
+    pub model_file: Option<PathBuf>,
+    /// The system prompt.
+    pub system_prompt: String,
+    /// Sampling settings.
+    pub sampling: SamplingParams,
+    /// Whether answers start with a reasoning part (R1 and its distills).
+    pub reasoning: bool,
+    /// The messages, oldest first.
+    pub messages: Vec<ChatMessage>,
+}
+
+impl Default for Conversation {
+    fn default() -> Self {
+        Self::new(None, SamplingParams::default(), false)
+    }
+}
+
+/// Longest title kept, in characters.
+const TITLE_CHARS: usize = 60;
+
+impl Conversation {
+    /// A new, empty conversation.
+    pub fn new(model_file: Option<PathBuf>, sampling: SamplingParams, reasoning: bool) -> Self {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        Self {
+            id: format!("{}-{:09}", now.as_secs(), now.subsec_nanos()),
+            title: String::new(),
+            created_unix: now.as_secs(),
+            model_file,
+            system_prompt: String::new(),
+            sampling,
+            reasoning,
+            messages: Vec::new(),
+        }
+    }
+
+    /// Adds the person's message (the first one names the conversation).
+    pub fn push_user(&mut self, text: &str) {
+        if self.title.is_empty() {
+            let line = text.lines().next().unwrap_or_default().trim();
+            self.title = if line.chars().count() > TITLE_CHARS {
+                format!("{}…", line.chars().take(TITLE_CHARS).collect::<String>())
+            } else {
+                line.to_owned()
+            };
+        }
+        self.messages.push(ChatMessage::user(text));
+    }
+
+    /// What is sent to the model: the system prompt, then every message, with the reasoning part of
+    /// earlier answers left out (as DeepSeek's own template does) and failed or empty answers skipped.
+    pub fn history(&self) -> Vec<TemplateMessage> {
+        let mut out = Vec::new();
+        if !self.system_prompt.trim().is_empty() {
+            out.push(TemplateMessage::new("system", &self.system_prompt));
+        }
+        for m in &self.messages {
+            match m.role {
+                Role::User => out.push(TemplateMessage::new("user", &m.text)),
+                Role::Assistant => {
+                    let answer = thinking::split(&m.text, self.reasoning).answer.trim();
+                    if m.error.is_none() && !answer.is_empty() {
+                        out.push(TemplateMessage::new("assistant", answer));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Removes the last answer (for "Regenerate"); `true` if the conversation now ends with a
+    /// question.
+    pub fn drop_last_answer(&mut self) -> bool {
+        if self
+            .messages
+            .last()
+            .is_some_and(|m| m.role == Role::Assistant)
+        {
+            self.messages.pop();
+        }
+        self.messages.last().is_some_and(|m| m.role == Role::User)
+    }
+
+    /// Replaces message `index` (a question) with `text` and forgets everything after it
+    /// ("edit and resend").
+    pub fn edit_user_message(&mut self, index: usize, text: &str) -> bool {
+        match self.messages.get_mut(index) {
+            Some(m) if m.role == Role::User => {
+                m.text = text.to_owned();
+                self.messages.truncate(index + 1);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Drops the oldest question and its answer (to make room in a full context); `false` when
+    /// fewer than two turns remain.
+    pub fn drop_oldest_turn(&mut self) -> bool {
+        let turns = self
+            .messages
+            .iter()
+            .filter(|m| m.role == Role::User)
+            .count();
+        if turns < 2 {
+            return false;
+        }
+        let next_user = self
+            .messages
+            .iter()
+            .skip(1)
+            .position(|m| m.role == Role::User)
+            .map_or(self.messages.len(), |p| p + 1);
+        self.messages.drain(..next_user);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(text: &str) -> ChatMessage {
+        ChatMessage {
+            text: text.into(),
+            finish: Some(FinishReason::EndOfTurn),
+            ..ChatMessage::pending_answer()
+        }
+    }
+
+    #[test]
+    fn history_leaves_out_reasoning_and_failed_answers() {
+        let mut c = Conversation::new(None, SamplingParams::default(), true);
+        c.system_prompt = "Be brief.".into();
+        c.push_user("2+2?");
+        c.messages.push(answer("Adding.\n</think>\n\n4"));
+        c.push_user("and 3+3?");
+        c.messages.push(ChatMessage {
+            error: Some("context full".into()),
+            ..answer("")
+        });
+        let h = c.history();
+        let roles: Vec<&str> = h.iter().map(|m| m.role.as_str()).collect();
+        assert_eq!(roles, ["system", "user", "assistant", "user"]);
+        assert_eq!(h[2].content, "4");
+        assert_eq!(c.title, "2+2?");
+    }
+
+    #[test]
+    fn regenerate_edit_and_drop_oldest() {
+        let mut c = Conversation::default();
+        c.push_user("one");
+        c.messages.push(answer("1"));
+        c.push_user("two");
+        c.messages.push(answer("2"));
+        assert!(c.drop_last_answer());
+        assert_eq!(c.messages.len(), 3);
+        assert!(c.edit_user_message(0, "uno"));
+        assert_eq!(c.messages.len(), 1);
+        assert_eq!(c.messages[0].text, "uno");
+        assert!(!c.edit_user_message(5, "x"));
+        c.messages.push(answer("1"));
+        c.push_user("two");
+        c.messages.push(answer("2"));
+        assert!(c.drop_oldest_turn());
+        assert_eq!(c.messages[0].text, "two");
+        assert!(!c.drop_oldest_turn());
+    }
+}

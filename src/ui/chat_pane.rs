@@ -1,0 +1,324 @@
+//! The chat pane: conversation picker and actions, settings (system prompt, sampling), the
+//! messages with a collapsible "Thinking" block and a statistics line under every answer, the
+//! context meter, the context-full offer, and the input with Send / Stop.
+
+use egui::{RichText, Ui};
+
+use super::theme;
+use crate::app::chat_state::ChatState;
+use crate::app::command::Command;
+use crate::chat::{thinking, ChatMessage, Role};
+use crate::engine::FinishReason;
+
+/// Draws the chat pane.
+pub fn chat_pane_ui(ui: &mut Ui, chat: &mut ChatState) -> Vec<Command> {
+    let mut commands = Vec::new();
+    conversation_bar_ui(ui, chat, &mut commands);
+    settings_ui(ui, chat, &mut commands);
+    for n in &chat.notices {
+        ui.colored_label(theme::WARNING, n);
+    }
+    if !chat.notices.is_empty() && ui.small_button("Dismiss").clicked() {
+        commands.push(Command::DismissNotices);
+    }
+    ui.separator();
+    let input_height = 120.0;
+    let messages_height = (ui.available_height() - input_height).max(80.0);
+    egui::ScrollArea::vertical()
+        .id_salt("messages")
+        .max_height(messages_height)
+        .auto_shrink([false, false])
+        .stick_to_bottom(true)
+        .show(ui, |ui| messages_ui(ui, chat, &mut commands));
+    context_ui(ui, chat, &mut commands);
+    input_ui(ui, chat, &mut commands);
+    commands
+}
+
+fn conversation_bar_ui(ui: &mut Ui, chat: &ChatState, commands: &mut Vec<Command>) {
+    let idle = chat.generation.is_none();
+    ui.horizontal(|ui| {
+        let label = ui.label("Conversation");
+        let title = |t: &str| {
+            if t.is_empty() {
+                "New conversation".to_owned()
+            } else {
+                t.to_owned()
+            }
+        };
+        ui.add_enabled_ui(idle, |ui| {
+            egui::ComboBox::from_id_salt("conversation_pick")
+                .selected_text(title(&chat.conversation().title))
+                .width(180.0)
+                .show_ui(ui, |ui| {
+                    for (i, c) in chat.conversations.iter().enumerate() {
+                        if ui
+                            .selectable_label(i == chat.current, title(&c.title))
+                            .clicked()
+                        {
+                            commands.push(Command::SelectConversation(i));
+                        }
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+        });
+        for (text, hover, command) in [
+            ("New", "Start a new conversation", Command::NewConversation),
+            (
+                "Clear",
+                "Remove every message of this conversation",
+                Command::ClearConversation,
+            ),
+            (
+                "Export…",
+                "Save this conversation as Markdown",
+                Command::ExportDialog,
+            ),
+            (
+                "Delete",
+                "Delete this conversation",
+                Command::DeleteConversation(chat.current),
+            ),
+        ] {
+            if ui
+                .add_enabled(idle, egui::Button::new(text))
+                .on_hover_text(hover)
+                .clicked()
+            {
+                commands.push(command);
+            }
+        }
+    });
+}
+
+fn settings_ui(ui: &mut Ui, chat: &mut ChatState, commands: &mut Vec<Command>) {
+    egui::CollapsingHeader::new("Settings: system prompt and sampling")
+        .id_salt("chat_settings")
+        .show(ui, |ui| {
+            let c = chat.conversation_mut();
+            let label = ui.label("System prompt");
+            ui.add(
+                egui::TextEdit::multiline(&mut c.system_prompt)
+                    .desired_rows(2)
+                    .desired_width(f32::INFINITY)
+                    .hint_text("Optional: how the model should behave"),
+            )
+            .labelled_by(label.id);
+            let s = &mut c.sampling;
+            egui::Grid::new("sampling_grid").num_columns(4).show(ui, |ui| {
+                let l = ui.label("Temperature");
+                ui.add(egui::DragValue::new(&mut s.temperature).range(0.0..=2.0).speed(0.01))
+                    .labelled_by(l.id);
+                let l = ui.label("Top-p");
+                ui.add(egui::DragValue::new(&mut s.top_p).range(0.0..=1.0).speed(0.01))
+                    .labelled_by(l.id);
+                ui.end_row();
+                let l = ui.label("Min-p");
+                ui.add(egui::DragValue::new(&mut s.min_p).range(0.0..=1.0).speed(0.01))
+                    .labelled_by(l.id);
+                let l = ui.label("Max tokens");
+                ui.add(egui::DragValue::new(&mut s.max_tokens).range(1..=131_072))
+                    .labelled_by(l.id);
+                ui.end_row();
+                let l = ui.label("Seed");
+                ui.add(egui::DragValue::new(&mut s.seed)).labelled_by(l.id);
+                if ui
+                    .button("Recommended")
+                    .on_hover_text("The model's recommended settings (DeepSeek: temperature 0.6, top-p 0.95 for R1 and its distills)")
+                    .clicked()
+                {
+                    commands.push(Command::ResetSampling);
+                }
+                ui.end_row();
+            });
+        });
+}
+
+fn messages_ui(ui: &mut Ui, chat: &mut ChatState, commands: &mut Vec<Command>) {
+    let streaming = chat.generation.is_some();
+    let reasoning = chat.conversation().reasoning;
+    let count = chat.conversation().messages.len();
+    if count == 0 {
+        ui.label(RichText::new("Ask something below.").weak());
+    }
+    for i in 0..count {
+        let last = i + 1 == count;
+        let message = chat.conversation().messages[i].clone();
+        match message.role {
+            Role::User => {
+                if let Some((_, text)) = chat.editing.as_mut().filter(|(e, _)| *e == i) {
+                    edit_ui(ui, text, commands);
+                } else {
+                    user_ui(ui, &message, i, !streaming, commands);
+                }
+            }
+            Role::Assistant => answer_ui(ui, &message, reasoning, last && streaming),
+        }
+    }
+    if !streaming && chat.can_send() && count > 0 {
+        let ends_with_answer = chat
+            .conversation()
+            .messages
+            .last()
+            .is_some_and(|m| m.role == Role::Assistant);
+        if ends_with_answer && ui.button("Regenerate").clicked() {
+            commands.push(Command::Regenerate);
+        }
+    }
+}
+
+fn user_ui(ui: &mut Ui, m: &ChatMessage, index: usize, idle: bool, commands: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        ui.label(RichText::new("You").strong().color(theme::ACCENT));
+        if idle
+            && ui
+                .small_button("Edit")
+                .on_hover_text("Edit and send again")
+                .clicked()
+        {
+            commands.push(Command::StartEdit(index));
+        }
+    });
+    ui.label(&m.text);
+    ui.add_space(6.0);
+}
+
+fn edit_ui(ui: &mut Ui, text: &mut String, commands: &mut Vec<Command>) {
+    let label = ui.label(RichText::new("Edit your question").strong());
+    ui.add(egui::TextEdit::multiline(text).desired_width(f32::INFINITY))
+        .labelled_by(label.id);
+    ui.horizontal(|ui| {
+        if ui.button("Send edited").clicked() {
+            commands.push(Command::ResendEdit);
+        }
+        if ui.button("Cancel edit").clicked() {
+            commands.push(Command::CancelEdit);
+        }
+    });
+}
+
+fn answer_ui(ui: &mut Ui, m: &ChatMessage, reasoning: bool, streaming: bool) {
+    ui.label(RichText::new("Assistant").strong());
+    let parts = thinking::split(&m.text, reasoning);
+    if let Some(t) = parts.thinking {
+        let title = if parts.thinking_open && streaming {
+            "Thinking…"
+        } else {
+            "Thinking"
+        };
+        egui::CollapsingHeader::new(RichText::new(title).italics())
+            .id_salt(("thinking", m.text.len().min(1), ui.next_auto_id()))
+            .default_open(streaming)
+            .open(if parts.thinking_open && streaming {
+                Some(true)
+            } else {
+                None
+            })
+            .show(ui, |ui| {
+                ui.label(RichText::new(t).weak().italics());
+            });
+    }
+    if !parts.answer.is_empty() {
+        ui.label(parts.answer);
+    } else if streaming && parts.thinking.is_none() {
+        ui.spinner();
+    }
+    if let Some(e) = &m.error {
+        ui.colored_label(theme::GAUGE_FULL, e);
+    }
+    if let Some(s) = &m.stats {
+        let why = match m.finish {
+            Some(FinishReason::Stopped) => " · stopped",
+            Some(FinishReason::MaxTokens) => " · max tokens reached",
+            Some(FinishReason::ContextFull) => " · context full",
+            _ => "",
+        };
+        ui.label(
+            RichText::new(format!(
+                "{} prompt tokens · {} generated · first token {:.2} s · {:.1} tokens/s{why}",
+                s.prompt_tokens, s.generated_tokens, s.first_token_secs, s.tokens_per_sec
+            ))
+            .weak()
+            .size(11.0),
+        );
+    }
+    ui.add_space(8.0);
+}
+
+fn context_ui(ui: &mut Ui, chat: &ChatState, commands: &mut Vec<Command>) {
+    if let Some((used, total)) = chat.context_use() {
+        let frac = if total > 0 {
+            used as f32 / total as f32
+        } else {
+            0.0
+        };
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(format!("context {used} / {total} tokens")).size(11.0));
+            ui.add(egui::ProgressBar::new(frac).desired_height(8.0));
+        });
+    }
+    if chat.context_full && chat.generation.is_none() {
+        ui.colored_label(
+            theme::WARNING,
+            "The context window is full: the model cannot read more of this conversation.",
+        );
+        ui.horizontal(|ui| {
+            if ui.button("New conversation").clicked() {
+                commands.push(Command::NewConversation);
+            }
+            if ui
+                .button("Drop oldest turn and retry")
+                .on_hover_text("Forget the first question and its answer, then ask again")
+                .clicked()
+            {
+                commands.push(Command::DropOldestTurn);
+            }
+        });
+    }
+}
+
+fn input_ui(ui: &mut Ui, chat: &mut ChatState, commands: &mut Vec<Command>) {
+    let streaming = chat.generation.is_some();
+    let can_send = chat.can_send();
+    let label = ui.label(RichText::new("Message").weak().size(11.0));
+    let response = ui.add(
+        egui::TextEdit::multiline(&mut chat.draft)
+            .id_salt("chat_input")
+            .desired_rows(3)
+            .desired_width(f32::INFINITY)
+            .hint_text(if can_send || streaming {
+                "Type a message; Enter sends, Shift+Enter starts a new line"
+            } else {
+                "Launch a model to chat"
+            })
+            .return_key(Some(egui::KeyboardShortcut::new(
+                egui::Modifiers::SHIFT,
+                egui::Key::Enter,
+            ))),
+    );
+    response.clone().labelled_by(label.id);
+    let enter =
+        response.has_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter) && !i.modifiers.shift);
+    ui.horizontal(|ui| {
+        if streaming {
+            if ui
+                .button("Stop")
+                .on_hover_text("Stop the answer now")
+                .clicked()
+            {
+                commands.push(Command::Stop);
+            }
+            ui.spinner();
+        } else if ui
+            .add_enabled(
+                can_send && !chat.draft.trim().is_empty(),
+                egui::Button::new("Send"),
+            )
+            .clicked()
+            || (enter && can_send)
+        {
+            commands.push(Command::Send);
+        }
+    });
+}

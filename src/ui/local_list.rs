@@ -1,0 +1,184 @@
+//! "On this PC": the GGUF files found, each with its catalog model, quantization, size and its own
+//! verdict, a Launch button, and the reason a file cannot be used. Also the folder list and the
+//! Rescan / Add folder / Open GGUF buttons.
+
+use egui::{RichText, Ui};
+
+use super::theme;
+use crate::app::command::Command;
+use crate::app::App;
+use crate::fit::format_bytes;
+use crate::local::LocalModel;
+
+/// Draws the list of local models.
+pub fn local_list_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
+    let mut commands = Vec::new();
+    let count = app.local.models.len();
+    ui.horizontal(|ui| {
+        ui.heading("On this PC");
+        if app.local.scanning {
+            ui.spinner();
+            ui.label(RichText::new("searching…").weak());
+        } else {
+            ui.label(RichText::new(format!("{count} file(s)")).weak());
+        }
+    });
+    ui.horizontal_wrapped(|ui| {
+        if ui
+            .button("Open GGUF…")
+            .on_hover_text("Add one .gguf file (you can also drop files on the window)")
+            .clicked()
+        {
+            commands.push(Command::OpenGgufDialog);
+        }
+        if ui
+            .button("Add folder…")
+            .on_hover_text("Search another folder, now and at every start")
+            .clicked()
+        {
+            commands.push(Command::AddFolderDialog);
+        }
+        if ui
+            .add_enabled(!app.local.scanning, egui::Button::new("Rescan"))
+            .on_hover_text("Search LM Studio, the Hugging Face cache, llama.cpp's cache, Ollama, ~/models and your folders again")
+            .clicked()
+        {
+            commands.push(Command::Rescan);
+        }
+    });
+    if let Some(n) = &app.local.notice {
+        ui.colored_label(theme::WARNING, n);
+    }
+    egui::ScrollArea::vertical()
+        .id_salt("local_list")
+        .max_height(200.0)
+        .auto_shrink([false, true])
+        .show(ui, |ui| {
+            if count == 0 && !app.local.scanning {
+                ui.label(
+                    RichText::new(
+                        "No GGUF files found in the usual places. Open one, drop one here, or add the folder you keep them in.",
+                    )
+                    .weak(),
+                );
+            }
+            for m in &app.local.models {
+                commands.extend(local_row_ui(ui, app, m));
+            }
+            folders_ui(ui, app, &mut commands);
+        });
+    commands
+}
+
+/// One file: name and facts, its verdict, Launch.
+pub fn local_row_ui(ui: &mut Ui, app: &App, m: &LocalModel) -> Vec<Command> {
+    let mut commands = Vec::new();
+    ui.group(|ui| {
+        ui.set_width(ui.available_width());
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(&m.found.display_name).strong())
+                .on_hover_text(m.found.path.display().to_string());
+            ui.label(RichText::new(m.found.source.label()).weak());
+        });
+        let Ok(info) = &m.info else {
+            ui.colored_label(
+                theme::WARNING,
+                format!("Cannot be used: {}", m.problem().unwrap_or_default()),
+            );
+            return;
+        };
+        let catalog = match &m.catalog_match {
+            Some(c) => {
+                let name = app
+                    .catalog
+                    .models
+                    .iter()
+                    .find(|x| x.id == c.model_id)
+                    .map_or(c.model_id.as_str(), |x| x.name.as_str());
+                if c.by_name {
+                    name.to_owned()
+                } else {
+                    format!("same shape as {name}")
+                }
+            }
+            None => format!("{} (not in the catalog)", info.architecture),
+        };
+        ui.label(format!(
+            "{catalog} · {} · {:.1}B parameters · {} on disk",
+            info.quant_label(),
+            info.params as f64 / 1e9,
+            format_bytes(info.file_bytes)
+        ));
+        let (plan, refusal) = app.launch_plan(&m.found.path);
+        ui.horizontal(|ui| {
+            match m.estimate(plan.ctx_tokens, &app.live_hw) {
+                Some(fit) => {
+                    ui.label(
+                        RichText::new(format!(
+                            " {} · {} ",
+                            fit.verdict.label(),
+                            format_bytes(fit.breakdown.total_bytes())
+                        ))
+                        .color(theme::verdict_text(&fit.verdict))
+                        .background_color(theme::verdict_fill(&fit.verdict)),
+                    )
+                    .on_hover_text(format!(
+                        "On this PC at {} tokens: weights {} (the file's own tensors), KV cache {}, compute {}, overhead {}",
+                        plan.ctx_tokens,
+                        format_bytes(fit.breakdown.weights_bytes),
+                        format_bytes(fit.breakdown.kv_cache_bytes),
+                        format_bytes(fit.breakdown.compute_bytes),
+                        format_bytes(fit.breakdown.overhead_bytes),
+                    ));
+                }
+                None => {
+                    ui.colored_label(theme::WARNING, m.problem().unwrap_or_default());
+                }
+            }
+            let launch = ui
+                .add_enabled(
+                    m.problem().is_none(),
+                    egui::Button::new(if refusal.is_some() { "Launch…" } else { "Launch" }),
+                )
+                .on_hover_text(format!(
+                    "Load with llama.cpp: {} tokens of context, {} GPU layers",
+                    plan.ctx_tokens, plan.gpu_layers
+                ));
+            if launch.clicked() {
+                commands.push(Command::Launch {
+                    path: m.found.path.clone(),
+                    force: false,
+                });
+            }
+        });
+        if let Some(note) = crate::cli_scan::legacy_note(m, plan.ctx_tokens) {
+            ui.colored_label(theme::WARNING, note);
+        }
+    });
+    commands
+}
+
+fn folders_ui(ui: &mut Ui, app: &App, commands: &mut Vec<Command>) {
+    egui::CollapsingHeader::new(format!(
+        "Folders searched ({})",
+        app.local.default_roots.len() + app.local.folders.len()
+    ))
+    .id_salt("folders_searched")
+    .show(ui, |ui| {
+        for r in &app.local.default_roots {
+            ui.label(
+                RichText::new(format!("{}  ({})", r.path.display(), r.source.label()))
+                    .weak()
+                    .size(11.0),
+            );
+        }
+        for f in &app.local.folders {
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(f.display().to_string()).size(11.0));
+                if ui.small_button("Remove").clicked() {
+                    commands.push(Command::RemoveFolder(f.clone()));
+                }
+            });
+        }
+    });
+}

@@ -1,0 +1,81 @@
+//! The model slot between the file list and the chat: loading progress with Cancel, the loaded
+//! model with Unload, a load failure, or a refused launch with "Launch anyway".
+
+use egui::{RichText, Ui};
+
+use super::theme;
+use crate::app::chat_state::{ChatState, ModelState};
+use crate::app::command::Command;
+
+/// Draws the model slot.
+pub fn model_status_ui(ui: &mut Ui, chat: &ChatState) -> Vec<Command> {
+    let mut commands = Vec::new();
+    if let Some(r) = &chat.refusal {
+        ui.group(|ui| {
+            ui.colored_label(theme::WARNING, RichText::new("Not launched").strong());
+            ui.label(&r.reason);
+            ui.horizontal(|ui| {
+                if ui.button("Launch anyway").clicked() {
+                    commands.push(Command::Launch {
+                        path: r.plan.path.clone(),
+                        force: true,
+                    });
+                }
+                if ui.button("Don't launch").clicked() {
+                    commands.push(Command::DismissRefusal);
+                }
+            });
+        });
+    }
+    if let Some(e) = &chat.load_error {
+        ui.colored_label(theme::GAUGE_FULL, format!("Load failed: {e}"));
+    }
+    match &chat.model {
+        ModelState::Empty => {
+            ui.label(RichText::new("No model loaded: launch a file above.").weak());
+        }
+        ModelState::Loading {
+            name,
+            progress,
+            started,
+            ..
+        } => {
+            ui.horizontal(|ui| {
+                ui.label(format!("Loading {name}"));
+                ui.label(RichText::new(format!("{:.1} s", started.elapsed().as_secs_f32())).weak());
+                if ui.button("Cancel").clicked() {
+                    commands.push(Command::CancelLoad);
+                }
+            });
+            ui.add(
+                egui::ProgressBar::new(*progress)
+                    .show_percentage()
+                    .desired_height(14.0),
+            );
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(100));
+        }
+        ModelState::Loaded { info, name } => {
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(name).strong());
+                ui.label(
+                    RichText::new(format!(
+                        "{} · {:.2}B · {} tokens of context · loaded in {:.1} s",
+                        info.architecture,
+                        info.params as f64 / 1e9,
+                        info.ctx_tokens,
+                        info.load_secs
+                    ))
+                    .weak(),
+                );
+                if ui
+                    .add_enabled(chat.generation.is_none(), egui::Button::new("Unload"))
+                    .clicked()
+                {
+                    commands.push(Command::Unload);
+                }
+            });
+        }
+    }
+    commands
+}

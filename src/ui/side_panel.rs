@@ -1,0 +1,17 @@
+//! The right-hand panel: "On this PC" at the top, the model slot, then the chat.
+
+use egui::Ui;
+
+use super::{chat_pane::chat_pane_ui, local_list::local_list_ui, model_status::model_status_ui};
+use crate::app::command::Command;
+use crate::app::App;
+
+/// Draws the side panel.
+pub fn side_panel_ui(ui: &mut Ui, app: &mut App) -> Vec<Command> {
+    let mut commands = local_list_ui(ui, app);
+    ui.separator();
+    commands.extend(model_status_ui(ui, &app.chat));
+    ui.separator();
+    commands.extend(chat_pane_ui(ui, &mut app.chat));
+    commands
+}

@@ -1,0 +1,165 @@
+//! The launcher and chat pane, driven through egui_kittest with real llama.cpp on a tiny model the
+//! test writes: the scan finds it, Launch loads it, a message streams back with its statistics
+//! line, Stop ends an answer, and the conversation is saved and comes back after a restart.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use seekdeck::app::chat_state::ModelState;
+use seekdeck::app::{App, AppOptions, PersistedState};
+use seekdeck::chat::Role;
+use seekdeck::engine::FinishReason;
+use seekdeck::local::{Root, Source};
+use support::tiny::write_tiny_model_with_context;
+
+fn harness(models: &Path, conversations: &Path) -> Harness<'static, App> {
+    let options = AppOptions {
+        assume: Some(support::RTX_4090.into()),
+        scan_roots: vec![Root {
+            source: Source::UserFolder,
+            path: models.to_path_buf(),
+        }],
+        scan_on_start: true,
+        conversations_dir: Some(conversations.to_path_buf()),
+        ..AppOptions::default()
+    };
+    Harness::builder()
+        .with_size(egui::vec2(1500.0, 1000.0))
+        // A random-weight model writes arbitrary characters (U+FFFD for broken byte sequences,
+        // any script): this test is about streaming, not about which glyphs a font has.
+        .allow_missing_glyphs()
+        .build_eframe(move |cc| App::new_with_state(cc, PersistedState::default(), options))
+}
+
+/// Steps frames until `done` holds (the workers run on their own threads meanwhile).
+fn wait_until(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App) -> bool) {
+    let started = Instant::now();
+    while !done(h.state()) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.step();
+}
+
+fn answers(app: &App) -> Vec<seekdeck::chat::ChatMessage> {
+    app.chat
+        .conversation()
+        .messages
+        .iter()
+        .filter(|m| m.role == Role::Assistant)
+        .cloned()
+        .collect()
+}
+
+fn send(h: &mut Harness<'static, App>, text: &str) {
+    h.get_by_label("Message").click();
+    h.step();
+    h.get_by_label("Message").type_text(text);
+    h.step();
+    h.get_by_label("Send").click();
+    h.step();
+}
+
+#[test]
+fn launch_chat_stream_stop_and_restore() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    let conversations = dir.path().join("conversations");
+    std::fs::create_dir_all(&models).unwrap();
+    write_tiny_model_with_context(&models.join("tiny-chat.gguf"), "llama", "chatml", 16384);
+    std::fs::write(models.join("broken.gguf"), "not a model").unwrap();
+
+    let mut h = harness(&models, &conversations);
+    wait_until(&mut h, "the scan", |a| a.local.models.len() == 2);
+    h.get_by_label_contains("not a GGUF file");
+    h.get_by_label("Launch").click();
+    h.step();
+    wait_until(&mut h, "the model to load", |a| {
+        matches!(a.chat.model, ModelState::Loaded { .. })
+    });
+    h.get_by_label_contains("tokens of context · loaded in");
+
+    // A short greedy answer streams in and gets its statistics line.
+    h.state_mut().chat.conversation_mut().sampling.temperature = 0.0;
+    h.state_mut().chat.conversation_mut().sampling.max_tokens = 24;
+    send(&mut h, "hello world");
+    assert!(
+        h.state().chat.generation.is_some(),
+        "Send started a generation"
+    );
+    wait_until(&mut h, "the answer", |a| a.chat.generation.is_none());
+    let first = answers(h.state()).pop().unwrap();
+    assert!(!first.text.is_empty());
+    assert_eq!(first.finish, Some(FinishReason::MaxTokens));
+    assert_eq!(first.stats.unwrap().generated_tokens, 24);
+    h.get_by_label_contains("24 generated · first token");
+    let used = first.stats.unwrap().ctx_used_tokens;
+    h.get_by_label(&format!("context {used} / 8192 tokens"));
+
+    // A long answer, stopped by the user while it streams.
+    h.state_mut().chat.conversation_mut().sampling.max_tokens = 100_000;
+    send(&mut h, "the deep seek");
+    wait_until(&mut h, "streamed text", |a| {
+        answers(a)
+            .last()
+            .is_some_and(|m| m.text.chars().count() > 20)
+            || a.chat.generation.is_none()
+    });
+    assert!(
+        h.state().chat.generation.is_some(),
+        "the answer ended before Stop could be pressed"
+    );
+    h.get_by_label("Stop").click();
+    h.step();
+    wait_until(&mut h, "the stop", |a| a.chat.generation.is_none());
+    let stopped = answers(h.state()).pop().unwrap();
+    assert_eq!(stopped.finish, Some(FinishReason::Stopped));
+    h.get_by_label_contains("· stopped");
+
+    // Regenerate replaces the last answer.
+    h.state_mut().chat.conversation_mut().sampling.max_tokens = 8;
+    h.get_by_label("Regenerate").click();
+    h.step();
+    wait_until(&mut h, "the regenerated answer", |a| {
+        a.chat.generation.is_none()
+    });
+    let all = answers(h.state());
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[1].stats.unwrap().generated_tokens, 8);
+    let saved = h.state().chat.conversation().clone();
+    drop(h);
+
+    // After a restart the conversation is back, messages and statistics included.
+    let h = harness(&models, &conversations);
+    assert_eq!(h.state().chat.conversation(), &saved);
+}
+
+#[test]
+fn a_corrupt_conversation_file_is_set_aside_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let conversations = dir.path().join("conversations");
+    std::fs::create_dir_all(&conversations).unwrap();
+    std::fs::write(
+        conversations.join("1700000000-000000001.ron"),
+        "(id: \"x\", messages: [",
+    )
+    .unwrap();
+    let h = harness(dir.path(), &conversations);
+    let notices = &h.state().chat.notices;
+    assert_eq!(notices.len(), 1);
+    assert!(notices[0].contains("it was kept as"), "{notices:?}");
+    assert!(conversations
+        .join("1700000000-000000001.ron.corrupt")
+        .exists());
+    assert_eq!(h.state().chat.conversations.len(), 1);
+}
