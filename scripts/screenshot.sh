@@ -16,7 +16,7 @@ RON
 XDG_DATA_HOME=$data SEEKDECK_CONFIG_DIR=$data "$bin" --assume "24GiB GPU, 64GiB RAM" >/dev/null 2>&1 &
 pid=$!
 sleep 8
-# The window opens at 1280x860 in the top-left corner.
-import -window root -crop 1280x860+0+0 +repage "$out"
+# The window opens at 1440x900 in the top-left corner.
+import -window root -crop 1440x900+0+0 +repage "$out"
 kill "$pid" 2>/dev/null || true
 echo "wrote $out"

@@ -254,7 +254,7 @@ impl eframe::App for App {
             .show(ui, ui::log_panel::log_panel_ui);
         egui::Panel::right("chat")
             .resizable(true)
-            .default_size(520.0)
+            .default_size(460.0)
             .min_size(360.0)
             .show(ui, |ui| {
                 commands.extend(ui::side_panel::side_panel_ui(ui, self))
@@ -294,7 +294,7 @@ pub fn run_window(assume: Option<String>, started: std::time::Instant) -> eframe
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("seekdeck")
-            .with_inner_size([1280.0, 860.0])
+            .with_inner_size([1440.0, 900.0])
             .with_min_inner_size([720.0, 480.0])
             .with_icon(crate::ui::top_bar::app_icon()),
         ..Default::default()

@@ -50,6 +50,7 @@ pub fn card_ui(ui: &mut Ui, app: &App, index: usize) -> Vec<Command> {
             );
             memory_bar_ui(ui, fit);
             advice_ui(ui, m, fit);
+            local_files_ui(ui, app, m, &mut commands);
             ui.separator();
             ui.columns(2, |cols| {
                 facts_ui(&mut cols[0], m);
@@ -297,4 +298,22 @@ pub fn group_digits(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// The files of this model found on this PC, each with its own verdict and Launch.
+fn local_files_ui(ui: &mut Ui, app: &App, m: &Model, commands: &mut Vec<Command>) {
+    let files: Vec<_> = app
+        .local
+        .models
+        .iter()
+        .filter(|l| l.catalog_match.as_ref().is_some_and(|c| c.model_id == m.id))
+        .collect();
+    if files.is_empty() {
+        return;
+    }
+    ui.separator();
+    ui.label(RichText::new(format!("On this PC ({} file(s))", files.len())).strong());
+    for l in files {
+        commands.extend(crate::ui::local_list::local_row_ui(ui, app, l));
+    }
 }

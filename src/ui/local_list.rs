@@ -115,7 +115,7 @@ pub fn local_row_ui(ui: &mut Ui, app: &App, m: &LocalModel) -> Vec<Command> {
                 Some(fit) => {
                     ui.label(
                         RichText::new(format!(
-                            " {} · {} ",
+                            " this PC: {} · {} ",
                             fit.verdict.label(),
                             format_bytes(fit.breakdown.total_bytes())
                         ))

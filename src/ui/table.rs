@@ -39,33 +39,42 @@ pub fn table_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
             }
         }
     };
-    TableBuilder::new(ui)
+    // Beside the chat panel the window is narrower: the Input/Output columns ("Text" for every
+    // DeepSeek model) move to the card only.
+    let compact = ui.available_width() < 1150.0;
+    let mut table = TableBuilder::new(ui)
         .id_salt("models")
         .striped(true)
         .resizable(true)
         .sense(Sense::click())
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-        .column(Column::auto().at_least(210.0))
+        .column(Column::auto().at_least(200.0))
+        .column(Column::auto().at_least(230.0))
         .column(Column::auto().at_least(58.0))
         .column(Column::auto().at_least(72.0))
         .column(Column::auto().at_least(60.0))
-        .column(Column::remainder().at_least(180.0).clip(true))
-        .column(Column::auto().at_least(44.0))
-        .column(Column::auto().at_least(52.0))
+        .column(Column::remainder().at_least(120.0).clip(true));
+    if !compact {
+        table = table
+            .column(Column::auto().at_least(44.0))
+            .column(Column::auto().at_least(52.0));
+    }
+    table
         .column(Column::auto().at_least(76.0))
         .column(Column::auto().at_least(76.0))
-        .column(Column::auto().at_least(250.0))
         .header(26.0, |mut h| {
             h.col(|ui| header(ui, "Model", Some(SortColumn::Name), &mut commands));
+            h.col(|ui| header(ui, "Fits this PC", Some(SortColumn::Fit), &mut commands));
             h.col(|ui| header(ui, "Release", Some(SortColumn::Release), &mut commands));
             h.col(|ui| header(ui, "Parameters", Some(SortColumn::Params), &mut commands));
             h.col(|ui| header(ui, "Active", Some(SortColumn::Active), &mut commands));
             h.col(|ui| header(ui, "Key features / notes", None, &mut commands));
-            h.col(|ui| header(ui, "Input", None, &mut commands));
-            h.col(|ui| header(ui, "Output", None, &mut commands));
+            if !compact {
+                h.col(|ui| header(ui, "Input", None, &mut commands));
+                h.col(|ui| header(ui, "Output", None, &mut commands));
+            }
             h.col(|ui| header(ui, "FP16 VRAM", None, &mut commands));
             h.col(|ui| header(ui, "FP16 RAM", None, &mut commands));
-            h.col(|ui| header(ui, "Fits this PC", Some(SortColumn::Fit), &mut commands));
         })
         .body(|body| {
             body.rows(28.0, app.rows.len(), |mut row| {
@@ -79,15 +88,17 @@ pub fn table_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
                 row.col(|ui| {
                     ui.add(Label::new(RichText::new(&m.name).strong()).selectable(false));
                 });
+                row.col(|ui| verdict_cell(ui, fit, app.model_ctx(m) < app.state.ctx_tokens));
                 row.col(|ui| text(ui, &m.release_display()));
                 row.col(|ui| text(ui, &m.seed.parameter_size));
                 row.col(|ui| text(ui, &m.active_display()));
                 row.col(|ui| text(ui, m.features_display()));
-                row.col(|ui| text(ui, m.seed.input_modalities.as_deref().unwrap_or("Text")));
-                row.col(|ui| text(ui, m.seed.output_modalities.as_deref().unwrap_or("Text")));
+                if !compact {
+                    row.col(|ui| text(ui, m.seed.input_modalities.as_deref().unwrap_or("Text")));
+                    row.col(|ui| text(ui, m.seed.output_modalities.as_deref().unwrap_or("Text")));
+                }
                 row.col(|ui| text(ui, &m.seed.vram_required));
                 row.col(|ui| text(ui, &m.seed.system_ram_required));
-                row.col(|ui| verdict_cell(ui, fit, app.model_ctx(m) < app.state.ctx_tokens));
                 if row.response().clicked() {
                     commands.push(Command::OpenCard(i));
                 }
