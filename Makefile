@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test build deps test-deps lint bench bench-estimator bench-window screenshot accuracy clean
+.PHONY: run test build deps test-deps lint bench bench-estimator bench-engine bench-window screenshot accuracy clean
 
 run: deps
 	$(CARGO) run --release --
@@ -31,10 +31,15 @@ deps:
 test-deps:
 	@scripts/install-deps.sh test
 
-bench: bench-estimator bench-window
+bench: bench-estimator bench-engine bench-window
 
 bench-estimator: deps
 	$(CARGO) bench --bench estimator
+
+# Engine tokens/s and first-token time against a bare llama-cpp-2 loop, and UI frame times while
+# a model loads and streams (writes a 1 GB random-weight model into target/bench-models once).
+bench-engine: deps
+	$(CARGO) bench --bench engine
 
 # Idle CPU over 30 s and time to first frame of the real window under Xvfb.
 bench-window: deps test-deps

@@ -163,3 +163,61 @@ fn a_corrupt_conversation_file_is_set_aside_and_reported() {
         .exists());
     assert_eq!(h.state().chat.conversations.len(), 1);
 }
+
+#[test]
+fn a_model_larger_than_ram_and_vram_is_refused_with_an_override() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let v2 = seekdeck::catalog::builtin_model("deepseek-v2").unwrap();
+    seekdeck::shape_gguf::write_shape_only(
+        &v2,
+        seekdeck::quant::Quant::Q4_K_M,
+        seekdeck::tensors::MlaLayout::Split,
+        &models.join("DeepSeek-V2-Chat-Q4_K_M.gguf"),
+    )
+    .unwrap();
+    let mut h = harness(&models, &dir.path().join("conversations"));
+    // This PC, as the launcher sees it: an 8 GiB GPU and 16 GiB of RAM.
+    h.state_mut().set_live_hardware(
+        seekdeck::hardware::assume::parse_assume("8GiB GPU, 16GiB RAM").unwrap(),
+    );
+    wait_until(&mut h, "the scan", |a| a.local.models.len() == 1);
+    h.get_by_label_contains("this PC: too large");
+    h.get_by_label("Launch…").click();
+    wait_until(&mut h, "the refusal", |a| a.chat.refusal.is_some());
+    h.get_by_label("Not launched");
+    h.get_by_label_contains("more than this PC's free RAM");
+    assert!(matches!(h.state().chat.model, ModelState::Empty));
+    h.get_by_label("Don't launch").click();
+    h.step();
+    h.step();
+    assert!(h.state().chat.refusal.is_none());
+    assert!(h.query_by_label("Launch anyway").is_none());
+}
+
+#[test]
+fn a_failed_load_is_reported_and_another_launch_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let file = models.join("tiny-chat.gguf");
+    write_tiny_model_with_context(&file, "llama", "chatml", 2048);
+    let mut h = harness(&models, &dir.path().join("conversations"));
+    wait_until(&mut h, "the scan", |a| a.local.models.len() == 1);
+    // The file disappears between the scan and the launch.
+    let kept = dir.path().join("kept.gguf");
+    std::fs::rename(&file, &kept).unwrap();
+    h.get_by_label("Launch").click();
+    h.step();
+    wait_until(&mut h, "the failure", |a| a.chat.load_error.is_some());
+    h.get_by_label_contains("Load failed:");
+    assert!(matches!(h.state().chat.model, ModelState::Empty));
+    std::fs::rename(&kept, &file).unwrap();
+    h.get_by_label("Launch").click();
+    h.step();
+    wait_until(&mut h, "the model to load", |a| {
+        matches!(a.chat.model, ModelState::Loaded { .. })
+    });
+    assert!(h.state().chat.load_error.is_none());
+}

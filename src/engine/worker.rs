@@ -114,7 +114,10 @@ fn load_and_serve(
             }
         }
     })?;
+    let threads = super::thread_count();
     let cp = LlamaContextParams::default()
+        .with_n_threads(threads)
+        .with_n_threads_batch(threads)
         .with_n_ctx(ctx_param(ctx_tokens))
         .with_n_batch(PROMPT_CHUNK_TOKENS as u32)
         .with_n_ubatch(PROMPT_CHUNK_TOKENS as u32);

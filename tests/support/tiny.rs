@@ -1,6 +1,7 @@
-//! Tiny random-weight models that llama.cpp loads and runs: the real tensor layout of `llama`
-//! (and `qwen2`) at toy sizes, f32 weights from a fixed-seed generator, and a SentencePiece-style
-//! vocabulary with all 256 byte tokens (without them llama.cpp's byte fallback aborts).
+//! Random-weight models that llama.cpp loads and runs: the real tensor layout of `llama`, `qwen2`
+//! and `deepseek2` at toy sizes (f32), or at a catalog model's full shape with Q8_0/Q4_0 weights for
+//! benchmarks; weights from a fixed-seed generator, and a SentencePiece-style vocabulary with all
+//! 256 byte tokens (without them llama.cpp's byte fallback aborts), padded to the model's size.
 
 #![allow(dead_code)]
 
@@ -79,11 +80,15 @@ impl WithName for Architecture {
 struct Rng(u64);
 
 impl Rng {
-    fn next_f32(&mut self) -> f32 {
+    fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
-        ((self.0 >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.2
+        self.0
+    }
+
+    fn next_f32(&mut self) -> f32 {
+        ((self.next_u64() >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.2
     }
 }
 
@@ -108,6 +113,18 @@ pub fn write_tiny_model_with_context(
 }
 
 fn write_tiny(path: &Path, arch: &Architecture, chat_template: &str) -> u64 {
+    write_random_model(path, arch, chat_template, GgmlType::F32)
+}
+
+/// Writes a model of any shape with random weights: 2-D weight matrices in `weights` (F32, Q8_0
+/// or Q4_0), norms 1.0, biases and 1-D tensors small random f32. The vocabulary is the toy one
+/// padded with `tokNNNNN` pieces to `arch.vocab_size`.
+pub fn write_random_model(
+    path: &Path,
+    arch: &Architecture,
+    chat_template: &str,
+    weights: GgmlType,
+) -> u64 {
     let arch = arch.clone();
     let mut b = architecture_metadata(&arch, "seekdeck tiny test model", 0, MlaLayout::Split);
     let mut tokens = vec!["<unk>".to_owned(), "<s>".to_owned(), "</s>".to_owned()];
@@ -118,6 +135,10 @@ fn write_tiny(path: &Path, arch: &Architecture, chat_template: &str) -> u64 {
     }
     for w in WORDS {
         tokens.push(w.to_owned());
+        types.push(1);
+    }
+    while (tokens.len() as u64) < arch.vocab_size {
+        tokens.push(format!("tok{}", tokens.len()));
         types.push(1);
     }
     let scores: Vec<f32> = (0..tokens.len()).map(|i| -(i as f32)).collect();
@@ -133,8 +154,15 @@ fn write_tiny(path: &Path, arch: &Architecture, chat_template: &str) -> u64 {
             MetaValue::Str(chat_template.to_owned()),
         );
     let plan = tensor_plan(&arch, MlaLayout::Split);
+    let type_of = |t: &seekdeck::tensors::TensorInfo| {
+        if t.n_dims >= 2 && t.ne[0] % 32 == 0 {
+            weights
+        } else {
+            GgmlType::F32
+        }
+    };
     for t in &plan {
-        b.tensor(t.name(), &t.ne[..usize::from(t.n_dims)], GgmlType::F32);
+        b.tensor(t.name(), &t.ne[..usize::from(t.n_dims)], type_of(t));
     }
     let norms: Vec<String> = plan
         .iter()
@@ -149,12 +177,34 @@ fn write_tiny(path: &Path, arch: &Architecture, chat_template: &str) -> u64 {
     let mut rng = Rng(0x5eed_dec0_de00_0001);
     b.write_with_data(path, |t| {
         let n: u64 = t.ne.iter().product();
-        let values: Vec<f32> = if norms.contains(&t.name) {
-            vec![1.0; n as usize]
-        } else {
-            (0..n).map(|_| rng.next_f32()).collect()
-        };
-        values.iter().flat_map(|v| v.to_le_bytes()).collect()
+        match t.ty {
+            GgmlType::Q8_0 | GgmlType::Q4_0 => random_blocks(&mut rng, t.ty, n),
+            _ => {
+                let values: Vec<f32> = if norms.contains(&t.name) {
+                    vec![1.0; n as usize]
+                } else {
+                    (0..n).map(|_| rng.next_f32()).collect()
+                };
+                values.iter().flat_map(|v| v.to_le_bytes()).collect()
+            }
+        }
     })
-    .expect("tiny model written")
+    .expect("random model written")
+}
+
+/// Random Q8_0 (f16 scale + 32 × i8) or Q4_0 (f16 scale + 16 bytes of nibbles) blocks, with a
+/// scale that keeps activations finite (`ggml-common.h` block layouts).
+fn random_blocks(rng: &mut Rng, ty: GgmlType, n: u64) -> Vec<u8> {
+    let (per_block, bytes_per_block) = ty.block();
+    let blocks = n.div_ceil(per_block);
+    // f16 0.0039 (0x1C00) for Q8_0, 0.0156 (0x2400) for Q4_0: values of about ±0.5 and ±0.12.
+    let scale: u16 = if ty == GgmlType::Q8_0 { 0x1C00 } else { 0x2400 };
+    let mut out = Vec::with_capacity((blocks * bytes_per_block) as usize);
+    for _ in 0..blocks {
+        out.extend_from_slice(&scale.to_le_bytes());
+        for _ in 2..bytes_per_block {
+            out.push((rng.next_u64() >> 32) as u8);
+        }
+    }
+    out
 }

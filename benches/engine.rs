@@ -1,0 +1,270 @@
+//! Engine speed against a bare llama-cpp-2 decode loop in the same process, on a synthetic model
+//! with the real shape of DeepSeek-R1-Distill-Qwen-1.5B (random Q4_0 weights written on first run
+//! into target/bench-models, about 1 GB), and the window's frame times while that model loads and
+//! while an answer streams (the app's real UI code, stepped by egui_kittest without a GPU).
+//!
+//! `cargo bench --bench engine` (or `make bench-engine`) prints the figures the README reports.
+//! Greedy sampling, 128 generated tokens, a 100-token prompt, runs interleaved, medians of 5.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+#[path = "../tests/support/tiny.rs"]
+mod tiny;
+
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::kittest::Queryable;
+use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::model::params::LlamaModelParams;
+use llama_cpp_2::model::LlamaModel;
+use llama_cpp_2::sampling::LlamaSampler;
+use seekdeck::app::chat_state::ModelState;
+use seekdeck::app::{App, AppOptions, PersistedState};
+use seekdeck::engine::{Engine, Event, Prompt, Request, SamplingParams};
+use seekdeck::quant::GgmlType;
+
+const GENERATED: u32 = 128;
+const RUNS: usize = 5;
+const CTX: u32 = 4096;
+
+struct Run {
+    first_token_secs: f64,
+    tokens_per_sec: f64,
+}
+
+fn model_file() -> PathBuf {
+    let dir = std::env::var_os("SEEKDECK_BENCH_DIR")
+        .map_or_else(|| PathBuf::from("target/bench-models"), PathBuf::from);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("r1-distill-qwen-1.5b-random-q4_0.gguf");
+    if !path.exists() {
+        let arch = seekdeck::catalog::builtin_model("deepseek-r1-distill-qwen-1.5b")
+            .unwrap()
+            .architecture;
+        eprintln!("writing {} …", path.display());
+        let tmp = path.with_extension("tmp");
+        tiny::write_random_model(&tmp, &arch, "chatml", GgmlType::Q4_0);
+        std::fs::rename(&tmp, &path).unwrap();
+    }
+    path
+}
+
+fn prompt() -> String {
+    "hello world the deep seek is a model of the world and ".repeat(8)
+}
+
+/// The loop every llama-cpp-2 example runs: tokenize, decode the prompt, then sample greedily,
+/// detokenize and decode one token at a time.
+fn bare_run(model: &LlamaModel, ctx: &mut llama_cpp_2::context::LlamaContext<'_>) -> Run {
+    let started = Instant::now();
+    let vocab = model.vocab();
+    let tokens = vocab.tokenize(prompt().as_bytes(), true, true);
+    ctx.clear_kv_cache();
+    let mut batch = LlamaBatch::new(512, 1);
+    let last = tokens.len() - 1;
+    for (i, &t) in tokens.iter().enumerate() {
+        batch.add(t, i as i32, &[0], i == last).unwrap();
+    }
+    ctx.decode(&mut batch).unwrap();
+    let mut sampler = LlamaSampler::greedy();
+    let mut pos = tokens.len() as i32;
+    let mut first = None;
+    let mut generated = 0;
+    while generated < GENERATED {
+        let token = sampler.sample(ctx, batch.n_tokens() - 1);
+        if first.is_none() {
+            first = Some((Instant::now(), started.elapsed().as_secs_f64()));
+        }
+        if vocab.is_eog(token) {
+            break;
+        }
+        generated += 1;
+        let _piece = vocab.token_to_piece(token, false, None);
+        batch.clear();
+        batch.add(token, pos, &[0], true).unwrap();
+        pos += 1;
+        ctx.decode(&mut batch).unwrap();
+    }
+    let (first_at, ttft) = first.unwrap();
+    Run {
+        first_token_secs: ttft,
+        tokens_per_sec: f64::from(generated - 1) / first_at.elapsed().as_secs_f64(),
+    }
+}
+
+/// The same through seekdeck's engine, timed on the caller's side of the channel.
+fn engine_run(engine: &Engine, id: u64) -> (Run, u32) {
+    let started = Instant::now();
+    engine.send(Request::Generate {
+        id,
+        prompt: Prompt::Text(prompt()),
+        sampling: SamplingParams {
+            temperature: 0.0,
+            max_tokens: GENERATED,
+            ..SamplingParams::default()
+        },
+        cancel: Arc::new(AtomicBool::new(false)),
+    });
+    let mut first = None;
+    loop {
+        match engine.events.recv().unwrap() {
+            Event::Piece { .. } if first.is_none() => {
+                first = Some((Instant::now(), started.elapsed().as_secs_f64()));
+            }
+            Event::Finished { stats, .. } => {
+                let (first_at, ttft) = first.unwrap();
+                let secs = first_at.elapsed().as_secs_f64();
+                let run = Run {
+                    first_token_secs: ttft,
+                    tokens_per_sec: f64::from(stats.generated_tokens - 1) / secs,
+                };
+                return (run, stats.generated_tokens);
+            }
+            Event::Failed { error, .. } => panic!("{error}"),
+            _ => {}
+        }
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn throughput(path: &Path) {
+    let backend = seekdeck::llama_backend::backend().unwrap();
+    let model = LlamaModel::load_from_file(backend, path, &LlamaModelParams::default()).unwrap();
+    let threads = seekdeck::engine::thread_count();
+    let cp = LlamaContextParams::default()
+        .with_n_threads(threads)
+        .with_n_threads_batch(threads)
+        .with_n_ctx(NonZeroU32::new(CTX))
+        .with_n_batch(512)
+        .with_n_ubatch(512);
+    let mut ctx = model.new_context(backend, cp).unwrap();
+    let engine = Engine::spawn(|| {}).unwrap();
+    engine.send(Request::Load {
+        path: path.to_path_buf(),
+        ctx_tokens: CTX,
+        gpu_layers: 0,
+        cancel: Arc::default(),
+    });
+    loop {
+        match engine.events.recv().unwrap() {
+            Event::Loaded(_) => break,
+            Event::Failed { error, .. } => panic!("{error}"),
+            _ => {}
+        }
+    }
+    // One warm-up each, then interleaved runs.
+    bare_run(&model, &mut ctx);
+    engine_run(&engine, 0);
+    let (mut bare, mut eng) = (Vec::new(), Vec::new());
+    for i in 0..RUNS {
+        bare.push(bare_run(&model, &mut ctx));
+        let (run, n) = engine_run(&engine, i as u64 + 1);
+        assert_eq!(n, GENERATED, "the engine ended early");
+        eng.push(run);
+    }
+    let tps = |v: &[Run]| median(v.iter().map(|r| r.tokens_per_sec).collect());
+    let ttft = |v: &[Run]| median(v.iter().map(|r| r.first_token_secs).collect());
+    println!("engine throughput (R1-Distill-Qwen-1.5B shape, random Q4_0, {GENERATED} tokens, medians of {RUNS})");
+    println!(
+        "  bare llama-cpp-2 loop: {:8.2} tokens/s, first token {:6.1} ms",
+        tps(&bare),
+        ttft(&bare) * 1e3
+    );
+    println!(
+        "  seekdeck engine:       {:8.2} tokens/s, first token {:6.1} ms",
+        tps(&eng),
+        ttft(&eng) * 1e3
+    );
+    println!(
+        "  engine / bare: {:.1}% of the tokens/s, first token {:+.1}%",
+        100.0 * tps(&eng) / tps(&bare),
+        100.0 * (ttft(&eng) / ttft(&bare) - 1.0)
+    );
+}
+
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[((v.len() - 1) as f64 * p).round() as usize]
+}
+
+fn report(what: &str, frames: &mut [f64]) {
+    let slowest = frames
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map_or(0, |(i, _)| i);
+    println!(
+        "  {what:<24} {:5} frames, median {:5.2} ms, p99 {:5.2} ms, max {:5.2} ms (frame {slowest}), over 16 ms: {}",
+        frames.len(),
+        percentile(frames, 0.5),
+        percentile(frames, 0.99),
+        percentile(frames, 1.0),
+        frames.iter().filter(|&&f| f > 16.0).count()
+    );
+}
+
+fn frame_times(path: &Path) {
+    let folder = path.parent().unwrap().to_path_buf();
+    let options = AppOptions {
+        assume: Some("24GiB GPU, 64GiB RAM".into()),
+        scan_roots: vec![seekdeck::local::Root {
+            source: seekdeck::local::Source::UserFolder,
+            path: folder,
+        }],
+        scan_on_start: true,
+        ..AppOptions::default()
+    };
+    let mut h = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1440.0, 900.0))
+        .allow_missing_glyphs()
+        .build_eframe(move |cc| App::new_with_state(cc, PersistedState::default(), options));
+    while h.state().local.models.is_empty() {
+        h.step();
+    }
+    h.step();
+    h.get_by_label("Launch").click();
+    let (mut loading, mut streaming) = (Vec::new(), Vec::new());
+    loop {
+        let t = Instant::now();
+        h.step();
+        loading.push(t.elapsed().as_secs_f64() * 1e3);
+        if matches!(h.state().chat.model, ModelState::Loaded { .. }) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    h.state_mut().chat.conversation_mut().sampling.max_tokens = GENERATED;
+    h.state_mut().chat.conversation_mut().sampling.temperature = 0.0;
+    h.state_mut().chat.draft = "hello world".into();
+    h.step();
+    h.get_by_label("Send").click();
+    h.step();
+    assert!(
+        h.state().chat.generation.is_some(),
+        "Send did not start an answer"
+    );
+    while h.state().chat.generation.is_some() {
+        let t = Instant::now();
+        h.step();
+        streaming.push(t.elapsed().as_secs_f64() * 1e3);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    println!("UI frame times (egui_kittest steps of the whole window, CPU only, no GPU upload)");
+    report("while the model loads", &mut loading);
+    report("while an answer streams", &mut streaming);
+}
+
+fn main() {
+    let path = model_file();
+    throughput(&path);
+    frame_times(&path);
+}
