@@ -46,11 +46,13 @@ bench-window: deps test-deps
 	$(CARGO) build --release
 	scripts/bench-window.sh target/release/seekdeck
 
-# The README's screenshot: the real window under Xvfb.
+# The README's screenshots: the real window under Xvfb (the second one chats with the tiny
+# random-weight test model, driven by xdotool).
 screenshot: deps test-deps
 	@scripts/install-deps.sh shot
-	$(CARGO) build --release
+	$(CARGO) build --release --bin seekdeck --example fake_home --example tiny_model
 	scripts/screenshot.sh target/release/seekdeck docs/screenshot.png
+	scripts/screenshot-chat.sh target/release docs/screenshot-chat.png
 
 clean:
 	$(CARGO) clean

@@ -2,7 +2,7 @@
 # Installs what seekdeck needs and the machine lacks, with the system's package manager.
 #   install-deps.sh build  — cmake, C/C++ compiler, clang + libclang, window run-time libraries
 #   install-deps.sh test   — Xvfb, xauth, Mesa (software Vulkan/GL) for the real window headless
-#   install-deps.sh shot   — ImageMagick's `import`, for screenshots
+#   install-deps.sh shot   — ImageMagick's `import` and xdotool, for screenshots
 # Does nothing when everything is present, so it is cheap to run before every build.
 set -euo pipefail
 what=${1:-build}
@@ -39,6 +39,7 @@ case "$what" in
     ;;
   shot)
     have import || missing+=(imagemagick)
+    have xdotool || missing+=(xdotool)
     ;;
   *) echo "usage: $0 build|test|shot" >&2; exit 2 ;;
 esac
@@ -51,7 +52,7 @@ apt_names() {
     cmake) echo cmake ;; cxx) echo g++ ;; clang) echo clang ;; libclang) echo libclang-dev ;;
     xkb) echo libxkbcommon-x11-0 ;; vulkan) echo libvulkan1 mesa-vulkan-drivers ;; gl) echo libegl1 libgl1-mesa-dri ;;
     xvfb) echo xvfb ;; xauth) echo xauth ;; mesa) echo mesa-vulkan-drivers libgl1-mesa-dri libegl1 ;;
-    imagemagick) echo imagemagick ;;
+    imagemagick) echo imagemagick ;; xdotool) echo xdotool ;;
   esac; done
 }
 dnf_names() {
@@ -59,7 +60,7 @@ dnf_names() {
     cmake) echo cmake ;; cxx) echo gcc-c++ ;; clang) echo clang ;; libclang) echo clang-devel ;;
     xkb) echo libxkbcommon-x11 ;; vulkan) echo vulkan-loader mesa-vulkan-drivers ;; gl) echo mesa-libEGL mesa-dri-drivers ;;
     xvfb) echo xorg-x11-server-Xvfb ;; xauth) echo xorg-x11-xauth ;; mesa) echo mesa-vulkan-drivers mesa-dri-drivers ;;
-    imagemagick) echo ImageMagick ;;
+    imagemagick) echo ImageMagick ;; xdotool) echo xdotool ;;
   esac; done
 }
 pacman_names() {
@@ -67,7 +68,7 @@ pacman_names() {
     cmake) echo cmake ;; cxx) echo gcc ;; clang|libclang) echo clang ;;
     xkb) echo libxkbcommon-x11 ;; vulkan) echo vulkan-icd-loader vulkan-swrast ;; gl) echo mesa ;;
     xvfb) echo xorg-server-xvfb ;; xauth) echo xorg-xauth ;; mesa) echo mesa vulkan-swrast ;;
-    imagemagick) echo imagemagick ;;
+    imagemagick) echo imagemagick ;; xdotool) echo xdotool ;;
   esac; done
 }
 

@@ -122,10 +122,10 @@ fn line(
         },
     );
     let mut out = format!(
-        "{head}  {catalog} · {} · {} · {:.2}B parameters · {} on disk\n  {verdict}\n",
+        "{head}  {catalog} · {} · {} · {} parameters · {} on disk\n  {verdict}\n",
         info.architecture,
         info.quant_label(),
-        info.params as f64 / 1e9,
+        info.params_label(),
         format_bytes(info.file_bytes),
     );
     if let Some(note) = legacy_note(m, ctx) {

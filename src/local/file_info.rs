@@ -83,6 +83,11 @@ impl GgufInfo {
         })
     }
 
+    /// Parameters as people write them: `7.6B`, `494.0M`.
+    pub fn params_label(&self) -> String {
+        format_params(self.params)
+    }
+
     /// The quantization's name (`Q4_K_M`, …) from `general.file_type`.
     pub fn quant_label(&self) -> String {
         self.file_type
@@ -208,4 +213,14 @@ pub fn file_type_name(ft: u32) -> String {
         other => return format!("file type {other}"),
     };
     name.to_owned()
+}
+
+/// A parameter count as people write it: `7.6B`, `494.0M`.
+pub fn format_params(params: u64) -> String {
+    let p = params as f64;
+    if p >= 1e9 {
+        format!("{:.1}B", p / 1e9)
+    } else {
+        format!("{:.1}M", p / 1e6)
+    }
 }

@@ -49,9 +49,11 @@ pub fn local_list_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
     if let Some(n) = &app.local.notice {
         ui.colored_label(theme::WARNING, n);
     }
+    // About a third of the panel: the chat below keeps the rest.
+    let list_height = (ui.available_height() * 0.36).max(150.0);
     egui::ScrollArea::vertical()
         .id_salt("local_list")
-        .max_height(200.0)
+        .max_height(list_height)
         .auto_shrink([false, true])
         .show(ui, |ui| {
             if count == 0 && !app.local.scanning {
@@ -104,9 +106,9 @@ pub fn local_row_ui(ui: &mut Ui, app: &App, m: &LocalModel) -> Vec<Command> {
             None => format!("{} (not in the catalog)", info.architecture),
         };
         ui.label(format!(
-            "{catalog} · {} · {:.1}B parameters · {} on disk",
+            "{catalog} · {} · {} parameters · {} on disk",
             info.quant_label(),
-            info.params as f64 / 1e9,
+            info.params_label(),
             format_bytes(info.file_bytes)
         ));
         let (plan, refusal) = app.launch_plan(&m.found.path);

@@ -60,9 +60,9 @@ pub fn model_status_ui(ui: &mut Ui, chat: &ChatState) -> Vec<Command> {
                 ui.label(RichText::new(name).strong());
                 ui.label(
                     RichText::new(format!(
-                        "{} · {:.2}B · {} tokens of context · loaded in {:.1} s",
+                        "{} · {} · {} tokens of context · loaded in {:.1} s",
                         info.architecture,
-                        info.params as f64 / 1e9,
+                        crate::local::file_info::format_params(info.params),
                         info.ctx_tokens,
                         info.load_secs
                     ))
