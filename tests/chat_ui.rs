@@ -221,3 +221,102 @@ fn a_failed_load_is_reported_and_another_launch_works() {
     });
     assert!(h.state().chat.load_error.is_none());
 }
+
+/// A file dropped on the window, as the platform layer hands it to egui.
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn a_dropped_gguf_is_listed_and_an_added_folder_is_remembered() {
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = dir.path().join("downloads");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let dropped = elsewhere.join("tiny-dropped.gguf");
+    write_tiny_model_with_context(&dropped, "qwen2", "chatml", 2048);
+    let mut h = harness(&dir.path().join("empty"), &dir.path().join("conversations"));
+    wait_until(&mut h, "the first scan", |a| !a.local.scanning);
+    assert!(h.state().local.models.is_empty());
+    h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(dropped.clone())));
+    wait_until(&mut h, "the dropped file", |a| a.local.models.len() == 1);
+    h.get_by_label("tiny-dropped.gguf");
+    h.get_by_label("opened");
+
+    // Folders the user adds are saved and read back by the next start.
+    let folders = dir.path().join("config/folders.ron");
+    let catalog = h.state().catalog.models.clone();
+    let mut local =
+        seekdeck::app::local_state::LocalState::new(Vec::new(), Some(folders.clone()), || {});
+    local.add_folder(elsewhere.clone(), &catalog);
+    let again = seekdeck::app::local_state::LocalState::new(Vec::new(), Some(folders), || {});
+    assert_eq!(again.folders, vec![elsewhere]);
+}
+
+#[test]
+fn thinking_is_a_block_of_its_own_and_a_full_context_is_offered_a_way_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    // 256 tokens of context: a long answer fills it.
+    write_tiny_model_with_context(&models.join("tiny-chat.gguf"), "llama", "chatml", 256);
+    let mut h = harness(&models, &dir.path().join("conversations"));
+    wait_until(&mut h, "the scan", |a| a.local.models.len() == 1);
+    h.get_by_label("Launch").click();
+    wait_until(&mut h, "the model to load", |a| {
+        matches!(a.chat.model, ModelState::Loaded { .. })
+    });
+
+    // An R1-style answer from an earlier session: its reasoning is a "Thinking" block.
+    {
+        let c = h.state_mut().chat.conversation_mut();
+        c.reasoning = true;
+        c.push_user("2+2?");
+        c.messages.push(seekdeck::chat::ChatMessage {
+            text: "The user adds two and two.\n</think>\n\nIt is 4.".into(),
+            finish: Some(FinishReason::EndOfTurn),
+            ..seekdeck::chat::ChatMessage::pending_answer()
+        });
+    }
+    h.step();
+    h.get_by_label("Thinking");
+    h.get_by_label("It is 4.");
+    let history = h.state().chat.conversation().history();
+    assert_eq!(history.last().unwrap().content, "It is 4.");
+
+    // Edit the question and send it again: what followed it is replaced.
+    h.get_by_label("Edit").click();
+    h.step();
+    h.step();
+    h.get_by_label("Edit your question");
+    h.state_mut().chat.conversation_mut().sampling.max_tokens = 100_000;
+    h.get_by_label("Send edited").click();
+    h.step();
+    wait_until(&mut h, "the answer", |a| a.chat.generation.is_none());
+    let last = answers(h.state()).pop().unwrap();
+    assert_eq!(h.state().chat.conversation().messages.len(), 2);
+    assert_ne!(
+        last.text,
+        "The user adds two and two.\n</think>\n\nIt is 4."
+    );
+    assert!(
+        last.finish == Some(FinishReason::ContextFull) || last.error.is_some(),
+        "{last:?}"
+    );
+    h.get_by_label_contains("The context window is full");
+    h.get_by_label("New conversation").click();
+    h.step();
+    h.step();
+    assert!(h.state().chat.conversation().messages.is_empty());
+    assert_eq!(h.state().chat.conversations.len(), 2);
+}
