@@ -2,6 +2,9 @@
 //! ChatML template) to try the chat pane without downloading anything:
 //! `cargo run --example tiny_model -- ~/models/tiny-chat.gguf`. Its answers are noise.
 
+// The test helpers it reuses may panic on I/O errors, as tests do.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "../tests/support/tiny.rs"]
 mod tiny;
 
