@@ -54,16 +54,30 @@ fn model_file() -> PathBuf {
     path
 }
 
-fn prompt() -> String {
-    "hello world the deep seek is a model of the world and ".repeat(8)
+/// Run `i`'s prompt: each run starts differently, so the engine cannot reuse the previous run's
+/// cache and both loops decode the whole prompt.
+fn prompt(i: usize) -> String {
+    format!(
+        "{i} {}",
+        "hello world the deep seek is a model of the world and ".repeat(8)
+    )
+}
+
+/// A follow-up turn: run `i`'s prompt plus more text (the engine reuses the cached prefix).
+fn follow_up(i: usize) -> String {
+    format!("{} and then the world said hello", prompt(i))
 }
 
 /// The loop every llama-cpp-2 example runs: tokenize, decode the prompt, then sample greedily,
 /// detokenize and decode one token at a time.
-fn bare_run(model: &LlamaModel, ctx: &mut llama_cpp_2::context::LlamaContext<'_>) -> Run {
+fn bare_run(
+    model: &LlamaModel,
+    ctx: &mut llama_cpp_2::context::LlamaContext<'_>,
+    text: &str,
+) -> Run {
     let started = Instant::now();
     let vocab = model.vocab();
-    let tokens = vocab.tokenize(prompt().as_bytes(), true, true);
+    let tokens = vocab.tokenize(text.as_bytes(), true, true);
     ctx.clear_kv_cache();
     let mut batch = LlamaBatch::new(512, 1);
     let last = tokens.len() - 1;
@@ -98,11 +112,11 @@ fn bare_run(model: &LlamaModel, ctx: &mut llama_cpp_2::context::LlamaContext<'_>
 }
 
 /// The same through seekdeck's engine, timed on the caller's side of the channel.
-fn engine_run(engine: &Engine, id: u64) -> (Run, u32) {
+fn engine_run(engine: &Engine, id: u64, text: &str) -> (Run, u32) {
     let started = Instant::now();
     engine.send(Request::Generate {
         id,
-        prompt: Prompt::Text(prompt()),
+        prompt: Prompt::Text(text.to_owned()),
         sampling: SamplingParams {
             temperature: 0.0,
             max_tokens: GENERATED,
@@ -162,15 +176,20 @@ fn throughput(path: &Path) {
         }
     }
     // One warm-up each, then interleaved runs.
-    bare_run(&model, &mut ctx);
-    engine_run(&engine, 0);
+    bare_run(&model, &mut ctx, &prompt(100));
+    engine_run(&engine, 100, &prompt(100));
     let (mut bare, mut eng) = (Vec::new(), Vec::new());
     for i in 0..RUNS {
-        bare.push(bare_run(&model, &mut ctx));
-        let (run, n) = engine_run(&engine, i as u64 + 1);
+        bare.push(bare_run(&model, &mut ctx, &prompt(i)));
+        let (run, n) = engine_run(&engine, i as u64 + 1, &prompt(i));
         assert_eq!(n, GENERATED, "the engine ended early");
         eng.push(run);
     }
+    // A follow-up turn right after run RUNS-1: the bare loop decodes it all, the engine only what
+    // is new since the cached prompt and answer.
+    let last = RUNS - 1;
+    let bare_follow = bare_run(&model, &mut ctx, &follow_up(last));
+    let (engine_follow, _) = engine_run(&engine, 1000, &follow_up(last));
     let tps = |v: &[Run]| median(v.iter().map(|r| r.tokens_per_sec).collect());
     let ttft = |v: &[Run]| median(v.iter().map(|r| r.first_token_secs).collect());
     println!("engine throughput (R1-Distill-Qwen-1.5B shape, random Q4_0, {GENERATED} tokens, medians of {RUNS})");
@@ -188,6 +207,11 @@ fn throughput(path: &Path) {
         "  engine / bare: {:.1}% of the tokens/s, first token {:+.1}%",
         100.0 * tps(&eng) / tps(&bare),
         100.0 * (ttft(&eng) / ttft(&bare) - 1.0)
+    );
+    println!(
+        "  follow-up turn, first token: bare loop {:.0} ms (decodes the whole prompt), engine {:.0} ms (reuses its cache)",
+        bare_follow.first_token_secs * 1e3,
+        engine_follow.first_token_secs * 1e3
     );
 }
 

@@ -266,3 +266,30 @@ fn conversations_use_the_models_template() {
         "{end:?}"
     );
 }
+
+#[test]
+fn the_next_turn_reuses_the_cached_prompt_and_answers_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = tiny(dir.path(), "qwen2");
+    let first_turn = "hello world the deep seek";
+    let engine = Engine::spawn(|| {}).unwrap();
+    assert!(matches!(load(&engine, &path, 512), Event::Loaded(_)));
+    let (answer, _) = run(&engine, 1, first_turn, greedy(12), None);
+    let second_turn = format!("{first_turn}{answer} and the world");
+    let (reused, end) = run(&engine, 2, &second_turn, greedy(12), None);
+    let Event::Finished { stats, .. } = end else {
+        panic!("{end:?}")
+    };
+    assert!(stats.reused_prompt_tokens > 0, "{stats:?}");
+    assert!(stats.reused_prompt_tokens < stats.prompt_tokens);
+
+    // A fresh engine decodes the whole second prompt and writes the same answer.
+    let fresh = Engine::spawn(|| {}).unwrap();
+    assert!(matches!(load(&fresh, &path, 512), Event::Loaded(_)));
+    let (from_scratch, end) = run(&fresh, 1, &second_turn, greedy(12), None);
+    let Event::Finished { stats, .. } = end else {
+        panic!("{end:?}")
+    };
+    assert_eq!(stats.reused_prompt_tokens, 0);
+    assert_eq!(reused, from_scratch);
+}

@@ -1,5 +1,7 @@
 //! One generation: feed the prompt in batch-sized chunks, then sample token by token until the
 //! model ends its turn, the caller stops it, the token budget runs out or the context is full.
+//! The KV cache is kept between generations: a prompt that starts like the previous conversation
+//! (the next turn of a chat) decodes only what is new, as llama.cpp's server does.
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,6 +11,7 @@ use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::LlamaToken;
 use serde::{Deserialize, Serialize};
 
 use super::errors::EngineError;
@@ -62,6 +65,9 @@ pub enum FinishReason {
 pub struct GenerationStats {
     /// Tokens in the prompt.
     pub prompt_tokens: u32,
+    /// Prompt tokens already in the KV cache from the previous turn (not decoded again).
+    #[serde(default)]
+    pub reused_prompt_tokens: u32,
     /// Tokens generated.
     pub generated_tokens: u32,
     /// From the request to the first generated token.
@@ -74,10 +80,13 @@ pub struct GenerationStats {
     pub ctx_total_tokens: u32,
 }
 
-/// Runs one generation; `emit` receives text pieces. Returns why it ended.
+/// Runs one generation; `emit` receives text pieces. Returns why it ended. `cache` holds the
+/// tokens whose keys and values are in `ctx`'s cache (sequence 0), and is kept up to date.
+#[allow(clippy::too_many_arguments)]
 pub fn generate(
     model: &LlamaModel,
     ctx: &mut LlamaContext<'_>,
+    cache: &mut Vec<LlamaToken>,
     prompt: &str,
     add_special: bool,
     sampling: SamplingParams,
@@ -102,23 +111,18 @@ pub fn generate(
             total: n_ctx,
         });
     }
-    ctx.clear_kv_cache();
-    let mut batch = LlamaBatch::new(PROMPT_CHUNK_TOKENS, 1);
-    let last = tokens.len() - 1;
-    for (chunk_index, chunk) in tokens.chunks(PROMPT_CHUNK_TOKENS).enumerate() {
-        if cancel.load(Ordering::Relaxed) {
-            return Ok((FinishReason::Stopped, stats));
-        }
-        batch.clear();
-        for (j, &t) in chunk.iter().enumerate() {
-            let pos = chunk_index * PROMPT_CHUNK_TOKENS + j;
-            batch
-                .add(t, pos as i32, &[0], pos == last)
-                .map_err(|e| EngineError::Decode(e.to_string()))?;
-        }
-        ctx.decode(&mut batch)
-            .map_err(|e| EngineError::Decode(e.to_string()))?;
+    let reuse = reuse_prefix(ctx, cache, &tokens);
+    stats.reused_prompt_tokens = reuse as u32;
+    let result = decode_prompt(ctx, cache, &tokens, reuse, cancel);
+    if let Err(e) = result {
+        forget(ctx, cache);
+        return Err(e);
     }
+    if cancel.load(Ordering::Relaxed) {
+        return Ok((FinishReason::Stopped, stats));
+    }
+    // One token per decode from here; sampling reads the logits of the last one decoded.
+    let mut batch = LlamaBatch::new(1, 1);
     let mut sampler = sampler_for(&sampling);
     let mut utf8 = Utf8Stream::default();
     let mut pos = tokens.len() as i32;
@@ -133,7 +137,7 @@ pub fn generate(
         if pos as u32 >= n_ctx {
             break FinishReason::ContextFull;
         }
-        let token = sampler.sample(ctx, batch.n_tokens() - 1);
+        let token = sampler.sample(ctx, -1);
         if first_token_at.is_none() {
             first_token_at = Some(Instant::now());
             stats.first_token_secs = started.elapsed().as_secs_f64();
@@ -152,9 +156,12 @@ pub fn generate(
             .map_err(|e| EngineError::Decode(e.to_string()))?;
         pos += 1;
         match ctx.decode(&mut batch) {
-            Ok(()) => {}
+            Ok(()) => cache.push(token),
             Err(llama_cpp_2::DecodeError::NoKvCacheSlot) => break FinishReason::ContextFull,
-            Err(e) => return Err(EngineError::Decode(e.to_string())),
+            Err(e) => {
+                forget(ctx, cache);
+                return Err(EngineError::Decode(e.to_string()));
+            }
         }
     };
     let tail = utf8.finish();
@@ -169,6 +176,67 @@ pub fn generate(
     }
     stats.ctx_used_tokens = pos as u32;
     Ok((reason, stats))
+}
+
+/// How many leading prompt tokens are already in the cache; drops the rest of the cache. At least
+/// the prompt's last token is always decoded again, for its logits.
+fn reuse_prefix(
+    ctx: &mut LlamaContext<'_>,
+    cache: &mut Vec<LlamaToken>,
+    tokens: &[LlamaToken],
+) -> usize {
+    let common = cache
+        .iter()
+        .zip(tokens)
+        .take_while(|(a, b)| a == b)
+        .count()
+        .min(tokens.len() - 1);
+    let kept = common > 0
+        && matches!(
+            ctx.clear_kv_cache_seq(Some(0), Some(common as u32), None),
+            Ok(true)
+        );
+    if kept {
+        cache.truncate(common);
+        common
+    } else {
+        forget(ctx, cache);
+        0
+    }
+}
+
+/// Decodes `tokens[from..]` in chunks, recording each decoded chunk in `cache`.
+fn decode_prompt(
+    ctx: &mut LlamaContext<'_>,
+    cache: &mut Vec<LlamaToken>,
+    tokens: &[LlamaToken],
+    from: usize,
+    cancel: &AtomicBool,
+) -> Result<(), EngineError> {
+    let mut batch = LlamaBatch::new(PROMPT_CHUNK_TOKENS, 1);
+    let last = tokens.len() - 1;
+    for chunk_start in (from..tokens.len()).step_by(PROMPT_CHUNK_TOKENS) {
+        if cancel.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let chunk_end = (chunk_start + PROMPT_CHUNK_TOKENS).min(tokens.len());
+        batch.clear();
+        for (pos, &t) in tokens.iter().enumerate().take(chunk_end).skip(chunk_start) {
+            batch
+                .add(t, pos as i32, &[0], pos == last)
+                .map_err(|e| EngineError::Decode(e.to_string()))?;
+        }
+        ctx.decode(&mut batch)
+            .map_err(|e| EngineError::Decode(e.to_string()))?;
+        cache.extend_from_slice(&tokens[chunk_start..chunk_end]);
+    }
+    Ok(())
+}
+
+/// Empties the cache (after an error its contents are unknown).
+fn forget(ctx: &mut LlamaContext<'_>, cache: &mut Vec<LlamaToken>) {
+    ctx.clear_kv_cache();
+    cache.clear();
 }
 
 fn sampler_for(s: &SamplingParams) -> LlamaSampler {

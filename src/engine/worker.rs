@@ -142,6 +142,8 @@ fn load_and_serve(
     if !out.send(Event::Loaded(info)) {
         return Ok(Some(Request::Shutdown));
     }
+    // Tokens whose keys and values are in the context's cache, for reuse by the next turn.
+    let mut cached = Vec::new();
     loop {
         let Ok(request) = requests.recv() else {
             return Ok(None);
@@ -157,6 +159,7 @@ fn load_and_serve(
                     generate(
                         &model,
                         &mut ctx,
+                        &mut cached,
                         &text,
                         add_special,
                         sampling,
