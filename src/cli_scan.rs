@@ -97,20 +97,7 @@ fn line(
             m.problem().unwrap_or_default()
         );
     };
-    let catalog = match &m.catalog_match {
-        Some(c) => {
-            let name = models
-                .iter()
-                .find(|x| x.id == c.model_id)
-                .map_or(c.model_id.as_str(), |x| x.name.as_str());
-            if c.by_name {
-                name.to_owned()
-            } else {
-                format!("same shape as {name}")
-            }
-        }
-        None => "not in the catalog".to_owned(),
-    };
+    let catalog = m.catalog_label(models);
     let verdict = m.estimate(ctx, hw).map_or_else(
         || m.problem().unwrap_or_default(),
         |f| {
@@ -122,25 +109,13 @@ fn line(
         },
     );
     let mut out = format!(
-        "{head}  {catalog} · {} · {} · {} parameters · {} on disk\n  {verdict}\n",
-        info.architecture,
+        "{head}  {catalog} · {} · {} parameters · {} on disk\n  {verdict}\n",
         info.quant_label(),
         info.params_label(),
         format_bytes(info.file_bytes),
     );
-    if let Some(note) = legacy_note(m, ctx) {
+    if let Some(note) = m.legacy_note(ctx) {
         out.push_str(&format!("  {note}\n"));
     }
     out
-}
-
-/// For a legacy-layout MLA file, what re-converting it would save (shown in the window too).
-pub fn legacy_note(m: &LocalModel, ctx: u32) -> Option<String> {
-    let (legacy, split) = m.legacy_kv_bytes(ctx)?;
-    Some(format!(
-        "older (pre-MLA) GGUF layout: its KV cache at {ctx} tokens is {}; a file converted by a \
-         current llama.cpp caches the compressed latent and needs {}",
-        format_bytes(legacy),
-        format_bytes(split)
-    ))
 }

@@ -108,3 +108,38 @@ fn set_aside(path: &Path, error: &str) -> String {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::chat::ChatMessage;
+
+    #[test]
+    fn saved_conversations_survive_an_interrupted_save_and_a_damaged_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ConversationStore::new(dir.path().join("conversations"));
+        let mut c = Conversation::default();
+        c.push_user("first question");
+        c.messages.push(ChatMessage {
+            text: "an answer".into(),
+            ..ChatMessage::pending_answer()
+        });
+        store.save(&c).unwrap();
+        // A save killed before its rename leaves only a temporary file beside the saved one.
+        std::fs::write(store.dir().join(".tmpAbC123"), "(id: \"half").unwrap();
+        std::fs::write(
+            store.dir().join("99-damaged.ron"),
+            "(id: \"x\", messages: [",
+        )
+        .unwrap();
+        let loaded = store.load_all();
+        assert_eq!(loaded.conversations, vec![c.clone()]);
+        assert_eq!(loaded.problems.len(), 1);
+        assert!(store.dir().join("99-damaged.ron.corrupt").exists());
+        // Saving again replaces the file whole.
+        c.push_user("second question");
+        store.save(&c).unwrap();
+        assert_eq!(store.load_all().conversations, vec![c]);
+    }
+}

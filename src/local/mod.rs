@@ -135,6 +135,38 @@ impl LocalModel {
         })
     }
 
+    /// The file's catalog entry in words: its name, "same shape as …" when only the dimensions
+    /// match, or "<architecture> (not in the catalog)".
+    pub fn catalog_label(&self, models: &[Model]) -> String {
+        let architecture = self
+            .info
+            .as_ref()
+            .map_or("unknown", |i| i.architecture.as_str());
+        let Some(c) = &self.catalog_match else {
+            return format!("{architecture} (not in the catalog)");
+        };
+        let name = models
+            .iter()
+            .find(|x| x.id == c.model_id)
+            .map_or(c.model_id.as_str(), |x| x.name.as_str());
+        if c.by_name {
+            name.to_owned()
+        } else {
+            format!("same shape as {name}")
+        }
+    }
+
+    /// For a legacy-layout MLA file, what re-converting it would save, in words.
+    pub fn legacy_note(&self, ctx_tokens: u32) -> Option<String> {
+        let (legacy, split) = self.legacy_kv_bytes(ctx_tokens)?;
+        Some(format!(
+            "older (pre-MLA) GGUF layout: its KV cache at {ctx_tokens} tokens is {}; a file \
+             converted by a current llama.cpp caches the compressed latent and needs {}",
+            crate::fit::format_bytes(legacy),
+            crate::fit::format_bytes(split)
+        ))
+    }
+
     fn layout(&self) -> MlaLayout {
         self.info
             .as_ref()

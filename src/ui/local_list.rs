@@ -89,22 +89,7 @@ pub fn local_row_ui(ui: &mut Ui, app: &App, m: &LocalModel) -> Vec<Command> {
             );
             return;
         };
-        let catalog = match &m.catalog_match {
-            Some(c) => {
-                let name = app
-                    .catalog
-                    .models
-                    .iter()
-                    .find(|x| x.id == c.model_id)
-                    .map_or(c.model_id.as_str(), |x| x.name.as_str());
-                if c.by_name {
-                    name.to_owned()
-                } else {
-                    format!("same shape as {name}")
-                }
-            }
-            None => format!("{} (not in the catalog)", info.architecture),
-        };
+        let catalog = m.catalog_label(&app.catalog.models);
         ui.label(format!(
             "{catalog} · {} · {} parameters · {} on disk",
             info.quant_label(),
@@ -153,7 +138,7 @@ pub fn local_row_ui(ui: &mut Ui, app: &App, m: &LocalModel) -> Vec<Command> {
                 });
             }
         });
-        if let Some(note) = crate::cli_scan::legacy_note(m, plan.ctx_tokens) {
+        if let Some(note) = m.legacy_note(plan.ctx_tokens) {
             ui.colored_label(theme::WARNING, note);
         }
     });
