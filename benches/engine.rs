@@ -31,6 +31,8 @@ use seekdeck::quant::GgmlType;
 const GENERATED: u32 = 128;
 const RUNS: usize = 5;
 const CTX: u32 = 4096;
+/// Load-and-answer cycles for the frame times.
+const CYCLES: usize = 5;
 
 struct Run {
     first_token_secs: f64,
@@ -221,6 +223,16 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
 }
 
 fn report(what: &str, frames: &mut [f64]) {
+    if std::env::var_os("SEEKDECK_BENCH_TRACE").is_some() {
+        let mut slow: Vec<(usize, f64)> = frames
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|f| f.1 > 16.0)
+            .collect();
+        slow.sort_by(|a, b| b.1.total_cmp(&a.1));
+        eprintln!("{what}: frames over 16 ms (index, ms): {slow:?}");
+    }
     let slowest = frames
         .iter()
         .enumerate()
@@ -234,6 +246,29 @@ fn report(what: &str, frames: &mut [f64]) {
         percentile(frames, 1.0),
         frames.iter().filter(|&&f| f > 16.0).count()
     );
+}
+
+/// Steps frames (with a short pause, as a display's refresh would) while `going` holds, recording
+/// each frame's time in milliseconds.
+fn timed_steps(
+    h: &mut egui_kittest::Harness<'static, App>,
+    frames: &mut Vec<f64>,
+    going: impl Fn(&App) -> bool,
+) {
+    let started = Instant::now();
+    while going(h.state()) {
+        let t = Instant::now();
+        h.step();
+        let ms = t.elapsed().as_secs_f64() * 1e3;
+        frames.push(ms);
+        if ms > 16.0 && std::env::var_os("SEEKDECK_BENCH_TRACE").is_some() {
+            eprintln!(
+                "slow frame: {ms:.1} ms, {:.2} s into the phase",
+                started.elapsed().as_secs_f64()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
 }
 
 fn frame_times(path: &Path) {
@@ -255,40 +290,44 @@ fn frame_times(path: &Path) {
         h.step();
     }
     h.step();
-    h.get_by_label("Launch").click();
     let (mut loading, mut streaming) = (Vec::new(), Vec::new());
-    loop {
-        let t = Instant::now();
-        h.step();
-        loading.push(t.elapsed().as_secs_f64() * 1e3);
-        if matches!(h.state().chat.model, ModelState::Loaded { .. }) {
-            break;
+    for cycle in 0..CYCLES {
+        if cycle > 0 {
+            h.get_by_label("Unload").click();
+            while !matches!(h.state().chat.model, ModelState::Empty) {
+                h.step();
+            }
+            h.step();
         }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    h.state_mut().chat.conversation_mut().sampling.max_tokens = GENERATED;
-    h.state_mut().chat.conversation_mut().sampling.temperature = 0.0;
-    h.state_mut().chat.draft = "hello world".into();
-    h.step();
-    h.get_by_label("Send").click();
-    h.step();
-    assert!(
-        h.state().chat.generation.is_some(),
-        "Send did not start an answer"
-    );
-    while h.state().chat.generation.is_some() {
-        let t = Instant::now();
+        h.get_by_label("Launch").click();
+        timed_steps(&mut h, &mut loading, |a| {
+            !matches!(a.chat.model, ModelState::Loaded { .. })
+        });
+        h.state_mut().chat.new_conversation();
+        h.state_mut().chat.conversation_mut().sampling.max_tokens = GENERATED;
+        h.state_mut().chat.conversation_mut().sampling.temperature = 0.0;
+        h.state_mut().chat.draft = "hello world".into();
         h.step();
-        streaming.push(t.elapsed().as_secs_f64() * 1e3);
-        std::thread::sleep(Duration::from_millis(2));
+        h.get_by_label("Send").click();
+        h.step();
+        assert!(
+            h.state().chat.generation.is_some(),
+            "Send did not start an answer"
+        );
+        timed_steps(&mut h, &mut streaming, |a| a.chat.generation.is_some());
     }
-    println!("UI frame times (egui_kittest steps of the whole window, CPU only, no GPU upload)");
+    println!(
+        "UI frame times ({CYCLES} × load + {GENERATED}-token answer; egui_kittest steps of the whole window, CPU only, no GPU upload)"
+    );
     report("while the model loads", &mut loading);
     report("while an answer streams", &mut streaming);
 }
 
 fn main() {
     let path = model_file();
-    throughput(&path);
+    // SEEKDECK_BENCH=frames runs only the frame-time part.
+    if std::env::var("SEEKDECK_BENCH").as_deref() != Ok("frames") {
+        throughput(&path);
+    }
     frame_times(&path);
 }

@@ -19,10 +19,17 @@ pub use generate::{FinishReason, GenerationStats, SamplingParams};
 pub use crate::chat_template::TemplateMessage;
 pub use utf8::Utf8Stream;
 
-/// Threads llama.cpp computes with: the CPUs this process may use (which respects affinity and
-/// container limits). llama.cpp's own default of 4 oversubscribes a 2-core machine.
+/// Threads llama.cpp computes with: `SEEKDECK_THREADS` if set, else the CPUs this process may use
+/// (which respects affinity and container limits). llama.cpp's own default of 4 oversubscribes a
+/// 2-core machine.
 pub fn thread_count() -> i32 {
-    std::thread::available_parallelism().map_or(4, |n| n.get().min(64) as i32)
+    std::env::var("SEEKDECK_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<i32>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(4, |n| n.get().min(64) as i32)
+        })
 }
 
 /// What the caller asks of the engine.
