@@ -293,3 +293,33 @@ fn the_next_turn_reuses_the_cached_prompt_and_answers_the_same() {
     assert_eq!(stats.reused_prompt_tokens, 0);
     assert_eq!(reused, from_scratch);
 }
+
+#[test]
+fn a_cancelled_load_says_so_and_the_engine_loads_the_next_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = tiny(dir.path(), "llama");
+    let engine = Engine::spawn(|| {}).unwrap();
+    engine.send(Request::Load {
+        path: path.clone(),
+        ctx_tokens: 256,
+        gpu_layers: 0,
+        cancel: Arc::new(AtomicBool::new(true)),
+    });
+    let end = loop {
+        match engine.events.recv_timeout(WAIT).unwrap() {
+            Event::Progress(_) => {}
+            other => break other,
+        }
+    };
+    assert!(
+        matches!(
+            end,
+            Event::Failed {
+                id: None,
+                error: seekdeck::engine::EngineError::Cancelled
+            }
+        ),
+        "{end:?}"
+    );
+    assert!(matches!(load(&engine, &path, 256), Event::Loaded(_)));
+}

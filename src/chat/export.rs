@@ -56,3 +56,45 @@ pub fn to_markdown(c: &Conversation) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chat::ChatMessage;
+    use crate::engine::{FinishReason, GenerationStats, SamplingParams};
+
+    #[test]
+    fn markdown_has_the_turns_the_folded_reasoning_and_the_statistics() {
+        let mut c = Conversation::new(
+            Some("/models/DeepSeek-R1-Distill-Qwen-7B-Q4_K_M.gguf".into()),
+            SamplingParams::default(),
+            true,
+        );
+        c.system_prompt = "Answer briefly.".into();
+        c.push_user("What is 2+2?");
+        c.messages.push(ChatMessage {
+            text: "Two plus two.\n</think>\n\n4".into(),
+            stats: Some(GenerationStats {
+                prompt_tokens: 12,
+                generated_tokens: 9,
+                first_token_secs: 0.25,
+                tokens_per_sec: 31.5,
+                ..GenerationStats::default()
+            }),
+            finish: Some(FinishReason::EndOfTurn),
+            ..ChatMessage::pending_answer()
+        });
+        let md = to_markdown(&c);
+        for part in [
+            "# What is 2+2?",
+            "Model: `/models/DeepSeek-R1-Distill-Qwen-7B-Q4_K_M.gguf`",
+            "**System:** Answer briefly.",
+            "## You\n\nWhat is 2+2?",
+            "<details><summary>Thinking</summary>\n\nTwo plus two.\n\n</details>",
+            "\n4\n",
+            "*12 prompt tokens · 9 generated · first token 0.25 s · 31.5 tokens/s*",
+        ] {
+            assert!(md.contains(part), "missing {part:?} in\n{md}");
+        }
+    }
+}

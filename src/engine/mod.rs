@@ -18,6 +18,7 @@ pub use generate::{FinishReason, GenerationStats, SamplingParams};
 
 pub use crate::chat_template::TemplateMessage;
 pub use utf8::Utf8Stream;
+pub use worker::lower_current_thread_priority;
 
 /// Threads llama.cpp computes with: `SEEKDECK_THREADS` if set, else the CPUs this process may use
 /// (which respects affinity and container limits). llama.cpp's own default of 4 oversubscribes a

@@ -38,7 +38,7 @@ impl Outbox {
 
 /// The worker: waits for a load, serves the model until told otherwise.
 pub fn run(requests: &Receiver<Request>, out: &Outbox) {
-    lower_priority();
+    lower_current_thread_priority();
     let mut next = requests.recv().ok();
     while let Some(request) = next.take() {
         next = match request {
@@ -76,7 +76,7 @@ pub fn run(requests: &Receiver<Request>, out: &Outbox) {
 /// below normal priority (nice 5 on Linux), so the window's thread is scheduled first when both
 /// want a CPU: generation uses every idle cycle, frames stay on time. Measured with
 /// `make bench-engine` (frame times while streaming).
-fn lower_priority() {
+pub fn lower_current_thread_priority() {
     use thread_priority::{set_current_thread_priority, ThreadPriority, ThreadPriorityValue};
     // 35 of 0..99 maps to niceness 5 in thread-priority's linear scale.
     let result = ThreadPriorityValue::try_from(35u8)
