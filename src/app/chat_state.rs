@@ -308,6 +308,11 @@ impl ChatState {
         if self.generation.is_some() {
             return;
         }
+        self.context_full = false;
+        self.editing = None;
+        if self.conversation().messages.is_empty() {
+            return; // already a fresh one
+        }
         let (sampling, reasoning) = self.model_defaults;
         let mut c = Conversation::new(None, sampling, reasoning);
         c.system_prompt = self.conversation().system_prompt.clone();
