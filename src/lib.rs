@@ -27,7 +27,6 @@ pub mod cli_chat;
 pub mod cli_scan;
 pub mod engine;
 pub mod fit;
-pub mod gguf_layout;
 pub mod gguf_write;
 pub mod hardware;
 pub mod llama_backend;

@@ -160,7 +160,13 @@ fn accuracy_subset_within_tolerance() {
 #[test]
 fn legacy_mla_files_are_recognised_and_estimated_with_the_larger_cache() {
     use seekdeck::fit::kv_cache_bytes;
-    use seekdeck::gguf_layout::mla_layout;
+    // The layout as the scanner reads it from the header.
+    let mla_layout = |p: &std::path::Path| {
+        seekdeck::local::inspect_path(p, &[])
+            .info
+            .ok()
+            .and_then(|i| i.mla_layout)
+    };
     let dir = tempfile::tempdir().unwrap();
     let m = model("deepseek-v2-lite");
     let legacy = dir.path().join("legacy.gguf");
