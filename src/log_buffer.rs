@@ -28,6 +28,11 @@ pub fn push(line: String) {
     }
 }
 
+/// How many lines are kept now.
+pub fn len() -> usize {
+    lines().lock().map(|l| l.len()).unwrap_or(0)
+}
+
 /// The most recent lines, oldest first.
 pub fn recent() -> Vec<String> {
     lines()

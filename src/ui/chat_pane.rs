@@ -142,20 +142,19 @@ fn messages_ui(ui: &mut Ui, chat: &mut ChatState, commands: &mut Vec<Command>) {
     if count == 0 {
         ui.label(RichText::new("Ask something below.").weak());
     }
-    for i in 0..count {
+    // The edit buffer is taken out while the messages are borrowed, and put back after.
+    let mut editing = chat.editing.take();
+    for (i, message) in chat.conversation().messages.iter().enumerate() {
         let last = i + 1 == count;
-        let message = chat.conversation().messages[i].clone();
         match message.role {
-            Role::User => {
-                if let Some((_, text)) = chat.editing.as_mut().filter(|(e, _)| *e == i) {
-                    edit_ui(ui, text, commands);
-                } else {
-                    user_ui(ui, &message, i, !streaming, commands);
-                }
-            }
-            Role::Assistant => answer_ui(ui, &message, reasoning, last && streaming),
+            Role::User => match editing.as_mut().filter(|(e, _)| *e == i) {
+                Some((_, text)) => edit_ui(ui, text, commands),
+                None => user_ui(ui, message, i, !streaming, commands),
+            },
+            Role::Assistant => answer_ui(ui, message, reasoning, last && streaming),
         }
     }
+    chat.editing = editing;
     if !streaming && chat.can_send() && count > 0 {
         let ends_with_answer = chat
             .conversation()

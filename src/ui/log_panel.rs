@@ -5,11 +5,12 @@ use egui::{RichText, Ui};
 
 /// Draws the log panel (collapsed by default).
 pub fn log_panel_ui(ui: &mut Ui) {
-    let lines = crate::log_buffer::recent();
-    egui::CollapsingHeader::new(format!("Log ({} lines)", lines.len()))
+    egui::CollapsingHeader::new(format!("Log ({} lines)", crate::log_buffer::len()))
         .id_salt("log_panel")
         .default_open(false)
         .show(ui, |ui| {
+            // Copied only while the panel is open.
+            let lines = crate::log_buffer::recent();
             ui.horizontal(|ui| {
                 if ui
                     .button("Copy all")
