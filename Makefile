@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test build deps test-deps lint bench bench-estimator bench-engine bench-window screenshot accuracy clean
+.PHONY: run test build deps test-deps lint bench bench-estimator bench-engine bench-window screenshot accuracy accuracy-gpu clean
 
 run: deps
 	$(CARGO) run --release --
@@ -61,3 +61,9 @@ clean:
 accuracy: deps
 	$(CARGO) run --release --example accuracy > docs/accuracy.md.tmp && mv docs/accuracy.md.tmp docs/accuracy.md
 	@grep -m1 'comparisons' docs/accuracy.md
+
+# The suggested GPU split and the MoE experts-in-RAM option against llama.cpp's Vulkan back-end
+# (docs/accuracy-gpu.md). Needs no GPU: Mesa's software Vulkan device stands in, given a real
+# card's buffer limits by a small Vulkan layer; llama.cpp sizes everything with no_alloc.
+accuracy-gpu: deps
+	scripts/accuracy-gpu.sh

@@ -168,7 +168,7 @@ fn throughput(path: &Path) {
     engine.send(Request::Load {
         path: path.to_path_buf(),
         ctx_tokens: CTX,
-        gpu_layers: 0,
+        offload: seekdeck::fit::Offload::default(),
         cancel: Arc::default(),
     });
     loop {

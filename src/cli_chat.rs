@@ -46,7 +46,7 @@ pub fn run_chat(args: &ChatArgs) -> Result<(), CliError> {
     engine.send(Request::Load {
         path: args.file.clone(),
         ctx_tokens: args.ctx,
-        gpu_layers: 0,
+        offload: crate::fit::Offload::default(),
         cancel: Arc::default(),
     });
     loop {

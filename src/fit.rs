@@ -61,8 +61,10 @@ pub struct WeightSplit {
     pub expert_bytes: Vec<u64>,
     /// Token embeddings (kept in system RAM by llama.cpp).
     pub token_embd_bytes: u64,
-    /// Output head and final norm (offloaded with the last layer).
+    /// Output head and final norm (llama.cpp's output layer, offloaded first).
     pub output_bytes: u64,
+    /// The two largest routed-expert tensors of each block.
+    pub expert_largest: Vec<[u64; 2]>,
 }
 
 impl WeightSplit {
@@ -74,6 +76,50 @@ impl WeightSplit {
     pub fn total_expert_bytes(&self) -> u64 {
         self.expert_bytes.iter().sum()
     }
+
+    /// An empty split for `layers` blocks.
+    pub fn with_layers(layers: u32) -> Self {
+        Self {
+            layer_bytes: vec![0; layers as usize],
+            expert_bytes: vec![0; layers as usize],
+            expert_largest: vec![[0; 2]; layers as usize],
+            ..Self::default()
+        }
+    }
+
+    /// Counts one tensor: `layer` is its block (none for the embeddings and the output layer).
+    pub fn add(&mut self, layer: Option<u32>, token_embd: bool, routed_expert: bool, bytes: u64) {
+        match layer.map(|l| l as usize) {
+            Some(l) if l < self.layer_bytes.len() => {
+                self.layer_bytes[l] += bytes;
+                if routed_expert {
+                    self.expert_bytes[l] += bytes;
+                    let top = &mut self.expert_largest[l];
+                    if bytes > top[0] {
+                        *top = [bytes, top[0]];
+                    } else if bytes > top[1] {
+                        top[1] = bytes;
+                    }
+                }
+            }
+            _ if token_embd => self.token_embd_bytes += bytes,
+            _ => self.output_bytes += bytes,
+        }
+    }
+
+    /// GPU memory llama.cpp stages expert weights in while routed experts live in RAM: for
+    /// prompt batches of 32 tokens or more its scheduler copies a RAM-resident layer's expert
+    /// tensors to the GPU and multiplies there ("op offload", `ggml_backend_sched`), and the
+    /// copies sit in the GPU compute buffer. Measured with the Vulkan back-end (docs/accuracy-gpu.md):
+    /// DeepSeek-V3 Q4_K_M +4956 MiB (exactly its two largest expert tensors), Q8_0 +3808 MiB (one),
+    /// V2 +1.2–1.3 GiB, V2-Lite none. The two largest tensors of the heaviest block bound all of them.
+    pub fn expert_staging_bytes(&self) -> u64 {
+        self.expert_largest
+            .iter()
+            .map(|[a, b]| a + b)
+            .max()
+            .unwrap_or(0)
+    }
 }
 
 /// The verdict for one model on one machine.
@@ -83,9 +129,9 @@ pub enum Verdict {
     FitsGpu,
     /// Some layers on the GPU, the rest in RAM.
     PartialOffload {
-        /// Layers to put on the GPU (`-ngl`).
+        /// Layers to put on the GPU (`-ngl`), the output layer counted as one, as llama.cpp does.
         gpu_layers: u32,
-        /// Layers of the model.
+        /// Layers llama.cpp can offload: the blocks plus the output layer.
         total_layers: u32,
     },
     /// No usable GPU, but it fits in RAM.
@@ -147,6 +193,29 @@ pub struct ExpertsInRam {
     pub fits: bool,
 }
 
+/// How llama.cpp is told to place a model: `-ngl gpu_layers`, and with `cpu_moe` the routed
+/// experts kept in RAM (`--cpu-moe`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Offload {
+    /// llama.cpp's `n_gpu_layers` (the output layer counts as one).
+    pub gpu_layers: u32,
+    /// Routed-expert tensors stay in RAM.
+    pub cpu_moe: bool,
+}
+
+impl std::fmt::Display for Offload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.gpu_layers, self.cpu_moe) {
+            (0, _) => write!(f, "CPU only"),
+            (n, false) => write!(f, "{n} GPU layers (-ngl {n})"),
+            (n, true) => write!(
+                f,
+                "{n} GPU layers with the routed experts in RAM (-ngl {n} --cpu-moe)"
+            ),
+        }
+    }
+}
+
 /// The full answer for one (model, quantization, context, machine).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FitReport {
@@ -170,6 +239,31 @@ pub struct FitReport {
     pub cpu_bytes: u64,
 }
 
+impl FitReport {
+    /// The placement to launch with, for a model of `layers` blocks: everything on the GPU when it
+    /// fits; for an MoE model that does not, every layer on the GPU with the routed experts in RAM
+    /// when that fits (attention and shared experts run on the GPU, which is faster than moving
+    /// whole layers); else the suggested `-ngl`; else the CPU.
+    pub fn offload(&self, layers: u32) -> Offload {
+        let all = layers + 1;
+        match self.verdict {
+            Verdict::FitsGpu => Offload {
+                gpu_layers: all,
+                cpu_moe: false,
+            },
+            _ if self.experts_in_ram.is_some_and(|e| e.fits) => Offload {
+                gpu_layers: all,
+                cpu_moe: true,
+            },
+            Verdict::PartialOffload { gpu_layers, .. } => Offload {
+                gpu_layers,
+                cpu_moe: false,
+            },
+            _ => Offload::default(),
+        }
+    }
+}
+
 /// Weights of `arch` at `quant`, tensor by tensor.
 pub fn weight_split(arch: &Architecture, quant: Quant, layout: MlaLayout) -> WeightSplit {
     let plan = tensor_plan(arch, layout);
@@ -182,23 +276,14 @@ pub fn split_from_tensors<'a>(
     layers: u32,
     tensors: impl Iterator<Item = (&'a TensorInfo, GgmlType)>,
 ) -> WeightSplit {
-    let mut split = WeightSplit {
-        layer_bytes: vec![0; layers as usize],
-        expert_bytes: vec![0; layers as usize],
-        ..WeightSplit::default()
-    };
+    let mut split = WeightSplit::with_layers(layers);
     for (t, ty) in tensors {
-        let bytes = ty.bytes_for(t.elements());
-        match t.layer {
-            Some(l) if (l as usize) < split.layer_bytes.len() => {
-                split.layer_bytes[l as usize] += bytes;
-                if t.kind.is_routed_expert() {
-                    split.expert_bytes[l as usize] += bytes;
-                }
-            }
-            _ if t.kind == crate::tensors::TensorKind::TokenEmbd => split.token_embd_bytes += bytes,
-            _ => split.output_bytes += bytes,
-        }
+        split.add(
+            t.layer,
+            t.kind == crate::tensors::TensorKind::TokenEmbd,
+            t.kind.is_routed_expert(),
+            ty.bytes_for(t.elements()),
+        );
     }
     split
 }
@@ -356,6 +441,12 @@ pub fn judge(
     let kv_per_layer = b.kv_cache_bytes / u64::from(layers.max(1));
     // On a GPU machine the compute buffer and overhead live on the GPU; the CPU keeps a smaller one.
     let gpu_fixed = b.compute_bytes + b.overhead_bytes;
+    // With experts left in RAM, llama.cpp also stages their weights on the GPU for prompt batches.
+    let staging = if is_moe {
+        split.expert_staging_bytes()
+    } else {
+        0
+    };
     let gpu_need_all = total - split.token_embd_bytes;
     if !hw.gpus.is_empty() && gpu_need_all <= vram {
         report.verdict = Verdict::FitsGpu;
@@ -363,14 +454,13 @@ pub fn judge(
         report.cpu_bytes = split.token_embd_bytes;
     } else {
         let n = gpu_layers_within(
-            vram.saturating_sub(gpu_fixed),
-            &split.layer_bytes,
+            vram.saturating_sub(gpu_fixed + staging),
+            split,
             kv_per_layer,
         );
         // With unified memory, the GPU's share comes out of the same RAM.
-        let offloaded = &split.layer_bytes[split.layer_bytes.len() - n as usize..];
         let gpu_part = if n > 0 {
-            gpu_fixed + layer_sum(offloaded, kv_per_layer)
+            gpu_fixed + staging + offloaded_bytes(n, split, kv_per_layer)
         } else {
             0
         };
@@ -383,7 +473,7 @@ pub fn judge(
         if n > 0 && cpu_part <= ram_for_cpu {
             report.verdict = Verdict::PartialOffload {
                 gpu_layers: n,
-                total_layers: layers,
+                total_layers: layers + 1,
             };
             report.gpu_bytes = gpu_part;
             report.cpu_bytes = cpu_part;
@@ -396,7 +486,7 @@ pub fn judge(
     }
     if is_moe && !hw.gpus.is_empty() {
         let experts = split.total_expert_bytes();
-        let vram_bytes = total - experts - split.token_embd_bytes;
+        let vram_bytes = total - experts - split.token_embd_bytes + staging;
         let ram_bytes = experts + split.token_embd_bytes;
         let fits = vram_bytes <= vram
             && if unified {
@@ -413,21 +503,34 @@ pub fn judge(
     report
 }
 
-fn layer_sum(layer_bytes: &[u64], kv_per_layer: u64) -> u64 {
-    layer_bytes.iter().map(|l| l + kv_per_layer).sum()
+/// Bytes on the GPU with `-ngl n`: the output layer, then the last `n - 1` blocks with their cache.
+pub fn offloaded_bytes(n: u32, split: &WeightSplit, kv_per_layer: u64) -> u64 {
+    if n == 0 {
+        return 0;
+    }
+    let blocks = (n as usize - 1).min(split.layer_bytes.len());
+    split.output_bytes
+        + split.layer_bytes[split.layer_bytes.len() - blocks..]
+            .iter()
+            .map(|l| l + kv_per_layer)
+            .sum::<u64>()
 }
 
-/// How many layers fit into `budget` bytes, counted from the last layer as llama.cpp offloads them
-/// (`-ngl n` puts the last `n` blocks on the GPU).
-pub fn gpu_layers_within(budget: u64, layer_bytes: &[u64], kv_per_layer: u64) -> u32 {
-    let mut used = 0u64;
-    let mut n = 0u32;
-    for l in layer_bytes.iter().rev() {
-        let need = l + kv_per_layer;
-        if used + need > budget {
+/// The largest `-ngl n` whose weights and cache fit into `budget` bytes. llama.cpp counts the
+/// output layer (output head and final norm) as one of the `n + 1` layers and offloads it first,
+/// then blocks from the last one down (`llama_model::load_tensors`: `i_gpu_start = n_layer + 1 - n`,
+/// "offloading output layer to GPU"); token embeddings always stay in RAM.
+pub fn gpu_layers_within(budget: u64, split: &WeightSplit, kv_per_layer: u64) -> u32 {
+    let mut used = split.output_bytes;
+    if used > budget {
+        return 0;
+    }
+    let mut n = 1;
+    for l in split.layer_bytes.iter().rev() {
+        used += l + kv_per_layer;
+        if used > budget {
             break;
         }
-        used += need;
         n += 1;
     }
     n
@@ -596,17 +699,42 @@ mod tests {
         let rtx = parse_assume("24GiB GPU, 64GiB RAM").unwrap();
         let m = model("deepseek-r1-distill-llama-70b");
         let r = estimate(&m, Quant::Q4_K_M, 8192, &rtx);
-        let Verdict::PartialOffload { gpu_layers, .. } = r.verdict else {
+        let Verdict::PartialOffload {
+            gpu_layers,
+            total_layers,
+        } = r.verdict
+        else {
             panic!("{:?}", r.verdict)
         };
+        assert_eq!(total_layers, 81);
         assert!(r.gpu_bytes <= r.vram_budget_bytes);
         // One more layer would not fit.
-        let per_layer = r.breakdown.kv_cache_bytes / 80
-            + weight_split(&m.architecture, Quant::Q4_K_M, MlaLayout::Split).layer_bytes[0];
-        assert!(
-            r.gpu_bytes + per_layer > r.vram_budget_bytes - per_layer / 2,
-            "{gpu_layers} layers leave too much room"
+        let split = weight_split(&m.architecture, Quant::Q4_K_M, MlaLayout::Split);
+        let kv_per_layer = r.breakdown.kv_cache_bytes / 80;
+        let fixed = r.breakdown.compute_bytes + r.breakdown.overhead_bytes;
+        assert_eq!(
+            r.gpu_bytes,
+            fixed + offloaded_bytes(gpu_layers, &split, kv_per_layer)
         );
+        assert!(
+            fixed + offloaded_bytes(gpu_layers + 1, &split, kv_per_layer) > r.vram_budget_bytes
+        );
+    }
+
+    #[test]
+    fn the_output_layer_is_offloaded_first() {
+        let mut split = WeightSplit::with_layers(3);
+        for (l, b) in [10, 20, 30].into_iter().enumerate() {
+            split.add(Some(l as u32), false, false, b);
+        }
+        split.add(None, true, false, 1000);
+        split.add(None, false, false, 5);
+        assert_eq!(gpu_layers_within(4, &split, 1), 0);
+        assert_eq!(gpu_layers_within(5, &split, 1), 1);
+        assert_eq!(gpu_layers_within(36, &split, 1), 2);
+        assert_eq!(offloaded_bytes(2, &split, 1), 5 + 31);
+        assert_eq!(gpu_layers_within(1000, &split, 1), 4);
+        assert_eq!(offloaded_bytes(4, &split, 1), 5 + 63);
     }
 
     #[test]

@@ -5,11 +5,15 @@
 use std::io::Write;
 use std::num::NonZeroU32;
 use std::path::Path;
+use std::pin::pin;
 use std::sync::{Arc, Mutex};
 
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::LlamaModel;
+use tracing::Level;
+
+use crate::fit::Offload;
 
 /// The llama-cpp-sys-2 release whose vendored llama.cpp is the reference (checked against
 /// Cargo.lock by `tests/shape_only.rs`).
@@ -35,6 +39,20 @@ pub struct ReferenceSizes {
 /// Loads `path` without allocating and creates a context of `ctx_tokens`; returns what llama.cpp
 /// says it would allocate.
 pub fn dry_run(path: &Path, ctx_tokens: u32) -> Result<ReferenceSizes, String> {
+    let (text, model_bytes) = logged_dry_run(path, ctx_tokens, Offload::default(), Level::INFO)?;
+    let mut sizes = parse_log(&text);
+    sizes.model_bytes = model_bytes;
+    Ok(sizes)
+}
+
+/// Runs llama.cpp's dry run with `placement` and returns its log (at `level` and above) and the
+/// model's weight bytes.
+pub fn logged_dry_run(
+    path: &Path,
+    ctx_tokens: u32,
+    placement: Offload,
+    level: Level,
+) -> Result<(String, u64), String> {
     let backend = crate::llama_backend::backend()?;
     if !path.exists() {
         return Err(format!("{} does not exist", path.display()));
@@ -43,13 +61,16 @@ pub fn dry_run(path: &Path, ctx_tokens: u32) -> Result<ReferenceSizes, String> {
     let sink = LogSink(log.clone());
     let subscriber = tracing_subscriber::fmt()
         .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
+        .with_max_level(level)
         .with_writer(move || sink.clone())
         .finish();
     let model_bytes = tracing::subscriber::with_default(subscriber, || -> Result<u64, String> {
-        let params = LlamaModelParams::default()
+        let mut params = pin!(LlamaModelParams::default()
             .with_no_alloc(true)
-            .with_n_gpu_layers(0);
+            .with_n_gpu_layers(placement.gpu_layers));
+        if placement.cpu_moe {
+            params.as_mut().add_cpu_moe_override();
+        }
         let model = LlamaModel::load_from_file(backend, path, &params)
             .map_err(|e| format!("llama.cpp could not load {}: {e}", path.display()))?;
         let cp = LlamaContextParams::default().with_n_ctx(NonZeroU32::new(ctx_tokens));
@@ -61,9 +82,7 @@ pub fn dry_run(path: &Path, ctx_tokens: u32) -> Result<ReferenceSizes, String> {
     })?;
     let text =
         String::from_utf8_lossy(&log.lock().map_err(|_| "log buffer poisoned")?).into_owned();
-    let mut sizes = parse_log(&text);
-    sizes.model_bytes = model_bytes;
-    Ok(sizes)
+    Ok((text, model_bytes))
 }
 
 /// Reads the size lines of llama.cpp's log:
@@ -92,7 +111,7 @@ pub fn parse_log(text: &str) -> ReferenceSizes {
 }
 
 /// The "N.NN MiB" figure after `marker`, in bytes.
-fn mib_after(line: &str, marker: &str) -> Option<u64> {
+pub fn mib_after(line: &str, marker: &str) -> Option<u64> {
     let rest = &line[line.find(marker)? + marker.len()..];
     let number: String = rest
         .trim_start()

@@ -27,7 +27,7 @@ fn load(engine: &Engine, path: &Path, ctx_tokens: u32) -> Event {
     engine.send(Request::Load {
         path: path.to_path_buf(),
         ctx_tokens,
-        gpu_layers: 0,
+        offload: seekdeck::fit::Offload::default(),
         cancel: Arc::default(),
     });
     loop {
@@ -302,7 +302,7 @@ fn a_cancelled_load_says_so_and_the_engine_loads_the_next_one() {
     engine.send(Request::Load {
         path: path.clone(),
         ctx_tokens: 256,
-        gpu_layers: 0,
+        offload: seekdeck::fit::Offload::default(),
         cancel: Arc::new(AtomicBool::new(true)),
     });
     let end = loop {

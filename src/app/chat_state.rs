@@ -49,8 +49,8 @@ pub struct LaunchPlan {
     pub name: String,
     /// Context length.
     pub ctx_tokens: u32,
-    /// Layers to offload.
-    pub gpu_layers: u32,
+    /// GPU layers and experts-in-RAM.
+    pub offload: crate::fit::Offload,
     /// Sampling settings for new conversations (the catalog's recommendation).
     pub sampling: SamplingParams,
     /// Whether answers start with reasoning.
@@ -175,7 +175,7 @@ impl ChatState {
         self.send(Request::Load {
             path: plan.path.clone(),
             ctx_tokens: plan.ctx_tokens,
-            gpu_layers: plan.gpu_layers,
+            offload: plan.offload,
             cancel: cancel.clone(),
         });
         self.model = ModelState::Loading {

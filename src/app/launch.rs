@@ -22,11 +22,7 @@ impl App {
         let layers = info
             .and_then(|i| i.arch.as_ref().ok())
             .map_or(0, |a| a.layers);
-        let gpu_layers = match fit.as_ref().map(|f| &f.verdict) {
-            Some(Verdict::FitsGpu) => layers + 1,
-            Some(Verdict::PartialOffload { gpu_layers, .. }) => *gpu_layers,
-            _ => 0,
-        };
+        let offload = fit.as_ref().map(|f| f.offload(layers)).unwrap_or_default();
         let catalog_model = local
             .and_then(|l| l.catalog_match.as_ref())
             .and_then(|m| self.catalog.models.iter().find(|c| c.id == m.model_id));
@@ -53,7 +49,7 @@ impl App {
             path: path.to_path_buf(),
             name,
             ctx_tokens,
-            gpu_layers,
+            offload,
             sampling,
             reasoning: catalog_model.is_some_and(|m| m.reasoning),
         };
@@ -67,10 +63,10 @@ impl App {
             Some(reason) if !force => self.chat.refusal = Some(Refusal { plan, reason }),
             _ => {
                 tracing::info!(
-                    "launching {} with {} tokens of context, {} GPU layers",
+                    "launching {} with {} tokens of context, {}",
                     plan.path.display(),
                     plan.ctx_tokens,
-                    plan.gpu_layers
+                    plan.offload
                 );
                 let waker = self.waker();
                 self.chat.launch(plan, waker);

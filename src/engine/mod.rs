@@ -42,8 +42,8 @@ pub enum Request {
         path: PathBuf,
         /// Context length in tokens.
         ctx_tokens: u32,
-        /// Layers to offload to the GPU (ignored without a GPU back-end).
-        gpu_layers: u32,
+        /// GPU layers and experts-in-RAM (ignored without a GPU back-end).
+        offload: crate::fit::Offload,
         /// Set to abort the load.
         cancel: Arc<AtomicBool>,
     },

@@ -3,6 +3,7 @@
 
 use std::io::Read;
 use std::path::Path;
+use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use super::errors::EngineError;
 use super::generate::{ctx_param, generate, PROMPT_CHUNK_TOKENS};
 use super::{Event, LoadedModel, Prompt, Request};
+use crate::fit::Offload;
 
 /// Sends events and wakes the caller.
 pub struct Outbox {
@@ -57,9 +59,9 @@ pub fn run(requests: &Receiver<Request>, out: &Outbox) {
             Request::Load {
                 path,
                 ctx_tokens,
-                gpu_layers,
+                offload,
                 cancel,
-            } => match load_and_serve(&path, ctx_tokens, gpu_layers, &cancel, requests, out) {
+            } => match load_and_serve(&path, ctx_tokens, offload, &cancel, requests, out) {
                 Ok(next) => next,
                 Err(error) => {
                     if !out.send(Event::Failed { id: None, error }) {
@@ -103,7 +105,7 @@ fn check_file(path: &Path) -> Result<(), EngineError> {
 fn load_and_serve(
     path: &Path,
     ctx_tokens: u32,
-    gpu_layers: u32,
+    offload: Offload,
     cancel: &Arc<AtomicBool>,
     requests: &Receiver<Request>,
     out: &Outbox,
@@ -116,12 +118,15 @@ fn load_and_serve(
     let started = Instant::now();
     let progress_tx = out.tx.clone();
     let cancel_flag = cancel.clone();
-    let params = LlamaModelParams::default()
-        .with_n_gpu_layers(gpu_layers)
+    let mut params = pin!(LlamaModelParams::default()
+        .with_n_gpu_layers(offload.gpu_layers)
         .with_progress_callback(move |p| {
             let _ = progress_tx.send(Event::Progress(p));
             !cancel_flag.load(Ordering::Relaxed)
-        });
+        }));
+    if offload.cpu_moe {
+        params.as_mut().add_cpu_moe_override();
+    }
     let model = LlamaModel::load_from_file(backend, path, &params).map_err(|e| {
         if cancel.load(Ordering::Relaxed) {
             EngineError::Cancelled

@@ -43,23 +43,14 @@ impl GgufInfo {
         let tensors = || parts.iter().flat_map(|p| p.tensors.iter());
         let arch = architecture_of(first, parts);
         let layers = arch.as_ref().map_or(0, |a| a.layers);
-        let mut split = WeightSplit {
-            layer_bytes: vec![0; layers as usize],
-            expert_bytes: vec![0; layers as usize],
-            ..WeightSplit::default()
-        };
+        let mut split = WeightSplit::with_layers(layers);
         for t in tensors() {
-            let bytes = t.bytes().unwrap_or(0);
-            match layer_of(&t.name) {
-                Some(l) if (l as usize) < split.layer_bytes.len() => {
-                    split.layer_bytes[l as usize] += bytes;
-                    if t.name.contains("_exps") {
-                        split.expert_bytes[l as usize] += bytes;
-                    }
-                }
-                _ if t.name.starts_with("token_embd.") => split.token_embd_bytes += bytes,
-                _ => split.output_bytes += bytes,
-            }
+            split.add(
+                layer_of(&t.name),
+                t.name.starts_with("token_embd."),
+                t.name.contains("_exps"),
+                t.bytes().unwrap_or(0),
+            );
         }
         let mla_layout = (architecture == "deepseek2").then(|| {
             if first.arch_uint("attention.key_length_mla").is_some() {
@@ -95,8 +86,8 @@ impl GgufInfo {
     }
 }
 
-/// The block index of a tensor named `blk.N.…`.
-fn layer_of(name: &str) -> Option<u32> {
+/// The block index of a tensor named `blk.N.…` (`blk.12.attn_q.weight` → 12).
+pub fn layer_of(name: &str) -> Option<u32> {
     name.strip_prefix("blk.")?.split('.').next()?.parse().ok()
 }
 

@@ -195,7 +195,8 @@ fn advice_ui(ui: &mut Ui, m: &Model, fit: &FitReport) {
     let text = match &fit.verdict {
         Verdict::FitsGpu => format!("Everything fits in VRAM ({} on the GPU).", format_bytes(fit.gpu_bytes)),
         Verdict::PartialOffload { gpu_layers, total_layers } => format!(
-            "Suggested split: {gpu_layers} of {total_layers} layers on the GPU ({}), the rest in RAM ({}). llama.cpp: -ngl {gpu_layers}.",
+            "Suggested split: {gpu_layers} of {total_layers} layers on the GPU (the output layer and the last {} blocks, {}), the rest in RAM ({}). llama.cpp: -ngl {gpu_layers}.",
+            gpu_layers.saturating_sub(1),
             format_bytes(fit.gpu_bytes),
             format_bytes(fit.cpu_bytes)
         ),
@@ -214,7 +215,11 @@ fn advice_ui(ui: &mut Ui, m: &Model, fit: &FitReport) {
             "MoE option — experts in RAM (llama.cpp --cpu-moe): {} of VRAM for attention, shared experts and cache, {} of RAM for the routed experts: {}.",
             format_bytes(e.vram_bytes),
             format_bytes(e.ram_bytes),
-            if e.fits { "fits this machine" } else { "does not fit this machine" }
+            match (e.fits, &fit.verdict) {
+                (false, _) => "does not fit this machine",
+                (true, Verdict::FitsGpu) => "fits this machine, but the whole model fits the GPU anyway",
+                (true, _) => "fits this machine; Launch uses this option for this model's files",
+            }
         ));
     }
     ui.label(

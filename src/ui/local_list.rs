@@ -128,8 +128,8 @@ pub fn local_row_ui(ui: &mut Ui, app: &App, m: &LocalModel) -> Vec<Command> {
                     egui::Button::new(if refusal.is_some() { "Launch…" } else { "Launch" }),
                 )
                 .on_hover_text(format!(
-                    "Load with llama.cpp: {} tokens of context, {} GPU layers",
-                    plan.ctx_tokens, plan.gpu_layers
+                    "Load with llama.cpp: {} tokens of context, {}",
+                    plan.ctx_tokens, plan.offload
                 ));
             if launch.clicked() {
                 commands.push(Command::Launch {

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# `make accuracy-gpu`: builds seekdeck's accuracy_gpu example against llama.cpp's Vulkan back-end
+# and writes docs/accuracy-gpu.md. No GPU needed: Mesa's software Vulkan device (lavapipe) stands
+# in, through a small Vulkan layer (scripts/vk-simulated-gpu) that gives it a discrete card's
+# buffer limits. llama.cpp runs with no_alloc, so nothing is allocated on the device.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=target/vulkan-check
+mkdir -p "$out"
+
+sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+missing=()
+command -v glslc >/dev/null || missing+=(glslc)
+[ -f /usr/include/vulkan/vulkan.h ] || missing+=(libvulkan-dev)
+[ -d /usr/share/cmake/SPIRV-Headers ] || missing+=(spirv-headers)
+ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 || missing+=(mesa-vulkan-drivers)
+if [ ${#missing[@]} -gt 0 ]; then
+    sudo_if_needed apt-get update -qq
+    sudo_if_needed apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# ggml-vulkan needs Vulkan headers newer than Debian 12's 1.3.239 (VK_EXT_layer_settings, 1.3.261).
+include=/usr/include
+if ! grep -q "LayerSettingEXT" /usr/include/vulkan/vulkan_structs.hpp 2>/dev/null; then
+    headers="$out/vulkan-headers"
+    if [ ! -f "$headers/usr/include/vulkan/vulkan.hpp" ]; then
+        apt_dir="$out/apt"
+        mkdir -p "$apt_dir/lists/partial" "$apt_dir/deb"
+        echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" > "$apt_dir/sources.list"
+        opts=(-o "Dir::Etc::sourcelist=$PWD/$apt_dir/sources.list" -o Dir::Etc::sourceparts=- -o "Dir::State::Lists=$PWD/$apt_dir/lists")
+        apt-get "${opts[@]}" update -qq
+        (cd "$apt_dir/deb" && apt-get "${opts[@]}" download libvulkan-dev)
+        dpkg-deb -x "$apt_dir"/deb/libvulkan-dev_*.deb "$headers"
+    fi
+    include="$PWD/$headers/usr/include"
+fi
+
+layer="$out/layer"
+mkdir -p "$layer"
+gcc -shared -fPIC -O2 -Wall -I"$include" -o "$layer/libVkLayer_seekdeck_simulated_gpu.so" \
+    scripts/vk-simulated-gpu/simulated_gpu_layer.c
+cp scripts/vk-simulated-gpu/VkLayer_seekdeck_simulated_gpu.json "$layer/"
+
+CPLUS_INCLUDE_PATH="$include" CARGO_TARGET_DIR="$out/cargo" \
+    cargo build --release --features vulkan --example accuracy_gpu
+VK_ADD_LAYER_PATH="$PWD/$layer" VK_INSTANCE_LAYERS=VK_LAYER_SEEKDECK_simulated_gpu GGML_VK_VISIBLE_DEVICES=0 \
+    "$out/cargo/release/examples/accuracy_gpu" > docs/accuracy-gpu.md.tmp
+mv docs/accuracy-gpu.md.tmp docs/accuracy-gpu.md
+grep -m2 -- '- ' docs/accuracy-gpu.md | head -2

@@ -1,0 +1,241 @@
+//! The GPU split checked against llama.cpp: for a simulated GPU, the suggested `-ngl n`, placed by
+//! llama.cpp itself in a `no_alloc` dry run, must fit the app's VRAM budget together with the
+//! runtime overhead the app reserves, and `-ngl n+1` must not; for MoE models the experts-in-RAM
+//! option's VRAM figure must match llama.cpp's with `--cpu-moe` within 3% / 64 MiB. Needs a build
+//! with a GPU back-end (`--features vulkan` or `cuda`); used by `make accuracy-gpu`.
+
+use std::path::Path;
+
+use crate::accuracy::{error_pct, within_tolerance};
+use crate::catalog::Model;
+use crate::fit::{estimate, format_bytes, Offload, Verdict, OVERHEAD_BYTES};
+use crate::hardware::assume::parse_assume;
+use crate::quant::Quant;
+use crate::reference_offload::{dry_run_offload, OffloadSizes};
+use crate::shape_gguf::write_shape_only;
+use crate::tensors::MlaLayout;
+
+/// The simulated machines: one GPU each, with RAM large enough for any remainder.
+pub const SIMULATED_GPUS: [&str; 2] = ["24GiB GPU, 2TiB RAM", "8GiB GPU, 2TiB RAM"];
+
+/// One suggested split, placed by llama.cpp.
+#[derive(Debug, Clone)]
+pub struct SplitRow {
+    /// Model name.
+    pub model: String,
+    /// Quantization.
+    pub quant: Quant,
+    /// Context length.
+    pub ctx_tokens: u32,
+    /// The simulated machine.
+    pub machine: &'static str,
+    /// seekdeck's verdict in words.
+    pub verdict: String,
+    /// The suggested `-ngl`.
+    pub gpu_layers: u32,
+    /// Layers llama.cpp can offload (blocks + output).
+    pub max_layers: u32,
+    /// The app's VRAM budget (total minus its safety margin).
+    pub budget: u64,
+    /// seekdeck's GPU figure for the suggestion.
+    pub ours: u64,
+    /// seekdeck's compute buffer (part of `ours`).
+    pub ours_compute: u64,
+    /// llama.cpp's placement of the suggestion.
+    pub at_n: OffloadSizes,
+    /// llama.cpp's placement of one more layer (none when everything is already offloaded).
+    pub at_n_plus_1: Option<OffloadSizes>,
+}
+
+impl SplitRow {
+    /// llama.cpp's VRAM use plus the overhead the app reserves.
+    pub fn with_overhead(sizes: &OffloadSizes) -> u64 {
+        sizes.gpu.total() + OVERHEAD_BYTES
+    }
+
+    /// The suggestion fits the budget.
+    pub fn fits(&self) -> bool {
+        Self::with_overhead(&self.at_n) <= self.budget
+    }
+
+    /// One more layer would not (trivially true when every layer is offloaded).
+    pub fn next_does_not_fit(&self) -> bool {
+        self.at_n_plus_1
+            .as_ref()
+            .is_none_or(|s| Self::with_overhead(s) > self.budget)
+    }
+
+    /// Both hold.
+    pub fn holds(&self) -> bool {
+        self.fits() && self.next_does_not_fit()
+    }
+}
+
+/// The experts-in-RAM option of an MoE model, placed by llama.cpp.
+#[derive(Debug, Clone)]
+pub struct ExpertsRow {
+    /// Model name.
+    pub model: String,
+    /// Quantization.
+    pub quant: Quant,
+    /// Context length.
+    pub ctx_tokens: u32,
+    /// seekdeck's VRAM figure for the option.
+    pub ours_vram: u64,
+    /// seekdeck's RAM figure for the option.
+    pub ours_ram: u64,
+    /// llama.cpp's placement with every layer offloaded and `--cpu-moe`.
+    pub reference: OffloadSizes,
+}
+
+impl ExpertsRow {
+    /// llama.cpp's VRAM plus the app's reserved overhead, as the app's figure counts it.
+    pub fn reference_vram(&self) -> u64 {
+        self.reference.gpu.total() + OVERHEAD_BYTES
+    }
+
+    /// Within 3% / 64 MiB.
+    pub fn holds(&self) -> bool {
+        within_tolerance(self.ours_vram, self.reference_vram())
+    }
+}
+
+/// Checks `model` at `quant` and each of `contexts` on every simulated GPU; `scratch_dir` holds
+/// the shape-only file while it runs.
+pub fn check_model(
+    model: &Model,
+    quant: Quant,
+    contexts: &[u32],
+    scratch_dir: &Path,
+) -> Result<(Vec<SplitRow>, Vec<ExpertsRow>), String> {
+    let path = scratch_dir.join(format!("{}-{}-gpu.gguf", model.id, quant.label()));
+    write_shape_only(model, quant, MlaLayout::Split, &path)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let result = check_file(model, quant, contexts, &path);
+    let _ = std::fs::remove_file(&path);
+    result
+}
+
+fn check_file(
+    model: &Model,
+    quant: Quant,
+    contexts: &[u32],
+    path: &Path,
+) -> Result<(Vec<SplitRow>, Vec<ExpertsRow>), String> {
+    let max_layers = model.architecture.layers + 1;
+    let mut splits = Vec::new();
+    let mut experts = Vec::new();
+    for &ctx in contexts {
+        let run = |gpu_layers, cpu_moe| {
+            dry_run_offload(
+                path,
+                ctx,
+                Offload {
+                    gpu_layers,
+                    cpu_moe,
+                },
+            )
+        };
+        for machine in SIMULATED_GPUS {
+            let hw = parse_assume(machine).map_err(|e| e.to_string())?;
+            let fit = estimate(model, quant, ctx, &hw);
+            let n = match fit.verdict {
+                Verdict::FitsGpu => max_layers,
+                Verdict::PartialOffload { gpu_layers, .. } => gpu_layers,
+                _ => continue,
+            };
+            let at_n = run(n, false)?;
+            let at_n_plus_1 = if n < max_layers {
+                Some(run(n + 1, false)?)
+            } else {
+                None
+            };
+            splits.push(SplitRow {
+                model: model.name.clone(),
+                quant,
+                ctx_tokens: ctx,
+                machine,
+                verdict: fit.verdict.label(),
+                gpu_layers: n,
+                max_layers,
+                budget: fit.vram_budget_bytes,
+                ours: fit.gpu_bytes,
+                ours_compute: fit.breakdown.compute_bytes,
+                at_n,
+                at_n_plus_1,
+            });
+        }
+        let hw = parse_assume(SIMULATED_GPUS[0]).map_err(|e| e.to_string())?;
+        if let Some(e) = estimate(model, quant, ctx, &hw).experts_in_ram {
+            experts.push(ExpertsRow {
+                model: model.name.clone(),
+                quant,
+                ctx_tokens: ctx,
+                ours_vram: e.vram_bytes,
+                ours_ram: e.ram_bytes,
+                reference: run(max_layers, true)?,
+            });
+        }
+    }
+    Ok((splits, experts))
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.0}", bytes as f64 / (1u64 << 20) as f64)
+}
+
+/// The markdown table of suggested splits.
+pub fn splits_table(rows: &[SplitRow]) -> String {
+    let mut out = String::from(
+        "| model | quant | ctx | machine | seekdeck suggests | budget MiB | seekdeck GPU MiB (compute) | llama.cpp at -ngl n (+300 MiB) | llama.cpp weights / KV / compute | llama.cpp at -ngl n+1 (+300 MiB) | holds |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        let next = r.at_n_plus_1.as_ref().map_or_else(
+            || "all layers already".to_owned(),
+            |s| mib(SplitRow::with_overhead(s)),
+        );
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | -ngl {} of {} ({}) | {} | {} ({}) | {} ({:+.2}%) | {} / {} / {} | {} | {} |\n",
+            r.model,
+            r.quant,
+            r.ctx_tokens,
+            r.machine.split(',').next().unwrap_or(r.machine),
+            r.gpu_layers,
+            r.max_layers,
+            r.verdict,
+            mib(r.budget),
+            mib(r.ours),
+            mib(r.ours_compute),
+            mib(SplitRow::with_overhead(&r.at_n)),
+            error_pct(r.ours, SplitRow::with_overhead(&r.at_n)),
+            mib(r.at_n.gpu.weights),
+            mib(r.at_n.gpu.kv),
+            mib(r.at_n.gpu.compute),
+            next,
+            if r.holds() { "yes" } else { "**no**" }
+        ));
+    }
+    out
+}
+
+/// The markdown table of experts-in-RAM options.
+pub fn experts_table(rows: &[ExpertsRow]) -> String {
+    let mut out = String::from(
+        "| model | quant | ctx | seekdeck VRAM | llama.cpp --cpu-moe VRAM (+300 MiB) | error | seekdeck RAM | llama.cpp RAM (weights) | within 3% / 64 MiB |\n|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {:+.2}% | {} | {} | {} |\n",
+            r.model,
+            r.quant,
+            r.ctx_tokens,
+            format_bytes(r.ours_vram),
+            format_bytes(r.reference_vram()),
+            error_pct(r.ours_vram, r.reference_vram()),
+            format_bytes(r.ours_ram),
+            format_bytes(r.reference.host.weights),
+            if r.holds() { "yes" } else { "**no**" }
+        ));
+    }
+    out
+}

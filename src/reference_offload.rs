@@ -1,0 +1,207 @@
+//! llama.cpp's dry run with a GPU back-end: where `-ngl n` (and `--cpu-moe`) put the weights, the
+//! KV cache and the compute buffers. With `no_alloc` llama.cpp sizes its buffers without allocating
+//! them, so any GPU device (even a software one) stands in for a 24 GiB card. The placement is
+//! llama.cpp's own, read from its debug log: which device each layer went to, which tensors were
+//! overridden to the CPU, which device holds each layer's cache, and the compute buffer of each
+//! buffer type. Weight bytes come from the file's own tensor list.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use tracing::Level;
+
+use crate::fit::Offload;
+use crate::local::file_info::layer_of;
+use crate::local::gguf_header::GgufHeader;
+use crate::reference::{logged_dry_run, mib_after};
+
+/// Bytes on one side of the bus.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SideSizes {
+    /// Weights.
+    pub weights: u64,
+    /// KV cache.
+    pub kv: u64,
+    /// Compute buffer(s).
+    pub compute: u64,
+}
+
+impl SideSizes {
+    /// All three parts.
+    pub fn total(&self) -> u64 {
+        self.weights + self.kv + self.compute
+    }
+}
+
+/// What llama.cpp would allocate on the GPU and in RAM for one placement.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OffloadSizes {
+    /// On the GPU device(s).
+    pub gpu: SideSizes,
+    /// In system memory (CPU buffers and pinned host buffers).
+    pub host: SideSizes,
+    /// llama.cpp's own count, e.g. "12/29" from "offloaded 12/29 layers to GPU".
+    pub offloaded: String,
+    /// llama.cpp's note when tensors could not use the buffer type their layer asked for.
+    pub moved: Option<String>,
+}
+
+/// The GPU devices llama.cpp can offload to in this build (none on the CPU back-end).
+pub fn gpu_devices() -> Vec<String> {
+    if crate::llama_backend::backend().is_err() {
+        return Vec::new();
+    }
+    llama_cpp_2::list_llama_ggml_backend_devices()
+        .into_iter()
+        .filter(|d| !d.backend.eq_ignore_ascii_case("cpu") && !d.name.starts_with("BLAS"))
+        .map(|d| format!("{} ({})", d.name, d.description))
+        .collect()
+}
+
+/// Loads `path` with `placement` and `ctx_tokens` of context (no allocation) and returns where
+/// llama.cpp puts each part.
+pub fn dry_run_offload(
+    path: &Path,
+    ctx_tokens: u32,
+    placement: Offload,
+) -> Result<OffloadSizes, String> {
+    let header = GgufHeader::read(path).map_err(|e| e.to_string())?;
+    let tensors: Vec<(String, u64)> = header
+        .tensors
+        .iter()
+        .map(|t| (t.name.clone(), t.bytes().unwrap_or(0)))
+        .collect();
+    let (log, _) = logged_dry_run(path, ctx_tokens, placement, Level::DEBUG)?;
+    Ok(parse_offload_log(&log, &tensors))
+}
+
+fn is_host(buffer_or_device: &str) -> bool {
+    buffer_or_device.starts_with("CPU") || buffer_or_device.contains("Host")
+}
+
+/// The word just before `marker` in `line`.
+fn word_before<'a>(line: &'a str, marker: &str) -> Option<&'a str> {
+    line[..line.find(marker)?].split_whitespace().last()
+}
+
+/// The word just after `marker` in `line`.
+fn word_after<'a>(line: &'a str, marker: &str) -> Option<&'a str> {
+    line[line.find(marker)? + marker.len()..]
+        .split_whitespace()
+        .next()
+}
+
+/// Reads llama.cpp's debug log of a dry run; `tensors` are (name, bytes) of the file.
+pub fn parse_offload_log(log: &str, tensors: &[(String, u64)]) -> OffloadSizes {
+    let mut out = OffloadSizes::default();
+    let mut layer_dev: BTreeMap<u32, String> = BTreeMap::new();
+    let mut overridden: BTreeSet<String> = BTreeSet::new();
+    let mut kv_layers: BTreeMap<String, u64> = BTreeMap::new();
+    let mut kv_total = 0;
+    for line in log.lines() {
+        if line.contains("assigned to device") {
+            let il = word_after(line, "layer").and_then(|w| w.parse().ok());
+            let dev = word_after(line, "assigned to device").map(|d| d.trim_end_matches(','));
+            if let (Some(il), Some(dev)) = (il, dev) {
+                layer_dev.insert(il, dev.to_owned());
+            }
+        } else if line.contains("buffer type overridden to") {
+            if let (Some(name), Some(buft)) = (
+                word_after(line, "tensor"),
+                word_after(line, "buffer type overridden to"),
+            ) {
+                if is_host(buft) {
+                    overridden.insert(name.to_owned());
+                }
+            }
+        } else if line.contains("cannot be used with preferred buffer type") {
+            let text = line[line.find("tensor").unwrap_or(0)..].trim().to_owned();
+            out.moved = Some(text);
+        } else if line.contains("llama_kv_cache") && line.contains(": dev = ") {
+            if let Some(dev) = word_after(line, ": dev = ") {
+                *kv_layers.entry(dev.to_owned()).or_default() += 1;
+            }
+        } else if line.contains("llama_kv_cache")
+            && line.contains("size =")
+            && line.contains("cells")
+        {
+            kv_total += mib_after(line, "size =").unwrap_or(0);
+        } else if line.contains("compute buffer size =") {
+            let bytes = mib_after(line, "compute buffer size =").unwrap_or(0);
+            match word_before(line, "compute buffer size") {
+                Some(b) if !is_host(b) => out.gpu.compute += bytes,
+                _ => out.host.compute += bytes,
+            }
+        } else if line.contains("offloaded") && line.contains("layers to GPU") {
+            if let Some(n) = word_after(line, "offloaded") {
+                out.offloaded = n.to_owned();
+            }
+        }
+    }
+    let output_layer = layer_dev.keys().next_back().copied();
+    for (name, bytes) in tensors {
+        let layer = layer_of(name).or(if name.starts_with("token_embd") {
+            None
+        } else {
+            output_layer
+        });
+        let on_gpu = !overridden.contains(name)
+            && layer
+                .and_then(|il| layer_dev.get(&il))
+                .is_some_and(|d| !is_host(d));
+        if on_gpu {
+            out.gpu.weights += bytes;
+        } else {
+            out.host.weights += bytes;
+        }
+    }
+    let kv_count: u64 = kv_layers.values().sum();
+    if kv_count > 0 {
+        let gpu_layers: u64 = kv_layers
+            .iter()
+            .filter(|(d, _)| !is_host(d))
+            .map(|(_, n)| n)
+            .sum();
+        out.gpu.kv = kv_total * gpu_layers / kv_count;
+        out.host.kv = kv_total - out.gpu.kv;
+    } else {
+        out.host.kv = kv_total;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_placement_from_the_debug_log() {
+        let log = "DEBUG load_tensors: layer   0 assigned to device CPU, is_swa = 0\n\
+                   DEBUG load_tensors: layer   1 assigned to device Vulkan0, is_swa = 0\n\
+                   DEBUG load_tensors: layer   2 assigned to device Vulkan0, is_swa = 0\n\
+                   INFO load_tensors: offloaded 2/3 layers to GPU\n\
+                   DEBUG tensor blk.1.ffn_up_exps.weight (12 MiB q4_K) buffer type overridden to CPU\n\
+                   DEBUG llama_kv_cache: layer   0: dev = CPU\n\
+                   DEBUG llama_kv_cache: layer   1: dev = Vulkan0\n\
+                   INFO llama_kv_cache: size =  200.00 MiB (  8192 cells,   2 layers,  1/1 seqs), K (f16):  200.00 MiB, V (f16):    0.00 MiB\n\
+                   INFO llama_context:    Vulkan0 compute buffer size =   300.00 MiB\n\
+                   INFO llama_context: Vulkan_Host compute buffer size =    20.00 MiB\n";
+        let t = |n: &str, b: u64| (n.to_owned(), b);
+        let tensors = [
+            t("token_embd.weight", 1000),
+            t("blk.0.attn_q.weight", 10),
+            t("blk.1.attn_q.weight", 20),
+            t("blk.1.ffn_up_exps.weight", 400),
+            t("output.weight", 500),
+        ];
+        let s = parse_offload_log(log, &tensors);
+        assert_eq!(s.offloaded, "2/3");
+        assert_eq!(s.gpu.weights, 520);
+        assert_eq!(s.host.weights, 1410);
+        assert_eq!(s.gpu.kv, 100 << 20);
+        assert_eq!(s.host.kv, 100 << 20);
+        assert_eq!(s.gpu.compute, 300 << 20);
+        assert_eq!(s.host.compute, 20 << 20);
+        assert_eq!(s.moved, None);
+    }
+}
