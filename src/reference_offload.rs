@@ -156,17 +156,15 @@ pub fn parse_offload_log(log: &str, tensors: &[(String, u64)]) -> OffloadSizes {
         }
     }
     let kv_count: u64 = kv_layers.values().sum();
-    if kv_count > 0 {
-        let gpu_layers: u64 = kv_layers
-            .iter()
-            .filter(|(d, _)| !is_host(d))
-            .map(|(_, n)| n)
-            .sum();
-        out.gpu.kv = kv_total * gpu_layers / kv_count;
-        out.host.kv = kv_total - out.gpu.kv;
-    } else {
-        out.host.kv = kv_total;
-    }
+    let kv_gpu_layers: u64 = kv_layers
+        .iter()
+        .filter(|(d, _)| !is_host(d))
+        .map(|(_, n)| n)
+        .sum();
+    out.gpu.kv = (kv_total * kv_gpu_layers)
+        .checked_div(kv_count)
+        .unwrap_or(0);
+    out.host.kv = kv_total - out.gpu.kv;
     out
 }
 

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 
@@ -102,6 +103,36 @@ fn check_file(path: &Path) -> Result<(), EngineError> {
     Ok(())
 }
 
+/// Loads the weights with `offload`, reporting progress on `progress_tx`; `cancel` aborts.
+fn load_model(
+    backend: &LlamaBackend,
+    path: &Path,
+    offload: Offload,
+    cancel: &Arc<AtomicBool>,
+    progress_tx: Sender<Event>,
+) -> Result<LlamaModel, EngineError> {
+    let cancel_flag = cancel.clone();
+    let mut params = pin!(LlamaModelParams::default()
+        .with_n_gpu_layers(offload.gpu_layers)
+        .with_progress_callback(move |p| {
+            let _ = progress_tx.send(Event::Progress(p));
+            !cancel_flag.load(Ordering::Relaxed)
+        }));
+    if offload.cpu_moe {
+        params.as_mut().add_cpu_moe_override();
+    }
+    LlamaModel::load_from_file(backend, path, &params).map_err(|e| {
+        if cancel.load(Ordering::Relaxed) {
+            EngineError::Cancelled
+        } else {
+            EngineError::LoadFailed {
+                path: path.to_path_buf(),
+                detail: e.to_string(),
+            }
+        }
+    })
+}
+
 fn load_and_serve(
     path: &Path,
     ctx_tokens: u32,
@@ -116,27 +147,7 @@ fn load_and_serve(
         detail,
     })?;
     let started = Instant::now();
-    let progress_tx = out.tx.clone();
-    let cancel_flag = cancel.clone();
-    let mut params = pin!(LlamaModelParams::default()
-        .with_n_gpu_layers(offload.gpu_layers)
-        .with_progress_callback(move |p| {
-            let _ = progress_tx.send(Event::Progress(p));
-            !cancel_flag.load(Ordering::Relaxed)
-        }));
-    if offload.cpu_moe {
-        params.as_mut().add_cpu_moe_override();
-    }
-    let model = LlamaModel::load_from_file(backend, path, &params).map_err(|e| {
-        if cancel.load(Ordering::Relaxed) {
-            EngineError::Cancelled
-        } else {
-            EngineError::LoadFailed {
-                path: path.to_path_buf(),
-                detail: e.to_string(),
-            }
-        }
-    })?;
+    let model = load_model(backend, path, offload, cancel, out.tx.clone())?;
     let threads = super::thread_count();
     let cp = LlamaContextParams::default()
         .with_n_threads(threads)
