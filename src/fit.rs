@@ -722,6 +722,36 @@ mod tests {
     }
 
     #[test]
+    fn experts_in_ram_count_the_gpu_copies_of_expert_weights() {
+        // llama.cpp's Vulkan dry run of DeepSeek-V3 Q4_K_M with --cpu-moe: the GPU compute buffer
+        // is 4956 MiB larger than with every expert on the GPU (docs/accuracy-gpu.md), which is
+        // one Q4_K gate/up tensor (2016 MiB) plus one Q6_K down tensor (2940 MiB).
+        let m = model("deepseek-v3");
+        let split = weight_split(&m.architecture, Quant::Q4_K_M, MlaLayout::Split);
+        assert_eq!(split.expert_staging_bytes(), (2016 + 2940) << 20);
+        let rtx = parse_assume("24GiB GPU, 1TiB RAM").unwrap();
+        let r = estimate(&m, Quant::Q4_K_M, 8192, &rtx);
+        let e = r.experts_in_ram.unwrap();
+        let without_experts =
+            r.breakdown.total_bytes() - split.total_expert_bytes() - split.token_embd_bytes;
+        assert_eq!(e.vram_bytes, without_experts + split.expert_staging_bytes());
+        assert_eq!(
+            r.offload(61),
+            Offload {
+                gpu_layers: 62,
+                cpu_moe: true
+            }
+        );
+        // Dense models have no experts to stage.
+        let dense = weight_split(
+            &model("deepseek-llm-7b").architecture,
+            Quant::Q4_K_M,
+            MlaLayout::Split,
+        );
+        assert_eq!(dense.expert_staging_bytes(), 0);
+    }
+
+    #[test]
     fn the_output_layer_is_offloaded_first() {
         let mut split = WeightSplit::with_layers(3);
         for (l, b) in [10, 20, 30].into_iter().enumerate() {

@@ -196,3 +196,37 @@ fn legacy_mla_files_are_recognised_and_estimated_with_the_larger_cache() {
     );
     assert!(reference.kv_bytes > 8 * kv_cache_bytes(&m.architecture, 8192, MlaLayout::Split));
 }
+
+/// The GPU placement reader on llama.cpp's real debug log. This build has no GPU back-end, so
+/// llama.cpp keeps every layer on the CPU whatever `-ngl` asks: the reader must find every byte
+/// of weights, KV cache and compute buffer on the host side (`make accuracy-gpu` runs the same
+/// reader with a Vulkan device).
+#[test]
+fn placement_reader_accounts_for_every_byte() {
+    use seekdeck::fit::{kv_cache_bytes, Offload};
+    use seekdeck::reference::dry_run;
+    use seekdeck::reference_offload::{dry_run_offload, gpu_devices};
+    if !gpu_devices().is_empty() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let m = model("deepseek-v2-lite");
+    let path = dir.path().join("lite.gguf");
+    write_shape_only(&m, Quant::Q4_K_M, MlaLayout::Split, &path).unwrap();
+    let offload = Offload {
+        gpu_layers: 28,
+        cpu_moe: true,
+    };
+    let placed = dry_run_offload(&path, 4096, offload).unwrap();
+    let cpu = dry_run(&path, 4096).unwrap();
+    assert_eq!(placed.gpu.total(), 0, "{placed:?}");
+    assert_eq!(
+        placed.host.weights,
+        weight_split(&m.architecture, Quant::Q4_K_M, MlaLayout::Split).total_bytes()
+    );
+    assert_eq!(
+        placed.host.kv,
+        kv_cache_bytes(&m.architecture, 4096, MlaLayout::Split)
+    );
+    assert_eq!(placed.host.compute, cpu.compute_bytes);
+}
