@@ -275,6 +275,12 @@ pub fn fit_text(m: &Model, r: &FitReport, hw: &HardwareSnapshot) -> String {
             if e.fits { "fits" } else { "does not fit" }
         ));
     }
+    if !matches!(r.verdict, Verdict::TooLarge | Verdict::Unknown) {
+        out.push_str(&format!(
+            "Launch with: {}\n",
+            r.offload(m.architecture.layers)
+        ));
+    }
     out
 }
 

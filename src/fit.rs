@@ -110,13 +110,16 @@ impl WeightSplit {
     /// GPU memory llama.cpp stages expert weights in while routed experts live in RAM: for
     /// prompt batches of 32 tokens or more its scheduler copies a RAM-resident layer's expert
     /// tensors to the GPU and multiplies there ("op offload", `ggml_backend_sched`), and the
-    /// copies sit in the GPU compute buffer. Measured with the Vulkan back-end (docs/accuracy-gpu.md):
-    /// DeepSeek-V3 Q4_K_M +4956 MiB (exactly its two largest expert tensors), Q8_0 +3808 MiB (one),
-    /// V2 +1.2–1.3 GiB, V2-Lite none. The two largest tensors of the heaviest block bound all of them.
+    /// copies sit in the GPU compute buffer. A copy reuses the block of an equal-sized one freed
+    /// before it; a larger tensor after a smaller one needs a second block. So: the largest expert
+    /// tensor of the heaviest block, plus the second largest when it is smaller. Measured with the
+    /// Vulkan back-end (docs/accuracy-gpu.md): DeepSeek-V3 Q4_K_M +4956 MiB (Q4_K gate/up 2016 +
+    /// Q6_K down 2940, exact), V3 Q8_0 +3808 (one tensor, exact), V2 Q8_0 +1275 (exact), V2 Q4_K_M
+    /// +1359 (this bound: 1659), V2-Lite none (bound: 243).
     pub fn expert_staging_bytes(&self) -> u64 {
         self.expert_largest
             .iter()
-            .map(|[a, b]| a + b)
+            .map(|&[a, b]| if b == a { a } else { a + b })
             .max()
             .unwrap_or(0)
     }
@@ -729,6 +732,9 @@ mod tests {
         let m = model("deepseek-v3");
         let split = weight_split(&m.architecture, Quant::Q4_K_M, MlaLayout::Split);
         assert_eq!(split.expert_staging_bytes(), (2016 + 2940) << 20);
+        // At Q8_0 every expert tensor has the same size: one block is reused (3808 MiB measured).
+        let q8 = weight_split(&m.architecture, Quant::Q8_0, MlaLayout::Split);
+        assert_eq!(q8.expert_staging_bytes(), 3808 << 20);
         let rtx = parse_assume("24GiB GPU, 1TiB RAM").unwrap();
         let r = estimate(&m, Quant::Q4_K_M, 8192, &rtx);
         let e = r.experts_in_ram.unwrap();

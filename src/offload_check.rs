@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::accuracy::{error_pct, within_tolerance};
 use crate::catalog::Model;
-use crate::fit::{estimate, format_bytes, Offload, Verdict, OVERHEAD_BYTES};
+use crate::fit::{estimate, format_bytes, weight_split, Offload, Verdict, OVERHEAD_BYTES};
 use crate::hardware::assume::parse_assume;
 use crate::quant::Quant;
 use crate::reference_offload::{dry_run_offload, OffloadSizes};
@@ -39,7 +39,8 @@ pub struct SplitRow {
     pub budget: u64,
     /// seekdeck's GPU figure for the suggestion.
     pub ours: u64,
-    /// seekdeck's compute buffer (part of `ours`).
+    /// seekdeck's GPU compute buffer, with the staged expert copies when experts stay in RAM
+    /// (part of `ours`).
     pub ours_compute: u64,
     /// llama.cpp's placement of the suggestion.
     pub at_n: OffloadSizes,
@@ -123,6 +124,11 @@ fn check_file(
     path: &Path,
 ) -> Result<(Vec<SplitRow>, Vec<ExpertsRow>), String> {
     let max_layers = model.architecture.layers + 1;
+    let staging = if model.is_moe() {
+        weight_split(&model.architecture, quant, MlaLayout::Split).expert_staging_bytes()
+    } else {
+        0
+    };
     let mut splits = Vec::new();
     let mut experts = Vec::new();
     for &ctx in contexts {
@@ -160,7 +166,8 @@ fn check_file(
                 max_layers,
                 budget: fit.vram_budget_bytes,
                 ours: fit.gpu_bytes,
-                ours_compute: fit.breakdown.compute_bytes,
+                ours_compute: fit.breakdown.compute_bytes
+                    + if n < max_layers { staging } else { 0 },
                 at_n,
                 at_n_plus_1,
             });
@@ -187,7 +194,7 @@ fn mib(bytes: u64) -> String {
 /// The markdown table of suggested splits.
 pub fn splits_table(rows: &[SplitRow]) -> String {
     let mut out = String::from(
-        "| model | quant | ctx | machine | seekdeck suggests | budget MiB | seekdeck GPU MiB (compute) | llama.cpp at -ngl n (+300 MiB) | llama.cpp weights / KV / compute | llama.cpp at -ngl n+1 (+300 MiB) | holds |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| model | quant | ctx | machine | seekdeck suggests | budget MiB | seekdeck GPU MiB (its compute buffer + expert copies) | llama.cpp at -ngl n (+300 MiB) | llama.cpp weights / KV / compute | llama.cpp at -ngl n+1 (+300 MiB) | holds |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for r in rows {
         let next = r.at_n_plus_1.as_ref().map_or_else(
