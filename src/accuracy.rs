@@ -101,8 +101,9 @@ pub fn grid_contexts(model: &Model) -> Vec<u32> {
     out
 }
 
-fn mib(bytes: u64) -> String {
-    format!("{:.1}", bytes as f64 / (1u64 << 20) as f64)
+/// `bytes` in MiB with `decimals` decimals, for the accuracy tables.
+pub fn mib(bytes: u64, decimals: usize) -> String {
+    format!("{:.*}", decimals, bytes as f64 / (1u64 << 20) as f64)
 }
 
 /// The markdown table of `rows`.
@@ -114,8 +115,8 @@ pub fn markdown_table(rows: &[AccuracyRow]) -> String {
         let part = |ours: u64, theirs: u64| {
             format!(
                 "{} / {} ({:+.2}%)",
-                mib(ours),
-                mib(theirs),
+                mib(ours, 1),
+                mib(theirs, 1),
                 error_pct(ours, theirs)
             )
         };

@@ -188,7 +188,7 @@ fn check_file(
 }
 
 fn mib(bytes: u64) -> String {
-    format!("{:.0}", bytes as f64 / (1u64 << 20) as f64)
+    crate::accuracy::mib(bytes, 0)
 }
 
 /// The markdown table of suggested splits.
