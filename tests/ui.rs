@@ -163,3 +163,36 @@ fn restored_state_reopens_the_last_card() {
     assert_eq!(h.get_all_by_label("DeepSeek-R1").count(), 2);
     h.get_by_label("Memory at Q8_0 and 8192 tokens of context");
 }
+
+#[test]
+fn an_moe_card_shows_both_gpu_options() {
+    let state = PersistedState {
+        selected: Some("deepseek-v3".into()),
+        card_open: true,
+        ..PersistedState::default()
+    };
+    let h = app_harness(state, "24GiB GPU, 512GiB RAM");
+    let fit = &h.state().fits[index_of(&h, "deepseek-v3")];
+    let Verdict::PartialOffload {
+        gpu_layers,
+        total_layers,
+    } = fit.verdict
+    else {
+        panic!("{:?}", fit.verdict)
+    };
+    assert_eq!(total_layers, 62);
+    let split = format!(
+        "Suggested split: {gpu_layers} of 62 layers on the GPU (the output layer and the last {} blocks, {}), the rest in RAM ({}). llama.cpp: -ngl {gpu_layers}.",
+        gpu_layers - 1,
+        format_bytes(fit.gpu_bytes),
+        format_bytes(fit.cpu_bytes)
+    );
+    h.get_by_label(&split);
+    let e = fit.experts_in_ram.unwrap();
+    let moe = format!(
+        "MoE option — experts in RAM (llama.cpp --cpu-moe): {} of VRAM for attention, shared experts, cache and the expert copies llama.cpp makes for prompts, {} of RAM for the routed experts: fits this machine; Launch uses this option for this model's files.",
+        format_bytes(e.vram_bytes),
+        format_bytes(e.ram_bytes)
+    );
+    h.get_by_label(&moe);
+}

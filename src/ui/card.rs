@@ -212,7 +212,7 @@ fn advice_ui(ui: &mut Ui, m: &Model, fit: &FitReport) {
     ui.label(text);
     if let Some(e) = &fit.experts_in_ram {
         ui.label(format!(
-            "MoE option — experts in RAM (llama.cpp --cpu-moe): {} of VRAM for attention, shared experts and cache, {} of RAM for the routed experts: {}.",
+            "MoE option — experts in RAM (llama.cpp --cpu-moe): {} of VRAM for attention, shared experts, cache and the expert copies llama.cpp makes for prompts, {} of RAM for the routed experts: {}.",
             format_bytes(e.vram_bytes),
             format_bytes(e.ram_bytes),
             match (e.fits, &fit.verdict) {
