@@ -169,6 +169,7 @@ fn throughput(path: &Path) {
         path: path.to_path_buf(),
         ctx_tokens: CTX,
         offload: seekdeck::fit::Offload::default(),
+        split_limits: None,
         cancel: Arc::default(),
     });
     loop {

@@ -8,8 +8,11 @@ use std::sync::Arc;
 
 use clap::Args;
 
+use crate::catalog::builtin_catalog_models;
 use crate::cli::CliError;
 use crate::engine::{Engine, Event, Prompt, Request, SamplingParams, TemplateMessage};
+use crate::fit::Offload;
+use crate::local::inspect_path;
 
 /// Options of `seekdeck chat`.
 #[derive(Debug, Args, Clone)]
@@ -34,19 +37,29 @@ pub struct ChatArgs {
     /// Most tokens per answer.
     #[arg(long, default_value_t = 2048)]
     pub max_tokens: u32,
+    /// Keep every layer on the CPU (by default the layers go to the GPU as the window's Launch
+    /// places them: the estimate, checked by llama.cpp's dry runs on a GPU build).
+    #[arg(long)]
+    pub cpu_only: bool,
 }
 
 fn fail(message: String) -> CliError {
     CliError { message, code: 1 }
 }
 
-/// Runs the chat; returns when done.
-pub fn run_chat(args: &ChatArgs) -> Result<(), CliError> {
-    let engine = Engine::spawn(|| {}).map_err(|e| fail(format!("cannot start the engine: {e}")))?;
+/// Loads the file, placed as the window's Launch places it (or on the CPU with `--cpu-only`).
+fn load(engine: &Engine, args: &ChatArgs) -> Result<(), CliError> {
+    let (offload, split_limits) = if args.cpu_only {
+        (Offload::default(), None)
+    } else {
+        let hw = crate::cli::machine(None)?;
+        inspect_path(&args.file, &builtin_catalog_models()).placement(args.ctx, &hw)
+    };
     engine.send(Request::Load {
         path: args.file.clone(),
         ctx_tokens: args.ctx,
-        offload: crate::fit::Offload::default(),
+        offload,
+        split_limits,
         cancel: Arc::default(),
     });
     loop {
@@ -54,20 +67,29 @@ pub fn run_chat(args: &ChatArgs) -> Result<(), CliError> {
             Ok(Event::Progress(_)) => {}
             Ok(Event::Loaded(info)) => {
                 eprintln!(
-                    "loaded {} ({}, {} parameters) in {:.1} s, {} tokens of context",
+                    "loaded {} ({}, {} parameters) in {:.1} s, {} tokens of context, {}",
                     info.path.display(),
                     info.architecture,
                     info.params,
                     info.load_secs,
-                    info.ctx_tokens
+                    info.ctx_tokens,
+                    info.split_check
+                        .as_ref()
+                        .map_or_else(|| info.offload.to_string(), ToString::to_string)
                 );
-                break;
+                return Ok(());
             }
             Ok(Event::Failed { error, .. }) => return Err(fail(error.to_string())),
             Ok(_) => {}
             Err(_) => return Err(fail("the engine stopped".into())),
         }
     }
+}
+
+/// Runs the chat; returns when done.
+pub fn run_chat(args: &ChatArgs) -> Result<(), CliError> {
+    let engine = Engine::spawn(|| {}).map_err(|e| fail(format!("cannot start the engine: {e}")))?;
+    load(&engine, args)?;
     let sampling = SamplingParams {
         temperature: args.temp,
         seed: args.seed,

@@ -38,6 +38,7 @@ pub mod quant;
 pub mod reference;
 pub mod reference_offload;
 pub mod shape_gguf;
+pub mod split_check;
 pub mod tensors;
 pub mod ui;
 pub mod weight_table;

@@ -13,6 +13,7 @@ use crate::hardware::assume::parse_assume;
 use crate::quant::Quant;
 use crate::reference_offload::{dry_run_offload, OffloadSizes};
 use crate::shape_gguf::write_shape_only;
+use crate::split_check::{check_split, SplitCheck, SplitLimits};
 use crate::tensors::MlaLayout;
 
 /// The simulated machines: one GPU each, with RAM large enough for any remainder.
@@ -46,6 +47,9 @@ pub struct SplitRow {
     pub at_n: OffloadSizes,
     /// llama.cpp's placement of one more layer (none when everything is already offloaded).
     pub at_n_plus_1: Option<OffloadSizes>,
+    /// What Launch loads: the estimate's placement (experts in RAM for an MoE model that fits
+    /// that way) after llama.cpp's dry runs checked it.
+    pub launch: SplitCheck,
 }
 
 impl SplitRow {
@@ -156,6 +160,15 @@ fn check_file(
             } else {
                 None
             };
+            let launch = check_split(
+                path,
+                ctx,
+                fit.offload(model.architecture.layers),
+                SplitLimits {
+                    vram_budget_bytes: fit.vram_budget_bytes,
+                    max_layers,
+                },
+            )?;
             splits.push(SplitRow {
                 model: model.name.clone(),
                 quant,
@@ -170,6 +183,7 @@ fn check_file(
                     + if n < max_layers { staging } else { 0 },
                 at_n,
                 at_n_plus_1,
+                launch,
             });
         }
         let hw = parse_assume(SIMULATED_GPUS[0]).map_err(|e| e.to_string())?;
@@ -194,7 +208,7 @@ fn mib(bytes: u64) -> String {
 /// The markdown table of suggested splits.
 pub fn splits_table(rows: &[SplitRow]) -> String {
     let mut out = String::from(
-        "| model | quant | ctx | machine | seekdeck suggests | budget MiB | seekdeck GPU MiB (its compute buffer + expert copies) | llama.cpp at -ngl n (+300 MiB) | llama.cpp weights / KV / compute | llama.cpp at -ngl n+1 (+300 MiB) | holds |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| model | quant | ctx | machine | seekdeck suggests | budget MiB | seekdeck GPU MiB (its compute buffer + expert copies) | llama.cpp at -ngl n (+300 MiB) | llama.cpp weights / KV / compute | llama.cpp at -ngl n+1 (+300 MiB) | holds | Launch: estimate → llama.cpp's check (dry runs) |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for r in rows {
         let next = r.at_n_plus_1.as_ref().map_or_else(
@@ -202,7 +216,7 @@ pub fn splits_table(rows: &[SplitRow]) -> String {
             |s| mib(SplitRow::with_overhead(s)),
         );
         out.push_str(&format!(
-            "| {} | {} | {} | {} | -ngl {} of {} ({}) | {} | {} ({}) | {} ({:+.2}%) | {} / {} / {} | {} | {} |\n",
+            "| {} | {} | {} | {} | -ngl {} of {} ({}) | {} | {} ({}) | {} ({:+.2}%) | {} / {} / {} | {} | {} | {} |\n",
             r.model,
             r.quant,
             r.ctx_tokens,
@@ -219,10 +233,28 @@ pub fn splits_table(rows: &[SplitRow]) -> String {
             mib(r.at_n.gpu.kv),
             mib(r.at_n.gpu.compute),
             next,
-            if r.holds() { "yes" } else { "**no**" }
+            if r.holds() { "yes" } else { "**no**" },
+            launch_cell(&r.launch),
         ));
     }
     out
+}
+
+/// `-ngl 62 --cpu-moe → same (1)`, `-ngl 17 → 18 (3)`.
+fn launch_cell(c: &SplitCheck) -> String {
+    let flags = |o: Offload| {
+        format!(
+            "-ngl {}{}",
+            o.gpu_layers,
+            if o.cpu_moe { " --cpu-moe" } else { "" }
+        )
+    };
+    let after = if c.chosen == c.estimated {
+        "same".to_owned()
+    } else {
+        c.chosen.gpu_layers.to_string()
+    };
+    format!("{} → {after} ({})", flags(c.estimated), c.dry_runs)
 }
 
 /// The markdown table of experts-in-RAM options.

@@ -28,6 +28,7 @@ fn load(engine: &Engine, path: &Path, ctx_tokens: u32) -> Event {
         path: path.to_path_buf(),
         ctx_tokens,
         offload: seekdeck::fit::Offload::default(),
+        split_limits: None,
         cancel: Arc::default(),
     });
     loop {
@@ -303,6 +304,7 @@ fn a_cancelled_load_says_so_and_the_engine_loads_the_next_one() {
         path: path.clone(),
         ctx_tokens: 256,
         offload: seekdeck::fit::Offload::default(),
+        split_limits: None,
         cancel: Arc::new(AtomicBool::new(true)),
     });
     let end = loop {

@@ -30,6 +30,8 @@ pub enum ModelState {
         cancel: Arc<AtomicBool>,
         /// When the load started.
         started: Instant,
+        /// llama.cpp's dry runs are checking the GPU split.
+        checking_split: bool,
     },
     /// Ready to chat.
     Loaded {
@@ -51,6 +53,8 @@ pub struct LaunchPlan {
     pub ctx_tokens: u32,
     /// GPU layers and experts-in-RAM.
     pub offload: crate::fit::Offload,
+    /// What llama.cpp's check of `offload` is held to (none without a GPU).
+    pub split_limits: Option<crate::split_check::SplitLimits>,
     /// Sampling settings for new conversations (the catalog's recommendation).
     pub sampling: SamplingParams,
     /// Whether answers start with reasoning.
@@ -176,6 +180,7 @@ impl ChatState {
             path: plan.path.clone(),
             ctx_tokens: plan.ctx_tokens,
             offload: plan.offload,
+            split_limits: plan.split_limits,
             cancel: cancel.clone(),
         });
         self.model = ModelState::Loading {
@@ -184,6 +189,7 @@ impl ChatState {
             progress: 0.0,
             cancel,
             started: Instant::now(),
+            checking_split: false,
         };
         let fresh = self.conversation().messages.is_empty();
         if fresh {
@@ -409,9 +415,20 @@ impl ChatState {
 
     fn apply_event(&mut self, event: Event) {
         match event {
+            Event::CheckingSplit => {
+                if let ModelState::Loading { checking_split, .. } = &mut self.model {
+                    *checking_split = true;
+                }
+            }
             Event::Progress(p) => {
-                if let ModelState::Loading { progress, .. } = &mut self.model {
+                if let ModelState::Loading {
+                    progress,
+                    checking_split,
+                    ..
+                } = &mut self.model
+                {
                     *progress = p;
+                    *checking_split = false;
                 }
             }
             Event::Loaded(info) => {

@@ -19,10 +19,9 @@ impl App {
         let ctx_tokens = self.state.ctx_tokens.min(file_ctx).max(256);
         // Launching is about this PC, never the "What if…" machine.
         let fit = local.and_then(|l| l.estimate(ctx_tokens, &self.live_hw));
-        let layers = info
-            .and_then(|i| i.arch.as_ref().ok())
-            .map_or(0, |a| a.layers);
-        let offload = fit.as_ref().map(|f| f.offload(layers)).unwrap_or_default();
+        let (offload, split_limits) = local
+            .map(|l| l.placement(ctx_tokens, &self.live_hw))
+            .unwrap_or_default();
         let catalog_model = local
             .and_then(|l| l.catalog_match.as_ref())
             .and_then(|m| self.catalog.models.iter().find(|c| c.id == m.model_id));
@@ -50,6 +49,7 @@ impl App {
             name,
             ctx_tokens,
             offload,
+            split_limits,
             sampling,
             reasoning: catalog_model.is_some_and(|m| m.reasoning),
         };

@@ -44,6 +44,9 @@ pub enum Request {
         ctx_tokens: u32,
         /// GPU layers and experts-in-RAM (ignored without a GPU back-end).
         offload: crate::fit::Offload,
+        /// With a GPU back-end and these limits, llama.cpp's dry runs check `offload` first and
+        /// move its layer count to the most that fit (`split_check`).
+        split_limits: Option<crate::split_check::SplitLimits>,
         /// Set to abort the load.
         cancel: Arc<AtomicBool>,
     },
@@ -94,11 +97,17 @@ pub struct LoadedModel {
     pub chat_template: Option<String>,
     /// Seconds the load took.
     pub load_secs: f64,
+    /// How it was placed.
+    pub offload: crate::fit::Offload,
+    /// llama.cpp's check of the placement, when one ran.
+    pub split_check: Option<crate::split_check::SplitCheck>,
 }
 
 /// What the engine reports.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
+    /// llama.cpp's dry runs are checking the GPU split before the load.
+    CheckingSplit,
     /// Load progress, 0 to 1.
     Progress(f32),
     /// A model is ready.

@@ -18,6 +18,8 @@ use super::errors::EngineError;
 use super::generate::{ctx_param, generate, PROMPT_CHUNK_TOKENS};
 use super::{Event, LoadedModel, Prompt, Request};
 use crate::fit::Offload;
+use crate::reference_offload::gpu_devices;
+use crate::split_check::{check_split, SplitCheck, SplitLimits};
 
 /// Sends events and wakes the caller.
 pub struct Outbox {
@@ -61,8 +63,19 @@ pub fn run(requests: &Receiver<Request>, out: &Outbox) {
                 path,
                 ctx_tokens,
                 offload,
+                split_limits,
                 cancel,
-            } => match load_and_serve(&path, ctx_tokens, offload, &cancel, requests, out) {
+            } => match load_and_serve(
+                &path,
+                ctx_tokens,
+                Placement {
+                    offload,
+                    split_limits,
+                },
+                &cancel,
+                requests,
+                out,
+            ) {
                 Ok(next) => next,
                 Err(error) => {
                     if !out.send(Event::Failed { id: None, error }) {
@@ -133,10 +146,49 @@ fn load_model(
     })
 }
 
+/// Where a load asks the weights to go.
+struct Placement {
+    offload: Offload,
+    split_limits: Option<SplitLimits>,
+}
+
+/// The placement to load with: the asked one, or llama.cpp's check of it when there is a GPU
+/// device and limits to check against. A check that fails (a file llama.cpp cannot read) leaves
+/// the placement as asked; the load then reports the problem.
+fn checked_placement(
+    path: &Path,
+    ctx_tokens: u32,
+    placement: Placement,
+    out: &Outbox,
+) -> (Offload, Option<SplitCheck>) {
+    let Placement {
+        offload,
+        split_limits,
+    } = placement;
+    if gpu_devices().is_empty() {
+        // llama.cpp ignores the GPU layers then: say what really happens.
+        return (Offload::default(), None);
+    }
+    let Some(limits) = split_limits else {
+        return (offload, None);
+    };
+    out.send(Event::CheckingSplit);
+    match check_split(path, ctx_tokens, offload, limits) {
+        Ok(check) => {
+            tracing::info!("{check} ({} dry runs, {:.1} s)", check.dry_runs, check.secs);
+            (check.chosen, Some(check))
+        }
+        Err(e) => {
+            tracing::warn!("the GPU split could not be checked, loading with {offload}: {e}");
+            (offload, None)
+        }
+    }
+}
+
 fn load_and_serve(
     path: &Path,
     ctx_tokens: u32,
-    offload: Offload,
+    placement: Placement,
     cancel: &Arc<AtomicBool>,
     requests: &Receiver<Request>,
     out: &Outbox,
@@ -147,6 +199,10 @@ fn load_and_serve(
         detail,
     })?;
     let started = Instant::now();
+    let (offload, split_check) = checked_placement(path, ctx_tokens, placement, out);
+    if cancel.load(Ordering::Relaxed) {
+        return Err(EngineError::Cancelled);
+    }
     let model = load_model(backend, path, offload, cancel, out.tx.clone())?;
     let threads = super::thread_count();
     let cp = LlamaContextParams::default()
@@ -172,6 +228,8 @@ fn load_and_serve(
         ctx_train_tokens: model.n_ctx_train(),
         chat_template: model.meta_val_str("tokenizer.chat_template").ok(),
         load_secs: started.elapsed().as_secs_f64(),
+        offload,
+        split_check,
     };
     if !out.send(Event::Loaded(info)) {
         return Ok(Some(Request::Shutdown));

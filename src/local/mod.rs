@@ -17,10 +17,12 @@ use serde::Serialize;
 
 use crate::catalog::Model;
 use crate::fit::{
-    compute_buffer_bytes, judge, kv_cache_bytes, FitReport, MemoryBreakdown, OVERHEAD_BYTES,
+    compute_buffer_bytes, judge, kv_cache_bytes, FitReport, MemoryBreakdown, Offload,
+    OVERHEAD_BYTES,
 };
 use crate::hardware::HardwareSnapshot;
 use crate::quant::Quant;
+use crate::split_check::SplitLimits;
 use crate::tensors::MlaLayout;
 
 pub use file_info::GgufInfo;
@@ -92,6 +94,31 @@ impl LocalModel {
                 )
             }),
         }
+    }
+
+    /// How a launch places this file at `ctx_tokens` on `hw`: the estimate's placement, and the
+    /// limits llama.cpp's dry runs check it against before the load (none without a GPU, or
+    /// when nothing goes to the GPU). Without an estimate, everything stays on the CPU.
+    pub fn placement(
+        &self,
+        ctx_tokens: u32,
+        hw: &HardwareSnapshot,
+    ) -> (Offload, Option<SplitLimits>) {
+        let Some(fit) = self.estimate(ctx_tokens, hw) else {
+            return (Offload::default(), None);
+        };
+        let layers = self
+            .info
+            .as_ref()
+            .ok()
+            .and_then(|i| i.arch.as_ref().ok())
+            .map_or(0, |a| a.layers);
+        let offload = fit.offload(layers);
+        let limits = (fit.vram_budget_bytes > 0 && offload.gpu_layers > 0).then_some(SplitLimits {
+            vram_budget_bytes: fit.vram_budget_bytes,
+            max_layers: layers + 1,
+        });
+        (offload, limits)
     }
 
     /// The estimate for this file at `ctx_tokens` on `hw`: weights from the file's own tensors,

@@ -7,6 +7,9 @@ use super::theme;
 use crate::app::chat_state::{ChatState, ModelState};
 use crate::app::command::Command;
 
+/// Whether llama.cpp was built with a GPU back-end.
+const GPU_BUILD: bool = cfg!(any(feature = "cuda", feature = "vulkan", feature = "metal"));
+
 /// Draws the model slot.
 pub fn model_status_ui(ui: &mut Ui, chat: &ChatState) -> Vec<Command> {
     let mut commands = Vec::new();
@@ -38,10 +41,14 @@ pub fn model_status_ui(ui: &mut Ui, chat: &ChatState) -> Vec<Command> {
             name,
             progress,
             started,
+            checking_split,
             ..
         } => {
             ui.horizontal(|ui| {
                 ui.label(format!("Loading {name}"));
+                if *checking_split {
+                    ui.label("· llama.cpp is checking the GPU split (dry runs, nothing allocated)");
+                }
                 ui.label(RichText::new(format!("{:.1} s", started.elapsed().as_secs_f32())).weak());
                 if ui.button("Cancel").clicked() {
                     commands.push(Command::CancelLoad);
@@ -75,6 +82,16 @@ pub fn model_status_ui(ui: &mut Ui, chat: &ChatState) -> Vec<Command> {
                     commands.push(Command::Unload);
                 }
             });
+            let placement = match &info.split_check {
+                Some(check) => format!("{check}."),
+                None if info.offload.gpu_layers == 0 && !GPU_BUILD => format!(
+                    "Placement: {}: this build of llama.cpp has no GPU back-end (the README \
+                     says how to build one).",
+                    info.offload
+                ),
+                None => format!("Placement: {}.", info.offload),
+            };
+            ui.label(RichText::new(placement).weak());
         }
     }
     commands

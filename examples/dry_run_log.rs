@@ -1,0 +1,49 @@
+//! Prints llama.cpp's debug log of a `no_alloc` dry run of a catalog model's shape-only GGUF:
+//! `dry_run_log MODEL QUANT CTX NGL [cpu-moe]`. A tool for reading how llama.cpp places and sizes
+//! a model (build with `--features vulkan` or `cuda` to see a GPU placement).
+
+use seekdeck::catalog::builtin_model;
+use seekdeck::fit::Offload;
+use seekdeck::quant::Quant;
+use seekdeck::reference::logged_dry_run;
+use seekdeck::shape_gguf::write_shape_only;
+use seekdeck::tensors::MlaLayout;
+use tracing::Level;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [model, quant, ctx, ngl, rest @ ..] = args.as_slice() else {
+        eprintln!("usage: dry_run_log MODEL QUANT CTX NGL [cpu-moe]");
+        std::process::exit(2);
+    };
+    let Some(m) = builtin_model(model) else {
+        eprintln!("no model {model}");
+        std::process::exit(2);
+    };
+    let Some(q) = Quant::parse(quant) else {
+        eprintln!("no quantization {quant}");
+        std::process::exit(2);
+    };
+    let (Ok(ctx), Ok(gpu_layers)) = (ctx.parse(), ngl.parse()) else {
+        eprintln!("CTX and NGL are numbers");
+        std::process::exit(2);
+    };
+    let path = std::env::temp_dir().join(format!("seekdeck-dry-run-{}.gguf", std::process::id()));
+    if let Err(e) = write_shape_only(&m, q, MlaLayout::Split, &path) {
+        eprintln!("cannot write {}: {e}", path.display());
+        std::process::exit(1);
+    }
+    let placement = Offload {
+        gpu_layers,
+        cpu_moe: rest.iter().any(|a| a == "cpu-moe"),
+    };
+    let result = logged_dry_run(&path, ctx, placement, Level::DEBUG);
+    let _ = std::fs::remove_file(&path);
+    match result {
+        Ok((log, _)) => print!("{log}"),
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! The GPU split checked by llama.cpp itself just before a launch: `no_alloc` dry runs of the
+//! very file on this PC's GPU back-end measure what a layer count would put in VRAM, and a short
+//! search moves the estimate's `-ngl` until llama.cpp's own figure fits the budget and one more
+//! layer would not. The estimate is right to the layer in almost every case (docs/accuracy-gpu.md);
+//! the check covers the rest, and back-ends that stage weights differently (CUDA vs Vulkan).
+
+use std::fmt;
+use std::path::Path;
+use std::time::Instant;
+
+use crate::fit::{format_bytes, Offload, OVERHEAD_BYTES};
+use crate::reference_offload::dry_run_offload;
+
+/// What the check needs besides the file: the budget and the largest layer count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SplitLimits {
+    /// VRAM the app lets the model use (after its safety margin, before its runtime overhead).
+    pub vram_budget_bytes: u64,
+    /// Layers llama.cpp can offload: the blocks plus the output layer.
+    pub max_layers: u32,
+}
+
+impl SplitLimits {
+    /// The part of the budget llama.cpp's weights, KV cache and compute buffer may take: the app
+    /// keeps its runtime overhead on top, as the estimate does.
+    pub fn llama_budget_bytes(&self) -> u64 {
+        self.vram_budget_bytes.saturating_sub(OVERHEAD_BYTES)
+    }
+}
+
+/// The outcome: the placement to launch with and llama.cpp's figure for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SplitCheck {
+    /// The estimate's placement.
+    pub estimated: Offload,
+    /// The placement chosen by the dry runs.
+    pub chosen: Offload,
+    /// llama.cpp's VRAM for `chosen` (weights, KV cache and compute buffers on the GPU).
+    pub gpu_bytes: u64,
+    /// The budget it was held to (`SplitLimits::llama_budget_bytes`).
+    pub budget_bytes: u64,
+    /// Dry runs made.
+    pub dry_runs: u32,
+    /// Seconds the dry runs took.
+    pub secs: f64,
+}
+
+impl fmt::Display for SplitCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "llama.cpp's dry run: {} needs {} of the {} VRAM budget",
+            self.chosen,
+            format_bytes(self.gpu_bytes),
+            format_bytes(self.budget_bytes)
+        )?;
+        if self.chosen == self.estimated {
+            write!(f, " (as estimated)")
+        } else {
+            write!(f, " (the estimate said {})", self.estimated.gpu_layers)
+        }
+    }
+}
+
+/// Finds the most layers in `0..=limits.max_layers` whose VRAM, as `measure` reports it, fits
+/// the budget, starting from the estimate (so a right estimate costs two dry runs: it and one
+/// more). Experts stay in RAM if the estimate keeps them there. VRAM grows with the layer count,
+/// so the search gallops away from the estimate and then bisects. When not even 0 layers fit,
+/// 0 it is: llama.cpp still wants its GPU compute buffer then, and the load will say so.
+pub fn search_split(
+    estimated: Offload,
+    limits: SplitLimits,
+    mut measure: impl FnMut(Offload) -> Result<u64, String>,
+) -> Result<SplitCheck, String> {
+    let started = Instant::now();
+    let budget = limits.llama_budget_bytes();
+    let max = limits.max_layers;
+    let mut dry_runs = 0;
+    // (layers, bytes) of the largest count known to fit, and the smallest known not to.
+    let mut fits: Option<(u32, u64)> = None;
+    let mut too_big: Option<u32> = None;
+    let mut probe = |n: u32| -> Result<Option<u64>, String> {
+        dry_runs += 1;
+        let bytes = measure(Offload {
+            gpu_layers: n,
+            cpu_moe: estimated.cpu_moe,
+        })?;
+        Ok((bytes <= budget).then_some(bytes))
+    };
+    let start = estimated.gpu_layers.min(max);
+    match probe(start)? {
+        Some(bytes) => fits = Some((start, bytes)),
+        None => too_big = Some(start),
+    }
+    // Gallop: up from a count that fits, down from one that does not.
+    let mut step = 1;
+    loop {
+        let next = match (fits, too_big) {
+            (Some((n, _)), None) if n < max => (n + step).min(max),
+            (None, Some(n)) if n > 0 => n.saturating_sub(step),
+            _ => break,
+        };
+        match probe(next)? {
+            Some(bytes) => fits = Some((next, bytes)),
+            None => too_big = Some(next),
+        }
+        if fits.is_some() && too_big.is_some() {
+            break;
+        }
+        step *= 2;
+    }
+    // Bisect between the two.
+    while let (Some((lo, _)), Some(hi)) = (fits, too_big) {
+        if hi - lo <= 1 {
+            break;
+        }
+        let mid = lo + (hi - lo) / 2;
+        match probe(mid)? {
+            Some(bytes) => fits = Some((mid, bytes)),
+            None => too_big = Some(mid),
+        }
+    }
+    let (gpu_layers, gpu_bytes) = fits.unwrap_or_default();
+    Ok(SplitCheck {
+        estimated,
+        chosen: Offload {
+            gpu_layers,
+            cpu_moe: estimated.cpu_moe,
+        },
+        gpu_bytes,
+        budget_bytes: budget,
+        dry_runs,
+        secs: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Checks the estimate's placement of `path` at `ctx_tokens` with llama.cpp's dry runs on this
+/// build's GPU back-end. Needs a GPU device (`reference_offload::gpu_devices`).
+pub fn check_split(
+    path: &Path,
+    ctx_tokens: u32,
+    estimated: Offload,
+    limits: SplitLimits,
+) -> Result<SplitCheck, String> {
+    search_split(estimated, limits, |placement| {
+        dry_run_offload(path, ctx_tokens, placement).map(|sizes| sizes.gpu.total())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIB: u64 = 1 << 20;
+
+    /// 1 GiB of fixed GPU use plus 500 MiB per layer; a budget of 10 GiB (+ overhead) fits 18.
+    fn limits(max_layers: u32) -> SplitLimits {
+        SplitLimits {
+            vram_budget_bytes: (10 << 30) + OVERHEAD_BYTES,
+            max_layers,
+        }
+    }
+
+    fn vram(o: Offload) -> Result<u64, String> {
+        Ok((1 << 30) + u64::from(o.gpu_layers) * 500 * MIB)
+    }
+
+    fn check(start: u32, max: u32) -> SplitCheck {
+        let estimated = Offload {
+            gpu_layers: start,
+            cpu_moe: false,
+        };
+        search_split(estimated, limits(max), vram).expect("the measure does not fail")
+    }
+
+    #[test]
+    fn a_right_estimate_costs_two_dry_runs() {
+        let c = check(18, 40);
+        assert_eq!(c.chosen.gpu_layers, 18);
+        assert_eq!(c.gpu_bytes, (1 << 30) + 18 * 500 * MIB);
+        assert_eq!(c.dry_runs, 2);
+        assert!(c.to_string().ends_with("(as estimated)"), "{c}");
+    }
+
+    #[test]
+    fn any_estimate_ends_on_the_largest_count_that_fits() {
+        for start in 0..=40 {
+            let c = check(start, 40);
+            assert_eq!(c.chosen.gpu_layers, 18, "from {start}");
+            assert!(c.dry_runs <= 12, "from {start}: {} dry runs", c.dry_runs);
+        }
+        assert!(check(16, 40).to_string().contains("the estimate said 16"));
+    }
+
+    #[test]
+    fn the_count_stays_within_the_model() {
+        let c = check(3, 10);
+        assert_eq!(c.chosen.gpu_layers, 10);
+        let c = check(25, 10);
+        assert_eq!(c.chosen.gpu_layers, 10);
+        assert_eq!(c.dry_runs, 1);
+    }
+
+    #[test]
+    fn experts_stay_in_ram_and_nothing_fitting_means_cpu_only() {
+        let estimated = Offload {
+            gpu_layers: 62,
+            cpu_moe: true,
+        };
+        let c = search_split(estimated, limits(62), |o| {
+            assert!(o.cpu_moe);
+            Ok(u64::from(o.gpu_layers) * 100 * MIB)
+        })
+        .expect("measured");
+        assert_eq!(c.chosen, estimated);
+        let tiny = SplitLimits {
+            vram_budget_bytes: OVERHEAD_BYTES + MIB,
+            max_layers: 62,
+        };
+        let c = search_split(estimated, tiny, vram).expect("measured");
+        assert_eq!(c.chosen.gpu_layers, 0);
+        assert!(c.chosen.cpu_moe);
+    }
+
+    #[test]
+    fn a_failed_dry_run_is_reported() {
+        let estimated = Offload {
+            gpu_layers: 5,
+            cpu_moe: false,
+        };
+        let err = search_split(estimated, limits(40), |_| Err("no".to_owned()));
+        assert_eq!(err, Err("no".to_owned()));
+    }
+}
