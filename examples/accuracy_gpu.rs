@@ -88,7 +88,8 @@ fn main() {
          cache and its GPU compute buffer; the app adds {} of runtime overhead and keeps 512 MiB or 5% of the card \
          free (the budget column).\n\n\
          - Suggested splits: {} checked, {} where `-ngl n` does not fit the budget or `-ngl n+1` would.\n\
-         - Experts in RAM (`--cpu-moe`): {} checked, worst VRAM error {:.2}%, {} outside 3% / 64 MiB.\n         - Launch (last column): the estimate's placement (experts in RAM for an MoE model that fits that way) \
+         - Experts in RAM (`--cpu-moe`): {} checked, worst VRAM error {:.2}%, {} outside 3% / 64 MiB.\n\
+         - Launch (last column): the estimate's placement (experts in RAM for an MoE model that fits that way) \
          checked by llama.cpp's own dry runs on the GPU back-end before the load, which move the layer count to the \
          most that fit the budget. Of {} launches, the check raised the count in {raised}, lowered it in {lowered} \
          and kept it in the rest; at most {most_runs} dry runs ({slowest:.1} s) per launch.\n\n\

@@ -154,7 +154,9 @@ pub fn run(cli: &Cli, command: &Command) -> Result<String, CliError> {
         eprintln!("warning: {issue}");
     }
     match command {
-        Command::Chat(args) => crate::cli_chat::run_chat(args).map(|()| String::new()),
+        Command::Chat(args) => {
+            crate::cli_chat::run_chat(args, cli.assume.as_deref()).map(|()| String::new())
+        }
         Command::Scan(args) => {
             let hw = machine(cli.assume.as_deref())?;
             Ok(crate::cli_scan::scan_output(args, &catalog.models, &hw))

@@ -48,11 +48,11 @@ fn fail(message: String) -> CliError {
 }
 
 /// Loads the file, placed as the window's Launch places it (or on the CPU with `--cpu-only`).
-fn load(engine: &Engine, args: &ChatArgs) -> Result<(), CliError> {
+fn load(engine: &Engine, args: &ChatArgs, assume: Option<&str>) -> Result<(), CliError> {
     let (offload, split_limits) = if args.cpu_only {
         (Offload::default(), None)
     } else {
-        let hw = crate::cli::machine(None)?;
+        let hw = crate::cli::machine(assume)?;
         inspect_path(&args.file, &builtin_catalog_models()).placement(args.ctx, &hw)
     };
     engine.send(Request::Load {
@@ -86,10 +86,11 @@ fn load(engine: &Engine, args: &ChatArgs) -> Result<(), CliError> {
     }
 }
 
-/// Runs the chat; returns when done.
-pub fn run_chat(args: &ChatArgs) -> Result<(), CliError> {
+/// Runs the chat; returns when done. The layers are placed for the `--assume` machine when
+/// given (e.g. "8GiB GPU" to leave the rest of a bigger card free), else for this PC.
+pub fn run_chat(args: &ChatArgs, assume: Option<&str>) -> Result<(), CliError> {
     let engine = Engine::spawn(|| {}).map_err(|e| fail(format!("cannot start the engine: {e}")))?;
-    load(&engine, args)?;
+    load(&engine, args, assume)?;
     let sampling = SamplingParams {
         temperature: args.temp,
         seed: args.seed,

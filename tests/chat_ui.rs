@@ -88,6 +88,8 @@ fn launch_chat_stream_stop_and_restore() {
         matches!(a.chat.model, ModelState::Loaded { .. })
     });
     h.get_by_label_contains("tokens of context · loaded in");
+    // The test build of llama.cpp runs on the CPU, and the model slot says so.
+    h.get_by_label_contains("Placement: CPU only: this build of llama.cpp has no GPU back-end");
 
     // A short greedy answer streams in and gets its statistics line.
     h.state_mut().chat.conversation_mut().sampling.temperature = 0.0;
@@ -319,4 +321,61 @@ fn thinking_is_a_block_of_its_own_and_a_full_context_is_offered_a_way_out() {
     h.step();
     assert!(h.state().chat.conversation().messages.is_empty());
     assert_eq!(h.state().chat.conversations.len(), 2);
+}
+
+#[test]
+fn the_model_slot_shows_llama_cpps_check_of_the_gpu_split() {
+    use seekdeck::engine::LoadedModel;
+    use seekdeck::fit::Offload;
+    use seekdeck::split_check::SplitCheck;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(
+        &dir.path().join("models"),
+        &dir.path().join("conversations"),
+    );
+    h.state_mut().chat.model = ModelState::Loading {
+        path: "big.gguf".into(),
+        name: "DeepSeek 67B".into(),
+        progress: 0.0,
+        cancel: Arc::new(AtomicBool::new(false)),
+        started: Instant::now(),
+        checking_split: true,
+    };
+    h.step();
+    h.get_by_label_contains("llama.cpp is checking the GPU split");
+
+    let layers = |gpu_layers| Offload {
+        gpu_layers,
+        cpu_moe: false,
+    };
+    h.state_mut().chat.model = ModelState::Loaded {
+        name: "DeepSeek 67B".into(),
+        info: LoadedModel {
+            path: "big.gguf".into(),
+            architecture: "llama".into(),
+            params: 67_000_000_000,
+            size_bytes: 40 << 30,
+            ctx_tokens: 4096,
+            ctx_train_tokens: 4096,
+            chat_template: None,
+            load_secs: 12.0,
+            offload: layers(55),
+            split_check: Some(SplitCheck {
+                estimated: layers(54),
+                chosen: layers(55),
+                gpu_bytes: 22_000 << 20,
+                budget_bytes: 23_047 << 20,
+                dry_runs: 4,
+                secs: 0.4,
+            }),
+        },
+    };
+    h.step();
+    h.get_by_label_contains(
+        "llama.cpp's dry run: 55 GPU layers (-ngl 55) needs 21.5 GiB of the 22.5 GiB VRAM budget \
+         (the estimate said 54).",
+    );
 }

@@ -103,6 +103,47 @@ fn a_local_file_is_estimated_from_its_own_size_like_the_catalog_entry() {
 }
 
 #[test]
+fn launch_places_a_file_as_its_estimate_says_and_lets_llama_cpp_check_it() {
+    use seekdeck::fit::{Offload, Verdict};
+    use seekdeck::split_check::SplitLimits;
+    let dir = tempfile::tempdir().unwrap();
+    let at = |id: &str, machine: &str| {
+        let path = write(id, Quant::Q4_K_M, &dir.path().join(format!("{id}.gguf")));
+        let hw = parse_assume(machine).unwrap();
+        let local = inspect_path(&path, &models());
+        (
+            local.estimate(8192, &hw).unwrap(),
+            local.placement(8192, &hw),
+        )
+    };
+    // A dense model partly on the GPU: the suggested -ngl, checked against the same budget.
+    let (fit, placement) = at("deepseek-r1-distill-qwen-32b", "8GiB GPU, 64GiB RAM");
+    let Verdict::PartialOffload { gpu_layers, .. } = fit.verdict else {
+        panic!("32B at Q4_K_M is split on 8 GiB: {:?}", fit.verdict);
+    };
+    let limits = SplitLimits {
+        vram_budget_bytes: fit.vram_budget_bytes,
+        max_layers: 65,
+    };
+    let split = Offload {
+        gpu_layers,
+        cpu_moe: false,
+    };
+    assert_eq!(placement, (split, Some(limits)));
+    // V3 on 24 GiB: every layer on the GPU with the routed experts in RAM.
+    let (_, (offload, limits)) = at("deepseek-v3", "24GiB GPU, 512GiB RAM");
+    let all_but_experts = Offload {
+        gpu_layers: 62,
+        cpu_moe: true,
+    };
+    assert_eq!(offload, all_but_experts);
+    assert_eq!(limits.map(|l| l.max_layers), Some(62));
+    // No GPU: nothing to check.
+    let (_, placement) = at("deepseek-llm-7b", "64GiB RAM");
+    assert_eq!(placement, (Offload::default(), None));
+}
+
+#[test]
 fn a_legacy_mla_file_gets_the_larger_cache_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("DeepSeek-V2-Lite-Chat.Q4_K_M.gguf");
