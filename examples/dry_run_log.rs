@@ -1,5 +1,5 @@
 //! Prints llama.cpp's debug log of a `no_alloc` dry run of a catalog model's shape-only GGUF:
-//! `dry_run_log MODEL QUANT CTX NGL [cpu-moe]`. A tool for reading how llama.cpp places and sizes
+//! `dry_run_log MODEL QUANT CTX NGL [cpu-moe] [no-gpu]`. A tool for reading how llama.cpp places and sizes
 //! a model (build with `--features vulkan` or `cuda` to see a GPU placement).
 
 use seekdeck::catalog::builtin_model;
@@ -13,7 +13,7 @@ use tracing::Level;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [model, quant, ctx, ngl, rest @ ..] = args.as_slice() else {
-        eprintln!("usage: dry_run_log MODEL QUANT CTX NGL [cpu-moe]");
+        eprintln!("usage: dry_run_log MODEL QUANT CTX NGL [cpu-moe] [no-gpu]");
         std::process::exit(2);
     };
     let Some(m) = builtin_model(model) else {
@@ -36,6 +36,7 @@ fn main() {
     let placement = Offload {
         gpu_layers,
         cpu_moe: rest.iter().any(|a| a == "cpu-moe"),
+        no_gpu: rest.iter().any(|a| a == "no-gpu"),
     };
     let result = logged_dry_run(&path, ctx, placement, Level::DEBUG);
     let _ = std::fs::remove_file(&path);

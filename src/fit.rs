@@ -196,19 +196,24 @@ pub struct ExpertsInRam {
     pub fits: bool,
 }
 
-/// How llama.cpp is told to place a model: `-ngl gpu_layers`, and with `cpu_moe` the routed
-/// experts kept in RAM (`--cpu-moe`).
+/// How llama.cpp is told to place a model: `-ngl gpu_layers`, with `cpu_moe` the routed
+/// experts kept in RAM (`--cpu-moe`), with `no_gpu` no GPU at all (`--device none`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Offload {
     /// llama.cpp's `n_gpu_layers` (the output layer counts as one).
     pub gpu_layers: u32,
     /// Routed-expert tensors stay in RAM.
     pub cpu_moe: bool,
+    /// Leave the GPU out entirely. With 0 GPU layers llama.cpp still runs large prompt batches on
+    /// the GPU, copying weights there, and keeps a compute buffer in VRAM for it (5.2 GiB for
+    /// DeepSeek-V3 at Q4_K_M); this is for when even that does not fit.
+    pub no_gpu: bool,
 }
 
 impl std::fmt::Display for Offload {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match (self.gpu_layers, self.cpu_moe) {
+            _ if self.no_gpu => write!(f, "CPU only, GPU left out (--device none)"),
             (0, _) => write!(f, "CPU only"),
             (n, false) => write!(f, "{n} GPU layers (-ngl {n})"),
             (n, true) => write!(
@@ -252,15 +257,16 @@ impl FitReport {
         match self.verdict {
             Verdict::FitsGpu => Offload {
                 gpu_layers: all,
-                cpu_moe: false,
+                ..Offload::default()
             },
             _ if self.experts_in_ram.is_some_and(|e| e.fits) => Offload {
                 gpu_layers: all,
                 cpu_moe: true,
+                ..Offload::default()
             },
             Verdict::PartialOffload { gpu_layers, .. } => Offload {
                 gpu_layers,
-                cpu_moe: false,
+                ..Offload::default()
             },
             _ => Offload::default(),
         }
@@ -745,7 +751,8 @@ mod tests {
             r.offload(61),
             Offload {
                 gpu_layers: 62,
-                cpu_moe: true
+                cpu_moe: true,
+                no_gpu: false,
             }
         );
         // Dense models have no experts to stage.

@@ -4,6 +4,9 @@
 use std::sync::OnceLock;
 
 use llama_cpp_2::llama_backend::LlamaBackend;
+use llama_cpp_2::model::params::LlamaModelParams;
+
+use crate::fit::Offload;
 
 /// The shared backend, initialised on first use; `Err` says why llama.cpp could not start.
 pub fn backend() -> Result<&'static LlamaBackend, String> {
@@ -17,4 +20,18 @@ pub fn backend() -> Result<&'static LlamaBackend, String> {
         })
         .as_ref()
         .map_err(Clone::clone)
+}
+
+/// llama.cpp's model parameters for `offload`: its GPU layers, and no device at all with
+/// `no_gpu` (llama.cpp's `--device none`). The experts-in-RAM override goes on the pinned
+/// parameters afterwards (`add_cpu_moe_override`).
+pub fn model_params(offload: Offload) -> Result<LlamaModelParams, String> {
+    let params = LlamaModelParams::default().with_n_gpu_layers(offload.gpu_layers);
+    if offload.no_gpu {
+        params
+            .with_devices(&[])
+            .map_err(|e| format!("llama.cpp could not leave the GPU out: {e}"))
+    } else {
+        Ok(params)
+    }
 }

@@ -143,6 +143,7 @@ fn check_file(
                 Offload {
                     gpu_layers,
                     cpu_moe,
+                    no_gpu: false,
                 },
             )
         };

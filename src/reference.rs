@@ -9,7 +9,6 @@ use std::pin::pin;
 use std::sync::{Arc, Mutex};
 
 use llama_cpp_2::context::params::LlamaContextParams;
-use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::LlamaModel;
 use tracing::Level;
 
@@ -65,9 +64,7 @@ pub fn logged_dry_run(
         .with_writer(move || sink.clone())
         .finish();
     let model_bytes = tracing::subscriber::with_default(subscriber, || -> Result<u64, String> {
-        let mut params = pin!(LlamaModelParams::default()
-            .with_no_alloc(true)
-            .with_n_gpu_layers(placement.gpu_layers));
+        let mut params = pin!(crate::llama_backend::model_params(placement)?.with_no_alloc(true));
         if placement.cpu_moe {
             params.as_mut().add_cpu_moe_override();
         }

@@ -47,6 +47,15 @@ pub struct SplitCheck {
 
 impl fmt::Display for SplitCheck {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.chosen.no_gpu {
+            return write!(
+                f,
+                "llama.cpp's dry run: even with every layer on the CPU, its GPU buffers for \
+                 prompt batches would not fit the {} VRAM budget: {}",
+                format_bytes(self.budget_bytes),
+                self.chosen
+            );
+        }
         write!(
             f,
             "llama.cpp's dry run: {} needs {} of the {} VRAM budget",
@@ -65,8 +74,8 @@ impl fmt::Display for SplitCheck {
 /// Finds the most layers in `0..=limits.max_layers` whose VRAM, as `measure` reports it, fits
 /// the budget, starting from the estimate (so a right estimate costs two dry runs: it and one
 /// more). Experts stay in RAM if the estimate keeps them there. VRAM grows with the layer count,
-/// so the search gallops away from the estimate and then bisects. When not even 0 layers fit,
-/// 0 it is: llama.cpp still wants its GPU compute buffer then, and the load will say so.
+/// so the search gallops away from the estimate and then bisects. When not even 0 layers fit
+/// (llama.cpp still keeps a GPU compute buffer then, for prompt batches), the GPU is left out.
 pub fn search_split(
     estimated: Offload,
     limits: SplitLimits,
@@ -84,6 +93,7 @@ pub fn search_split(
         let bytes = measure(Offload {
             gpu_layers: n,
             cpu_moe: estimated.cpu_moe,
+            no_gpu: false,
         })?;
         Ok((bytes <= budget).then_some(bytes))
     };
@@ -120,14 +130,21 @@ pub fn search_split(
             None => too_big = Some(mid),
         }
     }
-    let (gpu_layers, gpu_bytes) = fits.unwrap_or_default();
-    Ok(SplitCheck {
-        estimated,
-        chosen: Offload {
+    let chosen = match fits {
+        Some((gpu_layers, _)) => Offload {
             gpu_layers,
             cpu_moe: estimated.cpu_moe,
+            no_gpu: false,
         },
-        gpu_bytes,
+        None => Offload {
+            no_gpu: true,
+            ..Offload::default()
+        },
+    };
+    Ok(SplitCheck {
+        estimated,
+        chosen,
+        gpu_bytes: fits.map_or(0, |(_, bytes)| bytes),
         budget_bytes: budget,
         dry_runs,
         secs: started.elapsed().as_secs_f64(),
@@ -169,6 +186,7 @@ mod tests {
         let estimated = Offload {
             gpu_layers: start,
             cpu_moe: false,
+            no_gpu: false,
         };
         search_split(estimated, limits(max), vram).expect("the measure does not fail")
     }
@@ -202,10 +220,11 @@ mod tests {
     }
 
     #[test]
-    fn experts_stay_in_ram_and_nothing_fitting_means_cpu_only() {
+    fn experts_stay_in_ram_and_nothing_fitting_leaves_the_gpu_out() {
         let estimated = Offload {
             gpu_layers: 62,
             cpu_moe: true,
+            no_gpu: false,
         };
         let c = search_split(estimated, limits(62), |o| {
             assert!(o.cpu_moe);
@@ -218,8 +237,17 @@ mod tests {
             max_layers: 62,
         };
         let c = search_split(estimated, tiny, vram).expect("measured");
-        assert_eq!(c.chosen.gpu_layers, 0);
-        assert!(c.chosen.cpu_moe);
+        assert_eq!(
+            c.chosen,
+            Offload {
+                no_gpu: true,
+                ..Offload::default()
+            }
+        );
+        assert!(
+            c.to_string().contains("GPU left out (--device none)"),
+            "{c}"
+        );
     }
 
     #[test]
@@ -227,6 +255,7 @@ mod tests {
         let estimated = Offload {
             gpu_layers: 5,
             cpu_moe: false,
+            no_gpu: false,
         };
         let err = search_split(estimated, limits(40), |_| Err("no".to_owned()));
         assert_eq!(err, Err("no".to_owned()));

@@ -350,6 +350,7 @@ fn the_model_slot_shows_llama_cpps_check_of_the_gpu_split() {
     let layers = |gpu_layers| Offload {
         gpu_layers,
         cpu_moe: false,
+        no_gpu: false,
     };
     h.state_mut().chat.model = ModelState::Loaded {
         name: "DeepSeek 67B".into(),

@@ -128,6 +128,7 @@ fn launch_places_a_file_as_its_estimate_says_and_lets_llama_cpp_check_it() {
     let split = Offload {
         gpu_layers,
         cpu_moe: false,
+        no_gpu: false,
     };
     assert_eq!(placement, (split, Some(limits)));
     // V3 on 24 GiB: every layer on the GPU with the routed experts in RAM.
@@ -135,6 +136,7 @@ fn launch_places_a_file_as_its_estimate_says_and_lets_llama_cpp_check_it() {
     let all_but_experts = Offload {
         gpu_layers: 62,
         cpu_moe: true,
+        no_gpu: false,
     };
     assert_eq!(offload, all_but_experts);
     assert_eq!(limits.map(|l| l.max_layers), Some(62));

@@ -216,6 +216,7 @@ fn placement_reader_accounts_for_every_byte() {
     let offload = Offload {
         gpu_layers: 28,
         cpu_moe: true,
+        no_gpu: false,
     };
     let placed = dry_run_offload(&path, 4096, offload).unwrap();
     let cpu = dry_run(&path, 4096).unwrap();

@@ -11,7 +11,6 @@ use std::time::Instant;
 
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::llama_backend::LlamaBackend;
-use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 
 use super::errors::EngineError;
@@ -125,12 +124,15 @@ fn load_model(
     progress_tx: Sender<Event>,
 ) -> Result<LlamaModel, EngineError> {
     let cancel_flag = cancel.clone();
-    let mut params = pin!(LlamaModelParams::default()
-        .with_n_gpu_layers(offload.gpu_layers)
-        .with_progress_callback(move |p| {
-            let _ = progress_tx.send(Event::Progress(p));
-            !cancel_flag.load(Ordering::Relaxed)
-        }));
+    let params =
+        crate::llama_backend::model_params(offload).map_err(|detail| EngineError::LoadFailed {
+            path: path.to_path_buf(),
+            detail,
+        })?;
+    let mut params = pin!(params.with_progress_callback(move |p| {
+        let _ = progress_tx.send(Event::Progress(p));
+        !cancel_flag.load(Ordering::Relaxed)
+    }));
     if offload.cpu_moe {
         params.as_mut().add_cpu_moe_override();
     }

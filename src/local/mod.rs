@@ -97,8 +97,9 @@ impl LocalModel {
     }
 
     /// How a launch places this file at `ctx_tokens` on `hw`: the estimate's placement, and the
-    /// limits llama.cpp's dry runs check it against before the load (none without a GPU, or
-    /// when nothing goes to the GPU). Without an estimate, everything stays on the CPU.
+    /// limits llama.cpp's dry runs check it against before the load (none without a GPU; with
+    /// 0 GPU layers the check still matters, as llama.cpp keeps a compute buffer on the GPU).
+    /// Without an estimate, everything stays on the CPU.
     pub fn placement(
         &self,
         ctx_tokens: u32,
@@ -114,7 +115,7 @@ impl LocalModel {
             .and_then(|i| i.arch.as_ref().ok())
             .map_or(0, |a| a.layers);
         let offload = fit.offload(layers);
-        let limits = (fit.vram_budget_bytes > 0 && offload.gpu_layers > 0).then_some(SplitLimits {
+        let limits = (fit.vram_budget_bytes > 0).then_some(SplitLimits {
             vram_budget_bytes: fit.vram_budget_bytes,
             max_layers: layers + 1,
         });
