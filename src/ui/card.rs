@@ -224,7 +224,7 @@ fn advice_ui(ui: &mut Ui, m: &Model, fit: &FitReport) {
     }
     ui.label(
         RichText::new(format!(
-            "Estimates keep {} (or 5%) of each GPU free for the driver and display{}; {} layers in all.",
+            "Estimates keep {} (or 5%) of each GPU free for the driver and display{}; {} layers in all. On a GPU build, Launch has llama.cpp check the split on the card before loading.",
             format_bytes(vram_margin_bytes(0)),
             if fit.ram_budget_bytes > 0 { ", and 1 GiB of RAM for the system" } else { "" },
             m.architecture.layers
