@@ -65,5 +65,6 @@ accuracy: deps
 # The suggested GPU split and the MoE experts-in-RAM option against llama.cpp's Vulkan back-end
 # (docs/accuracy-gpu.md). Needs no GPU: Mesa's software Vulkan device stands in, given a real
 # card's buffer limits by a small Vulkan layer; llama.cpp sizes everything with no_alloc.
-accuracy-gpu: deps
+accuracy-gpu: deps test-deps
+	@scripts/install-deps.sh shot
 	scripts/accuracy-gpu.sh

@@ -198,7 +198,7 @@ pub struct ExpertsInRam {
 
 /// How llama.cpp is told to place a model: `-ngl gpu_layers`, with `cpu_moe` the routed
 /// experts kept in RAM (`--cpu-moe`), with `no_gpu` no GPU at all (`--device none`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct Offload {
     /// llama.cpp's `n_gpu_layers` (the output layer counts as one).
     pub gpu_layers: u32,

@@ -12,7 +12,7 @@ use crate::fit::{format_bytes, Offload, OVERHEAD_BYTES};
 use crate::reference_offload::dry_run_offload;
 
 /// What the check needs besides the file: the budget and the largest layer count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SplitLimits {
     /// VRAM the app lets the model use (after its safety margin, before its runtime overhead).
     pub vram_budget_bytes: u64,
@@ -37,8 +37,9 @@ pub struct SplitCheck {
     pub chosen: Offload,
     /// llama.cpp's VRAM for `chosen` (weights, KV cache and compute buffers on the GPU).
     pub gpu_bytes: u64,
-    /// The budget it was held to (`SplitLimits::llama_budget_bytes`).
-    pub budget_bytes: u64,
+    /// The usable VRAM it was held to (`SplitLimits::vram_budget_bytes`): llama.cpp's part plus
+    /// the app's runtime overhead must fit it.
+    pub usable_bytes: u64,
     /// Dry runs made.
     pub dry_runs: u32,
     /// Seconds the dry runs took.
@@ -51,17 +52,20 @@ impl fmt::Display for SplitCheck {
             return write!(
                 f,
                 "llama.cpp's dry run: even with every layer on the CPU, its GPU buffers for \
-                 prompt batches would not fit the {} VRAM budget: {}",
-                format_bytes(self.budget_bytes),
+                 prompt batches would not fit the {} of usable VRAM: {}",
+                format_bytes(self.usable_bytes),
                 self.chosen
             );
         }
+        let used = self.gpu_bytes + OVERHEAD_BYTES;
         write!(
             f,
-            "llama.cpp's dry run: {} needs {} of the {} VRAM budget",
+            "llama.cpp's dry run: {} uses {} of the {} of usable VRAM with the runtime overhead, \
+             {} to spare",
             self.chosen,
-            format_bytes(self.gpu_bytes),
-            format_bytes(self.budget_bytes)
+            format_bytes(used),
+            format_bytes(self.usable_bytes),
+            format_bytes(self.usable_bytes.saturating_sub(used))
         )?;
         if self.chosen == self.estimated {
             write!(f, " (as estimated)")
@@ -145,7 +149,7 @@ pub fn search_split(
         estimated,
         chosen,
         gpu_bytes: fits.map_or(0, |(_, bytes)| bytes),
-        budget_bytes: budget,
+        usable_bytes: limits.vram_budget_bytes,
         dry_runs,
         secs: started.elapsed().as_secs_f64(),
     })

@@ -368,7 +368,7 @@ fn the_model_slot_shows_llama_cpps_check_of_the_gpu_split() {
                 estimated: layers(54),
                 chosen: layers(55),
                 gpu_bytes: 22_000 << 20,
-                budget_bytes: 23_047 << 20,
+                usable_bytes: 23_347 << 20,
                 dry_runs: 4,
                 secs: 0.4,
             }),
@@ -376,7 +376,7 @@ fn the_model_slot_shows_llama_cpps_check_of_the_gpu_split() {
     };
     h.step();
     h.get_by_label_contains(
-        "llama.cpp's dry run: 55 GPU layers (-ngl 55) needs 21.5 GiB of the 22.5 GiB VRAM budget \
-         (the estimate said 54).",
+        "llama.cpp's dry run: 55 GPU layers (-ngl 55) uses 21.8 GiB of the 22.8 GiB of usable VRAM \
+         with the runtime overhead, 1.0 GiB to spare (the estimate said 54).",
     );
 }

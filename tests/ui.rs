@@ -196,3 +196,53 @@ fn an_moe_card_shows_both_gpu_options() {
     );
     h.get_by_label(&moe);
 }
+
+#[test]
+fn a_card_shows_llama_cpps_check_of_its_placement_on_a_gpu_build() {
+    use seekdeck::app::card_checks::CheckState;
+    use seekdeck::fit::Offload;
+    use seekdeck::split_check::SplitCheck;
+
+    let state = PersistedState {
+        selected: Some("deepseek-v3".into()),
+        card_open: true,
+        ..PersistedState::default()
+    };
+    let mut h = app_harness(state, "24GiB GPU, 512GiB RAM");
+    let v3 = index_of(&h, "deepseek-v3");
+    // The placement asked about is Launch's: every layer, the routed experts in RAM.
+    let key = h.state().card_check_key(v3).expect("a machine with a GPU");
+    let experts_in_ram = Offload {
+        gpu_layers: 62,
+        cpu_moe: true,
+        no_gpu: false,
+    };
+    assert_eq!(key.estimated, experts_in_ram);
+    // Without a GPU back-end (this test build) the card says nothing more.
+    assert!(h.query_by_label_contains("Checked on").is_none());
+
+    let device = "NVIDIA GeForce RTX 4090";
+    h.state_mut()
+        .card_checks
+        .record(device, key.clone(), CheckState::Pending);
+    // A spinner keeps repainting: step instead of running until idle.
+    h.run_steps(2);
+    h.get_by_label_contains("llama.cpp is checking this placement on NVIDIA GeForce RTX 4090");
+    let check = SplitCheck {
+        estimated: experts_in_ram,
+        chosen: experts_in_ram,
+        gpu_bytes: 15_800 << 20,
+        usable_bytes: key.limits.vram_budget_bytes,
+        dry_runs: 1,
+        secs: 0.1,
+    };
+    h.state_mut()
+        .card_checks
+        .record(device, key, CheckState::Done(Ok(check)));
+    h.run();
+    h.get_by_label(
+        "Checked on NVIDIA GeForce RTX 4090: llama.cpp's dry run: 62 GPU layers with the routed \
+         experts in RAM (-ngl 62 --cpu-moe) uses 15.7 GiB of the 22.8 GiB of usable VRAM with the \
+         runtime overhead, 7.1 GiB to spare (as estimated).",
+    );
+}

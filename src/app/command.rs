@@ -220,6 +220,7 @@ impl App {
     pub fn drain_workers(&mut self) {
         self.local.drain();
         self.chat.drain_engine();
+        self.card_checks.drain();
         let Some(answer) = self.pending_pick.as_ref().and_then(PendingPick::poll) else {
             return;
         };

@@ -3,8 +3,10 @@
 
 use std::cmp::Ordering;
 
+use super::card_checks::CheckKey;
 use super::{App, SortColumn};
 use crate::hardware::assume::parse_assume;
+use crate::split_check::SplitLimits;
 
 impl App {
     /// Takes the newest snapshot from the poller, if any arrived.
@@ -50,6 +52,40 @@ impl App {
             self.fits_key = Some(key);
         }
         self.rows = self.visible_rows();
+        self.request_card_check();
+    }
+
+    /// What llama.cpp is asked to check for the card of model `index`: the placement Launch would
+    /// use on the machine shown (none when that machine has no GPU).
+    pub fn card_check_key(&self, index: usize) -> Option<CheckKey> {
+        let m = self.catalog.models.get(index)?;
+        let fit = self.fits.get(index)?;
+        if fit.vram_budget_bytes == 0 {
+            return None;
+        }
+        Some(CheckKey {
+            model_id: m.id.clone(),
+            quant: self.state.quant,
+            ctx_tokens: self.model_ctx(m),
+            limits: SplitLimits {
+                vram_budget_bytes: fit.vram_budget_bytes,
+                max_layers: m.architecture.layers + 1,
+            },
+            estimated: fit.offload(m.architecture.layers),
+        })
+    }
+
+    /// Asks the checker about the open card, once per placement.
+    fn request_card_check(&mut self) {
+        if !self.state.card_open || self.card_checks.device.is_none() {
+            return;
+        }
+        let Some(i) = self.selected_index() else {
+            return;
+        };
+        if let Some(key) = self.card_check_key(i) {
+            self.card_checks.request(key, &self.catalog.models[i]);
+        }
     }
 
     /// The context used for a model: the toolbar's, capped at the model's native maximum.

@@ -1,6 +1,7 @@
 //! The window's state and its `eframe::App` implementation; nothing else. Per-frame bookkeeping
 //! lives in [`logic`], the user's requests in [`command`], drawing in [`crate::ui`].
 
+pub mod card_checks;
 pub mod chat_state;
 pub mod command;
 pub mod launch;
@@ -88,6 +89,8 @@ pub struct AppOptions {
     pub assume: Option<String>,
     /// Start the live hardware poller (off in tests).
     pub poll_hardware: bool,
+    /// On a GPU build, have llama.cpp check the open card's GPU placement (off in tests).
+    pub check_card_splits: bool,
     /// Where user catalog files are read from.
     pub user_catalog_dir: Option<std::path::PathBuf>,
     /// When set, the first frame prints `first-frame-ms: N` (time since this instant) to stderr;
@@ -123,6 +126,8 @@ pub struct App {
     pub chat: chat_state::ChatState,
     /// A file dialog that is open.
     pub pending_pick: Option<pickers::PendingPick>,
+    /// llama.cpp's checks of the open card's GPU placement.
+    pub card_checks: card_checks::CardChecks,
     /// Wakes the window from other threads (absent outside eframe).
     pub repaint: Option<egui::Context>,
     poller: Option<Poller>,
@@ -153,6 +158,10 @@ impl App {
                 Ok(p) => app.poller = Some(p),
                 Err(e) => tracing::warn!("hardware poller did not start: {e}"),
             }
+        }
+        if options.check_card_splits {
+            let ctx = cc.egui_ctx.clone();
+            app.card_checks = card_checks::CardChecks::spawn(move || ctx.request_repaint());
         }
         app
     }
@@ -193,6 +202,7 @@ impl App {
             local,
             chat: chat_state::ChatState::new(store),
             pending_pick: None,
+            card_checks: card_checks::CardChecks::none(),
             repaint,
             state,
             weights,
@@ -307,6 +317,7 @@ pub fn run_window(assume: Option<String>, started: std::time::Instant) -> eframe
             .map(|s| s.dir().to_path_buf()),
         assume,
         poll_hardware: true,
+        check_card_splits: true,
         user_catalog_dir: crate::paths::user_catalog_dir(),
         report_first_frame_from: std::env::var_os("SEEKDECK_REPORT_STARTUP").map(|_| started),
     };

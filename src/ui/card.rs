@@ -5,6 +5,7 @@ use egui::{Grid, Label, RichText, Ui};
 
 use super::memory_bar::memory_bar_ui;
 use super::table::verdict_cell;
+use crate::app::card_checks::CheckState;
 use crate::app::command::Command;
 use crate::app::App;
 use crate::catalog::{Attention, Model};
@@ -49,7 +50,9 @@ pub fn card_ui(ui: &mut Ui, app: &App, index: usize) -> Vec<Command> {
                 .strong(),
             );
             memory_bar_ui(ui, fit);
-            advice_ui(ui, m, fit);
+            advice_ui(ui, fit);
+            llama_check_ui(ui, app, index);
+            estimate_note_ui(ui, m, fit);
             local_files_ui(ui, app, m, &mut commands);
             ui.separator();
             ui.columns(2, |cols| {
@@ -191,7 +194,7 @@ fn architecture_ui(ui: &mut Ui, m: &Model) {
     }
 }
 
-fn advice_ui(ui: &mut Ui, m: &Model, fit: &FitReport) {
+fn advice_ui(ui: &mut Ui, fit: &FitReport) {
     let text = match &fit.verdict {
         Verdict::FitsGpu => format!("Everything fits in VRAM ({} on the GPU).", format_bytes(fit.gpu_bytes)),
         Verdict::PartialOffload { gpu_layers, total_layers } => format!(
@@ -222,6 +225,10 @@ fn advice_ui(ui: &mut Ui, m: &Model, fit: &FitReport) {
             }
         ));
     }
+}
+
+/// The margins the estimate keeps, in small print.
+fn estimate_note_ui(ui: &mut Ui, m: &Model, fit: &FitReport) {
     ui.label(
         RichText::new(format!(
             "Estimates keep {} (or 5%) of each GPU free for the driver and display{}; {} layers in all. On a GPU build, Launch has llama.cpp check the split on the card before loading.",
@@ -232,6 +239,35 @@ fn advice_ui(ui: &mut Ui, m: &Model, fit: &FitReport) {
         .weak()
         .small(),
     );
+}
+
+/// llama.cpp's own check of the placement above, on a GPU build.
+fn llama_check_ui(ui: &mut Ui, app: &App, index: usize) {
+    let Some(device) = &app.card_checks.device else {
+        return;
+    };
+    let Some(state) = app
+        .card_check_key(index)
+        .and_then(|key| app.card_checks.state(&key))
+    else {
+        return;
+    };
+    match state {
+        CheckState::Pending => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(format!("llama.cpp is checking this placement on {device}…"));
+            });
+        }
+        CheckState::Done(Ok(check)) => {
+            ui.label(format!("Checked on {device}: {check}."));
+        }
+        CheckState::Done(Err(e)) => {
+            ui.label(
+                RichText::new(format!("llama.cpp could not check this placement: {e}")).weak(),
+            );
+        }
+    }
 }
 
 fn quant_table_ui(ui: &mut Ui, app: &App, index: usize, commands: &mut Vec<Command>) {
