@@ -13,6 +13,7 @@ use tracing::Level;
 use crate::fit::Offload;
 use crate::local::file_info::layer_of;
 use crate::local::gguf_header::GgufHeader;
+use crate::local::scan::model_parts;
 use crate::reference::{logged_dry_run, mib_after};
 
 /// Bytes on one side of the bus.
@@ -65,12 +66,17 @@ pub fn dry_run_offload(
     ctx_tokens: u32,
     placement: Offload,
 ) -> Result<OffloadSizes, String> {
-    let header = GgufHeader::read(path).map_err(|e| e.to_string())?;
-    let tensors: Vec<(String, u64)> = header
-        .tensors
-        .iter()
-        .map(|t| (t.name.clone(), t.bytes().unwrap_or(0)))
-        .collect();
+    // A split model's tensors are spread over its parts; llama.cpp loads them all from the first.
+    let mut tensors: Vec<(String, u64)> = Vec::new();
+    for part in model_parts(path) {
+        let header = GgufHeader::read(&part).map_err(|e| format!("{}: {e}", part.display()))?;
+        tensors.extend(
+            header
+                .tensors
+                .iter()
+                .map(|t| (t.name.clone(), t.bytes().unwrap_or(0))),
+        );
+    }
     let (log, _) = logged_dry_run(path, ctx_tokens, placement, Level::DEBUG)?;
     Ok(parse_offload_log(&log, &tensors))
 }

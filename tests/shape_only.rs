@@ -230,4 +230,13 @@ fn placement_reader_accounts_for_every_byte() {
         kv_cache_bytes(&m.architecture, 4096, MlaLayout::Split)
     );
     assert_eq!(placed.host.compute, cpu.compute_bytes);
+    // A model split in parts (llama-gguf-split's layout) is read whole from its first part.
+    let parts = shape_only_builder(&m, Quant::Q4_K_M, MlaLayout::Split).split_parts(3);
+    for (i, part) in parts.iter().enumerate() {
+        let name = format!("lite-{:05}-of-00003.gguf", i + 1);
+        part.write_shape_only(&dir.path().join(name)).unwrap();
+    }
+    let first = dir.path().join("lite-00001-of-00003.gguf");
+    let split = dry_run_offload(&first, 4096, offload).unwrap();
+    assert_eq!(split.host, placed.host);
 }

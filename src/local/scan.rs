@@ -91,7 +91,7 @@ pub fn find_gguf_files(dir: &Path, source: Source) -> Vec<FoundFile> {
         let first = parts
             .get(&1)
             .cloned()
-            .unwrap_or_else(|| folder.join(format!("{stem}-00001-of-{total:05}.gguf")));
+            .unwrap_or_else(|| part_path(&folder, &stem, 1, total));
         singles.push(FoundFile {
             path: first,
             parts: parts.into_values().collect(),
@@ -113,6 +113,29 @@ pub fn split_part(file_name: &str) -> Option<(&str, u32, u32)> {
     }
     let (no, total) = (no.parse().ok()?, total.parse().ok()?);
     (no >= 1 && no <= total).then_some((stem, no, total))
+}
+
+/// Part `no` of `total` of the split model `stem` in `folder`.
+fn part_path(folder: &Path, stem: &str, no: u32, total: u32) -> PathBuf {
+    folder.join(format!("{stem}-{no:05}-of-{total:05}.gguf"))
+}
+
+/// Every part of the model `path` belongs to: all `name-0000k-of-0000n.gguf` beside a part of a
+/// split model, else `path` alone.
+pub fn model_parts(path: &Path) -> Vec<PathBuf> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    match split_part(name) {
+        Some((stem, _, total)) => {
+            let folder = path.parent().unwrap_or(Path::new(""));
+            (1..=total)
+                .map(|no| part_path(folder, stem, no, total))
+                .collect()
+        }
+        None => vec![path.to_path_buf()],
+    }
 }
 
 /// Ollama's models: each manifest (`manifests/<host>/<namespace>/<model>/<tag>`) names one blob
@@ -186,6 +209,20 @@ fn ollama_name(relative: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_parts_of_a_split_model() {
+        let parts = model_parts(Path::new("/m/V3-Q2_K-00002-of-00003.gguf"));
+        assert_eq!(
+            parts,
+            ["00001", "00002", "00003"]
+                .map(|n| PathBuf::from(format!("/m/V3-Q2_K-{n}-of-00003.gguf")))
+        );
+        assert_eq!(
+            model_parts(Path::new("/m/one.gguf")),
+            [PathBuf::from("/m/one.gguf")]
+        );
+    }
 
     #[test]
     fn split_names() {
