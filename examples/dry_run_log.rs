@@ -6,8 +6,7 @@ use seekdeck::catalog::builtin_model;
 use seekdeck::fit::Offload;
 use seekdeck::quant::Quant;
 use seekdeck::reference::logged_dry_run;
-use seekdeck::shape_gguf::write_shape_only;
-use seekdeck::tensors::MlaLayout;
+use seekdeck::shape_gguf::with_shape_only;
 use tracing::Level;
 
 fn main() {
@@ -28,18 +27,16 @@ fn main() {
         eprintln!("CTX and NGL are numbers");
         std::process::exit(2);
     };
-    let path = std::env::temp_dir().join(format!("seekdeck-dry-run-{}.gguf", std::process::id()));
-    if let Err(e) = write_shape_only(&m, q, MlaLayout::Split, &path) {
-        eprintln!("cannot write {}: {e}", path.display());
-        std::process::exit(1);
-    }
     let placement = Offload {
         gpu_layers,
         cpu_moe: rest.iter().any(|a| a == "cpu-moe"),
         no_gpu: rest.iter().any(|a| a == "no-gpu"),
     };
-    let result = logged_dry_run(&path, ctx, placement, Level::DEBUG);
-    let _ = std::fs::remove_file(&path);
+    let scratch = std::env::temp_dir().join(format!("seekdeck-dry-run-{}", std::process::id()));
+    let result = with_shape_only(&m, q, &scratch, |path| {
+        logged_dry_run(path, ctx, placement, Level::DEBUG)
+    });
+    let _ = std::fs::remove_dir(&scratch);
     match result {
         Ok((log, _)) => print!("{log}"),
         Err(e) => {

@@ -8,8 +8,7 @@ use crate::catalog::Model;
 use crate::fit::{breakdown, MemoryBreakdown};
 use crate::quant::Quant;
 use crate::reference::{dry_run, ReferenceSizes};
-use crate::shape_gguf::write_shape_only;
-use crate::tensors::MlaLayout;
+use crate::shape_gguf::with_shape_only;
 
 /// The promise: each part within 3% or 64 MiB of llama.cpp's figure, whichever is larger.
 pub fn within_tolerance(ours: u64, reference: u64) -> bool {
@@ -67,11 +66,9 @@ pub fn check(
     ctx_tokens: u32,
     scratch_dir: &Path,
 ) -> Result<AccuracyRow, String> {
-    let path = scratch_dir.join(format!("{}-{}.gguf", model.id, quant.label()));
-    write_shape_only(model, quant, MlaLayout::Split, &path)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    let reference = dry_run(&path, ctx_tokens);
-    let _ = std::fs::remove_file(&path);
+    let reference = with_shape_only(model, quant, scratch_dir, |path| {
+        Ok(dry_run(path, ctx_tokens))
+    })?;
     let (ours, _) = breakdown(model, quant, ctx_tokens);
     Ok(AccuracyRow {
         model: model.name.clone(),

@@ -12,7 +12,7 @@ use crate::fit::{estimate, format_bytes, weight_split, Offload, Verdict, OVERHEA
 use crate::hardware::assume::parse_assume;
 use crate::quant::Quant;
 use crate::reference_offload::{dry_run_offload, OffloadSizes};
-use crate::shape_gguf::write_shape_only;
+use crate::shape_gguf::with_shape_only;
 use crate::split_check::{check_split, SplitCheck, SplitLimits};
 use crate::tensors::MlaLayout;
 
@@ -113,12 +113,9 @@ pub fn check_model(
     contexts: &[u32],
     scratch_dir: &Path,
 ) -> Result<(Vec<SplitRow>, Vec<ExpertsRow>), String> {
-    let path = scratch_dir.join(format!("{}-{}-gpu.gguf", model.id, quant.label()));
-    write_shape_only(model, quant, MlaLayout::Split, &path)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    let result = check_file(model, quant, contexts, &path);
-    let _ = std::fs::remove_file(&path);
-    result
+    with_shape_only(model, quant, scratch_dir, |path| {
+        check_file(model, quant, contexts, path)
+    })
 }
 
 fn check_file(

@@ -121,3 +121,20 @@ pub fn write_shape_only(
 ) -> io::Result<u64> {
     shape_only_builder(model, quant, layout).write_shape_only(path)
 }
+
+/// Writes `model`'s shape-only file at `quant` into `dir` (created if missing), runs `use_file`
+/// on it and removes it: how the dry-run checks hand a catalog model to llama.cpp.
+pub fn with_shape_only<T>(
+    model: &Model,
+    quant: Quant,
+    dir: &Path,
+    use_file: impl FnOnce(&Path) -> Result<T, String>,
+) -> Result<T, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let path = dir.join(format!("{}-{}.gguf", model.id, quant.label()));
+    write_shape_only(model, quant, MlaLayout::Split, &path)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let result = use_file(&path);
+    let _ = std::fs::remove_file(&path);
+    result
+}

@@ -11,9 +11,8 @@ use crate::catalog::Model;
 use crate::fit::Offload;
 use crate::quant::Quant;
 use crate::reference_offload::gpu_devices;
-use crate::shape_gguf::write_shape_only;
+use crate::shape_gguf::with_shape_only;
 use crate::split_check::{check_split, SplitCheck, SplitLimits};
-use crate::tensors::MlaLayout;
 
 /// One placement to check: a catalog model at a quantization and context, for a budget.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -148,12 +147,7 @@ fn check_model(
     model: &Model,
     scratch: &std::path::Path,
 ) -> Result<SplitCheck, String> {
-    std::fs::create_dir_all(scratch)
-        .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
-    let path = scratch.join(format!("{}-{}.gguf", model.id, key.quant.label()));
-    write_shape_only(model, key.quant, MlaLayout::Split, &path)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    let result = check_split(&path, key.ctx_tokens, key.estimated, key.limits);
-    let _ = std::fs::remove_file(&path);
-    result
+    with_shape_only(model, key.quant, scratch, |path| {
+        check_split(path, key.ctx_tokens, key.estimated, key.limits)
+    })
 }
