@@ -15,12 +15,12 @@ build: deps
 
 test: deps test-deps
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets -- -D warnings
-	$(CARGO) test --all-targets
+	$(CARGO) clippy --all-targets --features verify -- -D warnings
+	$(CARGO) test --all-targets --features verify
 
 lint: deps
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --all-targets --features verify -- -D warnings
 
 # Build tools for llama.cpp (cmake, a C++ compiler, libclang for bindgen) and the window's
 # run-time libraries (xkbcommon, Vulkan/GL drivers).
@@ -59,7 +59,7 @@ clean:
 
 # The estimator against llama.cpp's own dry run for every catalog model (docs/accuracy.md).
 accuracy: deps
-	$(CARGO) run --release --example accuracy > docs/accuracy.md.tmp && mv docs/accuracy.md.tmp docs/accuracy.md
+	$(CARGO) run --release --features verify --example accuracy > docs/accuracy.md.tmp && mv docs/accuracy.md.tmp docs/accuracy.md
 	@grep -m1 'comparisons' docs/accuracy.md
 
 # The suggested GPU split and the MoE experts-in-RAM option against llama.cpp's Vulkan back-end

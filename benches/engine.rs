@@ -27,7 +27,7 @@ use llama_cpp_2::sampling::LlamaSampler;
 use seekdeck::app::chat_state::ModelState;
 use seekdeck::app::{App, AppOptions, PersistedState};
 use seekdeck::engine::{Engine, Event, Prompt, Request, SamplingParams};
-use seekdeck::quant::GgmlType;
+use seekdeck::estimate::quant::GgmlType;
 
 const GENERATED: u32 = 64;
 const RUNS: usize = 15;
@@ -154,7 +154,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn throughput(path: &Path) {
-    let backend = seekdeck::llama_backend::backend().unwrap();
+    let backend = seekdeck::llama::backend::backend().unwrap();
     let model = LlamaModel::load_from_file(backend, path, &LlamaModelParams::default()).unwrap();
     let threads = seekdeck::engine::thread_count();
     let cp = LlamaContextParams::default()
@@ -168,8 +168,7 @@ fn throughput(path: &Path) {
     engine.send(Request::Load {
         path: path.to_path_buf(),
         ctx_tokens: CTX,
-        offload: seekdeck::fit::Offload::default(),
-        split_limits: None,
+        placement: seekdeck::estimate::placement::Placement::default(),
         cancel: Arc::default(),
     });
     loop {
@@ -311,27 +310,29 @@ fn frame_times(path: &Path) {
     for cycle in 0..CYCLES {
         if cycle > 0 {
             h.get_by_label("Unload").click();
-            while !matches!(h.state().chat.model, ModelState::Empty) {
+            while !matches!(h.state().chat.session.model, ModelState::Empty) {
                 h.step();
             }
             h.step();
         }
         h.get_by_label("Launch").click();
         timed_steps(&mut h, &mut loading, |a| {
-            !matches!(a.chat.model, ModelState::Loaded { .. })
+            !matches!(a.chat.session.model, ModelState::Loaded { .. })
         });
         h.state_mut().chat.new_conversation();
         h.state_mut().chat.conversation_mut().sampling.max_tokens = GENERATED;
         h.state_mut().chat.conversation_mut().sampling.temperature = 0.0;
-        h.state_mut().chat.draft = "hello world".into();
+        h.state_mut().chat.draft.text = "hello world".into();
         h.step();
         h.get_by_label("Send").click();
         h.step();
         assert!(
-            h.state().chat.generation.is_some(),
+            h.state().chat.session.generation.is_some(),
             "Send did not start an answer"
         );
-        timed_steps(&mut h, &mut streaming, |a| a.chat.generation.is_some());
+        timed_steps(&mut h, &mut streaming, |a| {
+            a.chat.session.generation.is_some()
+        });
     }
     println!(
         "UI frame times ({CYCLES} × load + {GENERATED}-token answer; egui_kittest steps of the whole window, CPU only, no GPU upload)"

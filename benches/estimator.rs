@@ -7,10 +7,10 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use seekdeck::catalog::load_catalog;
-use seekdeck::fit::estimate;
+use seekdeck::estimate::fit::estimate;
+use seekdeck::estimate::quant::Quant;
+use seekdeck::estimate::weight_table::WeightTable;
 use seekdeck::hardware::assume::parse_assume;
-use seekdeck::quant::Quant;
-use seekdeck::weight_table::WeightTable;
 
 fn estimator(c: &mut Criterion) {
     let catalog = load_catalog(None);

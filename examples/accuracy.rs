@@ -1,11 +1,11 @@
 //! `make accuracy`: every catalog model × {Q8_0, Q4_K_M, Q2_K or IQ1_S} × {4096, 32768, native}
 //! context, estimated by seekdeck and sized by llama.cpp's own dry run; writes docs/accuracy.md.
 
-use seekdeck::accuracy::{check, grid_contexts, grid_quants, markdown_table, AccuracyRow};
 use seekdeck::catalog::load_catalog;
-use seekdeck::fit::weight_split;
-use seekdeck::quant::Quant;
-use seekdeck::tensors::MlaLayout;
+use seekdeck::estimate::fit::weight_split;
+use seekdeck::estimate::quant::Quant;
+use seekdeck::estimate::tensors::MlaLayout;
+use seekdeck::verify::accuracy::{check, grid_contexts, grid_quants, markdown_table, AccuracyRow};
 
 /// Published GGUF sizes (docs/seed-models.md's companion reference, §5): (model id, quant, bytes, file).
 const PUBLISHED: [(&str, Quant, u64, &str); 7] = [
@@ -90,7 +90,7 @@ fn main() {
          default context parameters: n_ubatch 512, flash attention auto, f16 KV cache). Each row writes a shape-only GGUF of the \
          model (full tensor list, no weights), loads it with `no_alloc`, creates a context and reads the sizes llama.cpp reports.\n\n\
          {} comparisons; worst error of any part: {:.2}%; {} outside the promised 3% / 64 MiB.\n\n",
-        seekdeck::reference::LLAMA_CPP_SYS_VERSION,
+        seekdeck::llama::dry_run::LLAMA_CPP_SYS_VERSION,
         rows.len(),
         worst,
         failing

@@ -4,11 +4,11 @@
 //! Mesa's software Vulkan device standing in for a card when there is none.
 
 use seekdeck::catalog::load_catalog;
-use seekdeck::offload_check::{
+use seekdeck::estimate::quant::Quant;
+use seekdeck::llama::backend::gpu_devices;
+use seekdeck::verify::gpu_split::{
     check_model, experts_table, splits_table, ExpertsRow, SplitRow, SIMULATED_GPUS,
 };
-use seekdeck::quant::Quant;
-use seekdeck::reference_offload::gpu_devices;
 
 const QUANTS: [Quant; 2] = [Quant::Q4_K_M, Quant::Q8_0];
 const CONTEXTS: [u32; 2] = [8192, 32768];
@@ -64,7 +64,7 @@ fn main() {
     let experts_fail = experts.iter().filter(|r| !r.holds()).count();
     let worst_experts = experts
         .iter()
-        .map(|r| seekdeck::accuracy::error_pct(r.ours_vram, r.reference_vram()).abs())
+        .map(|r| seekdeck::verify::accuracy::error_pct(r.ours_vram, r.reference_vram()).abs())
         .fold(0.0, f64::max);
     let launches: Vec<_> = splits.iter().map(|r| &r.launch).collect();
     let raised = launches
@@ -95,9 +95,9 @@ fn main() {
          and kept it in the rest; at most {most_runs} dry runs ({slowest:.1} s) per launch.\n\n\
          A positive error means seekdeck asks for more VRAM than llama.cpp uses (a layer left on the CPU), a \
          negative one less (a risk of running out of VRAM).\n\n## Suggested split (-ngl)\n\n",
-        seekdeck::reference::LLAMA_CPP_SYS_VERSION,
+        seekdeck::llama::dry_run::LLAMA_CPP_SYS_VERSION,
         SIMULATED_GPUS.join("; "),
-        seekdeck::fit::format_bytes(seekdeck::fit::OVERHEAD_BYTES),
+        seekdeck::format::format_bytes(seekdeck::estimate::placement::OVERHEAD_BYTES),
         splits.len(),
         split_fail,
         experts.len(),

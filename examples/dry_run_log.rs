@@ -3,10 +3,10 @@
 //! a model (build with `--features vulkan` or `cuda` to see a GPU placement).
 
 use seekdeck::catalog::builtin_model;
-use seekdeck::fit::Offload;
-use seekdeck::quant::Quant;
-use seekdeck::reference::logged_dry_run;
-use seekdeck::shape_gguf::with_shape_only;
+use seekdeck::estimate::placement::Offload;
+use seekdeck::estimate::quant::Quant;
+use seekdeck::gguf::shape::with_shape_only;
+use seekdeck::llama::dry_run::logged_dry_run;
 use tracing::Level;
 
 fn main() {

@@ -2,9 +2,9 @@
 //! the "On this PC" list without downloading anything: `cargo run --example fake_home -- DIR`.
 
 use seekdeck::catalog::builtin_model;
-use seekdeck::quant::Quant;
-use seekdeck::shape_gguf::write_shape_only;
-use seekdeck::tensors::MlaLayout;
+use seekdeck::estimate::quant::Quant;
+use seekdeck::estimate::tensors::MlaLayout;
+use seekdeck::gguf::shape::write_shape_only;
 
 fn main() -> std::io::Result<()> {
     let dir = std::path::PathBuf::from(

@@ -32,7 +32,7 @@ fn main() {
                 &path,
                 &model.architecture,
                 "chatml",
-                seekdeck::quant::GgmlType::Q4_0,
+                seekdeck::estimate::quant::GgmlType::Q4_0,
             )
         }
     };

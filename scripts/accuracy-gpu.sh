@@ -44,7 +44,7 @@ gcc -shared -fPIC -O2 -Wall -I"$include" -o "$layer/libVkLayer_seekdeck_simulate
 cp scripts/vk-simulated-gpu/VkLayer_seekdeck_simulated_gpu.json "$layer/"
 
 CPLUS_INCLUDE_PATH="$include" CARGO_TARGET_DIR="$out/cargo" \
-    cargo build --release --features vulkan --example accuracy_gpu --bin seekdeck
+    cargo build --release --features vulkan,verify --example accuracy_gpu --bin seekdeck
 export VK_ADD_LAYER_PATH="$PWD/$layer" VK_INSTANCE_LAYERS=VK_LAYER_SEEKDECK_simulated_gpu GGML_VK_VISIBLE_DEVICES=0
 "$out/cargo/release/examples/accuracy_gpu" > docs/accuracy-gpu.md.tmp
 mv docs/accuracy-gpu.md.tmp docs/accuracy-gpu.md

@@ -1,5 +1,5 @@
 //! The app's own log: a `tracing` layer that keeps the last lines (seekdeck's and llama.cpp's,
-//! which [`crate::llama_backend`] routes to `tracing`) for the window's log panel and bug reports.
+//! which [`crate::llama::backend`] routes to `tracing`) for the window's log panel and bug reports.
 
 use std::collections::VecDeque;
 use std::fmt::Write;

@@ -38,7 +38,7 @@ fn main() {
                     std::process::exit(2);
                 }
             }
-            if let Err(e) = seekdeck::app::run_window(cli.assume.clone(), started) {
+            if let Err(e) = seekdeck::ui::window::run_window(cli.assume.clone(), started) {
                 eprintln!("seekdeck: cannot open the window: {e}");
                 std::process::exit(1);
             }

@@ -85,7 +85,7 @@ fn launch_chat_stream_stop_and_restore() {
     h.get_by_label("Launch").click();
     h.step();
     wait_until(&mut h, "the model to load", |a| {
-        matches!(a.chat.model, ModelState::Loaded { .. })
+        matches!(a.chat.session.model, ModelState::Loaded { .. })
     });
     h.get_by_label_contains("tokens of context · loaded in");
     // The test build of llama.cpp runs on the CPU, and the model slot says so.
@@ -96,10 +96,12 @@ fn launch_chat_stream_stop_and_restore() {
     h.state_mut().chat.conversation_mut().sampling.max_tokens = 24;
     send(&mut h, "hello world");
     assert!(
-        h.state().chat.generation.is_some(),
+        h.state().chat.session.generation.is_some(),
         "Send started a generation"
     );
-    wait_until(&mut h, "the answer", |a| a.chat.generation.is_none());
+    wait_until(&mut h, "the answer", |a| {
+        a.chat.session.generation.is_none()
+    });
     let first = answers(h.state()).pop().unwrap();
     assert!(!first.text.is_empty());
     assert_eq!(first.finish, Some(FinishReason::MaxTokens));
@@ -115,15 +117,15 @@ fn launch_chat_stream_stop_and_restore() {
         answers(a)
             .last()
             .is_some_and(|m| m.text.chars().count() > 20)
-            || a.chat.generation.is_none()
+            || a.chat.session.generation.is_none()
     });
     assert!(
-        h.state().chat.generation.is_some(),
+        h.state().chat.session.generation.is_some(),
         "the answer ended before Stop could be pressed"
     );
     h.get_by_label("Stop").click();
     h.step();
-    wait_until(&mut h, "the stop", |a| a.chat.generation.is_none());
+    wait_until(&mut h, "the stop", |a| a.chat.session.generation.is_none());
     let stopped = answers(h.state()).pop().unwrap();
     assert_eq!(stopped.finish, Some(FinishReason::Stopped));
     h.get_by_label_contains("· stopped");
@@ -133,7 +135,7 @@ fn launch_chat_stream_stop_and_restore() {
     h.get_by_label("Regenerate").click();
     h.step();
     wait_until(&mut h, "the regenerated answer", |a| {
-        a.chat.generation.is_none()
+        a.chat.session.generation.is_none()
     });
     let all = answers(h.state());
     assert_eq!(all.len(), 2);
@@ -157,13 +159,13 @@ fn a_corrupt_conversation_file_is_set_aside_and_reported() {
     )
     .unwrap();
     let h = harness(dir.path(), &conversations);
-    let notices = &h.state().chat.notices;
+    let notices = &h.state().chat.conversations.notices;
     assert_eq!(notices.len(), 1);
     assert!(notices[0].contains("it was kept as"), "{notices:?}");
     assert!(conversations
         .join("1700000000-000000001.ron.corrupt")
         .exists());
-    assert_eq!(h.state().chat.conversations.len(), 1);
+    assert_eq!(h.state().chat.conversations.list.len(), 1);
 }
 
 #[test]
@@ -172,10 +174,10 @@ fn a_model_larger_than_ram_and_vram_is_refused_with_an_override() {
     let models = dir.path().join("models");
     std::fs::create_dir_all(&models).unwrap();
     let v2 = seekdeck::catalog::builtin_model("deepseek-v2").unwrap();
-    seekdeck::shape_gguf::write_shape_only(
+    seekdeck::gguf::shape::write_shape_only(
         &v2,
-        seekdeck::quant::Quant::Q4_K_M,
-        seekdeck::tensors::MlaLayout::Split,
+        seekdeck::estimate::quant::Quant::Q4_K_M,
+        seekdeck::estimate::tensors::MlaLayout::Split,
         &models.join("DeepSeek-V2-Chat-Q4_K_M.gguf"),
     )
     .unwrap();
@@ -187,14 +189,14 @@ fn a_model_larger_than_ram_and_vram_is_refused_with_an_override() {
     wait_until(&mut h, "the scan", |a| a.local.models.len() == 1);
     h.get_by_label_contains("this PC: too large");
     h.get_by_label("Launch…").click();
-    wait_until(&mut h, "the refusal", |a| a.chat.refusal.is_some());
+    wait_until(&mut h, "the refusal", |a| a.chat.session.refusal.is_some());
     h.get_by_label("Not launched");
     h.get_by_label_contains("more than this PC's free RAM");
-    assert!(matches!(h.state().chat.model, ModelState::Empty));
+    assert!(matches!(h.state().chat.session.model, ModelState::Empty));
     h.get_by_label("Don't launch").click();
     h.step();
     h.step();
-    assert!(h.state().chat.refusal.is_none());
+    assert!(h.state().chat.session.refusal.is_none());
     assert!(h.query_by_label("Launch anyway").is_none());
 }
 
@@ -212,16 +214,18 @@ fn a_failed_load_is_reported_and_another_launch_works() {
     std::fs::rename(&file, &kept).unwrap();
     h.get_by_label("Launch").click();
     h.step();
-    wait_until(&mut h, "the failure", |a| a.chat.load_error.is_some());
+    wait_until(&mut h, "the failure", |a| {
+        a.chat.session.load_error.is_some()
+    });
     h.get_by_label_contains("Load failed:");
-    assert!(matches!(h.state().chat.model, ModelState::Empty));
+    assert!(matches!(h.state().chat.session.model, ModelState::Empty));
     std::fs::rename(&kept, &file).unwrap();
     h.get_by_label("Launch").click();
     h.step();
     wait_until(&mut h, "the model to load", |a| {
-        matches!(a.chat.model, ModelState::Loaded { .. })
+        matches!(a.chat.session.model, ModelState::Loaded { .. })
     });
-    assert!(h.state().chat.load_error.is_none());
+    assert!(h.state().chat.session.load_error.is_none());
 }
 
 /// A file dropped on the window, as the platform layer hands it to egui.
@@ -276,7 +280,7 @@ fn thinking_is_a_block_of_its_own_and_a_full_context_is_offered_a_way_out() {
     wait_until(&mut h, "the scan", |a| a.local.models.len() == 1);
     h.get_by_label("Launch").click();
     wait_until(&mut h, "the model to load", |a| {
-        matches!(a.chat.model, ModelState::Loaded { .. })
+        matches!(a.chat.session.model, ModelState::Loaded { .. })
     });
 
     // An R1-style answer from an earlier session: its reasoning is a "Thinking" block.
@@ -304,7 +308,9 @@ fn thinking_is_a_block_of_its_own_and_a_full_context_is_offered_a_way_out() {
     h.state_mut().chat.conversation_mut().sampling.max_tokens = 100_000;
     h.get_by_label("Send edited").click();
     h.step();
-    wait_until(&mut h, "the answer", |a| a.chat.generation.is_none());
+    wait_until(&mut h, "the answer", |a| {
+        a.chat.session.generation.is_none()
+    });
     let last = answers(h.state()).pop().unwrap();
     assert_eq!(h.state().chat.conversation().messages.len(), 2);
     assert_ne!(
@@ -320,14 +326,14 @@ fn thinking_is_a_block_of_its_own_and_a_full_context_is_offered_a_way_out() {
     h.step();
     h.step();
     assert!(h.state().chat.conversation().messages.is_empty());
-    assert_eq!(h.state().chat.conversations.len(), 2);
+    assert_eq!(h.state().chat.conversations.list.len(), 2);
 }
 
 #[test]
 fn the_model_slot_shows_llama_cpps_check_of_the_gpu_split() {
     use seekdeck::engine::LoadedModel;
-    use seekdeck::fit::Offload;
-    use seekdeck::split_check::SplitCheck;
+    use seekdeck::estimate::placement::Offload;
+    use seekdeck::llama::split_search::SplitCheck;
     use std::sync::atomic::AtomicBool;
     use std::sync::Arc;
 
@@ -336,7 +342,7 @@ fn the_model_slot_shows_llama_cpps_check_of_the_gpu_split() {
         &dir.path().join("models"),
         &dir.path().join("conversations"),
     );
-    h.state_mut().chat.model = ModelState::Loading {
+    h.state_mut().chat.session.model = ModelState::Loading {
         path: "big.gguf".into(),
         name: "DeepSeek 67B".into(),
         progress: 0.0,
@@ -352,7 +358,7 @@ fn the_model_slot_shows_llama_cpps_check_of_the_gpu_split() {
         cpu_moe: false,
         no_gpu: false,
     };
-    h.state_mut().chat.model = ModelState::Loaded {
+    h.state_mut().chat.session.model = ModelState::Loaded {
         name: "DeepSeek 67B".into(),
         info: LoadedModel {
             path: "big.gguf".into(),

@@ -163,10 +163,10 @@ fn scan_lists_what_is_in_the_usual_places() {
     let models = home.path().join("models");
     std::fs::create_dir_all(&models).unwrap();
     let v2_lite = seekdeck::catalog::builtin_model("deepseek-v2-lite").unwrap();
-    seekdeck::shape_gguf::write_shape_only(
+    seekdeck::gguf::shape::write_shape_only(
         &v2_lite,
-        seekdeck::quant::Quant::Q4_K_M,
-        seekdeck::tensors::MlaLayout::Legacy,
+        seekdeck::estimate::quant::Quant::Q4_K_M,
+        seekdeck::estimate::tensors::MlaLayout::Legacy,
         &models.join("DeepSeek-V2-Lite-Chat.Q4_K_M.gguf"),
     )
     .unwrap();

@@ -27,8 +27,7 @@ fn load(engine: &Engine, path: &Path, ctx_tokens: u32) -> Event {
     engine.send(Request::Load {
         path: path.to_path_buf(),
         ctx_tokens,
-        offload: seekdeck::fit::Offload::default(),
-        split_limits: None,
+        placement: seekdeck::estimate::placement::Placement::default(),
         cancel: Arc::default(),
     });
     loop {
@@ -303,8 +302,7 @@ fn a_cancelled_load_says_so_and_the_engine_loads_the_next_one() {
     engine.send(Request::Load {
         path: path.clone(),
         ctx_tokens: 256,
-        offload: seekdeck::fit::Offload::default(),
-        split_limits: None,
+        placement: seekdeck::estimate::placement::Placement::default(),
         cancel: Arc::new(AtomicBool::new(true)),
     });
     let end = loop {
@@ -324,4 +322,44 @@ fn a_cancelled_load_says_so_and_the_engine_loads_the_next_one() {
         "{end:?}"
     );
     assert!(matches!(load(&engine, &path, 256), Event::Loaded(_)));
+}
+
+#[test]
+fn every_event_wakes_the_caller_load_progress_included() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = tiny(dir.path(), "llama");
+    let wakes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = wakes.clone();
+    let engine = Engine::spawn(move || {
+        counter.fetch_add(1, Ordering::SeqCst);
+    })
+    .unwrap();
+    engine.send(Request::Load {
+        path: path.clone(),
+        ctx_tokens: 256,
+        placement: seekdeck::estimate::placement::Placement::default(),
+        cancel: Arc::default(),
+    });
+    let mut events = 0;
+    let mut progress = 0;
+    loop {
+        let event = engine.events.recv_timeout(WAIT).unwrap();
+        events += 1;
+        match event {
+            Event::Progress(_) => progress += 1,
+            Event::Loaded(_) => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(progress > 0, "llama.cpp reported no load progress");
+    // The wake-up follows each send; give the last one a moment to land.
+    let deadline = std::time::Instant::now() + WAIT;
+    while wakes.load(Ordering::SeqCst) < events && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(
+        wakes.load(Ordering::SeqCst),
+        events,
+        "{progress} progress events"
+    );
 }

@@ -7,13 +7,13 @@
 use std::path::{Path, PathBuf};
 
 use seekdeck::catalog::{builtin_catalog_models, Model};
-use seekdeck::fit::weight_split;
+use seekdeck::estimate::fit::weight_split;
+use seekdeck::estimate::quant::Quant;
+use seekdeck::estimate::tensors::MlaLayout;
+use seekdeck::gguf::shape::{shape_only_builder, write_shape_only};
 use seekdeck::hardware::assume::parse_assume;
 use seekdeck::local::locations::default_roots;
 use seekdeck::local::{inspect_path, scan_roots, LocalModel, Source};
-use seekdeck::quant::Quant;
-use seekdeck::shape_gguf::{shape_only_builder, write_shape_only};
-use seekdeck::tensors::MlaLayout;
 
 fn models() -> Vec<Model> {
     builtin_catalog_models()
@@ -95,7 +95,7 @@ fn a_local_file_is_estimated_from_its_own_size_like_the_catalog_entry() {
         let local = inspect_path(&path, &models());
         let ctx = model(id).architecture.context_tokens.min(8192);
         let from_file = local.estimate(ctx, &hw).unwrap();
-        let from_catalog = seekdeck::fit::estimate(&model(id), Quant::Q4_K_M, ctx, &hw);
+        let from_catalog = seekdeck::estimate::fit::estimate(&model(id), Quant::Q4_K_M, ctx, &hw);
         assert_eq!(from_file.breakdown, from_catalog.breakdown, "{id}");
         assert_eq!(from_file.verdict, from_catalog.verdict, "{id}");
         assert_eq!(local.legacy_kv_bytes(8192), None);
@@ -104,8 +104,8 @@ fn a_local_file_is_estimated_from_its_own_size_like_the_catalog_entry() {
 
 #[test]
 fn launch_places_a_file_as_its_estimate_says_and_lets_llama_cpp_check_it() {
-    use seekdeck::fit::{Offload, Verdict};
-    use seekdeck::split_check::SplitLimits;
+    use seekdeck::estimate::fit::Verdict;
+    use seekdeck::estimate::placement::{Offload, Placement, SplitLimits};
     let dir = tempfile::tempdir().unwrap();
     let at = |id: &str, machine: &str| {
         let path = write(id, Quant::Q4_K_M, &dir.path().join(format!("{id}.gguf")));
@@ -130,9 +130,21 @@ fn launch_places_a_file_as_its_estimate_says_and_lets_llama_cpp_check_it() {
         cpu_moe: false,
         no_gpu: false,
     };
-    assert_eq!(placement, (split, Some(limits)));
+    assert_eq!(
+        placement,
+        Placement {
+            offload: split,
+            split_limits: Some(limits)
+        }
+    );
     // V3 on 24 GiB: every layer on the GPU with the routed experts in RAM.
-    let (_, (offload, limits)) = at("deepseek-v3", "24GiB GPU, 512GiB RAM");
+    let (
+        _,
+        Placement {
+            offload,
+            split_limits: limits,
+        },
+    ) = at("deepseek-v3", "24GiB GPU, 512GiB RAM");
     let all_but_experts = Offload {
         gpu_layers: 62,
         cpu_moe: true,
@@ -142,7 +154,7 @@ fn launch_places_a_file_as_its_estimate_says_and_lets_llama_cpp_check_it() {
     assert_eq!(limits.map(|l| l.max_layers), Some(62));
     // No GPU: nothing to check.
     let (_, placement) = at("deepseek-llm-7b", "64GiB RAM");
-    assert_eq!(placement, (Offload::default(), None));
+    assert_eq!(placement, Placement::default());
 }
 
 #[test]
@@ -330,15 +342,15 @@ fn opening_one_part_of_a_split_model_brings_the_others() {
 fn a_gguf_of_another_kind_is_listed_with_its_reason() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mmproj-model-f16.gguf");
-    let mut b = seekdeck::gguf_write::GgufBuilder::new();
+    let mut b = seekdeck::gguf::write::GgufBuilder::new();
     b.kv(
         "general.architecture",
-        seekdeck::gguf_write::MetaValue::Str("clip".into()),
+        seekdeck::gguf::write::MetaValue::Str("clip".into()),
     )
     .tensor(
         "v.patch_embd.weight",
         &[14, 14, 3, 1024],
-        seekdeck::quant::GgmlType::F16,
+        seekdeck::estimate::quant::GgmlType::F16,
     );
     b.write_shape_only(&path).unwrap();
     let local = inspect_path(&path, &models());

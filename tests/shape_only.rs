@@ -9,13 +9,13 @@ use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::LlamaModel;
 use seekdeck::catalog::Model;
-use seekdeck::fit::weight_split;
-use seekdeck::quant::Quant;
-use seekdeck::shape_gguf::{shape_only_builder, write_shape_only};
-use seekdeck::tensors::MlaLayout;
+use seekdeck::estimate::fit::weight_split;
+use seekdeck::estimate::quant::Quant;
+use seekdeck::estimate::tensors::MlaLayout;
+use seekdeck::gguf::shape::{shape_only_builder, write_shape_only};
 
 fn backend() -> &'static LlamaBackend {
-    seekdeck::llama_backend::backend().unwrap()
+    seekdeck::llama::backend::backend().unwrap()
 }
 
 fn model(id: &str) -> Model {
@@ -72,10 +72,11 @@ fn llama_cpp_loader_agrees_on_weights() {
         let loaded = LlamaModel::load_from_file(backend(), &path, &params)
             .unwrap_or_else(|e| panic!("llama.cpp could not load {id} {quant}: {e}"));
         // The plan's element count (the catalog's total plus Llama 3.1's 64-element rope_freqs).
-        let plan_params: u64 = seekdeck::tensors::tensor_plan(&m.architecture, MlaLayout::Split)
-            .iter()
-            .map(seekdeck::tensors::TensorInfo::elements)
-            .sum();
+        let plan_params: u64 =
+            seekdeck::estimate::tensors::tensor_plan(&m.architecture, MlaLayout::Split)
+                .iter()
+                .map(seekdeck::estimate::tensors::TensorInfo::elements)
+                .sum();
         assert_eq!(loaded.n_params(), plan_params, "{id}: parameter count");
         let ours = weight_split(&m.architecture, quant, MlaLayout::Split).total_bytes();
         assert_eq!(loaded.size(), ours, "{id} {quant}: weight bytes");
@@ -96,8 +97,8 @@ fn dry_run_weights_and_kv_cache_match_the_estimator() {
         let m = model(id);
         let path = dir.path().join(format!("{id}.gguf"));
         write_shape_only(&m, quant, MlaLayout::Split, &path).unwrap();
-        let reference = seekdeck::reference::dry_run(&path, ctx).unwrap();
-        let (ours, _) = seekdeck::fit::breakdown(&m, quant, ctx);
+        let reference = seekdeck::llama::dry_run::dry_run(&path, ctx).unwrap();
+        let (ours, _) = seekdeck::estimate::fit::breakdown(&m, quant, ctx);
         assert_eq!(reference.model_bytes, ours.weights_bytes, "{id}: weights");
         assert_eq!(reference.kv_bytes, ours.kv_cache_bytes, "{id}: KV cache");
         assert!(
@@ -110,7 +111,9 @@ fn dry_run_weights_and_kv_cache_match_the_estimator() {
     let path = dir.path().join("qwen7b.gguf");
     write_shape_only(&m, Quant::Q4_K_M, MlaLayout::Split, &path).unwrap();
     assert_eq!(
-        seekdeck::reference::dry_run(&path, 8192).unwrap().kv_bytes,
+        seekdeck::llama::dry_run::dry_run(&path, 8192)
+            .unwrap()
+            .kv_bytes,
         448 << 20
     );
 }
@@ -124,7 +127,7 @@ fn reference_version_matches_cargo_lock() {
         version_line,
         format!(
             "version = \"{}\"",
-            seekdeck::reference::LLAMA_CPP_SYS_VERSION
+            seekdeck::llama::dry_run::LLAMA_CPP_SYS_VERSION
         )
     );
 }
@@ -146,11 +149,11 @@ fn accuracy_subset_within_tolerance() {
         ("deepseek-r1-distill-qwen-32b", Quant::Q2_K, 4096),
         ("deepseek-r1-distill-llama-70b", Quant::Q4_K_M, 131_072),
     ] {
-        let row = seekdeck::accuracy::check(&model(id), quant, ctx, dir.path()).unwrap();
+        let row = seekdeck::verify::accuracy::check(&model(id), quant, ctx, dir.path()).unwrap();
         assert!(
             row.passes(),
             "{id} {quant} {ctx}: {}",
-            seekdeck::accuracy::markdown_table(std::slice::from_ref(&row))
+            seekdeck::verify::accuracy::markdown_table(std::slice::from_ref(&row))
         );
     }
 }
@@ -159,7 +162,7 @@ fn accuracy_subset_within_tolerance() {
 /// caches it exactly as the estimator's legacy figure says: far more than a re-converted file.
 #[test]
 fn legacy_mla_files_are_recognised_and_estimated_with_the_larger_cache() {
-    use seekdeck::fit::kv_cache_bytes;
+    use seekdeck::estimate::fit::kv_cache_bytes;
     // The layout as the scanner reads it from the header.
     let mla_layout = |p: &std::path::Path| {
         seekdeck::local::inspect_path(p, &[])
@@ -185,14 +188,15 @@ fn legacy_mla_files_are_recognised_and_estimated_with_the_larger_cache() {
     .unwrap();
     assert_eq!(mla_layout(&qwen), None);
 
-    let reference = seekdeck::reference::dry_run(&legacy, 8192).unwrap();
+    let reference = seekdeck::llama::dry_run::dry_run(&legacy, 8192).unwrap();
     assert_eq!(
         reference.kv_bytes,
         kv_cache_bytes(&m.architecture, 8192, MlaLayout::Legacy)
     );
     assert_eq!(
         reference.model_bytes,
-        seekdeck::fit::weight_split(&m.architecture, Quant::Q8_0, MlaLayout::Legacy).total_bytes()
+        seekdeck::estimate::fit::weight_split(&m.architecture, Quant::Q8_0, MlaLayout::Legacy)
+            .total_bytes()
     );
     assert!(reference.kv_bytes > 8 * kv_cache_bytes(&m.architecture, 8192, MlaLayout::Split));
 }
@@ -203,9 +207,11 @@ fn legacy_mla_files_are_recognised_and_estimated_with_the_larger_cache() {
 /// reader with a Vulkan device).
 #[test]
 fn placement_reader_accounts_for_every_byte() {
-    use seekdeck::fit::{kv_cache_bytes, Offload};
-    use seekdeck::reference::dry_run;
-    use seekdeck::reference_offload::{dry_run_offload, gpu_devices};
+    use seekdeck::estimate::fit::kv_cache_bytes;
+    use seekdeck::estimate::placement::Offload;
+    use seekdeck::llama::backend::gpu_devices;
+    use seekdeck::llama::dry_run::dry_run;
+    use seekdeck::llama::dry_run_placement::dry_run_offload;
     if !gpu_devices().is_empty() {
         return;
     }

@@ -4,7 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use seekdeck::chat_template::{render, TemplateMessage};
+use seekdeck::engine::template::render;
+use seekdeck::engine::TemplateMessage;
 
 const R1: &str = include_str!("data/deepseek-r1.jinja");
 const BOS: &str = "<｜begin▁of▁sentence｜>";

@@ -16,7 +16,7 @@ use support::tiny::write_tiny_model;
 
 /// Loads `path`, feeds `prompt` and returns 16 greedily generated token ids.
 fn generate(path: &std::path::Path, prompt: &str) -> Vec<i32> {
-    let backend = seekdeck::llama_backend::backend().unwrap();
+    let backend = seekdeck::llama::backend::backend().unwrap();
     let model = LlamaModel::load_from_file(backend, path, &LlamaModelParams::default()).unwrap();
     let mut ctx = model
         .new_context(

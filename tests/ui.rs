@@ -8,8 +8,9 @@ mod support;
 use egui::{Key, Modifiers};
 use egui_kittest::kittest::Queryable;
 use seekdeck::app::PersistedState;
-use seekdeck::fit::{format_bytes, Verdict};
-use seekdeck::quant::Quant;
+use seekdeck::estimate::fit::Verdict;
+use seekdeck::estimate::quant::Quant;
+use seekdeck::format::format_bytes;
 use support::{app_harness, RTX_4090};
 
 fn index_of(h: &egui_kittest::Harness<'_, seekdeck::app::App>, id: &str) -> usize {
@@ -199,9 +200,9 @@ fn an_moe_card_shows_both_gpu_options() {
 
 #[test]
 fn a_card_shows_llama_cpps_check_of_its_placement_on_a_gpu_build() {
-    use seekdeck::app::card_checks::CheckState;
-    use seekdeck::fit::Offload;
-    use seekdeck::split_check::SplitCheck;
+    use seekdeck::app::card_checker::CheckState;
+    use seekdeck::estimate::placement::Offload;
+    use seekdeck::llama::split_search::SplitCheck;
 
     let state = PersistedState {
         selected: Some("deepseek-v3".into()),

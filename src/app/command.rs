@@ -1,11 +1,9 @@
 //! What the user asked for, as values: panels return [`Command`]s and [`App::apply`] carries them
-//! out in one place. Keyboard shortcuts are turned into the same commands.
-
-use egui::{Key, Modifiers};
+//! out in one place ([`crate::ui::input`] turns keys and dropped files into the same commands).
 
 use super::pickers::{PendingPick, PickPurpose};
 use super::{App, SortColumn};
-use crate::quant::Quant;
+use crate::estimate::quant::Quant;
 
 /// A request from the UI.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,45 +83,6 @@ pub enum Command {
     DismissNotices,
 }
 
-/// Files dropped on the window: GGUFs are opened, anything else is reported.
-pub fn dropped_files(ctx: &egui::Context) -> Vec<Command> {
-    ctx.input(|i| {
-        i.raw
-            .dropped_files
-            .iter()
-            .map(|f| Command::OpenFile(f.path().to_path_buf()))
-            .collect()
-    })
-}
-
-/// Keyboard shortcuts: arrows move the selection, Enter opens the card, Escape closes it,
-/// Ctrl+F focuses search. Arrows and Enter are left alone while a text field has focus.
-pub fn keyboard_commands(ctx: &egui::Context, app: &App) -> Vec<Command> {
-    let typing = ctx.egui_wants_keyboard_input();
-    ctx.input_mut(|i| {
-        let mut out = Vec::new();
-        if i.consume_key(Modifiers::COMMAND, Key::F) {
-            out.push(Command::FocusSearch);
-        }
-        if typing {
-            return out;
-        }
-        if i.consume_key(Modifiers::NONE, Key::ArrowDown) {
-            out.push(Command::MoveSelection(1));
-        }
-        if i.consume_key(Modifiers::NONE, Key::ArrowUp) {
-            out.push(Command::MoveSelection(-1));
-        }
-        if i.consume_key(Modifiers::NONE, Key::Enter) {
-            out.push(Command::OpenSelected);
-        }
-        if i.consume_key(Modifiers::NONE, Key::Escape) && app.state.card_open {
-            out.push(Command::CloseCard);
-        }
-        out
-    })
-}
-
 impl App {
     /// Carries out a list of commands, then brings derived state up to date.
     pub fn apply_all(&mut self, commands: Vec<Command>) {
@@ -173,34 +132,26 @@ impl App {
             }
             Command::OpenFile(path) => self.local.open_file(path, &self.catalog.models),
             Command::Launch { path, force } => self.launch(&path, force),
-            Command::DismissRefusal => self.chat.refusal = None,
-            Command::CancelLoad => self.chat.cancel_load(),
-            Command::Unload => self.chat.unload(),
+            Command::DismissRefusal => self.chat.session.refusal = None,
+            Command::CancelLoad => self.chat.session.cancel_load(),
+            Command::Unload => self.chat.session.unload(),
             Command::Send => self.chat.send_draft(),
             Command::Stop => self.chat.stop(),
             Command::Regenerate => self.chat.regenerate(),
-            Command::StartEdit(i) => {
-                let text = self
-                    .chat
-                    .conversation()
-                    .messages
-                    .get(i)
-                    .map(|m| m.text.clone());
-                self.chat.editing = text.map(|t| (i, t));
-            }
+            Command::StartEdit(i) => self.chat.start_edit(i),
             Command::ResendEdit => self.chat.resend_edit(),
-            Command::CancelEdit => self.chat.editing = None,
+            Command::CancelEdit => self.chat.draft.editing = None,
             Command::NewConversation => self.chat.new_conversation(),
             Command::ClearConversation => self.chat.clear(),
             Command::SelectConversation(i) => self.chat.select(i),
             Command::DeleteConversation(i) => self.chat.delete(i),
             Command::DropOldestTurn => self.chat.drop_oldest_and_retry(),
             Command::ResetSampling => {
-                let (sampling, _) = self.chat.model_defaults;
+                let (sampling, _) = self.chat.session.model_defaults;
                 self.chat.conversation_mut().sampling = sampling;
             }
             Command::DismissNotices => {
-                self.chat.notices.clear();
+                self.chat.conversations.notices.clear();
                 self.local.notice = None;
             }
         }

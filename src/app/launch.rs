@@ -6,20 +6,23 @@ use std::path::Path;
 use super::chat_state::{LaunchPlan, Refusal};
 use super::App;
 use crate::engine::SamplingParams;
-use crate::fit::{format_bytes, Verdict};
+use crate::estimate::fit::Verdict;
+use crate::estimate::placement::effective_context;
+use crate::format::format_bytes;
 
 impl App {
     /// The launch of the file at `path` as it would run, and the reason to refuse it, if any.
     pub fn launch_plan(&self, path: &Path) -> (LaunchPlan, Option<String>) {
         let local = self.local.by_path(path);
-        let info = local.and_then(|l| l.info.as_ref().ok());
-        let file_ctx = info
-            .and_then(|i| i.context_length)
-            .map_or(u32::MAX, |c| c.min(u64::from(u32::MAX)) as u32);
-        let ctx_tokens = self.state.ctx_tokens.min(file_ctx).max(256);
+        let ctx_tokens = local
+            .map_or_else(
+                || effective_context(self.state.ctx_tokens, None),
+                |l| l.context(self.state.ctx_tokens),
+            )
+            .ctx_tokens;
         // Launching is about this PC, never the "What if…" machine.
         let fit = local.and_then(|l| l.estimate(ctx_tokens, &self.live_hw));
-        let (offload, split_limits) = local
+        let placement = local
             .map(|l| l.placement(ctx_tokens, &self.live_hw))
             .unwrap_or_default();
         let catalog_model = local
@@ -48,8 +51,7 @@ impl App {
             path: path.to_path_buf(),
             name,
             ctx_tokens,
-            offload,
-            split_limits,
+            placement,
             sampling,
             reasoning: catalog_model.is_some_and(|m| m.reasoning),
         };
@@ -60,13 +62,13 @@ impl App {
     pub fn launch(&mut self, path: &Path, force: bool) {
         let (plan, refusal) = self.launch_plan(path);
         match refusal {
-            Some(reason) if !force => self.chat.refusal = Some(Refusal { plan, reason }),
+            Some(reason) if !force => self.chat.session.refusal = Some(Refusal { plan, reason }),
             _ => {
                 tracing::info!(
                     "launching {} with {} tokens of context, {}",
                     plan.path.display(),
                     plan.ctx_tokens,
-                    plan.offload
+                    plan.placement.offload
                 );
                 let waker = self.waker();
                 self.chat.launch(plan, waker);

@@ -24,6 +24,8 @@ pub struct LocalState {
     pub folders_file: Option<PathBuf>,
     /// The last problem saving the folder list, shown once.
     pub notice: Option<String>,
+    /// Counts changes of `models`, so views computed from it know when to recompute.
+    pub version: u64,
     scanner: Scanner,
 }
 
@@ -46,6 +48,7 @@ impl LocalState {
             folders,
             folders_file,
             notice: None,
+            version: 0,
             scanner: Scanner::new(notify),
         }
     }
@@ -96,13 +99,18 @@ impl LocalState {
     pub fn drain(&mut self) -> bool {
         let mut changed = false;
         while let Ok(result) = self.scanner.results.try_recv() {
-            changed = true;
             match result {
-                ScanResult::Full(found) => {
+                ScanResult::Full { generation, found } => {
+                    // A scan overtaken by a newer one (a folder added meanwhile) is stale.
+                    if generation < self.scanner.latest_generation() {
+                        continue;
+                    }
                     self.scanning = false;
                     self.models = found;
+                    changed = true;
                 }
                 ScanResult::Single(one) => {
+                    changed = true;
                     let one = *one;
                     self.opened.retain(|m| m.found.path != one.found.path);
                     self.opened.push(one);
@@ -119,6 +127,7 @@ impl LocalState {
             self.models
                 .retain(|m| m.found.source != crate::local::Source::Opened);
             self.models.extend(opened);
+            self.version += 1;
         }
         changed
     }
@@ -126,5 +135,59 @@ impl LocalState {
     /// The model at `path`, if listed.
     pub fn by_path(&self, path: &std::path::Path) -> Option<&LocalModel> {
         self.models.iter().find(|m| m.found.path == path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::local::{FileProblem, FoundFile, Source};
+
+    fn found(name: &str) -> LocalModel {
+        let path = PathBuf::from(format!("/m/{name}.gguf"));
+        LocalModel {
+            found: FoundFile {
+                path: path.clone(),
+                parts: vec![path],
+                missing_parts: Vec::new(),
+                display_name: format!("{name}.gguf"),
+                source: Source::UserFolder,
+            },
+            info: Err(FileProblem::NoArchitecture),
+            catalog_match: None,
+        }
+    }
+
+    #[test]
+    fn a_scan_that_ends_after_a_newer_one_is_dropped() {
+        let mut local = LocalState::new(Vec::new(), None, || {});
+        local.rescan(&[]);
+        local.rescan(&[]);
+        // Let the two real (empty) scans finish, then deliver the race by hand: the newer scan's
+        // result first, the older one's after it.
+        while local.scanning {
+            local.drain();
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let tx = local.scanner.sender();
+        let newest = local.scanner.latest_generation();
+        tx.send(ScanResult::Full {
+            generation: newest,
+            found: vec![found("new")],
+        })
+        .unwrap();
+        tx.send(ScanResult::Full {
+            generation: newest - 1,
+            found: vec![found("old")],
+        })
+        .unwrap();
+        local.drain();
+        let names: Vec<_> = local
+            .models
+            .iter()
+            .map(|m| m.found.display_name.as_str())
+            .collect();
+        assert_eq!(names, ["new.gguf"]);
+        assert!(!local.scanning);
     }
 }

@@ -1,24 +1,32 @@
-//! The window's state and its `eframe::App` implementation; nothing else. Per-frame bookkeeping
-//! lives in [`logic`], the user's requests in [`command`], drawing in [`crate::ui`].
+//! The window's state, with no drawing: what survives a restart, the catalog and its estimates, the
+//! models on this PC, the chat. The user's requests arrive as [`command::Command`]s applied in one
+//! place; derived state is brought up to date in [`refresh`]; the eframe window that draws it all
+//! is [`crate::ui::window`].
 
-pub mod card_checks;
+pub mod card_checker;
+pub mod chat_session;
 pub mod chat_state;
 pub mod command;
+pub mod conversations;
+pub mod draft;
 pub mod launch;
 pub mod local_state;
-pub mod logic;
 pub mod pickers;
+pub mod refresh;
+pub mod views;
+pub mod waker;
 
 use serde::{Deserialize, Serialize};
 
+pub use waker::Waker;
+
 use crate::catalog::{load_catalog, LoadedCatalog};
-use crate::cli::DEFAULT_CTX_TOKENS;
-use crate::fit::FitReport;
+use crate::estimate::fit::FitReport;
+use crate::estimate::placement::DEFAULT_CTX_TOKENS;
+use crate::estimate::quant::Quant;
+use crate::estimate::weight_table::WeightTable;
 use crate::hardware::poller::Poller;
 use crate::hardware::HardwareSnapshot;
-use crate::quant::Quant;
-use crate::ui;
-use crate::weight_table::WeightTable;
 
 /// Columns the model table can be sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,56 +134,26 @@ pub struct App {
     pub chat: chat_state::ChatState,
     /// A file dialog that is open.
     pub pending_pick: Option<pickers::PendingPick>,
+    /// What the panels draw that takes computing ([`views`]).
+    pub views: views::Views,
     /// llama.cpp's checks of the open card's GPU placement.
-    pub card_checks: card_checks::CardChecks,
-    /// Wakes the window from other threads (absent outside eframe).
-    pub repaint: Option<egui::Context>,
+    pub card_checks: card_checker::CardChecks,
+    /// Wakes the window from other threads (a no-op outside eframe).
+    pub waker: Waker,
     poller: Option<Poller>,
     fits_key: Option<(Quant, u32, HardwareSnapshot)>,
     report_first_frame_from: Option<std::time::Instant>,
 }
 
 impl App {
-    /// Creates the app inside eframe: restores persisted state, starts the poller.
-    pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> Self {
-        let restored: Option<PersistedState> = cc
-            .storage
-            .and_then(|s| eframe::get_value(s, eframe::APP_KEY));
-        Self::new_with_state(cc, restored.unwrap_or_default(), options)
-    }
-
-    /// Creates the app inside eframe from a given state (what [`App::new`] restores).
-    pub fn new_with_state(
-        cc: &eframe::CreationContext<'_>,
-        state: PersistedState,
-        options: AppOptions,
-    ) -> Self {
-        egui_extras::install_image_loaders(&cc.egui_ctx);
-        let mut app = Self::with_state_and_repaint(state, &options, Some(cc.egui_ctx.clone()));
-        if options.poll_hardware {
-            let ctx = cc.egui_ctx.clone();
-            match Poller::spawn(move || ctx.request_repaint()) {
-                Ok(p) => app.poller = Some(p),
-                Err(e) => tracing::warn!("hardware poller did not start: {e}"),
-            }
-        }
-        if options.check_card_splits {
-            let ctx = cc.egui_ctx.clone();
-            app.card_checks = card_checks::CardChecks::spawn(move || ctx.request_repaint());
-        }
-        app
-    }
-
     /// Creates the app without eframe (tests, benchmarks).
     pub fn with_state(state: PersistedState, options: &AppOptions) -> Self {
-        Self::with_state_and_repaint(state, options, None)
+        Self::with_waker(state, options, Waker::default())
     }
 
-    fn with_state_and_repaint(
-        mut state: PersistedState,
-        options: &AppOptions,
-        repaint: Option<egui::Context>,
-    ) -> Self {
+    /// Creates the app with a waker for its background threads; the window's constructor
+    /// ([`crate::ui::window`]) passes egui's repaint, then calls [`App::start_background`].
+    pub fn with_waker(mut state: PersistedState, options: &AppOptions, waker: Waker) -> Self {
         if let Some(spec) = &options.assume {
             state.what_if = Some(spec.clone());
         }
@@ -184,15 +162,10 @@ impl App {
             tracing::warn!("{issue}");
         }
         let weights = WeightTable::new(&catalog.models);
-        let wake = repaint.clone();
         let local = local_state::LocalState::new(
             options.scan_roots.clone(),
             options.folders_file.clone(),
-            move || {
-                if let Some(ctx) = &wake {
-                    ctx.request_repaint();
-                }
-            },
+            waker.closure(),
         );
         let store = options
             .conversations_dir
@@ -202,8 +175,9 @@ impl App {
             local,
             chat: chat_state::ChatState::new(store),
             pending_pick: None,
-            card_checks: card_checks::CardChecks::none(),
-            repaint,
+            views: views::Views::default(),
+            card_checks: card_checker::CardChecks::none(),
+            waker,
             state,
             weights,
             catalog,
@@ -227,11 +201,40 @@ impl App {
 
     /// A closure that wakes the window (for worker threads).
     pub fn waker(&self) -> impl Fn() + Send + Sync + 'static {
-        let ctx = self.repaint.clone();
-        move || {
-            if let Some(ctx) = &ctx {
-                ctx.request_repaint();
+        self.waker.closure()
+    }
+
+    /// Starts the threads a live window has and tests leave out: the hardware poller and, on a
+    /// GPU build, the card's split checker.
+    pub fn start_background(&mut self, options: &AppOptions) {
+        if options.poll_hardware {
+            match Poller::spawn(self.waker()) {
+                Ok(p) => self.poller = Some(p),
+                Err(e) => tracing::warn!("hardware poller did not start: {e}"),
             }
+        }
+        if options.check_card_splits {
+            self.card_checks = card_checker::CardChecks::spawn(self.waker());
+        }
+    }
+
+    /// Writes the conversation being shown (not while an answer is still being written).
+    pub fn save_idle_conversation(&mut self) {
+        if !self.chat.busy() {
+            self.chat.save_current();
+        }
+    }
+
+    /// Stops any answer and saves the conversation; the window is closing.
+    pub fn shut_down(&mut self) {
+        self.chat.stop();
+        self.chat.save_current();
+    }
+
+    /// Prints `first-frame-ms: N` once, at the first frame, when asked to (`make bench-window`).
+    pub fn report_first_frame(&mut self) {
+        if let Some(started) = self.report_first_frame_from.take() {
+            eprintln!("first-frame-ms: {}", started.elapsed().as_millis());
         }
     }
 
@@ -240,93 +243,4 @@ impl App {
         let id = self.state.selected.as_deref()?;
         self.catalog.models.iter().position(|m| m.id == id)
     }
-}
-
-impl eframe::App for App {
-    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        self.drain_poller();
-        self.drain_workers();
-        let mut commands = command::keyboard_commands(ctx, self);
-        commands.extend(command::dropped_files(ctx));
-        self.apply_all(commands);
-        self.refresh();
-    }
-
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        tracing::trace!(target: "seekdeck::frame", "frame");
-        let mut commands = Vec::new();
-        egui::Panel::top("top_bar")
-            .show(ui, |ui| commands.extend(ui::top_bar::top_bar_ui(ui, self)));
-        egui::Panel::top("toolbar")
-            .show(ui, |ui| commands.extend(ui::toolbar::toolbar_ui(ui, self)));
-        egui::Panel::bottom("log")
-            .resizable(false)
-            .show(ui, ui::log_panel::log_panel_ui);
-        egui::Panel::right("chat")
-            .resizable(true)
-            .default_size(460.0)
-            .min_size(360.0)
-            .show(ui, |ui| {
-                commands.extend(ui::side_panel::side_panel_ui(ui, self))
-            });
-        if self.state.card_open {
-            if let Some(i) = self.selected_index() {
-                egui::Panel::bottom("card")
-                    .resizable(true)
-                    .default_size(400.0)
-                    .min_size(160.0)
-                    .show(ui, |ui| commands.extend(ui::card::card_ui(ui, self, i)));
-            }
-        }
-        egui::CentralPanel::default().show(ui, |ui| commands.extend(ui::table::table_ui(ui, self)));
-        self.apply_all(commands);
-        if let Some(started) = self.report_first_frame_from.take() {
-            eprintln!("first-frame-ms: {}", started.elapsed().as_millis());
-        }
-    }
-
-    fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, eframe::APP_KEY, &self.state);
-        if self.chat.generation.is_none() {
-            self.chat.save_current();
-        }
-    }
-
-    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
-        self.chat.stop();
-        self.chat.save_current();
-    }
-}
-
-/// Opens the window. `assume` is the `--assume` spec, if given; `started` is when the process
-/// started, reported at the first frame when `SEEKDECK_REPORT_STARTUP` is set.
-pub fn run_window(assume: Option<String>, started: std::time::Instant) -> eframe::Result {
-    let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("seekdeck")
-            .with_inner_size([1440.0, 900.0])
-            .with_min_inner_size([720.0, 480.0])
-            .with_icon(crate::ui::top_bar::app_icon()),
-        ..Default::default()
-    };
-    let app_options = AppOptions {
-        scan_roots: crate::local::locations::user_roots(),
-        scan_on_start: true,
-        folders_file: crate::local::folders::folders_file(),
-        conversations_dir: crate::chat::store::ConversationStore::user_default()
-            .map(|s| s.dir().to_path_buf()),
-        assume,
-        poll_hardware: true,
-        check_card_splits: true,
-        user_catalog_dir: crate::paths::user_catalog_dir(),
-        report_first_frame_from: std::env::var_os("SEEKDECK_REPORT_STARTUP").map(|_| started),
-    };
-    eframe::run_native(
-        "seekdeck",
-        options,
-        Box::new(move |cc| {
-            crate::ui::fonts::install_system_fallbacks(&cc.egui_ctx);
-            Ok(Box::new(App::new(cc, app_options)))
-        }),
-    )
 }

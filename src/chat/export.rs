@@ -61,7 +61,7 @@ pub fn to_markdown(c: &Conversation) -> String {
 mod tests {
     use super::*;
     use crate::chat::ChatMessage;
-    use crate::engine::{FinishReason, GenerationStats, SamplingParams};
+    use crate::engine::protocol::{FinishReason, GenerationStats, SamplingParams};
 
     #[test]
     fn markdown_has_the_turns_the_folded_reasoning_and_the_statistics() {

@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{FinishReason, GenerationStats, SamplingParams, TemplateMessage};
+use crate::engine::protocol::{FinishReason, GenerationStats, SamplingParams, TemplateMessage};
 
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

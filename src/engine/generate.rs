@@ -12,73 +12,13 @@ use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
-use serde::{Deserialize, Serialize};
 
 use super::errors::EngineError;
+use super::protocol::{FinishReason, GenerationStats, SamplingParams};
 use super::utf8::Utf8Stream;
 
 /// Prompt tokens decoded per batch (must not exceed the context's n_batch, or llama.cpp aborts).
 pub const PROMPT_CHUNK_TOKENS: usize = 512;
-
-/// Sampling settings.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct SamplingParams {
-    /// Temperature; 0 means greedy.
-    pub temperature: f32,
-    /// Nucleus threshold.
-    pub top_p: f32,
-    /// Minimum probability relative to the best token.
-    pub min_p: f32,
-    /// Most tokens to generate.
-    pub max_tokens: u32,
-    /// Random seed.
-    pub seed: u32,
-}
-
-impl Default for SamplingParams {
-    fn default() -> Self {
-        Self {
-            temperature: 0.6,
-            top_p: 0.95,
-            min_p: 0.05,
-            max_tokens: 2048,
-            seed: 42,
-        }
-    }
-}
-
-/// Why a generation ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum FinishReason {
-    /// The model ended its turn.
-    EndOfTurn,
-    /// The caller stopped it.
-    Stopped,
-    /// `max_tokens` reached.
-    MaxTokens,
-    /// The context window is full.
-    ContextFull,
-}
-
-/// Counts and speeds of one generation.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-pub struct GenerationStats {
-    /// Tokens in the prompt.
-    pub prompt_tokens: u32,
-    /// Prompt tokens already in the KV cache from the previous turn (not decoded again).
-    #[serde(default)]
-    pub reused_prompt_tokens: u32,
-    /// Tokens generated.
-    pub generated_tokens: u32,
-    /// From the request to the first generated token.
-    pub first_token_secs: f64,
-    /// Generated tokens per second after the first.
-    pub tokens_per_sec: f64,
-    /// Context used at the end.
-    pub ctx_used_tokens: u32,
-    /// Context size.
-    pub ctx_total_tokens: u32,
-}
 
 /// Runs one generation; `emit` receives text pieces. Returns why it ended. `cache` holds the
 /// tokens whose keys and values are in `ctx`'s cache (sequence 0), and is kept up to date.

@@ -15,20 +15,21 @@ use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 
 use super::errors::EngineError;
 use super::generate::{ctx_param, generate, PROMPT_CHUNK_TOKENS};
-use super::{Event, LoadedModel, Prompt, Request};
-use crate::fit::Offload;
-use crate::reference_offload::gpu_devices;
-use crate::split_check::{check_split, SplitCheck, SplitLimits};
+use super::protocol::{Event, LoadedModel, Prompt, Request};
+use crate::estimate::placement::{Offload, Placement};
+use crate::llama::backend::gpu_devices;
+use crate::llama::split_search::{check_split, SplitCheck};
 
 /// Sends events and wakes the caller.
+#[derive(Clone)]
 pub struct Outbox {
     tx: Sender<Event>,
-    notify: Box<dyn Fn() + Send>,
+    notify: Arc<dyn Fn() + Send + Sync>,
 }
 
 impl Outbox {
     /// Wraps the event sender and the wake-up.
-    pub fn new(tx: Sender<Event>, notify: Box<dyn Fn() + Send>) -> Self {
+    pub fn new(tx: Sender<Event>, notify: Arc<dyn Fn() + Send + Sync>) -> Self {
         Self { tx, notify }
     }
 
@@ -61,20 +62,9 @@ pub fn run(requests: &Receiver<Request>, out: &Outbox) {
             Request::Load {
                 path,
                 ctx_tokens,
-                offload,
-                split_limits,
+                placement,
                 cancel,
-            } => match load_and_serve(
-                &path,
-                ctx_tokens,
-                Placement {
-                    offload,
-                    split_limits,
-                },
-                &cancel,
-                requests,
-                out,
-            ) {
+            } => match load_and_serve(&path, ctx_tokens, placement, &cancel, requests, out) {
                 Ok(next) => next,
                 Err(error) => {
                     if !out.send(Event::Failed { id: None, error }) {
@@ -115,22 +105,28 @@ fn check_file(path: &Path) -> Result<(), EngineError> {
     Ok(())
 }
 
-/// Loads the weights with `offload`, reporting progress on `progress_tx`; `cancel` aborts.
+/// Loads the weights with `offload`, reporting progress through `progress` (each step of at least
+/// a percent, so a load wakes the window about a hundred times, not once per tensor); `cancel`
+/// aborts.
 fn load_model(
     backend: &LlamaBackend,
     path: &Path,
     offload: Offload,
     cancel: &Arc<AtomicBool>,
-    progress_tx: Sender<Event>,
+    progress: Outbox,
 ) -> Result<LlamaModel, EngineError> {
     let cancel_flag = cancel.clone();
     let params =
-        crate::llama_backend::model_params(offload).map_err(|detail| EngineError::LoadFailed {
+        crate::llama::backend::model_params(offload).map_err(|e| EngineError::LoadFailed {
             path: path.to_path_buf(),
-            detail,
+            detail: e.to_string(),
         })?;
+    let mut last_sent = f32::NEG_INFINITY;
     let mut params = pin!(params.with_progress_callback(move |p| {
-        let _ = progress_tx.send(Event::Progress(p));
+        if p - last_sent >= 0.01 || (p >= 1.0 && last_sent < 1.0) {
+            last_sent = p;
+            progress.send(Event::Progress(p));
+        }
         !cancel_flag.load(Ordering::Relaxed)
     }));
     if offload.cpu_moe {
@@ -146,12 +142,6 @@ fn load_model(
             }
         }
     })
-}
-
-/// Where a load asks the weights to go.
-struct Placement {
-    offload: Offload,
-    split_limits: Option<SplitLimits>,
 }
 
 /// The placement to load with: the asked one, or llama.cpp's check of it when there is a GPU
@@ -196,17 +186,17 @@ fn load_and_serve(
     out: &Outbox,
 ) -> Result<Option<Request>, EngineError> {
     check_file(path)?;
-    let backend = crate::llama_backend::backend().map_err(|detail| EngineError::LoadFailed {
+    let backend = crate::llama::backend::backend().map_err(|e| EngineError::LoadFailed {
         path: path.to_path_buf(),
-        detail,
+        detail: e.to_string(),
     })?;
     let started = Instant::now();
     let (offload, split_check) = checked_placement(path, ctx_tokens, placement, out);
     if cancel.load(Ordering::Relaxed) {
         return Err(EngineError::Cancelled);
     }
-    let model = load_model(backend, path, offload, cancel, out.tx.clone())?;
-    let threads = super::thread_count();
+    let model = load_model(backend, path, offload, cancel, out.clone())?;
+    let threads = super::handle::thread_count();
     let cp = LlamaContextParams::default()
         .with_n_threads(threads)
         .with_n_threads_batch(threads)
@@ -298,7 +288,7 @@ fn prompt_text(model: &LlamaModel, prompt: Prompt) -> Result<(String, bool), Eng
             let vocab = model.vocab();
             let piece =
                 |tok| String::from_utf8_lossy(&vocab.token_to_piece(tok, true, None)).into_owned();
-            let text = crate::chat_template::render(
+            let text = crate::engine::template::render(
                 &t,
                 &messages,
                 true,

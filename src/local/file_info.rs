@@ -3,10 +3,12 @@
 //! included), turned into the same [`Architecture`] the catalog uses.
 
 use crate::catalog::{Architecture, Attention, Moe};
-use crate::fit::WeightSplit;
-use crate::tensors::MlaLayout;
+use crate::estimate::fit::WeightSplit;
+use crate::estimate::tensors::MlaLayout;
 
-use super::gguf_header::GgufHeader;
+use crate::format::format_params;
+use crate::gguf::names::layer_of;
+use crate::gguf::read::GgufHeader;
 
 /// A GGUF model (one file, or all parts of a split file), described from its header(s).
 #[derive(Debug, Clone, PartialEq)]
@@ -84,11 +86,6 @@ impl GgufInfo {
         self.file_type
             .map_or_else(|| "unknown quantization".to_owned(), file_type_name)
     }
-}
-
-/// The block index of a tensor named `blk.N.…` (`blk.12.attn_q.weight` → 12).
-pub fn layer_of(name: &str) -> Option<u32> {
-    name.strip_prefix("blk.")?.split('.').next()?.parse().ok()
 }
 
 /// Builds the estimator's [`Architecture`] from the metadata, or says which key is missing.
@@ -204,14 +201,4 @@ pub fn file_type_name(ft: u32) -> String {
         other => return format!("file type {other}"),
     };
     name.to_owned()
-}
-
-/// A parameter count as people write it: `7.6B`, `494.0M`.
-pub fn format_params(params: u64) -> String {
-    let p = params as f64;
-    if p >= 1e9 {
-        format!("{:.1}B", p / 1e9)
-    } else {
-        format!("{:.1}M", p / 1e6)
-    }
 }

@@ -1,13 +1,14 @@
 //! Models on this PC: where other tools keep GGUF files ([`locations`]), finding them ([`scan`]),
-//! reading their headers ([`gguf_header`], [`file_info`]), naming their catalog entry
+//! describing them from their headers ([`file_info`], read by [`crate::gguf::read`]), saying why one
+//! cannot be used ([`problem`]), naming their catalog entry
 //! ([`matching`]) and estimating each file from its own size and metadata ([`LocalModel::estimate`]).
 //! [`scanner`] runs it all on a background thread.
 
 pub mod file_info;
 pub mod folders;
-pub mod gguf_header;
 pub mod locations;
 pub mod matching;
+pub mod problem;
 pub mod scan;
 pub mod scanner;
 
@@ -16,18 +17,20 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::catalog::Model;
-use crate::fit::{
-    compute_buffer_bytes, judge, kv_cache_bytes, FitReport, MemoryBreakdown, Offload,
-    OVERHEAD_BYTES,
+use crate::estimate::fit::{
+    compute_buffer_bytes, judge, kv_cache_bytes, FitReport, MemoryBreakdown,
 };
+use crate::estimate::placement::{effective_context, EffectiveContext, Placement, OVERHEAD_BYTES};
+use crate::estimate::quant::Quant;
+use crate::estimate::tensors::MlaLayout;
+use crate::gguf::names::split_part;
+use crate::gguf::read::GgufHeader;
 use crate::hardware::HardwareSnapshot;
-use crate::quant::Quant;
-use crate::split_check::SplitLimits;
-use crate::tensors::MlaLayout;
 
 pub use file_info::GgufInfo;
 pub use locations::{Root, Source};
 pub use matching::CatalogMatch;
+pub use problem::FileProblem;
 pub use scan::FoundFile;
 
 /// One model found on this PC, readable or not.
@@ -36,7 +39,7 @@ pub struct LocalModel {
     /// Where it is.
     pub found: FoundFile,
     /// Its header, or why it could not be read (not GGUF, truncated, parts missing, …).
-    pub info: Result<GgufInfo, String>,
+    pub info: Result<GgufInfo, FileProblem>,
     /// Its catalog entry, if it is one of the catalog's models.
     pub catalog_match: Option<CatalogMatch>,
 }
@@ -86,7 +89,7 @@ impl LocalModel {
     /// Why this file cannot be estimated or launched, if it cannot.
     pub fn problem(&self) -> Option<String> {
         match &self.info {
-            Err(e) => Some(e.clone()),
+            Err(e) => Some(e.to_string()),
             Ok(i) => i.arch.as_ref().err().map(|e| {
                 format!(
                     "architecture \"{}\" is not one seekdeck can estimate: {e}",
@@ -96,17 +99,25 @@ impl LocalModel {
         }
     }
 
-    /// How a launch places this file at `ctx_tokens` on `hw`: the estimate's placement, and the
+    /// The context this file is estimated and launched at for `requested` tokens: capped at the
+    /// length its header says it was trained for.
+    pub fn context(&self, requested: u32) -> EffectiveContext {
+        let native = self
+            .info
+            .as_ref()
+            .ok()
+            .and_then(|i| i.context_length)
+            .map(|c| c.min(u64::from(u32::MAX)) as u32);
+        effective_context(requested, native)
+    }
+
+    /// How a launch places this file at `ctx_tokens` on `hw`: the estimate's placement and the
     /// limits llama.cpp's dry runs check it against before the load (none without a GPU; with
     /// 0 GPU layers the check still matters, as llama.cpp keeps a compute buffer on the GPU).
     /// Without an estimate, everything stays on the CPU.
-    pub fn placement(
-        &self,
-        ctx_tokens: u32,
-        hw: &HardwareSnapshot,
-    ) -> (Offload, Option<SplitLimits>) {
+    pub fn placement(&self, ctx_tokens: u32, hw: &HardwareSnapshot) -> Placement {
         let Some(fit) = self.estimate(ctx_tokens, hw) else {
-            return (Offload::default(), None);
+            return Placement::default();
         };
         let layers = self
             .info
@@ -114,12 +125,7 @@ impl LocalModel {
             .ok()
             .and_then(|i| i.arch.as_ref().ok())
             .map_or(0, |a| a.layers);
-        let offload = fit.offload(layers);
-        let limits = (fit.vram_budget_bytes > 0).then_some(SplitLimits {
-            vram_budget_bytes: fit.vram_budget_bytes,
-            max_layers: layers + 1,
-        });
-        (offload, limits)
+        fit.placement(layers)
     }
 
     /// The estimate for this file at `ctx_tokens` on `hw`: weights from the file's own tensors,
@@ -127,7 +133,7 @@ impl LocalModel {
     pub fn estimate(&self, ctx_tokens: u32, hw: &HardwareSnapshot) -> Option<FitReport> {
         let info = self.info.as_ref().ok()?;
         let arch = info.arch.as_ref().ok()?;
-        let ctx = ctx_tokens.min(arch.context_tokens.max(1));
+        let ctx = self.context(ctx_tokens).ctx_tokens;
         let b = MemoryBreakdown {
             weights_bytes: info.weights_bytes,
             kv_cache_bytes: kv_cache_bytes(arch, ctx, self.layout()),
@@ -190,8 +196,8 @@ impl LocalModel {
         Some(format!(
             "older (pre-MLA) GGUF layout: its KV cache at {ctx_tokens} tokens is {}; a file \
              converted by a current llama.cpp caches the compressed latent and needs {}",
-            crate::fit::format_bytes(legacy),
-            crate::fit::format_bytes(split)
+            crate::format::format_bytes(legacy),
+            crate::format::format_bytes(split)
         ))
     }
 
@@ -223,28 +229,21 @@ impl LocalModel {
 }
 
 /// Reads every part's header; the first problem found is the file's.
-fn read_info(found: &FoundFile) -> Result<GgufInfo, String> {
+fn read_info(found: &FoundFile) -> Result<GgufInfo, FileProblem> {
     if !found.missing_parts.is_empty() {
-        return Err(format!(
-            "split model with part(s) {} missing",
-            found.missing_parts.join(", ")
-        ));
+        return Err(FileProblem::MissingParts(found.missing_parts.clone()));
     }
     let headers = found
         .parts
         .iter()
         .map(|p| {
-            gguf_header::GgufHeader::read(p).map_err(|e| {
-                if found.parts.len() > 1 {
-                    format!("{}: {e}", file_name(p))
-                } else {
-                    e.to_string()
-                }
+            GgufHeader::read(p).map_err(|error| FileProblem::Header {
+                part: (found.parts.len() > 1).then(|| file_name(p)),
+                error,
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    GgufInfo::from_headers(&headers)
-        .ok_or_else(|| "the GGUF header has no general.architecture".to_owned())
+    GgufInfo::from_headers(&headers).ok_or(FileProblem::NoArchitecture)
 }
 
 fn file_name(p: &Path) -> String {
@@ -257,7 +256,7 @@ fn file_name(p: &Path) -> String {
 /// Inspects one file (opened or dropped); a part of a split model brings its siblings.
 pub fn inspect_path(path: &Path, models: &[Model]) -> LocalModel {
     let name = file_name(path);
-    let sibling_group = scan::split_part(&name).and_then(|(stem, _, _)| {
+    let sibling_group = split_part(&name).and_then(|(stem, _, _)| {
         let folder = path.parent()?;
         scan::find_gguf_files(folder, Source::Opened)
             .into_iter()

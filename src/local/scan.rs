@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::locations::{Root, Source};
+use crate::gguf::names::{part_path, split_part};
 
 /// Deepest folder level searched below a root (the HF cache needs 4).
 const MAX_DEPTH: usize = 8;
@@ -103,41 +104,6 @@ pub fn find_gguf_files(dir: &Path, source: Source) -> Vec<FoundFile> {
     singles
 }
 
-/// `("name", 2, 3)` for `name-00002-of-00003.gguf` (llama.cpp's `llama_split_prefix` format).
-pub fn split_part(file_name: &str) -> Option<(&str, u32, u32)> {
-    let base = file_name.get(..file_name.len().checked_sub(5)?)?;
-    let (rest, total) = base.rsplit_once("-of-")?;
-    let (stem, no) = rest.rsplit_once('-')?;
-    if no.len() != 5 || total.len() != 5 {
-        return None;
-    }
-    let (no, total) = (no.parse().ok()?, total.parse().ok()?);
-    (no >= 1 && no <= total).then_some((stem, no, total))
-}
-
-/// Part `no` of `total` of the split model `stem` in `folder`.
-fn part_path(folder: &Path, stem: &str, no: u32, total: u32) -> PathBuf {
-    folder.join(format!("{stem}-{no:05}-of-{total:05}.gguf"))
-}
-
-/// Every part of the model `path` belongs to: all `name-0000k-of-0000n.gguf` beside a part of a
-/// split model, else `path` alone.
-pub fn model_parts(path: &Path) -> Vec<PathBuf> {
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
-    match split_part(name) {
-        Some((stem, _, total)) => {
-            let folder = path.parent().unwrap_or(Path::new(""));
-            (1..=total)
-                .map(|no| part_path(folder, stem, no, total))
-                .collect()
-        }
-        None => vec![path.to_path_buf()],
-    }
-}
-
 /// Ollama's models: each manifest (`manifests/<host>/<namespace>/<model>/<tag>`) names one blob
 /// (`blobs/sha256-<hex>`, a GGUF without extension) as its weights.
 pub fn find_ollama(root: &Path) -> Vec<FoundFile> {
@@ -209,31 +175,6 @@ fn ollama_name(relative: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_parts_of_a_split_model() {
-        let parts = model_parts(Path::new("/m/V3-Q2_K-00002-of-00003.gguf"));
-        assert_eq!(
-            parts,
-            ["00001", "00002", "00003"]
-                .map(|n| PathBuf::from(format!("/m/V3-Q2_K-{n}-of-00003.gguf")))
-        );
-        assert_eq!(
-            model_parts(Path::new("/m/one.gguf")),
-            [PathBuf::from("/m/one.gguf")]
-        );
-    }
-
-    #[test]
-    fn split_names() {
-        assert_eq!(
-            split_part("DeepSeek-R1-Q4_K_M-00002-of-00009.gguf"),
-            Some(("DeepSeek-R1-Q4_K_M", 2, 9))
-        );
-        assert_eq!(split_part("model-Q4_K_M.gguf"), None);
-        assert_eq!(split_part("x-00004-of-00003.gguf"), None);
-        assert_eq!(split_part("a.gguf"), None);
-    }
 
     #[test]
     fn ollama_names() {

@@ -5,17 +5,21 @@ use egui::{Grid, Label, RichText, Ui};
 
 use super::memory_bar::memory_bar_ui;
 use super::table::verdict_cell;
-use crate::app::card_checks::CheckState;
+use crate::app::card_checker::CheckState;
 use crate::app::command::Command;
+use crate::app::views::CardView;
 use crate::app::App;
 use crate::catalog::{Attention, Model};
-use crate::fit::{format_bytes, kv_cache_bytes, vram_margin_bytes, FitReport, Verdict};
-use crate::quant::Quant;
-use crate::tensors::MlaLayout;
+use crate::estimate::fit::{kv_cache_bytes, FitReport, Verdict};
+use crate::estimate::placement::vram_margin_bytes;
+use crate::estimate::quant::Quant;
+use crate::estimate::tensors::MlaLayout;
+use crate::format::format_bytes;
 
-/// Draws the card of catalog model `index`.
-pub fn card_ui(ui: &mut Ui, app: &App, index: usize) -> Vec<Command> {
+/// Draws the open card (its computed parts are `view`).
+pub fn card_ui(ui: &mut Ui, app: &App, view: &CardView) -> Vec<Command> {
     let mut commands = Vec::new();
+    let index = view.index;
     let m = &app.catalog.models[index];
     let fit = &app.fits[index];
     ui.add_space(4.0);
@@ -51,7 +55,7 @@ pub fn card_ui(ui: &mut Ui, app: &App, index: usize) -> Vec<Command> {
             );
             memory_bar_ui(ui, fit);
             advice_ui(ui, fit);
-            llama_check_ui(ui, app, index);
+            llama_check_ui(ui, app, view);
             estimate_note_ui(ui, m, fit);
             local_files_ui(ui, app, m, &mut commands);
             ui.separator();
@@ -60,7 +64,7 @@ pub fn card_ui(ui: &mut Ui, app: &App, index: usize) -> Vec<Command> {
                 architecture_ui(&mut cols[1], m);
             });
             ui.separator();
-            quant_table_ui(ui, app, index, &mut commands);
+            quant_table_ui(ui, app, view, &mut commands);
             ui.separator();
             links_ui(ui, m);
         });
@@ -242,13 +246,14 @@ fn estimate_note_ui(ui: &mut Ui, m: &Model, fit: &FitReport) {
 }
 
 /// llama.cpp's own check of the placement above, on a GPU build.
-fn llama_check_ui(ui: &mut Ui, app: &App, index: usize) {
+fn llama_check_ui(ui: &mut Ui, app: &App, view: &CardView) {
     let Some(device) = &app.card_checks.device else {
         return;
     };
-    let Some(state) = app
-        .card_check_key(index)
-        .and_then(|key| app.card_checks.state(&key))
+    let Some(state) = view
+        .check_key
+        .as_ref()
+        .and_then(|key| app.card_checks.state(key))
     else {
         return;
     };
@@ -270,10 +275,8 @@ fn llama_check_ui(ui: &mut Ui, app: &App, index: usize) {
     }
 }
 
-fn quant_table_ui(ui: &mut Ui, app: &App, index: usize, commands: &mut Vec<Command>) {
-    let m = &app.catalog.models[index];
+fn quant_table_ui(ui: &mut Ui, app: &App, view: &CardView, commands: &mut Vec<Command>) {
     ui.label(RichText::new("Every quantization on this machine").strong());
-    let ctx = app.model_ctx(m);
     Grid::new("quant_table")
         .num_columns(5)
         .striped(true)
@@ -283,10 +286,7 @@ fn quant_table_ui(ui: &mut Ui, app: &App, index: usize, commands: &mut Vec<Comma
                 ui.label(RichText::new(h).strong());
             }
             ui.end_row();
-            for q in Quant::ALL {
-                let f = app
-                    .weights
-                    .estimate(&app.catalog.models, index, q, ctx, &app.hw);
+            for (&q, f) in Quant::ALL.iter().zip(&view.by_quant) {
                 let name = if q == app.state.quant {
                     RichText::new(format!("{} (selected)", q.label())).strong()
                 } else {
@@ -297,7 +297,7 @@ fn quant_table_ui(ui: &mut Ui, app: &App, index: usize, commands: &mut Vec<Comma
                 ui.label(format_bytes(f.breakdown.total_bytes()));
                 ui.scope(|ui| {
                     ui.set_min_width(250.0);
-                    verdict_cell(ui, &f, false);
+                    verdict_cell(ui, f, false);
                 });
                 if q != app.state.quant
                     && ui

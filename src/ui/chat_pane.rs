@@ -15,10 +15,10 @@ pub fn chat_pane_ui(ui: &mut Ui, chat: &mut ChatState) -> Vec<Command> {
     let mut commands = Vec::new();
     conversation_bar_ui(ui, chat, &mut commands);
     settings_ui(ui, chat, &mut commands);
-    for n in &chat.notices {
+    for n in &chat.conversations.notices {
         ui.colored_label(theme::WARNING, n);
     }
-    if !chat.notices.is_empty() && ui.small_button("Dismiss").clicked() {
+    if !chat.conversations.notices.is_empty() && ui.small_button("Dismiss").clicked() {
         commands.push(Command::DismissNotices);
     }
     ui.separator();
@@ -36,7 +36,7 @@ pub fn chat_pane_ui(ui: &mut Ui, chat: &mut ChatState) -> Vec<Command> {
 }
 
 fn conversation_bar_ui(ui: &mut Ui, chat: &ChatState, commands: &mut Vec<Command>) {
-    let idle = chat.generation.is_none();
+    let idle = !chat.busy();
     ui.horizontal(|ui| {
         let label = ui.label("Conversation");
         let title = |t: &str| {
@@ -51,9 +51,9 @@ fn conversation_bar_ui(ui: &mut Ui, chat: &ChatState, commands: &mut Vec<Command
                 .selected_text(title(&chat.conversation().title))
                 .width(180.0)
                 .show_ui(ui, |ui| {
-                    for (i, c) in chat.conversations.iter().enumerate() {
+                    for (i, c) in chat.conversations.list.iter().enumerate() {
                         if ui
-                            .selectable_label(i == chat.current, title(&c.title))
+                            .selectable_label(i == chat.conversations.current, title(&c.title))
                             .clicked()
                         {
                             commands.push(Command::SelectConversation(i));
@@ -78,7 +78,7 @@ fn conversation_bar_ui(ui: &mut Ui, chat: &ChatState, commands: &mut Vec<Command
             (
                 "Delete",
                 "Delete this conversation",
-                Command::DeleteConversation(chat.current),
+                Command::DeleteConversation(chat.conversations.current),
             ),
         ] {
             if ui
@@ -136,14 +136,14 @@ fn settings_ui(ui: &mut Ui, chat: &mut ChatState, commands: &mut Vec<Command>) {
 }
 
 fn messages_ui(ui: &mut Ui, chat: &mut ChatState, commands: &mut Vec<Command>) {
-    let streaming = chat.generation.is_some();
+    let streaming = chat.busy();
     let reasoning = chat.conversation().reasoning;
     let count = chat.conversation().messages.len();
     if count == 0 {
         ui.label(RichText::new("Ask something below.").weak());
     }
     // The edit buffer is taken out while the messages are borrowed, and put back after.
-    let mut editing = chat.editing.take();
+    let mut editing = chat.draft.editing.take();
     for (i, message) in chat.conversation().messages.iter().enumerate() {
         let last = i + 1 == count;
         match message.role {
@@ -154,7 +154,7 @@ fn messages_ui(ui: &mut Ui, chat: &mut ChatState, commands: &mut Vec<Command>) {
             Role::Assistant => answer_ui(ui, message, reasoning, last && streaming),
         }
     }
-    chat.editing = editing;
+    chat.draft.editing = editing;
     if !streaming && chat.can_send() && count > 0 {
         let ends_with_answer = chat
             .conversation()
@@ -257,7 +257,7 @@ fn context_ui(ui: &mut Ui, chat: &ChatState, commands: &mut Vec<Command>) {
             ui.add(egui::ProgressBar::new(frac).desired_height(8.0));
         });
     }
-    if chat.context_full && chat.generation.is_none() {
+    if chat.session.context_full && !chat.busy() {
         ui.colored_label(
             theme::WARNING,
             "The context window is full: the model cannot read more of this conversation.",
@@ -278,11 +278,11 @@ fn context_ui(ui: &mut Ui, chat: &ChatState, commands: &mut Vec<Command>) {
 }
 
 fn input_ui(ui: &mut Ui, chat: &mut ChatState, commands: &mut Vec<Command>) {
-    let streaming = chat.generation.is_some();
+    let streaming = chat.busy();
     let can_send = chat.can_send();
     let label = ui.label(RichText::new("Message").weak().size(11.0));
     let response = ui.add(
-        egui::TextEdit::multiline(&mut chat.draft)
+        egui::TextEdit::multiline(&mut chat.draft.text)
             .id_salt("chat_input")
             .desired_rows(3)
             .desired_width(f32::INFINITY)
@@ -311,7 +311,7 @@ fn input_ui(ui: &mut Ui, chat: &mut ChatState, commands: &mut Vec<Command>) {
             ui.spinner();
         } else if ui
             .add_enabled(
-                can_send && !chat.draft.trim().is_empty(),
+                can_send && !chat.draft.text.trim().is_empty(),
                 egui::Button::new("Send"),
             )
             .clicked()

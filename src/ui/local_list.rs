@@ -7,7 +7,7 @@ use egui::{RichText, Ui};
 use super::theme;
 use crate::app::command::Command;
 use crate::app::App;
-use crate::fit::format_bytes;
+use crate::format::format_bytes;
 use crate::local::LocalModel;
 
 /// Draws the list of local models.
@@ -89,16 +89,18 @@ pub fn local_row_ui(ui: &mut Ui, app: &App, m: &LocalModel) -> Vec<Command> {
             );
             return;
         };
-        let catalog = m.catalog_label(&app.catalog.models);
+        let Some(view) = app.local_row(&m.found.path) else {
+            return;
+        };
         ui.label(format!(
-            "{catalog} · {} · {} parameters · {} on disk",
+            "{} · {} · {} parameters · {} on disk",
+            view.catalog_label,
             info.quant_label(),
             info.params_label(),
             format_bytes(info.file_bytes)
         ));
-        let (plan, refusal) = app.launch_plan(&m.found.path);
         ui.horizontal(|ui| {
-            match m.estimate(plan.ctx_tokens, &app.live_hw) {
+            match &view.fit {
                 Some(fit) => {
                     ui.label(
                         RichText::new(format!(
@@ -110,12 +112,9 @@ pub fn local_row_ui(ui: &mut Ui, app: &App, m: &LocalModel) -> Vec<Command> {
                         .background_color(theme::verdict_fill(&fit.verdict)),
                     )
                     .on_hover_text(format!(
-                        "On this PC at {} tokens: weights {} (the file's own tensors), KV cache {}, compute {}, overhead {}",
-                        plan.ctx_tokens,
-                        format_bytes(fit.breakdown.weights_bytes),
-                        format_bytes(fit.breakdown.kv_cache_bytes),
-                        format_bytes(fit.breakdown.compute_bytes),
-                        format_bytes(fit.breakdown.overhead_bytes),
+                        "On this PC at {} tokens: {} (weights from the file's own tensors)",
+                        view.ctx_tokens,
+                        fit.breakdown.parts_label(),
                     ));
                 }
                 None => {
@@ -125,11 +124,15 @@ pub fn local_row_ui(ui: &mut Ui, app: &App, m: &LocalModel) -> Vec<Command> {
             let launch = ui
                 .add_enabled(
                     m.problem().is_none(),
-                    egui::Button::new(if refusal.is_some() { "Launch…" } else { "Launch" }),
+                    egui::Button::new(if view.needs_confirmation {
+                        "Launch…"
+                    } else {
+                        "Launch"
+                    }),
                 )
                 .on_hover_text(format!(
                     "Load with llama.cpp: {} tokens of context, {}",
-                    plan.ctx_tokens, plan.offload
+                    view.ctx_tokens, view.offload
                 ));
             if launch.clicked() {
                 commands.push(Command::Launch {
@@ -138,7 +141,7 @@ pub fn local_row_ui(ui: &mut Ui, app: &App, m: &LocalModel) -> Vec<Command> {
                 });
             }
         });
-        if let Some(note) = m.legacy_note(plan.ctx_tokens) {
+        if let Some(note) = &view.legacy_note {
             ui.colored_label(theme::WARNING, note);
         }
     });

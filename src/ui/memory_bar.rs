@@ -4,7 +4,8 @@
 use egui::{Align2, FontId, Rect, Sense, Stroke, Ui};
 
 use super::theme;
-use crate::fit::{format_bytes, FitReport};
+use crate::estimate::fit::FitReport;
+use crate::format::format_bytes;
 
 /// Draws the bar and its legend.
 pub fn memory_bar_ui(ui: &mut Ui, fit: &FitReport) {

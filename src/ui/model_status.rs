@@ -4,14 +4,14 @@
 use egui::{RichText, Ui};
 
 use super::theme;
-use crate::app::chat_state::{ChatState, ModelState};
+use crate::app::chat_session::{ChatSession, ModelState};
 use crate::app::command::Command;
 
 /// Whether llama.cpp was built with a GPU back-end.
 const GPU_BUILD: bool = cfg!(any(feature = "cuda", feature = "vulkan", feature = "metal"));
 
 /// Draws the model slot.
-pub fn model_status_ui(ui: &mut Ui, chat: &ChatState) -> Vec<Command> {
+pub fn model_status_ui(ui: &mut Ui, chat: &ChatSession) -> Vec<Command> {
     let mut commands = Vec::new();
     if let Some(r) = &chat.refusal {
         ui.group(|ui| {
@@ -49,7 +49,7 @@ pub fn model_status_ui(ui: &mut Ui, chat: &ChatState) -> Vec<Command> {
                 if *checking_split {
                     ui.label("· llama.cpp is checking the GPU split (dry runs, nothing allocated)");
                 }
-                ui.label(RichText::new(format!("{:.1} s", started.elapsed().as_secs_f32())).weak());
+                ui.label(RichText::new(format!("{} s", started.elapsed().as_secs())).weak());
                 if ui.button("Cancel").clicked() {
                     commands.push(Command::CancelLoad);
                 }
@@ -59,8 +59,10 @@ pub fn model_status_ui(ui: &mut Ui, chat: &ChatState) -> Vec<Command> {
                     .show_percentage()
                     .desired_height(14.0),
             );
+            // Progress events wake the window themselves; this only ticks the seconds counter
+            // (the split check's dry runs send none).
             ui.ctx()
-                .request_repaint_after(std::time::Duration::from_millis(100));
+                .request_repaint_after(std::time::Duration::from_secs(1));
         }
         ModelState::Loaded { info, name } => {
             ui.horizontal(|ui| {
@@ -69,7 +71,7 @@ pub fn model_status_ui(ui: &mut Ui, chat: &ChatState) -> Vec<Command> {
                     RichText::new(format!(
                         "{} · {} · {} tokens of context · loaded in {:.1} s",
                         info.architecture,
-                        crate::local::file_info::format_params(info.params),
+                        crate::format::format_params(info.params),
                         info.ctx_tokens,
                         info.load_secs
                     ))

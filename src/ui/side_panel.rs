@@ -10,7 +10,7 @@ use crate::app::App;
 pub fn side_panel_ui(ui: &mut Ui, app: &mut App) -> Vec<Command> {
     let mut commands = local_list_ui(ui, app);
     ui.separator();
-    commands.extend(model_status_ui(ui, &app.chat));
+    commands.extend(model_status_ui(ui, &app.chat.session));
     ui.separator();
     commands.extend(chat_pane_ui(ui, &mut app.chat));
     commands

@@ -7,7 +7,8 @@ use egui_extras::{Column, TableBuilder};
 use super::theme;
 use crate::app::command::Command;
 use crate::app::{App, SortColumn};
-use crate::fit::{format_bytes, FitReport};
+use crate::estimate::fit::FitReport;
+use crate::format::format_bytes;
 
 /// Draws the table.
 pub fn table_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
@@ -130,12 +131,9 @@ pub fn verdict_cell(ui: &mut Ui, fit: &FitReport, ctx_capped: bool) {
         .selectable(false),
     )
     .on_hover_text(format!(
-        "{}\nweights {}, KV cache {}, compute {}, overhead {}{}",
+        "{}\n{}{}",
         fit.verdict.label(),
-        format_bytes(fit.breakdown.weights_bytes),
-        format_bytes(fit.breakdown.kv_cache_bytes),
-        format_bytes(fit.breakdown.compute_bytes),
-        format_bytes(fit.breakdown.overhead_bytes),
+        fit.breakdown.parts_label(),
         if ctx_capped {
             "\ncontext capped at the model's native maximum"
         } else {

@@ -3,7 +3,7 @@
 
 use egui::Color32;
 
-use crate::fit::Verdict;
+use crate::estimate::fit::Verdict;
 
 /// Green / amber / orange / red / grey, in the order of [`Verdict::rank`].
 pub fn verdict_fill(v: &Verdict) -> Color32 {

@@ -4,9 +4,9 @@ use egui::{ComboBox, Ui};
 
 use crate::app::command::Command;
 use crate::app::App;
-use crate::fit::context_presets;
+use crate::estimate::placement::context_presets;
+use crate::estimate::quant::Quant;
 use crate::hardware::assume::PRESETS;
-use crate::quant::Quant;
 
 /// Id of the search box, for Ctrl+F.
 pub fn search_id() -> egui::Id {

@@ -6,7 +6,7 @@ use egui::{ProgressBar, RichText, Ui};
 use super::theme;
 use crate::app::command::Command;
 use crate::app::App;
-use crate::fit::format_bytes;
+use crate::format::format_bytes;
 use crate::hardware::HardwareSnapshot;
 
 /// The project's logo (original artwork, assets/logo.svg).

@@ -8,10 +8,10 @@
 use std::path::Path;
 
 use seekdeck::catalog::{Architecture, Attention, Moe};
-use seekdeck::gguf_write::MetaValue;
-use seekdeck::quant::GgmlType;
-use seekdeck::shape_gguf::architecture_metadata;
-use seekdeck::tensors::{tensor_plan, MlaLayout, TensorKind};
+use seekdeck::estimate::quant::GgmlType;
+use seekdeck::estimate::tensors::{tensor_plan, MlaLayout, TensorKind};
+use seekdeck::gguf::shape::architecture_metadata;
+use seekdeck::gguf::write::MetaValue;
 
 /// Ordinary tokens of the toy vocabulary (after `<unk>`, `<s>`, `</s>` and the 256 byte tokens).
 const WORDS: [&str; 35] = [
@@ -154,7 +154,7 @@ pub fn write_random_model(
             MetaValue::Str(chat_template.to_owned()),
         );
     let plan = tensor_plan(&arch, MlaLayout::Split);
-    let type_of = |t: &seekdeck::tensors::TensorInfo| {
+    let type_of = |t: &seekdeck::estimate::tensors::TensorInfo| {
         if t.n_dims >= 2 && t.ne[0] % 32 == 0 {
             weights
         } else {

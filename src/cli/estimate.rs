@@ -1,56 +1,16 @@
-//! The command line: `list`, `fit` and `hw` print what the window shows, computed by the same code.
-//! Bad input (an unknown model, a spec that does not parse) is one line on stderr and exit code 2.
+//! `list`, `fit` and `hw`: the catalog's estimates and this machine's readings as text or JSON,
+//! computed by the same code as the window, at the context the one rule gives each model.
 
-use clap::{Args, Parser, Subcommand};
+use clap::Args;
 use serde::Serialize;
 
-use crate::catalog::{load_catalog, LoadedCatalog, Model};
-use crate::fit::{estimate, format_bytes, FitReport, Verdict};
-use crate::hardware::assume::parse_assume;
-use crate::hardware::probe::Prober;
+use super::common::to_json;
+use crate::catalog::{LoadedCatalog, Model};
+use crate::estimate::fit::{estimate, FitReport, Verdict};
+use crate::estimate::placement::{effective_context, EffectiveContext, DEFAULT_CTX_TOKENS};
+use crate::estimate::quant::Quant;
+use crate::format::format_bytes;
 use crate::hardware::HardwareSnapshot;
-use crate::quant::Quant;
-
-/// Default context length.
-pub const DEFAULT_CTX_TOKENS: u32 = 8192;
-
-/// seekdeck: every DeepSeek model, whether it fits this PC, and a chat with local GGUFs.
-#[derive(Debug, Parser)]
-#[command(name = "seekdeck", version, about)]
-pub struct Cli {
-    /// Simulate a machine instead of reading this one, e.g. "24GiB GPU, 64GiB RAM".
-    #[arg(long, global = true, value_name = "SPEC")]
-    pub assume: Option<String>,
-    /// What to do; without a command the window opens.
-    #[command(subcommand)]
-    pub command: Option<Command>,
-}
-
-/// Subcommands.
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Print every model with its verdict on this machine.
-    List(EstimateArgs),
-    /// Print the memory breakdown of one model.
-    Fit {
-        /// Model id or name, e.g. deepseek-r1, "DeepSeek 7B", r1-distill-qwen-14b.
-        model: String,
-        /// Estimate options.
-        #[command(flatten)]
-        args: EstimateArgs,
-    },
-    /// Chat with a local GGUF through llama.cpp.
-    Chat(crate::cli_chat::ChatArgs),
-    /// List the GGUF models found on this PC (LM Studio, Hugging Face cache, llama.cpp cache,
-    /// Ollama, ~/models and the folders added in the window).
-    Scan(crate::cli_scan::ScanArgs),
-    /// Print this machine's hardware readings.
-    Hw {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-}
 
 /// Options shared by `list` and `fit`.
 #[derive(Debug, Args, Clone)]
@@ -73,57 +33,6 @@ fn parse_quant(s: &str) -> Result<Quant, String> {
     })
 }
 
-/// A command-line failure: the message and the exit code.
-#[derive(Debug)]
-pub struct CliError {
-    /// One line for stderr.
-    pub message: String,
-    /// Process exit code.
-    pub code: i32,
-}
-
-fn usage_error(message: String) -> CliError {
-    CliError { message, code: 2 }
-}
-
-/// The machine to estimate against: `--assume` or a live reading.
-pub fn machine(assume: Option<&str>) -> Result<HardwareSnapshot, CliError> {
-    match assume {
-        Some(spec) => parse_assume(spec).map_err(|e| usage_error(e.to_string())),
-        None => Ok(Prober::new().read()),
-    }
-}
-
-/// Finds a model by id, name, or a unique part of either (case-insensitive).
-pub fn find_model<'a>(models: &'a [Model], query: &str) -> Result<&'a Model, CliError> {
-    let q = query.trim().to_lowercase();
-    let norm = |s: &str| s.to_lowercase().replace([' ', '_'], "-");
-    if let Some(m) = models
-        .iter()
-        .find(|m| m.id == q || m.name.to_lowercase() == q || norm(&m.name) == norm(&q))
-    {
-        return Ok(m);
-    }
-    let hits: Vec<&Model> = models
-        .iter()
-        .filter(|m| m.id.contains(&norm(&q)) || norm(&m.name).contains(&norm(&q)))
-        .collect();
-    match hits.as_slice() {
-        [one] => Ok(one),
-        [] => Err(usage_error(format!(
-            "unknown model \"{query}\" (see `seekdeck list` for the ids)"
-        ))),
-        many => Err(usage_error(format!(
-            "\"{query}\" matches {} models: {}",
-            many.len(),
-            many.iter()
-                .map(|m| m.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
-    }
-}
-
 /// One row of `list --json`.
 #[derive(Debug, Serialize)]
 pub struct ListRow<'a> {
@@ -143,47 +52,21 @@ pub struct ListRow<'a> {
     pub fp16_system_ram_required: &'a str,
     /// Verdict in words.
     pub verdict: String,
+    /// The requested context, when it was capped at this model's native maximum.
+    pub ctx_capped_from: Option<u32>,
     /// The estimate.
     pub fit: FitReport,
 }
 
-/// Runs a subcommand and returns what to print.
-pub fn run(cli: &Cli, command: &Command) -> Result<String, CliError> {
-    let catalog = load_catalog(crate::paths::user_catalog_dir().as_deref());
-    for issue in &catalog.issues {
-        eprintln!("warning: {issue}");
-    }
-    match command {
-        Command::Chat(args) => {
-            crate::cli_chat::run_chat(args, cli.assume.as_deref()).map(|()| String::new())
-        }
-        Command::Scan(args) => {
-            let hw = machine(cli.assume.as_deref())?;
-            Ok(crate::cli_scan::scan_output(args, &catalog.models, &hw))
-        }
-        Command::Hw { json } => {
-            let hw = machine(cli.assume.as_deref())?;
-            Ok(if *json { to_json(&hw) } else { hw_text(&hw) })
-        }
-        Command::List(args) => {
-            let hw = machine(cli.assume.as_deref())?;
-            Ok(list_output(&catalog, args, &hw))
-        }
-        Command::Fit { model, args } => {
-            let m = find_model(&catalog.models, model)?;
-            let hw = machine(cli.assume.as_deref())?;
-            let report = estimate(m, args.quant, args.ctx, &hw);
-            Ok(if args.json {
-                to_json(&report)
-            } else {
-                fit_text(m, &report, &hw)
-            })
-        }
-    }
-}
-
-fn to_json<T: Serialize>(value: &T) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+/// The estimate of `m` at the context the rule gives it for `asked` tokens.
+pub fn model_estimate(
+    m: &Model,
+    quant: Quant,
+    asked: u32,
+    hw: &HardwareSnapshot,
+) -> (FitReport, EffectiveContext) {
+    let ctx = effective_context(asked, Some(m.architecture.context_tokens));
+    (estimate(m, quant, ctx.ctx_tokens, hw), ctx)
 }
 
 /// `list` output.
@@ -192,7 +75,7 @@ pub fn list_output(catalog: &LoadedCatalog, args: &EstimateArgs, hw: &HardwareSn
         .models
         .iter()
         .map(|m| {
-            let fit = estimate(m, args.quant, args.ctx, hw);
+            let (fit, ctx) = model_estimate(m, args.quant, args.ctx, hw);
             ListRow {
                 id: &m.id,
                 name: &m.name,
@@ -202,6 +85,7 @@ pub fn list_output(catalog: &LoadedCatalog, args: &EstimateArgs, hw: &HardwareSn
                 fp16_vram_required: &m.seed.vram_required,
                 fp16_system_ram_required: &m.seed.system_ram_required,
                 verdict: fit.verdict.label(),
+                ctx_capped_from: ctx.capped_from,
                 fit,
             }
         })
@@ -231,17 +115,27 @@ pub fn list_output(catalog: &LoadedCatalog, args: &EstimateArgs, hw: &HardwareSn
             r.activation_parameters,
             r.fp16_vram_required,
             format_bytes(r.fit.breakdown.total_bytes()),
-            r.verdict
+            match r.ctx_capped_from {
+                Some(_) => format!(
+                    "{} (at {} tokens, its maximum)",
+                    r.verdict, r.fit.ctx_tokens
+                ),
+                None => r.verdict.clone(),
+            }
         ));
     }
     out
 }
 
 /// `fit` output.
-pub fn fit_text(m: &Model, r: &FitReport, hw: &HardwareSnapshot) -> String {
+pub fn fit_text(m: &Model, r: &FitReport, ctx: &EffectiveContext, hw: &HardwareSnapshot) -> String {
     let b = &r.breakdown;
+    let cap = ctx
+        .cap_note()
+        .map(|n| format!(" ({n})"))
+        .unwrap_or_default();
     let mut out = format!(
-        "{} at {}, {} tokens of context\nMachine: {}\n\n  weights        {:>10}\n  KV cache       {:>10}  ({} attention)\n  compute buffer {:>10}\n  overhead       {:>10}\n  total          {:>10}\n\nVerdict: {}\n",
+        "{} at {}, {} tokens of context{cap}\nMachine: {}\n\n  weights        {:>10}\n  KV cache       {:>10}  ({} attention)\n  compute buffer {:>10}\n  overhead       {:>10}\n  total          {:>10}\n\nVerdict: {}\n",
         m.name,
         r.quant,
         r.ctx_tokens,

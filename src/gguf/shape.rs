@@ -6,9 +6,9 @@ use std::io;
 use std::path::Path;
 
 use crate::catalog::{Architecture, Attention, Model};
-use crate::gguf_write::{GgufBuilder, MetaValue};
-use crate::quant::Quant;
-use crate::tensors::{assign_types, tensor_plan, MlaLayout};
+use crate::estimate::quant::Quant;
+use crate::estimate::tensors::{assign_types, tensor_plan, MlaLayout};
+use crate::gguf::write::{GgufBuilder, MetaValue};
 
 /// Metadata and tensor list of `model` at `quant`, with a vocabulary declared by size only.
 pub fn shape_only_builder(model: &Model, quant: Quant, layout: MlaLayout) -> GgufBuilder {
@@ -122,18 +122,33 @@ pub fn write_shape_only(
     shape_only_builder(model, quant, layout).write_shape_only(path)
 }
 
+/// A shape-only file that could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {path}: {source}")]
+pub struct ShapeFileError {
+    /// The file or the folder it goes in.
+    pub path: std::path::PathBuf,
+    /// The OS's error.
+    pub source: io::Error,
+}
+
 /// Writes `model`'s shape-only file at `quant` into `dir` (created if missing), runs `use_file`
 /// on it and removes it: how the dry-run checks hand a catalog model to llama.cpp.
-pub fn with_shape_only<T>(
+pub fn with_shape_only<T, E: From<ShapeFileError>>(
     model: &Model,
     quant: Quant,
     dir: &Path,
-    use_file: impl FnOnce(&Path) -> Result<T, String>,
-) -> Result<T, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    use_file: impl FnOnce(&Path) -> Result<T, E>,
+) -> Result<T, E> {
+    std::fs::create_dir_all(dir).map_err(|source| ShapeFileError {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let path = dir.join(format!("{}-{}.gguf", model.id, quant.label()));
-    write_shape_only(model, quant, MlaLayout::Split, &path)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    write_shape_only(model, quant, MlaLayout::Split, &path).map_err(|source| ShapeFileError {
+        path: path.clone(),
+        source,
+    })?;
     let result = use_file(&path);
     let _ = std::fs::remove_file(&path);
     result

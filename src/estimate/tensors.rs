@@ -7,7 +7,7 @@
 //! these tensors; the shape-only GGUF writer writes them.
 
 use crate::catalog::{Architecture, Attention};
-use crate::quant::{GgmlType, Quant};
+use crate::estimate::quant::{GgmlType, Quant};
 
 /// What a tensor is, independent of its layer.
 #[allow(missing_docs)]

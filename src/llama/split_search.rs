@@ -8,25 +8,11 @@ use std::fmt;
 use std::path::Path;
 use std::time::Instant;
 
-use crate::fit::{format_bytes, Offload, OVERHEAD_BYTES};
-use crate::reference_offload::dry_run_offload;
-
-/// What the check needs besides the file: the budget and the largest layer count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SplitLimits {
-    /// VRAM the app lets the model use (after its safety margin, before its runtime overhead).
-    pub vram_budget_bytes: u64,
-    /// Layers llama.cpp can offload: the blocks plus the output layer.
-    pub max_layers: u32,
-}
-
-impl SplitLimits {
-    /// The part of the budget llama.cpp's weights, KV cache and compute buffer may take: the app
-    /// keeps its runtime overhead on top, as the estimate does.
-    pub fn llama_budget_bytes(&self) -> u64 {
-        self.vram_budget_bytes.saturating_sub(OVERHEAD_BYTES)
-    }
-}
+use super::dry_run_placement::dry_run_offload;
+use super::error::LlamaError;
+use crate::estimate::placement::SplitLimits;
+use crate::estimate::placement::{Offload, OVERHEAD_BYTES};
+use crate::format::format_bytes;
 
 /// The outcome: the placement to launch with and llama.cpp's figure for it.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,11 +66,11 @@ impl fmt::Display for SplitCheck {
 /// more). Experts stay in RAM if the estimate keeps them there. VRAM grows with the layer count,
 /// so the search gallops away from the estimate and then bisects. When not even 0 layers fit
 /// (llama.cpp still keeps a GPU compute buffer then, for prompt batches), the GPU is left out.
-pub fn search_split(
+pub fn search_split<E>(
     estimated: Offload,
     limits: SplitLimits,
-    mut measure: impl FnMut(Offload) -> Result<u64, String>,
-) -> Result<SplitCheck, String> {
+    mut measure: impl FnMut(Offload) -> Result<u64, E>,
+) -> Result<SplitCheck, E> {
     let started = Instant::now();
     let budget = limits.llama_budget_bytes();
     let max = limits.max_layers;
@@ -92,7 +78,7 @@ pub fn search_split(
     // (layers, bytes) of the largest count known to fit, and the smallest known not to.
     let mut fits: Option<(u32, u64)> = None;
     let mut too_big: Option<u32> = None;
-    let mut probe = |n: u32| -> Result<Option<u64>, String> {
+    let mut probe = |n: u32| -> Result<Option<u64>, E> {
         dry_runs += 1;
         let bytes = measure(Offload {
             gpu_layers: n,
@@ -156,13 +142,13 @@ pub fn search_split(
 }
 
 /// Checks the estimate's placement of `path` at `ctx_tokens` with llama.cpp's dry runs on this
-/// build's GPU back-end. Needs a GPU device (`reference_offload::gpu_devices`).
+/// build's GPU back-end. Needs a GPU device ([`crate::llama::backend::gpu_devices`]).
 pub fn check_split(
     path: &Path,
     ctx_tokens: u32,
     estimated: Offload,
     limits: SplitLimits,
-) -> Result<SplitCheck, String> {
+) -> Result<SplitCheck, LlamaError> {
     search_split(estimated, limits, |placement| {
         dry_run_offload(path, ctx_tokens, placement).map(|sizes| sizes.gpu.total())
     })
@@ -171,6 +157,7 @@ pub fn check_split(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::estimate::placement::OVERHEAD_BYTES;
 
     const MIB: u64 = 1 << 20;
 
@@ -232,7 +219,7 @@ mod tests {
         };
         let c = search_split(estimated, limits(62), |o| {
             assert!(o.cpu_moe);
-            Ok(u64::from(o.gpu_layers) * 100 * MIB)
+            Ok::<_, String>(u64::from(o.gpu_layers) * 100 * MIB)
         })
         .expect("measured");
         assert_eq!(c.chosen, estimated);

@@ -6,15 +6,38 @@
 
 use std::path::Path;
 
-use crate::accuracy::{error_pct, within_tolerance};
 use crate::catalog::Model;
-use crate::fit::{estimate, format_bytes, weight_split, Offload, Verdict, OVERHEAD_BYTES};
+use crate::estimate::fit::{estimate, weight_split, Verdict};
+use crate::estimate::placement::{Offload, OVERHEAD_BYTES};
+use crate::estimate::quant::Quant;
+use crate::format::format_bytes;
+use crate::gguf::shape::with_shape_only;
+use crate::gguf::shape::ShapeFileError;
 use crate::hardware::assume::parse_assume;
-use crate::quant::Quant;
-use crate::reference_offload::{dry_run_offload, OffloadSizes};
-use crate::shape_gguf::with_shape_only;
-use crate::split_check::{check_split, SplitCheck, SplitLimits};
-use crate::tensors::MlaLayout;
+use crate::hardware::assume::AssumeError;
+use crate::llama::dry_run_placement::{dry_run_offload, OffloadSizes};
+use crate::llama::LlamaError;
+use crate::verify::accuracy::{error_pct, within_tolerance};
+
+/// Why a GPU-split check could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// llama.cpp could not size the file.
+    #[error(transparent)]
+    Llama(#[from] LlamaError),
+    /// A simulated machine's spec did not parse.
+    #[error("simulated machine: {0}")]
+    Spec(#[from] AssumeError),
+}
+
+impl From<ShapeFileError> for VerifyError {
+    fn from(e: ShapeFileError) -> Self {
+        Self::Llama(e.into())
+    }
+}
+use crate::estimate::placement::SplitLimits;
+use crate::estimate::tensors::MlaLayout;
+use crate::llama::split_search::{check_split, SplitCheck};
 
 /// The simulated machines: one GPU each, with RAM large enough for any remainder.
 pub const SIMULATED_GPUS: [&str; 2] = ["24GiB GPU, 2TiB RAM", "8GiB GPU, 2TiB RAM"];
@@ -112,7 +135,7 @@ pub fn check_model(
     quant: Quant,
     contexts: &[u32],
     scratch_dir: &Path,
-) -> Result<(Vec<SplitRow>, Vec<ExpertsRow>), String> {
+) -> Result<(Vec<SplitRow>, Vec<ExpertsRow>), VerifyError> {
     with_shape_only(model, quant, scratch_dir, |path| {
         check_file(model, quant, contexts, path)
     })
@@ -123,7 +146,7 @@ fn check_file(
     quant: Quant,
     contexts: &[u32],
     path: &Path,
-) -> Result<(Vec<SplitRow>, Vec<ExpertsRow>), String> {
+) -> Result<(Vec<SplitRow>, Vec<ExpertsRow>), VerifyError> {
     let max_layers = model.architecture.layers + 1;
     let staging = if model.is_moe() {
         weight_split(&model.architecture, quant, MlaLayout::Split).expert_staging_bytes()
@@ -145,7 +168,7 @@ fn check_file(
             )
         };
         for machine in SIMULATED_GPUS {
-            let hw = parse_assume(machine).map_err(|e| e.to_string())?;
+            let hw = parse_assume(machine)?;
             let fit = estimate(model, quant, ctx, &hw);
             let n = match fit.verdict {
                 Verdict::FitsGpu => max_layers,
@@ -184,7 +207,7 @@ fn check_file(
                 launch,
             });
         }
-        let hw = parse_assume(SIMULATED_GPUS[0]).map_err(|e| e.to_string())?;
+        let hw = parse_assume(SIMULATED_GPUS[0])?;
         if let Some(e) = estimate(model, quant, ctx, &hw).experts_in_ram {
             experts.push(ExpertsRow {
                 model: model.name.clone(),
@@ -200,7 +223,7 @@ fn check_file(
 }
 
 fn mib(bytes: u64) -> String {
-    crate::accuracy::mib(bytes, 0)
+    crate::verify::accuracy::mib(bytes, 0)
 }
 
 /// The markdown table of suggested splits.

@@ -12,7 +12,9 @@ use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::model::LlamaModel;
 use tracing::Level;
 
-use crate::fit::Offload;
+use super::error::LlamaError;
+
+use crate::estimate::placement::Offload;
 
 /// The llama-cpp-sys-2 release whose vendored llama.cpp is the reference (checked against
 /// Cargo.lock by `tests/shape_only.rs`).
@@ -37,7 +39,7 @@ pub struct ReferenceSizes {
 
 /// Loads `path` without allocating and creates a context of `ctx_tokens`; returns what llama.cpp
 /// says it would allocate.
-pub fn dry_run(path: &Path, ctx_tokens: u32) -> Result<ReferenceSizes, String> {
+pub fn dry_run(path: &Path, ctx_tokens: u32) -> Result<ReferenceSizes, LlamaError> {
     let (text, model_bytes) = logged_dry_run(path, ctx_tokens, Offload::default(), Level::INFO)?;
     let mut sizes = parse_log(&text);
     sizes.model_bytes = model_bytes;
@@ -51,10 +53,10 @@ pub fn logged_dry_run(
     ctx_tokens: u32,
     placement: Offload,
     level: Level,
-) -> Result<(String, u64), String> {
-    let backend = crate::llama_backend::backend()?;
+) -> Result<(String, u64), LlamaError> {
+    let backend = crate::llama::backend::backend()?;
     if !path.exists() {
-        return Err(format!("{} does not exist", path.display()));
+        return Err(LlamaError::NotFound(path.to_path_buf()));
     }
     let log = Arc::new(Mutex::new(Vec::<u8>::new()));
     let sink = LogSink(log.clone());
@@ -63,22 +65,27 @@ pub fn logged_dry_run(
         .with_max_level(level)
         .with_writer(move || sink.clone())
         .finish();
-    let model_bytes = tracing::subscriber::with_default(subscriber, || -> Result<u64, String> {
-        let mut params = pin!(crate::llama_backend::model_params(placement)?.with_no_alloc(true));
-        if placement.cpu_moe {
-            params.as_mut().add_cpu_moe_override();
-        }
-        let model = LlamaModel::load_from_file(backend, path, &params)
-            .map_err(|e| format!("llama.cpp could not load {}: {e}", path.display()))?;
-        let cp = LlamaContextParams::default().with_n_ctx(NonZeroU32::new(ctx_tokens));
-        let ctx = model
-            .new_context(backend, cp)
-            .map_err(|e| format!("llama.cpp could not create a context: {e}"))?;
-        drop(ctx);
-        Ok(model.size())
-    })?;
-    let text =
-        String::from_utf8_lossy(&log.lock().map_err(|_| "log buffer poisoned")?).into_owned();
+    let model_bytes =
+        tracing::subscriber::with_default(subscriber, || -> Result<u64, LlamaError> {
+            let mut params =
+                pin!(crate::llama::backend::model_params(placement)?.with_no_alloc(true));
+            if placement.cpu_moe {
+                params.as_mut().add_cpu_moe_override();
+            }
+            let model = LlamaModel::load_from_file(backend, path, &params).map_err(|e| {
+                LlamaError::Load {
+                    path: path.to_path_buf(),
+                    detail: e.to_string(),
+                }
+            })?;
+            let cp = LlamaContextParams::default().with_n_ctx(NonZeroU32::new(ctx_tokens));
+            let ctx = model
+                .new_context(backend, cp)
+                .map_err(|e| LlamaError::Context(e.to_string()))?;
+            drop(ctx);
+            Ok(model.size())
+        })?;
+    let text = String::from_utf8_lossy(&log.lock().map_err(|_| LlamaError::Log)?).into_owned();
     Ok((text, model_bytes))
 }
 

@@ -10,11 +10,11 @@ use std::path::Path;
 
 use tracing::Level;
 
-use crate::fit::Offload;
-use crate::local::file_info::layer_of;
-use crate::local::gguf_header::GgufHeader;
-use crate::local::scan::model_parts;
-use crate::reference::{logged_dry_run, mib_after};
+use super::error::LlamaError;
+use crate::estimate::placement::Offload;
+use crate::gguf::names::{layer_of, model_parts};
+use crate::gguf::read::GgufHeader;
+use crate::llama::dry_run::{logged_dry_run, mib_after};
 
 /// Bytes on one side of the bus.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -47,29 +47,20 @@ pub struct OffloadSizes {
     pub moved: Option<String>,
 }
 
-/// The GPU devices llama.cpp can offload to in this build (none on the CPU back-end).
-pub fn gpu_devices() -> Vec<String> {
-    if crate::llama_backend::backend().is_err() {
-        return Vec::new();
-    }
-    llama_cpp_2::list_llama_ggml_backend_devices()
-        .into_iter()
-        .filter(|d| !d.backend.eq_ignore_ascii_case("cpu") && !d.name.starts_with("BLAS"))
-        .map(|d| format!("{} ({})", d.name, d.description))
-        .collect()
-}
-
 /// Loads `path` with `placement` and `ctx_tokens` of context (no allocation) and returns where
 /// llama.cpp puts each part.
 pub fn dry_run_offload(
     path: &Path,
     ctx_tokens: u32,
     placement: Offload,
-) -> Result<OffloadSizes, String> {
+) -> Result<OffloadSizes, LlamaError> {
     // A split model's tensors are spread over its parts; llama.cpp loads them all from the first.
     let mut tensors: Vec<(String, u64)> = Vec::new();
     for part in model_parts(path) {
-        let header = GgufHeader::read(&part).map_err(|e| format!("{}: {e}", part.display()))?;
+        let header = GgufHeader::read(&part).map_err(|error| LlamaError::Header {
+            path: part.clone(),
+            error,
+        })?;
         tensors.extend(
             header
                 .tensors

@@ -1,7 +1,7 @@
 //! Does it fit? A pure function of (model, quantization, context length, machine) → memory breakdown
 //! and verdict. No I/O and no globals: the table, the card, the CLI and the tests call the same code.
 //!
-//! Weights are summed tensor by tensor with llama.cpp's own quantization rules ([`crate::tensors`]).
+//! Weights are summed tensor by tensor with llama.cpp's own quantization rules ([`crate::estimate::tensors`]).
 //! The KV cache follows the attention kind: MHA/GQA cache `n_kv_heads × head_dim` for K and for V per
 //! layer and token; MLA (DeepSeek-V2/V3/R1) caches one compressed latent (`kv_lora_rank + rope`) and no
 //! V, as llama.cpp does since PR #19067; GGUFs in the legacy layout cache full per-head K and V.
@@ -12,26 +12,19 @@
 use serde::Serialize;
 
 use crate::catalog::{Architecture, Attention, Model};
-use crate::hardware::{HardwareSnapshot, GIB};
-use crate::quant::{GgmlType, Quant};
-use crate::tensors::{assign_types, tensor_plan, MlaLayout, TensorInfo};
+use crate::estimate::placement::{
+    vram_margin_bytes, Offload, Placement, SplitLimits, OVERHEAD_BYTES, RAM_HEADROOM_BYTES,
+    UNIFIED_GPU_SHARE,
+};
+use crate::estimate::quant::{GgmlType, Quant};
+use crate::estimate::tensors::{assign_types, tensor_plan, MlaLayout, TensorInfo};
+use crate::format::format_bytes;
+use crate::hardware::HardwareSnapshot;
 
 /// llama.cpp rounds the context up to a multiple of this (`llama_context`, n_ctx padding).
 pub const CTX_PAD_TOKENS: u64 = 256;
 /// llama.cpp's default micro-batch (`n_ubatch`), which sizes the compute buffer.
 pub const UBATCH_TOKENS: u64 = 512;
-/// Runtime overhead beyond weights, cache and compute buffer: ggml/llama.cpp state, the output
-/// buffer, allocator slack.
-pub const OVERHEAD_BYTES: u64 = 300 << 20;
-/// VRAM kept free on each GPU for the driver, the display and fragmentation: 512 MiB or 5%.
-pub fn vram_margin_bytes(total: u64) -> u64 {
-    (512 << 20).max(total / 20)
-}
-/// RAM kept free for the OS and the user's other programs on a live machine.
-pub const RAM_HEADROOM_BYTES: u64 = GIB;
-/// Share of unified memory the GPU may use (macOS's default working-set limit is about 75%).
-pub const UNIFIED_GPU_SHARE: f64 = 0.75;
-
 /// Memory the model needs, by part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 pub struct MemoryBreakdown {
@@ -46,6 +39,17 @@ pub struct MemoryBreakdown {
 }
 
 impl MemoryBreakdown {
+    /// "weights 4.4 GiB, KV cache 448 MiB, compute 304 MiB, overhead 300 MiB".
+    pub fn parts_label(&self) -> String {
+        format!(
+            "weights {}, KV cache {}, compute {}, overhead {}",
+            format_bytes(self.weights_bytes),
+            format_bytes(self.kv_cache_bytes),
+            format_bytes(self.compute_bytes),
+            format_bytes(self.overhead_bytes)
+        )
+    }
+
     /// Sum of all parts.
     pub fn total_bytes(&self) -> u64 {
         self.weights_bytes + self.kv_cache_bytes + self.compute_bytes + self.overhead_bytes
@@ -196,34 +200,6 @@ pub struct ExpertsInRam {
     pub fits: bool,
 }
 
-/// How llama.cpp is told to place a model: `-ngl gpu_layers`, with `cpu_moe` the routed
-/// experts kept in RAM (`--cpu-moe`), with `no_gpu` no GPU at all (`--device none`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
-pub struct Offload {
-    /// llama.cpp's `n_gpu_layers` (the output layer counts as one).
-    pub gpu_layers: u32,
-    /// Routed-expert tensors stay in RAM.
-    pub cpu_moe: bool,
-    /// Leave the GPU out entirely. With 0 GPU layers llama.cpp still runs large prompt batches on
-    /// the GPU, copying weights there, and keeps a compute buffer in VRAM for it (5.2 GiB for
-    /// DeepSeek-V3 at Q4_K_M); this is for when even that does not fit.
-    pub no_gpu: bool,
-}
-
-impl std::fmt::Display for Offload {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match (self.gpu_layers, self.cpu_moe) {
-            _ if self.no_gpu => write!(f, "CPU only, GPU left out (--device none)"),
-            (0, _) => write!(f, "CPU only"),
-            (n, false) => write!(f, "{n} GPU layers (-ngl {n})"),
-            (n, true) => write!(
-                f,
-                "{n} GPU layers with the routed experts in RAM (-ngl {n} --cpu-moe)"
-            ),
-        }
-    }
-}
-
 /// The full answer for one (model, quantization, context, machine).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FitReport {
@@ -271,6 +247,18 @@ impl FitReport {
             _ => Offload::default(),
         }
     }
+
+    /// The placement a launch uses for a model of `layers` blocks: [`FitReport::offload`], held by
+    /// llama.cpp's dry runs to this report's VRAM budget (none without usable VRAM).
+    pub fn placement(&self, layers: u32) -> Placement {
+        Placement {
+            offload: self.offload(layers),
+            split_limits: (self.vram_budget_bytes > 0).then_some(SplitLimits {
+                vram_budget_bytes: self.vram_budget_bytes,
+                max_layers: layers + 1,
+            }),
+        }
+    }
 }
 
 /// Weights of `arch` at `quant`, tensor by tensor.
@@ -289,7 +277,7 @@ pub fn split_from_tensors<'a>(
     for (t, ty) in tensors {
         split.add(
             t.layer,
-            t.kind == crate::tensors::TensorKind::TokenEmbd,
+            t.kind == crate::estimate::tensors::TensorKind::TokenEmbd,
             t.kind.is_routed_expert(),
             ty.bytes_for(t.elements()),
         );
@@ -354,7 +342,7 @@ pub fn breakdown(model: &Model, quant: Quant, ctx_tokens: u32) -> (MemoryBreakdo
     (breakdown_with_split(model, &split, ctx_tokens), split)
 }
 
-/// Memory breakdown from weights already split (see [`crate::weight_table`]).
+/// Memory breakdown from weights already split (see [`crate::estimate::weight_table`]).
 pub fn breakdown_with_split(
     model: &Model,
     split: &WeightSplit,
@@ -545,31 +533,11 @@ pub fn gpu_layers_within(budget: u64, split: &WeightSplit, kv_per_layer: u64) ->
     n
 }
 
-/// Context lengths offered for a model: powers of two from 2K up to its native maximum.
-pub fn context_presets(max_ctx: u32) -> Vec<u32> {
-    let mut out: Vec<u32> = (11..=20)
-        .map(|p| 1u32 << p)
-        .filter(|&c| c <= max_ctx)
-        .collect();
-    if out.last() != Some(&max_ctx) {
-        out.push(max_ctx);
-    }
-    out
-}
-
-/// Bytes for people: GiB with one decimal, or MiB below 1 GiB.
-pub fn format_bytes(bytes: u64) -> String {
-    if bytes >= GIB {
-        format!("{:.1} GiB", bytes as f64 / GIB as f64)
-    } else {
-        format!("{} MiB", bytes.div_ceil(1 << 20))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::hardware::assume::parse_assume;
+    use crate::hardware::GIB;
 
     fn model(id: &str) -> Model {
         crate::catalog::builtin_model(id).unwrap()
@@ -790,11 +758,5 @@ mod tests {
         assert!(estimate(&model("deepseek-llm-7b"), Quant::Q8_0, 8192, &rtx)
             .experts_in_ram
             .is_none());
-    }
-
-    #[test]
-    fn context_presets_end_at_native_maximum() {
-        assert_eq!(context_presets(4096), vec![2048, 4096]);
-        assert_eq!(*context_presets(163_840).last().unwrap(), 163_840);
     }
 }

@@ -3,10 +3,10 @@
 //! re-judge 13 models × 11 quantizations on each toolbar change in microseconds.
 
 use crate::catalog::Model;
-use crate::fit::{estimate_with_split, weight_split, FitReport, WeightSplit};
+use crate::estimate::fit::{estimate_with_split, weight_split, FitReport, WeightSplit};
+use crate::estimate::quant::Quant;
+use crate::estimate::tensors::MlaLayout;
 use crate::hardware::HardwareSnapshot;
-use crate::quant::Quant;
-use crate::tensors::MlaLayout;
 
 /// Weight splits per (model, quantization).
 #[derive(Debug, Clone, Default)]
@@ -47,7 +47,7 @@ impl WeightTable {
         let model = &models[index];
         match self.split(index, quant) {
             Some(split) => estimate_with_split(model, split, quant, ctx_tokens, hw),
-            None => crate::fit::estimate(model, quant, ctx_tokens, hw),
+            None => crate::estimate::fit::estimate(model, quant, ctx_tokens, hw),
         }
     }
 }
@@ -67,7 +67,7 @@ mod tests {
             for q in Quant::ALL {
                 assert_eq!(
                     table.estimate(&models, i, q, 8192, &hw),
-                    crate::fit::estimate(m, q, 8192, &hw)
+                    crate::estimate::fit::estimate(m, q, 8192, &hw)
                 );
             }
         }

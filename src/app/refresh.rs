@@ -1,12 +1,12 @@
-//! Per-frame bookkeeping: take new hardware readings, recompute estimates when the quantization, the
+//! Derived state, brought up to date after every batch of commands and each frame's readings: take new hardware readings, recompute estimates when the quantization, the
 //! context or the machine changed, and rebuild the filtered, sorted row list. Never draws, never blocks.
 
 use std::cmp::Ordering;
 
-use super::card_checks::CheckKey;
+use super::card_checker::CheckKey;
 use super::{App, SortColumn};
+use crate::estimate::placement::{effective_context, EffectiveContext};
 use crate::hardware::assume::parse_assume;
-use crate::split_check::SplitLimits;
 
 impl App {
     /// Takes the newest snapshot from the poller, if any arrived.
@@ -52,6 +52,7 @@ impl App {
             self.fits_key = Some(key);
         }
         self.rows = self.visible_rows();
+        self.refresh_views();
         self.request_card_check();
     }
 
@@ -59,19 +60,13 @@ impl App {
     /// use on the machine shown (none when that machine has no GPU).
     pub fn card_check_key(&self, index: usize) -> Option<CheckKey> {
         let m = self.catalog.models.get(index)?;
-        let fit = self.fits.get(index)?;
-        if fit.vram_budget_bytes == 0 {
-            return None;
-        }
+        let placement = self.fits.get(index)?.placement(m.architecture.layers);
         Some(CheckKey {
             model_id: m.id.clone(),
             quant: self.state.quant,
             ctx_tokens: self.model_ctx(m),
-            limits: SplitLimits {
-                vram_budget_bytes: fit.vram_budget_bytes,
-                max_layers: m.architecture.layers + 1,
-            },
-            estimated: fit.offload(m.architecture.layers),
+            limits: placement.split_limits?,
+            estimated: placement.offload,
         })
     }
 
@@ -80,17 +75,24 @@ impl App {
         if !self.state.card_open || self.card_checks.device.is_none() {
             return;
         }
-        let Some(i) = self.selected_index() else {
+        let Some(card) = &self.views.card else {
             return;
         };
-        if let Some(key) = self.card_check_key(i) {
-            self.card_checks.request(key, &self.catalog.models[i]);
+        if let Some(key) = card.check_key.clone() {
+            self.card_checks
+                .request(key, &self.catalog.models[card.index]);
         }
     }
 
-    /// The context used for a model: the toolbar's, capped at the model's native maximum.
+    /// The context used for a model: the toolbar's, capped at the model's native maximum
+    /// (the one rule, [`effective_context`]).
+    pub fn model_context(&self, m: &crate::catalog::Model) -> EffectiveContext {
+        effective_context(self.state.ctx_tokens, Some(m.architecture.context_tokens))
+    }
+
+    /// Tokens of context used for a model ([`App::model_context`]).
     pub fn model_ctx(&self, m: &crate::catalog::Model) -> u32 {
-        self.state.ctx_tokens.min(m.architecture.context_tokens)
+        self.model_context(m).ctx_tokens
     }
 
     fn visible_rows(&self) -> Vec<usize> {

@@ -3,26 +3,8 @@
 //! minijinja-contrib's `pycompat`, and `raise_exception` as the Hugging Face renderer defines it.
 
 use minijinja::{context, Environment, Error, ErrorKind};
-use serde::{Deserialize, Serialize};
 
-/// One turn of a conversation as templates see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TemplateMessage {
-    /// `system`, `user` or `assistant`.
-    pub role: String,
-    /// The text.
-    pub content: String,
-}
-
-impl TemplateMessage {
-    /// A message with `role` and `content`.
-    pub fn new(role: &str, content: &str) -> Self {
-        Self {
-            role: role.to_owned(),
-            content: content.to_owned(),
-        }
-    }
-}
+use super::protocol::TemplateMessage;
 
 /// A template that could not be rendered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::fit::format_bytes;
+use crate::format::format_bytes;
 use crate::hardware::HardwareSnapshot;
 use crate::local::folders::{folders_file, load_folders, user_folder_roots};
 use crate::local::locations::user_roots;
@@ -18,7 +18,7 @@ pub struct ScanArgs {
     #[arg(long = "dir", value_name = "DIR")]
     pub dirs: Vec<PathBuf>,
     /// Context length for the verdicts.
-    #[arg(long, default_value_t = crate::cli::DEFAULT_CTX_TOKENS, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = crate::estimate::placement::DEFAULT_CTX_TOKENS, value_parser = clap::value_parser!(u32).range(1..))]
     pub ctx: u32,
     /// Print JSON.
     #[arg(long)]

@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use crate::quant::GgmlType;
+use crate::estimate::quant::GgmlType;
 
 /// Data alignment (`GGUF_DEFAULT_ALIGNMENT`).
 pub const ALIGNMENT: u64 = 32;

@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use clap::Args;
 
+use super::common::{machine, CliError};
 use crate::catalog::builtin_catalog_models;
-use crate::cli::CliError;
 use crate::engine::{Engine, Event, Prompt, Request, SamplingParams, TemplateMessage};
-use crate::fit::Offload;
+use crate::estimate::placement::Placement;
 use crate::local::inspect_path;
 
 /// Options of `seekdeck chat`.
@@ -49,17 +49,20 @@ fn fail(message: String) -> CliError {
 
 /// Loads the file, placed as the window's Launch places it (or on the CPU with `--cpu-only`).
 fn load(engine: &Engine, args: &ChatArgs, assume: Option<&str>) -> Result<(), CliError> {
-    let (offload, split_limits) = if args.cpu_only {
-        (Offload::default(), None)
+    let local = inspect_path(&args.file, &builtin_catalog_models());
+    let ctx = local.context(args.ctx);
+    if let Some(note) = ctx.cap_note() {
+        eprintln!("context: {note}");
+    }
+    let placement = if args.cpu_only {
+        Placement::default()
     } else {
-        let hw = crate::cli::machine(assume)?;
-        inspect_path(&args.file, &builtin_catalog_models()).placement(args.ctx, &hw)
+        local.placement(ctx.ctx_tokens, &machine(assume)?)
     };
     engine.send(Request::Load {
         path: args.file.clone(),
-        ctx_tokens: args.ctx,
-        offload,
-        split_limits,
+        ctx_tokens: ctx.ctx_tokens,
+        placement,
         cancel: Arc::default(),
     });
     loop {

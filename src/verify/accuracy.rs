@@ -5,10 +5,11 @@
 use std::path::Path;
 
 use crate::catalog::Model;
-use crate::fit::{breakdown, MemoryBreakdown};
-use crate::quant::Quant;
-use crate::reference::{dry_run, ReferenceSizes};
-use crate::shape_gguf::with_shape_only;
+use crate::estimate::fit::{breakdown, MemoryBreakdown};
+use crate::estimate::quant::Quant;
+use crate::gguf::shape::with_shape_only;
+use crate::llama::dry_run::{dry_run, ReferenceSizes};
+use crate::llama::LlamaError;
 
 /// The promise: each part within 3% or 64 MiB of llama.cpp's figure, whichever is larger.
 pub fn within_tolerance(ours: u64, reference: u64) -> bool {
@@ -65,17 +66,15 @@ pub fn check(
     quant: Quant,
     ctx_tokens: u32,
     scratch_dir: &Path,
-) -> Result<AccuracyRow, String> {
-    let reference = with_shape_only(model, quant, scratch_dir, |path| {
-        Ok(dry_run(path, ctx_tokens))
-    })?;
+) -> Result<AccuracyRow, LlamaError> {
+    let reference = with_shape_only(model, quant, scratch_dir, |path| dry_run(path, ctx_tokens))?;
     let (ours, _) = breakdown(model, quant, ctx_tokens);
     Ok(AccuracyRow {
         model: model.name.clone(),
         quant,
         ctx_tokens,
         ours,
-        reference: reference?,
+        reference,
     })
 }
 

@@ -6,13 +6,16 @@
 
 use std::collections::HashMap;
 use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread::JoinHandle;
 
 use crate::catalog::Model;
-use crate::fit::Offload;
-use crate::quant::Quant;
-use crate::reference_offload::gpu_devices;
-use crate::shape_gguf::with_shape_only;
-use crate::split_check::{check_split, SplitCheck, SplitLimits};
+use crate::estimate::placement::Offload;
+use crate::estimate::placement::SplitLimits;
+use crate::estimate::quant::Quant;
+use crate::gguf::shape::with_shape_only;
+use crate::llama::backend::gpu_devices;
+use crate::llama::split_search::{check_split, SplitCheck};
+use crate::llama::LlamaError;
 
 /// One placement to check: a catalog model at a quantization and context, for a budget.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -35,12 +38,12 @@ pub enum CheckState {
     /// Sent to the checker.
     Pending,
     /// llama.cpp's answer, or why it could not give one.
-    Done(Result<SplitCheck, String>),
+    Done(Result<SplitCheck, LlamaError>),
 }
 
 enum Reply {
     Devices(Vec<String>),
-    Checked(CheckKey, Result<SplitCheck, String>),
+    Checked(CheckKey, Result<SplitCheck, LlamaError>),
 }
 
 /// The checks asked for and their answers.
@@ -50,6 +53,7 @@ pub struct CardChecks {
     states: HashMap<CheckKey, CheckState>,
     jobs: Option<Sender<(CheckKey, Box<Model>)>>,
     replies: Option<Receiver<Reply>>,
+    thread: Option<JoinHandle<()>>,
 }
 
 impl CardChecks {
@@ -60,10 +64,13 @@ impl CardChecks {
             states: HashMap::new(),
             jobs: None,
             replies: None,
+            thread: None,
         }
     }
 
-    /// Starts the checker thread; `notify` wakes the window when an answer arrives.
+    /// Starts the checker thread; `notify` wakes the window when an answer arrives. The thread
+    /// ends when the job channel closes (dropping this), after the check in progress, and
+    /// removes its scratch folder; the drop joins it.
     pub fn spawn(notify: impl Fn() + Send + 'static) -> Self {
         let (job_tx, job_rx) = mpsc::channel::<(CheckKey, Box<Model>)>();
         let (reply_tx, reply_rx) = mpsc::channel();
@@ -88,10 +95,12 @@ impl CardChecks {
                 let _ = std::fs::remove_dir_all(&scratch);
             });
         match spawned {
-            Ok(_) => Self {
+            Ok(thread) => Self {
+                device: None,
+                states: HashMap::new(),
                 jobs: Some(job_tx),
                 replies: Some(reply_rx),
-                ..Self::none()
+                thread: Some(thread),
             },
             Err(e) => {
                 tracing::warn!("the split checker thread did not start: {e}");
@@ -141,12 +150,22 @@ impl CardChecks {
     }
 }
 
+impl Drop for CardChecks {
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        drop(self.replies.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// Writes the shape-only file of `model`, lets llama.cpp check the placement, removes the file.
 fn check_model(
     key: &CheckKey,
     model: &Model,
     scratch: &std::path::Path,
-) -> Result<SplitCheck, String> {
+) -> Result<SplitCheck, LlamaError> {
     with_shape_only(model, key.quant, scratch, |path| {
         check_split(path, key.ctx_tokens, key.estimated, key.limits)
     })

@@ -9,7 +9,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Seek};
 use std::path::Path;
 
-use crate::quant::GgmlType;
+use crate::estimate::quant::GgmlType;
 
 /// Longest metadata string accepted (chat templates are a few KB; this stops a corrupt length
 /// from allocating gigabytes).
@@ -80,7 +80,7 @@ pub struct GgufHeader {
 }
 
 /// Why a file could not be read as GGUF.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum HeaderError {
     /// Could not open or read.
     #[error("cannot read the file: {0}")]
@@ -354,7 +354,7 @@ impl Reader {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use crate::gguf_write::{GgufBuilder, MetaValue};
+    use crate::gguf::write::{GgufBuilder, MetaValue};
 
     fn sample(dir: &Path) -> std::path::PathBuf {
         let path = dir.join("m.gguf");

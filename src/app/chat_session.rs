@@ -1,0 +1,289 @@
+//! The engine side of the chat: the engine handle (started at the first launch), the model slot
+//! (empty, loading, loaded), a refused launch, the generation in progress and the loaded model's
+//! defaults. It turns launches and questions into engine requests and model events into state;
+//! what an answer writes into a conversation is [`super::chat_state`]'s business.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::engine::{
+    Engine, EngineError, Event, LoadedModel, Prompt, Request, SamplingParams, TemplateMessage,
+};
+
+/// The model slot.
+#[derive(Debug, Clone)]
+pub enum ModelState {
+    /// Nothing loaded.
+    Empty,
+    /// Loading, with llama.cpp's progress.
+    Loading {
+        /// The file.
+        path: PathBuf,
+        /// Name shown.
+        name: String,
+        /// 0 to 1.
+        progress: f32,
+        /// Set to abort the load.
+        cancel: Arc<AtomicBool>,
+        /// When the load started.
+        started: Instant,
+        /// llama.cpp's dry runs are checking the GPU split.
+        checking_split: bool,
+    },
+    /// Ready to chat.
+    Loaded {
+        /// What the engine reported.
+        info: LoadedModel,
+        /// Name shown.
+        name: String,
+    },
+}
+
+/// What "Launch" needs to know about a file.
+#[derive(Debug, Clone)]
+pub struct LaunchPlan {
+    /// The file.
+    pub path: PathBuf,
+    /// Name shown.
+    pub name: String,
+    /// Context length.
+    pub ctx_tokens: u32,
+    /// GPU layers and experts-in-RAM.
+    pub placement: crate::estimate::placement::Placement,
+    /// Sampling settings for new conversations (the catalog's recommendation).
+    pub sampling: SamplingParams,
+    /// Whether answers start with reasoning.
+    pub reasoning: bool,
+}
+
+/// A launch the estimate advises against, waiting for the user's decision.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    /// The launch, as it would run.
+    pub plan: LaunchPlan,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// The generation in progress.
+#[derive(Debug, Clone)]
+pub struct Generation {
+    /// Engine id.
+    pub id: u64,
+    /// Set to stop.
+    pub cancel: Arc<AtomicBool>,
+    /// The conversation it writes into.
+    pub conversation_id: String,
+}
+
+/// The engine, the model slot and the generation in progress.
+pub struct ChatSession {
+    engine: Option<Engine>,
+    /// The model slot.
+    pub model: ModelState,
+    /// The last load failure, shown until the next launch.
+    pub load_error: Option<String>,
+    /// A launch waiting for "Launch anyway".
+    pub refusal: Option<Refusal>,
+    /// The generation in progress.
+    pub generation: Option<Generation>,
+    /// The last answer ran out of context.
+    pub context_full: bool,
+    /// Sampling and reasoning of the loaded model, for new conversations.
+    pub model_defaults: (SamplingParams, bool),
+    next_id: u64,
+}
+
+impl Default for ChatSession {
+    fn default() -> Self {
+        Self {
+            engine: None,
+            model: ModelState::Empty,
+            load_error: None,
+            refusal: None,
+            generation: None,
+            context_full: false,
+            model_defaults: (SamplingParams::default(), false),
+            next_id: 1,
+        }
+    }
+}
+
+impl ChatSession {
+    /// Whether a model is ready and idle.
+    pub fn can_send(&self) -> bool {
+        matches!(self.model, ModelState::Loaded { .. }) && self.generation.is_none()
+    }
+
+    /// Starts loading `plan` (replacing any loaded model); the engine thread starts at the first
+    /// launch and wakes the window through `notify` after every event.
+    pub fn launch(&mut self, plan: LaunchPlan, notify: impl Fn() + Send + Sync + 'static) {
+        self.refusal = None;
+        self.load_error = None;
+        self.stop();
+        if self.engine.is_none() {
+            match Engine::spawn(notify) {
+                Ok(e) => self.engine = Some(e),
+                Err(e) => {
+                    self.load_error = Some(format!("The engine thread did not start: {e}"));
+                    return;
+                }
+            }
+        }
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.model_defaults = (plan.sampling, plan.reasoning);
+        self.send(Request::Load {
+            path: plan.path.clone(),
+            ctx_tokens: plan.ctx_tokens,
+            placement: plan.placement,
+            cancel: cancel.clone(),
+        });
+        self.model = ModelState::Loading {
+            path: plan.path,
+            name: plan.name,
+            progress: 0.0,
+            cancel,
+            started: Instant::now(),
+            checking_split: false,
+        };
+    }
+
+    /// Aborts a load in progress.
+    pub fn cancel_load(&mut self) {
+        if let ModelState::Loading { cancel, .. } = &self.model {
+            cancel.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Frees the model.
+    pub fn unload(&mut self) {
+        self.stop();
+        self.send(Request::Unload);
+    }
+
+    fn send(&mut self, r: Request) {
+        if let Some(e) = &self.engine {
+            if !e.send(r) {
+                self.load_error = Some("The engine thread has stopped; restart seekdeck.".into());
+            }
+        }
+    }
+
+    /// Asks the engine to answer `history` into conversation `conversation_id`; `false` when no
+    /// model is ready or an answer is already being written.
+    pub fn start(
+        &mut self,
+        history: Vec<TemplateMessage>,
+        sampling: SamplingParams,
+        conversation_id: String,
+    ) -> bool {
+        if !self.can_send() {
+            return false;
+        }
+        self.context_full = false;
+        let id = self.next_id;
+        self.next_id += 1;
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.generation = Some(Generation {
+            id,
+            cancel: cancel.clone(),
+            conversation_id,
+        });
+        self.send(Request::Generate {
+            id,
+            prompt: Prompt::Chat(history),
+            sampling,
+            cancel,
+        });
+        true
+    }
+
+    /// The loaded model's file, if one is loaded.
+    pub fn loaded_file(&self) -> Option<PathBuf> {
+        match &self.model {
+            ModelState::Loaded { info, .. } => Some(info.path.clone()),
+            _ => None,
+        }
+    }
+
+    /// Stops the answer being written (takes effect within one token).
+    pub fn stop(&mut self) {
+        if let Some(g) = &self.generation {
+            g.cancel.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// The engine's events since the last call.
+    pub fn take_events(&self) -> Vec<Event> {
+        self.engine
+            .as_ref()
+            .map(|e| e.events.try_iter().collect())
+            .unwrap_or_default()
+    }
+
+    /// Applies an event about the model slot (loading, loaded, unloaded, a failed load);
+    /// `false` for generation events, which the caller applies.
+    pub fn apply_model_event(&mut self, event: &Event) -> bool {
+        match event {
+            Event::CheckingSplit => {
+                if let ModelState::Loading { checking_split, .. } = &mut self.model {
+                    *checking_split = true;
+                }
+            }
+            Event::Progress(p) => {
+                if let ModelState::Loading {
+                    progress,
+                    checking_split,
+                    ..
+                } = &mut self.model
+                {
+                    *progress = *p;
+                    *checking_split = false;
+                }
+            }
+            Event::Loaded(info) => {
+                let name = match &self.model {
+                    ModelState::Loading { name, .. } => name.clone(),
+                    _ => info.path.display().to_string(),
+                };
+                tracing::info!("loaded {} in {:.1} s", info.path.display(), info.load_secs);
+                self.model = ModelState::Loaded {
+                    info: info.clone(),
+                    name,
+                };
+            }
+            Event::Unloaded => self.model = ModelState::Empty,
+            Event::Failed { id: None, error } => {
+                self.model = ModelState::Empty;
+                self.load_error = match error {
+                    EngineError::Cancelled => None,
+                    e => Some(e.to_string()),
+                };
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// The generation `id`, when it is the current one.
+    pub fn current_generation(&self, id: u64) -> Option<&Generation> {
+        self.generation.as_ref().filter(|g| g.id == id)
+    }
+
+    /// Ends generation `id`; returns the conversation it wrote into.
+    pub fn finish(&mut self, id: u64) -> Option<String> {
+        self.generation
+            .take_if(|g| g.id == id)
+            .map(|g| g.conversation_id)
+    }
+
+    /// The loaded model's context size.
+    pub fn ctx_tokens(&self) -> Option<u32> {
+        match &self.model {
+            ModelState::Loaded { info, .. } => Some(info.ctx_tokens),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! The conversations: the list (newest first), the open one, the store they are saved in, and the
+//! notices about saving, deleting and exporting them. Knows nothing of the engine.
+
+use std::path::Path;
+
+use crate::chat::store::ConversationStore;
+use crate::chat::{ChatMessage, Conversation, Role};
+use crate::engine::SamplingParams;
+
+/// The conversations and where they are kept.
+pub struct Conversations {
+    /// Every conversation, newest first; never empty.
+    pub list: Vec<Conversation>,
+    /// Index of the open conversation.
+    pub current: usize,
+    /// Messages for the user (store problems, save failures).
+    pub notices: Vec<String>,
+    store: Option<ConversationStore>,
+}
+
+impl Conversations {
+    /// Restores the conversations from `store` (damaged files are set aside and reported).
+    pub fn new(store: Option<ConversationStore>) -> Self {
+        let mut notices = Vec::new();
+        let mut list = Vec::new();
+        if let Some(s) = &store {
+            let loaded = s.load_all();
+            for p in &loaded.problems {
+                tracing::warn!("{p}");
+            }
+            notices.extend(loaded.problems);
+            list = loaded.conversations;
+        }
+        if list.is_empty() {
+            list.push(Conversation::default());
+        }
+        Self {
+            list,
+            current: 0,
+            notices,
+            store,
+        }
+    }
+
+    /// The open conversation.
+    pub fn open(&self) -> &Conversation {
+        &self.list[self.current.min(self.list.len() - 1)]
+    }
+
+    /// The open conversation, to change.
+    pub fn open_mut(&mut self) -> &mut Conversation {
+        let i = self.current.min(self.list.len() - 1);
+        &mut self.list[i]
+    }
+
+    /// Opens a new, empty conversation with `defaults` (sampling, reasoning) and the open one's
+    /// system prompt; keeps an empty open conversation instead of stacking another.
+    pub fn start_new(&mut self, defaults: (SamplingParams, bool)) {
+        if self.open().messages.is_empty() {
+            return;
+        }
+        let (sampling, reasoning) = defaults;
+        let mut c = Conversation::new(None, sampling, reasoning);
+        c.system_prompt = self.open().system_prompt.clone();
+        self.list.insert(0, c);
+        self.current = 0;
+    }
+
+    /// Empties the open conversation (keeps its settings) and saves it.
+    pub fn clear_open(&mut self) {
+        let c = self.open_mut();
+        c.messages.clear();
+        c.title.clear();
+        self.save_open();
+    }
+
+    /// Deletes conversation `index` and its file.
+    pub fn delete(&mut self, index: usize) {
+        if index >= self.list.len() {
+            return;
+        }
+        let c = self.list.remove(index);
+        if let Some(s) = &self.store {
+            if let Err(e) = s.delete(&c.id) {
+                self.notices
+                    .push(format!("Could not delete the conversation file: {e}"));
+            }
+        }
+        if self.list.is_empty() {
+            self.list.push(Conversation::default());
+        }
+        self.current = self.current.min(self.list.len() - 1);
+    }
+
+    /// Saves the open conversation and opens conversation `index`; `false` if there is none.
+    pub fn select(&mut self, index: usize) -> bool {
+        if index >= self.list.len() {
+            return false;
+        }
+        self.save_open();
+        self.current = index;
+        true
+    }
+
+    /// Saves the open conversation (if it has messages).
+    pub fn save_open(&mut self) {
+        let c = self.open().clone();
+        self.save(&c);
+    }
+
+    /// Saves conversation `id` (if it has messages).
+    pub fn save_by_id(&mut self, id: &str) {
+        if let Some(c) = self.list.iter().find(|c| c.id == id).cloned() {
+            self.save(&c);
+        }
+    }
+
+    fn save(&mut self, c: &Conversation) {
+        if c.messages.is_empty() {
+            return;
+        }
+        if let Some(s) = &self.store {
+            if let Err(e) = s.save(c) {
+                self.notices.push(format!(
+                    "The conversation could not be saved in {}: {e}",
+                    s.dir().display()
+                ));
+            }
+        }
+    }
+
+    /// Writes conversation `id` as Markdown to `path`.
+    pub fn export(&mut self, id: &str, path: &Path) {
+        let Some(c) = self.list.iter().find(|c| c.id == id) else {
+            return;
+        };
+        let text = crate::chat::export::to_markdown(c);
+        if let Err(e) = crate::paths::write_atomically(path, text.as_bytes()) {
+            self.notices
+                .push(format!("Export to {} failed: {e}", path.display()));
+        }
+    }
+
+    /// The answer being written at the end of conversation `id`.
+    pub fn pending_answer(&mut self, id: &str) -> Option<&mut ChatMessage> {
+        self.list
+            .iter_mut()
+            .find(|c| c.id == id)?
+            .messages
+            .last_mut()
+            .filter(|m| m.role == Role::Assistant)
+    }
+}

@@ -1,0 +1,138 @@
+//! What the panels draw that takes computing, computed once when its inputs change instead of
+//! every frame: the open card's estimate at every quantization and the key of llama.cpp's check of
+//! it, and each "On this PC" row's launch context, estimate, placement and notes. The panels only
+//! read these.
+
+use std::path::PathBuf;
+
+use super::card_checker::CheckKey;
+use super::App;
+use crate::estimate::fit::FitReport;
+use crate::estimate::placement::{EffectiveContext, Offload};
+use crate::estimate::quant::Quant;
+use crate::hardware::HardwareSnapshot;
+
+/// The open card's computed parts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CardView {
+    /// Catalog index of the model.
+    pub index: usize,
+    /// The context the card's figures are at.
+    pub ctx: EffectiveContext,
+    /// The estimate at each of [`Quant::ALL`], in that order.
+    pub by_quant: Vec<FitReport>,
+    /// What llama.cpp is asked to check for this card (none without usable VRAM).
+    pub check_key: Option<CheckKey>,
+}
+
+/// One "On this PC" row's computed parts (for a file whose header was read).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalRowView {
+    /// The file.
+    pub path: PathBuf,
+    /// Its catalog entry in words.
+    pub catalog_label: String,
+    /// The context Launch would use.
+    pub ctx_tokens: u32,
+    /// The file's own estimate on this PC at that context.
+    pub fit: Option<FitReport>,
+    /// Where Launch would put it.
+    pub offload: Offload,
+    /// Launch would ask first (the estimate exceeds RAM + VRAM).
+    pub needs_confirmation: bool,
+    /// The legacy-layout note, if the file is in the older MLA layout.
+    pub legacy_note: Option<String>,
+}
+
+/// Inputs the card view was computed from.
+type CardInputs = (usize, Quant, u32, HardwareSnapshot, Option<String>);
+/// Inputs the local rows were computed from.
+type LocalInputs = (u64, u32, HardwareSnapshot);
+
+/// The views and the inputs they were computed from.
+#[derive(Debug, Default)]
+pub struct Views {
+    /// The open card's, when a card is open.
+    pub card: Option<CardView>,
+    /// One per entry of `LocalState::models`, same order.
+    pub local_rows: Vec<LocalRowView>,
+    card_inputs: Option<CardInputs>,
+    local_inputs: Option<LocalInputs>,
+}
+
+impl App {
+    /// Recomputes the views whose inputs changed. Cheap when nothing did.
+    pub(crate) fn refresh_views(&mut self) {
+        self.refresh_card_view();
+        let inputs = (
+            self.local.version,
+            self.state.ctx_tokens,
+            self.live_hw.clone(),
+        );
+        if self.views.local_inputs.as_ref() != Some(&inputs) {
+            self.views.local_rows = self
+                .local
+                .models
+                .iter()
+                .map(|m| self.local_row_view(&m.found.path))
+                .collect();
+            self.views.local_inputs = Some(inputs);
+        }
+    }
+
+    fn refresh_card_view(&mut self) {
+        let Some(index) = self.selected_index().filter(|_| self.state.card_open) else {
+            self.views.card = None;
+            self.views.card_inputs = None;
+            return;
+        };
+        let device = self.card_checks.device.clone();
+        let inputs = (
+            index,
+            self.state.quant,
+            self.state.ctx_tokens,
+            self.hw.clone(),
+            device,
+        );
+        if self.views.card_inputs.as_ref() == Some(&inputs) {
+            return;
+        }
+        let models = &self.catalog.models;
+        let ctx = self.model_context(&models[index]);
+        let by_quant = Quant::ALL
+            .iter()
+            .map(|&q| {
+                self.weights
+                    .estimate(models, index, q, ctx.ctx_tokens, &self.hw)
+            })
+            .collect();
+        self.views.card = Some(CardView {
+            index,
+            ctx,
+            by_quant,
+            check_key: self.card_check_key(index),
+        });
+        self.views.card_inputs = Some(inputs);
+    }
+
+    fn local_row_view(&self, path: &std::path::Path) -> LocalRowView {
+        let (plan, refusal) = self.launch_plan(path);
+        let local = self.local.by_path(path);
+        LocalRowView {
+            path: path.to_path_buf(),
+            catalog_label: local
+                .map(|l| l.catalog_label(&self.catalog.models))
+                .unwrap_or_default(),
+            ctx_tokens: plan.ctx_tokens,
+            fit: local.and_then(|l| l.estimate(plan.ctx_tokens, &self.live_hw)),
+            offload: plan.placement.offload,
+            needs_confirmation: refusal.is_some(),
+            legacy_note: local.and_then(|l| l.legacy_note(plan.ctx_tokens)),
+        }
+    }
+
+    /// The computed parts of the "On this PC" row for `path`.
+    pub fn local_row(&self, path: &std::path::Path) -> Option<&LocalRowView> {
+        self.views.local_rows.iter().find(|r| r.path == path)
+    }
+}

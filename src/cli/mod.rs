@@ -1,0 +1,87 @@
+//! The command line: one file per subcommand family ([`estimate`]: `list`, `fit`, `hw`; [`scan`];
+//! [`chat`]), what they share in [`common`]; the same library code as the window.
+//! Bad input (an unknown model, a spec that does not parse) is one line on stderr and exit code 2.
+
+use clap::{Parser, Subcommand};
+
+pub mod chat;
+pub mod common;
+pub mod estimate;
+pub mod scan;
+
+pub use common::CliError;
+use common::{find_model, machine, to_json};
+use estimate::{fit_text, hw_text, list_output, model_estimate, EstimateArgs};
+
+use crate::catalog::load_catalog;
+
+/// seekdeck: every DeepSeek model, whether it fits this PC, and a chat with local GGUFs.
+#[derive(Debug, Parser)]
+#[command(name = "seekdeck", version, about)]
+pub struct Cli {
+    /// Simulate a machine instead of reading this one, e.g. "24GiB GPU, 64GiB RAM".
+    #[arg(long, global = true, value_name = "SPEC")]
+    pub assume: Option<String>,
+    /// What to do; without a command the window opens.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print every model with its verdict on this machine.
+    List(EstimateArgs),
+    /// Print the memory breakdown of one model.
+    Fit {
+        /// Model id or name, e.g. deepseek-r1, "DeepSeek 7B", r1-distill-qwen-14b.
+        model: String,
+        /// Estimate options.
+        #[command(flatten)]
+        args: EstimateArgs,
+    },
+    /// Chat with a local GGUF through llama.cpp.
+    Chat(chat::ChatArgs),
+    /// List the GGUF models found on this PC (LM Studio, Hugging Face cache, llama.cpp cache,
+    /// Ollama, ~/models and the folders added in the window).
+    Scan(scan::ScanArgs),
+    /// Print this machine's hardware readings.
+    Hw {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs a subcommand and returns what to print.
+pub fn run(cli: &Cli, command: &Command) -> Result<String, CliError> {
+    let catalog = load_catalog(crate::paths::user_catalog_dir().as_deref());
+    for issue in &catalog.issues {
+        eprintln!("warning: {issue}");
+    }
+    match command {
+        Command::Chat(args) => chat::run_chat(args, cli.assume.as_deref()).map(|()| String::new()),
+        Command::Scan(args) => {
+            let hw = machine(cli.assume.as_deref())?;
+            Ok(scan::scan_output(args, &catalog.models, &hw))
+        }
+        Command::Hw { json } => {
+            let hw = machine(cli.assume.as_deref())?;
+            Ok(if *json { to_json(&hw) } else { hw_text(&hw) })
+        }
+        Command::List(args) => {
+            let hw = machine(cli.assume.as_deref())?;
+            Ok(list_output(&catalog, args, &hw))
+        }
+        Command::Fit { model, args } => {
+            let m = find_model(&catalog.models, model)?;
+            let hw = machine(cli.assume.as_deref())?;
+            let (report, ctx) = model_estimate(m, args.quant, args.ctx, &hw);
+            Ok(if args.json {
+                to_json(&report)
+            } else {
+                fit_text(m, &report, &ctx, &hw)
+            })
+        }
+    }
+}

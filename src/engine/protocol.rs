@@ -1,0 +1,197 @@
+//! What the chat pane, the conversation store and the command line exchange with an engine:
+//! plain-data requests and events, sampling settings, statistics and the reasons a generation
+//! ends. No llama.cpp types, so every kind of engine speaks it and `chat` depends on nothing else.
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+pub use super::errors::EngineError;
+use crate::estimate::placement::{Offload, Placement};
+use crate::llama::split_search::SplitCheck;
+
+/// One turn of a conversation as templates see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateMessage {
+    /// `system`, `user` or `assistant`.
+    pub role: String,
+    /// The text.
+    pub content: String,
+}
+
+impl TemplateMessage {
+    /// A message with `role` and `content`.
+    pub fn new(role: &str, content: &str) -> Self {
+        Self {
+            role: role.to_owned(),
+            content: content.to_owned(),
+        }
+    }
+}
+
+/// Sampling settings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SamplingParams {
+    /// Temperature; 0 means greedy.
+    pub temperature: f32,
+    /// Nucleus threshold.
+    pub top_p: f32,
+    /// Minimum probability relative to the best token.
+    pub min_p: f32,
+    /// Most tokens to generate.
+    pub max_tokens: u32,
+    /// Random seed.
+    pub seed: u32,
+}
+
+impl Default for SamplingParams {
+    fn default() -> Self {
+        Self {
+            temperature: 0.6,
+            top_p: 0.95,
+            min_p: 0.05,
+            max_tokens: 2048,
+            seed: 42,
+        }
+    }
+}
+
+/// Why a generation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FinishReason {
+    /// The model ended its turn.
+    EndOfTurn,
+    /// The caller stopped it.
+    Stopped,
+    /// `max_tokens` reached.
+    MaxTokens,
+    /// The context window is full.
+    ContextFull,
+}
+
+/// Counts and speeds of one generation.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct GenerationStats {
+    /// Tokens in the prompt.
+    pub prompt_tokens: u32,
+    /// Prompt tokens already in the KV cache from the previous turn (not decoded again).
+    #[serde(default)]
+    pub reused_prompt_tokens: u32,
+    /// Tokens generated.
+    pub generated_tokens: u32,
+    /// From the request to the first generated token.
+    pub first_token_secs: f64,
+    /// Generated tokens per second after the first.
+    pub tokens_per_sec: f64,
+    /// Context used at the end.
+    pub ctx_used_tokens: u32,
+    /// Context size.
+    pub ctx_total_tokens: u32,
+}
+
+/// What the caller asks of the engine.
+#[derive(Debug)]
+pub enum Request {
+    /// Load a GGUF (replacing any loaded model).
+    Load {
+        /// The file.
+        path: PathBuf,
+        /// Context length in tokens.
+        ctx_tokens: u32,
+        /// GPU layers and experts-in-RAM (ignored without a GPU back-end); with a GPU back-end
+        /// and split limits, llama.cpp's dry runs check it first and move its layer count to the
+        /// most that fit ([`crate::llama::split_search`]).
+        placement: Placement,
+        /// Set to abort the load.
+        cancel: Arc<AtomicBool>,
+    },
+    /// Generate a reply.
+    Generate {
+        /// Caller's id for this generation; events carry it back.
+        id: u64,
+        /// A conversation (rendered with the model's template) or raw text.
+        prompt: Prompt,
+        /// Sampling settings.
+        sampling: SamplingParams,
+        /// Set to stop; checked once per token.
+        cancel: Arc<AtomicBool>,
+    },
+    /// Free the model.
+    Unload,
+    /// End the worker.
+    Shutdown,
+}
+
+/// What to generate from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prompt {
+    /// Raw text, tokenized as is (special tokens parsed); BOS added when the model wants one.
+    Text(String),
+    /// A conversation, rendered with the GGUF's chat template (Jinja through minijinja, or one of
+    /// llama.cpp's built-in formats when the template is just a name or absent), with the
+    /// assistant's turn opened.
+    Chat(Vec<TemplateMessage>),
+}
+
+/// Facts about a loaded model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedModel {
+    /// The file.
+    pub path: PathBuf,
+    /// `general.architecture`.
+    pub architecture: String,
+    /// Parameters.
+    pub params: u64,
+    /// Bytes of weights.
+    pub size_bytes: u64,
+    /// Context length of the created context.
+    pub ctx_tokens: u32,
+    /// The model's trained context length.
+    pub ctx_train_tokens: u32,
+    /// The GGUF's chat template, if it has one.
+    pub chat_template: Option<String>,
+    /// Seconds the load took.
+    pub load_secs: f64,
+    /// How it was placed.
+    pub offload: Offload,
+    /// llama.cpp's check of the placement, when one ran.
+    pub split_check: Option<SplitCheck>,
+}
+
+/// What the engine reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// llama.cpp's dry runs are checking the GPU split before the load.
+    CheckingSplit,
+    /// Load progress, 0 to 1.
+    Progress(f32),
+    /// A model is ready.
+    Loaded(LoadedModel),
+    /// The model was freed.
+    Unloaded,
+    /// Text of generation `id`: whole UTF-8 characters only.
+    Piece {
+        /// Generation id.
+        id: u64,
+        /// The text.
+        text: String,
+    },
+    /// Generation `id` ended.
+    Finished {
+        /// Generation id.
+        id: u64,
+        /// Why it ended.
+        reason: FinishReason,
+        /// Token counts and speeds.
+        stats: GenerationStats,
+    },
+    /// A request failed; `id` is the generation's, `None` for loads.
+    Failed {
+        /// Generation id, if a generation failed.
+        id: Option<u64>,
+        /// What went wrong, for the user.
+        error: EngineError,
+    },
+}

@@ -1,0 +1,37 @@
+//! Quantities as people read them, one home for each: bytes, parameter counts, context lengths.
+//! The window, the command line and the reports use the same strings.
+
+/// One gibibyte.
+const GIB: u64 = 1 << 30;
+
+/// Bytes for people: GiB with one decimal, or MiB below 1 GiB.
+pub fn format_bytes(bytes: u64) -> String {
+    if bytes >= GIB {
+        format!("{:.1} GiB", bytes as f64 / GIB as f64)
+    } else {
+        format!("{} MiB", bytes.div_ceil(1 << 20))
+    }
+}
+
+/// A parameter count as people write it: `7.6B`, `494.0M`.
+pub fn format_params(params: u64) -> String {
+    let p = params as f64;
+    if p >= 1e9 {
+        format!("{:.1}B", p / 1e9)
+    } else {
+        format!("{:.1}M", p / 1e6)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_and_params() {
+        assert_eq!(format_bytes(3 << 29), "1.5 GiB");
+        assert_eq!(format_bytes(1), "1 MiB");
+        assert_eq!(format_params(7_615_616_512), "7.6B");
+        assert_eq!(format_params(494_032_768), "494.0M");
+    }
+}

@@ -1,0 +1,8 @@
+//! GGUF files: reading a header without trusting it ([`read`]), writing files ([`write`]: tiny
+//! real models for tests, sparse shape-only files), the shape-only file of a catalog model
+//! ([`shape`]), and the names of split parts and layer tensors ([`names`]). No llama.cpp here.
+
+pub mod names;
+pub mod read;
+pub mod shape;
+pub mod write;

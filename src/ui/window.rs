@@ -1,0 +1,112 @@
+//! The eframe window around [`App`]: creating the app inside eframe (restored state, egui's repaint
+//! as the background threads' waker), the frame (input → commands → panels → commands), and
+//! persistence. The only place that lays out the panels.
+
+use crate::app::command::Command;
+use crate::app::{App, AppOptions, PersistedState, Waker};
+use crate::ui;
+
+impl App {
+    /// Creates the app inside eframe: restores persisted state, starts the background threads.
+    pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> Self {
+        let restored: Option<PersistedState> = cc
+            .storage
+            .and_then(|s| eframe::get_value(s, eframe::APP_KEY));
+        Self::new_with_state(cc, restored.unwrap_or_default(), options)
+    }
+
+    /// Creates the app inside eframe from a given state (what [`App::new`] restores).
+    pub fn new_with_state(
+        cc: &eframe::CreationContext<'_>,
+        state: PersistedState,
+        options: AppOptions,
+    ) -> Self {
+        egui_extras::install_image_loaders(&cc.egui_ctx);
+        let ctx = cc.egui_ctx.clone();
+        let mut app = Self::with_waker(state, &options, Waker::new(move || ctx.request_repaint()));
+        app.start_background(&options);
+        app
+    }
+}
+
+impl eframe::App for App {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.drain_poller();
+        self.drain_workers();
+        let mut commands = ui::input::keyboard_commands(ctx, self.state.card_open);
+        commands.extend(ui::input::dropped_files(ctx));
+        self.apply_all(commands);
+        self.refresh();
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        tracing::trace!(target: "seekdeck::frame", "frame");
+        let mut commands: Vec<Command> = Vec::new();
+        egui::Panel::top("top_bar")
+            .show(ui, |ui| commands.extend(ui::top_bar::top_bar_ui(ui, self)));
+        egui::Panel::top("toolbar")
+            .show(ui, |ui| commands.extend(ui::toolbar::toolbar_ui(ui, self)));
+        egui::Panel::bottom("log")
+            .resizable(false)
+            .show(ui, ui::log_panel::log_panel_ui);
+        egui::Panel::right("chat")
+            .resizable(true)
+            .default_size(460.0)
+            .min_size(360.0)
+            .show(ui, |ui| {
+                commands.extend(ui::side_panel::side_panel_ui(ui, self))
+            });
+        if let Some(view) = &self.views.card {
+            egui::Panel::bottom("card")
+                .resizable(true)
+                .default_size(400.0)
+                .min_size(160.0)
+                .show(ui, |ui| commands.extend(ui::card::card_ui(ui, self, view)));
+        }
+        egui::CentralPanel::default().show(ui, |ui| commands.extend(ui::table::table_ui(ui, self)));
+        self.apply_all(commands);
+        self.report_first_frame();
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.state);
+        self.save_idle_conversation();
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.shut_down();
+    }
+}
+
+/// Opens the window. `assume` is the `--assume` spec, if given; `started` is when the process
+/// started, reported at the first frame when `SEEKDECK_REPORT_STARTUP` is set.
+pub fn run_window(assume: Option<String>, started: std::time::Instant) -> eframe::Result {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("seekdeck")
+            .with_inner_size([1440.0, 900.0])
+            .with_min_inner_size([720.0, 480.0])
+            .with_icon(ui::top_bar::app_icon()),
+        ..Default::default()
+    };
+    let app_options = AppOptions {
+        scan_roots: crate::local::locations::user_roots(),
+        scan_on_start: true,
+        folders_file: crate::local::folders::folders_file(),
+        conversations_dir: crate::chat::store::ConversationStore::user_default()
+            .map(|s| s.dir().to_path_buf()),
+        assume,
+        poll_hardware: true,
+        check_card_splits: true,
+        user_catalog_dir: crate::paths::user_catalog_dir(),
+        report_first_frame_from: std::env::var_os("SEEKDECK_REPORT_STARTUP").map(|_| started),
+    };
+    eframe::run_native(
+        "seekdeck",
+        options,
+        Box::new(move |cc| {
+            ui::fonts::install_system_fallbacks(&cc.egui_ctx);
+            Ok(Box::new(App::new(cc, app_options)))
+        }),
+    )
+}

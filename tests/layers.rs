@@ -1,0 +1,126 @@
+//! The folders of `src/` are layers (ARCHITECTURE.md): a module may use the modules of its own
+//! layer and of the layers above it, never one below. This reads every source file's `crate::`
+//! paths (test code excluded) and fails on any arrow that runs back up, so the layout stays true.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// Top to bottom; each line is one layer.
+const LAYERS: &[&[&str]] = &[
+    &["format", "paths", "log_buffer"],
+    &["catalog", "hardware"],
+    &["estimate"],
+    &["gguf"],
+    &["local"],
+    &["llama"],
+    &["engine"],
+    &["chat"],
+    &["verify"],
+    &["cli"],
+    &["app"],
+    &["ui"],
+];
+
+fn layer_of(module: &str) -> Option<usize> {
+    LAYERS.iter().position(|l| l.contains(&module))
+}
+
+/// The top-level modules `text` refers to through `crate::`.
+fn references(text: &str) -> BTreeSet<String> {
+    let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+    let mut out = BTreeSet::new();
+    for line in code.lines() {
+        let line = line.split("//").next().unwrap_or_default();
+        let mut rest = line;
+        while let Some(at) = rest.find("crate::") {
+            rest = &rest[at + "crate::".len()..];
+            if let Some(group) = rest.strip_prefix('{') {
+                let inner = group.split('}').next().unwrap_or_default();
+                for item in inner.split(',') {
+                    let name: String = item
+                        .trim()
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    if !name.is_empty() {
+                        out.insert(name);
+                    }
+                }
+            } else {
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if !name.is_empty() {
+                    out.insert(name);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn walk(dir: &Path, files: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            walk(&path, files);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+}
+
+#[test]
+fn no_module_uses_a_layer_below_its_own() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    walk(&src, &mut files);
+    let mut wrong = Vec::new();
+    for file in &files {
+        let rel = file.strip_prefix(&src).unwrap();
+        let first = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy();
+        let module = first.trim_end_matches(".rs").to_owned();
+        if module == "lib" || module == "main" {
+            continue;
+        }
+        let Some(mine) = layer_of(&module) else {
+            wrong.push(format!(
+                "{}: module `{module}` is in no layer",
+                rel.display()
+            ));
+            continue;
+        };
+        let text = std::fs::read_to_string(file).unwrap();
+        for used in references(&text) {
+            if used == module {
+                continue;
+            }
+            match layer_of(&used) {
+                Some(theirs) if theirs <= mine => {}
+                Some(_) => wrong.push(format!(
+                    "{}: `{module}` uses `{used}`, a layer below it",
+                    rel.display()
+                )),
+                None => wrong.push(format!("{}: `crate::{used}` is in no layer", rel.display())),
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn the_reader_sees_grouped_imports() {
+    let refs = references("use crate::{app::App, ui};\nlet x = crate::format::format_bytes(1); // crate::cli\n#[cfg(test)]\nuse crate::verify;");
+    assert_eq!(
+        refs.into_iter().collect::<Vec<_>>(),
+        ["app", "format", "ui"]
+    );
+}
