@@ -14,7 +14,7 @@ pub fn format_bytes(bytes: u64) -> String {
 }
 
 /// A parameter count as people write it: `7.6B`, `494.0M`.
-pub fn format_params(params: u64) -> String {
+pub(crate) fn format_params(params: u64) -> String {
     let p = params as f64;
     if p >= 1e9 {
         format!("{:.1}B", p / 1e9)

@@ -11,7 +11,7 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::Layer;
 
 /// Lines kept.
-pub const CAPACITY: usize = 400;
+pub(crate) const CAPACITY: usize = 400;
 
 fn lines() -> &'static Mutex<VecDeque<String>> {
     static LINES: OnceLock<Mutex<VecDeque<String>>> = OnceLock::new();
@@ -34,7 +34,7 @@ pub fn len() -> usize {
 }
 
 /// The most recent lines, oldest first.
-pub fn recent() -> Vec<String> {
+pub(crate) fn recent() -> Vec<String> {
     lines()
         .lock()
         .map(|l| l.iter().cloned().collect())

@@ -15,7 +15,7 @@ pub fn user_catalog_dir() -> Option<PathBuf> {
 }
 
 /// seekdeck's config folder.
-pub fn config_dir() -> Option<PathBuf> {
+pub(crate) fn config_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("SEEKDECK_CONFIG_DIR") {
         return Some(PathBuf::from(dir));
     }
@@ -23,7 +23,7 @@ pub fn config_dir() -> Option<PathBuf> {
 }
 
 /// seekdeck's data folder (`~/.local/share/seekdeck` on Linux). `SEEKDECK_DATA_DIR` replaces it.
-pub fn data_dir() -> Option<PathBuf> {
+pub(crate) fn data_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("SEEKDECK_DATA_DIR") {
         return Some(PathBuf::from(dir));
     }
@@ -32,7 +32,7 @@ pub fn data_dir() -> Option<PathBuf> {
 
 /// Writes `bytes` to `path` so that a crash leaves either the old file or the new one, never a
 /// mix: a temporary file in the same folder, synced, then renamed over the target.
-pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let folder = path.parent().unwrap_or(std::path::Path::new("."));
     std::fs::create_dir_all(folder)?;

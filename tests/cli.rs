@@ -217,3 +217,41 @@ fn scan_lists_what_is_in_the_usual_places() {
         .unwrap();
     assert_eq!(lite["verdict"], "fits on GPU");
 }
+
+#[test]
+fn a_context_beyond_the_native_maximum_is_capped_and_said() {
+    // The window caps DeepSeek 7B at its 4096 tokens; the command line uses the same rule.
+    let out = seekdeck(&["fit", "DeepSeek 7B", "--assume", RTX]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("DeepSeek 7B at Q4_K_M, 4096 tokens of context (8192 tokens asked"),
+        "{text}"
+    );
+    let out = seekdeck(&[
+        "fit",
+        "deepseek-v2-lite",
+        "--ctx",
+        "200000",
+        "--json",
+        "--assume",
+        RTX,
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["ctx_tokens"], 32768);
+    let out = seekdeck(&["list", "--json", "--assume", RTX]);
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = |id: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(row("deepseek-llm-67b")["fit"]["ctx_tokens"], 4096);
+    assert_eq!(row("deepseek-llm-67b")["ctx_capped_from"], 8192);
+    assert_eq!(
+        row("deepseek-v3")["ctx_capped_from"],
+        serde_json::Value::Null
+    );
+}

@@ -110,7 +110,7 @@ impl CardChecks {
     }
 
     /// Takes the checker's answers.
-    pub fn drain(&mut self) {
+    pub(crate) fn drain(&mut self) {
         let Some(replies) = &self.replies else { return };
         for reply in replies.try_iter() {
             match reply {
@@ -128,7 +128,7 @@ impl CardChecks {
     }
 
     /// Asks for `key` unless it was asked before or there is no GPU to check on.
-    pub fn request(&mut self, key: CheckKey, model: &Model) {
+    pub(crate) fn request(&mut self, key: CheckKey, model: &Model) {
         if self.device.is_none() || self.states.contains_key(&key) {
             return;
         }

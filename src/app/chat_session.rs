@@ -113,7 +113,7 @@ impl Default for ChatSession {
 
 impl ChatSession {
     /// Whether a model is ready and idle.
-    pub fn can_send(&self) -> bool {
+    pub(crate) fn can_send(&self) -> bool {
         matches!(self.model, ModelState::Loaded { .. }) && self.generation.is_none()
     }
 
@@ -151,7 +151,7 @@ impl ChatSession {
     }
 
     /// Aborts a load in progress.
-    pub fn cancel_load(&mut self) {
+    pub(crate) fn cancel_load(&mut self) {
         if let ModelState::Loading { cancel, .. } = &self.model {
             cancel.store(true, Ordering::Relaxed);
         }
@@ -201,7 +201,7 @@ impl ChatSession {
     }
 
     /// The loaded model's file, if one is loaded.
-    pub fn loaded_file(&self) -> Option<PathBuf> {
+    pub(crate) fn loaded_file(&self) -> Option<PathBuf> {
         match &self.model {
             ModelState::Loaded { info, .. } => Some(info.path.clone()),
             _ => None,
@@ -216,7 +216,7 @@ impl ChatSession {
     }
 
     /// The engine's events since the last call.
-    pub fn take_events(&self) -> Vec<Event> {
+    pub(crate) fn take_events(&self) -> Vec<Event> {
         self.engine
             .as_ref()
             .map(|e| e.events.try_iter().collect())
@@ -225,7 +225,7 @@ impl ChatSession {
 
     /// Applies an event about the model slot (loading, loaded, unloaded, a failed load);
     /// `false` for generation events, which the caller applies.
-    pub fn apply_model_event(&mut self, event: &Event) -> bool {
+    pub(crate) fn apply_model_event(&mut self, event: &Event) -> bool {
         match event {
             Event::CheckingSplit => {
                 if let ModelState::Loading { checking_split, .. } = &mut self.model {
@@ -268,7 +268,7 @@ impl ChatSession {
     }
 
     /// The generation `id`, when it is the current one.
-    pub fn current_generation(&self, id: u64) -> Option<&Generation> {
+    pub(crate) fn current_generation(&self, id: u64) -> Option<&Generation> {
         self.generation.as_ref().filter(|g| g.id == id)
     }
 

@@ -43,12 +43,12 @@ impl ChatState {
     }
 
     /// Whether a model is ready and idle.
-    pub fn can_send(&self) -> bool {
+    pub(crate) fn can_send(&self) -> bool {
         self.session.can_send()
     }
 
     /// Whether an answer is being written.
-    pub fn busy(&self) -> bool {
+    pub(crate) fn busy(&self) -> bool {
         self.session.generation.is_some()
     }
 
@@ -64,7 +64,7 @@ impl ChatState {
     }
 
     /// Sends the draft as the next question.
-    pub fn send_draft(&mut self) {
+    pub(crate) fn send_draft(&mut self) {
         let text = self.draft.text.trim().to_owned();
         if text.is_empty() || !self.can_send() {
             return;
@@ -97,14 +97,14 @@ impl ChatState {
     }
 
     /// Writes the last answer again.
-    pub fn regenerate(&mut self) {
+    pub(crate) fn regenerate(&mut self) {
         if self.can_send() && self.conversation_mut().drop_last_answer() {
             self.start_generation();
         }
     }
 
     /// Starts editing question `index` of the open conversation.
-    pub fn start_edit(&mut self, index: usize) {
+    pub(crate) fn start_edit(&mut self, index: usize) {
         let text = self
             .conversation()
             .messages
@@ -114,7 +114,7 @@ impl ChatState {
     }
 
     /// Sends the edited question, forgetting what followed it.
-    pub fn resend_edit(&mut self) {
+    pub(crate) fn resend_edit(&mut self) {
         let Some((index, text)) = self.draft.editing.take() else {
             return;
         };
@@ -128,7 +128,7 @@ impl ChatState {
     }
 
     /// Drops the oldest turn and asks again (the answer to "context full").
-    pub fn drop_oldest_and_retry(&mut self) {
+    pub(crate) fn drop_oldest_and_retry(&mut self) {
         if !self.can_send() {
             return;
         }
@@ -165,14 +165,14 @@ impl ChatState {
     }
 
     /// Deletes conversation `index`.
-    pub fn delete(&mut self, index: usize) {
+    pub(crate) fn delete(&mut self, index: usize) {
         if !self.busy() {
             self.conversations.delete(index);
         }
     }
 
     /// Switches to conversation `index`.
-    pub fn select(&mut self, index: usize) {
+    pub(crate) fn select(&mut self, index: usize) {
         if !self.busy() && self.conversations.select(index) {
             self.session.context_full = false;
             self.draft.editing = None;
@@ -180,17 +180,17 @@ impl ChatState {
     }
 
     /// Saves the open conversation (if it has messages).
-    pub fn save_current(&mut self) {
+    pub(crate) fn save_current(&mut self) {
         self.conversations.save_open();
     }
 
     /// Writes a conversation as Markdown to `path`.
-    pub fn export(&mut self, id: &str, path: &Path) {
+    pub(crate) fn export(&mut self, id: &str, path: &Path) {
         self.conversations.export(id, path);
     }
 
     /// Applies the engine's events; `true` if anything changed.
-    pub fn drain_engine(&mut self) -> bool {
+    pub(crate) fn drain_engine(&mut self) -> bool {
         let events = self.session.take_events();
         let changed = !events.is_empty();
         for e in events {
@@ -201,7 +201,7 @@ impl ChatState {
 
     /// Applies one engine event: the model slot's to the session, an answer's to the
     /// conversation it writes into. Events of a generation that is no longer current are ignored.
-    pub fn apply_event(&mut self, event: Event) {
+    pub(crate) fn apply_event(&mut self, event: Event) {
         if self.session.apply_model_event(&event) {
             return;
         }
@@ -245,7 +245,7 @@ impl ChatState {
     }
 
     /// (context used, context size) after the last answer, for the context meter.
-    pub fn context_use(&self) -> Option<(u32, u32)> {
+    pub(crate) fn context_use(&self) -> Option<(u32, u32)> {
         let total = self.session.ctx_tokens()?;
         let used = self
             .conversation()
@@ -255,5 +255,150 @@ impl ChatState {
             .find_map(|m| m.stats)
             .map_or(0, |s| s.ctx_used_tokens);
         Some((used, total))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{GenerationStats, LoadedModel};
+    use crate::estimate::placement::Offload;
+
+    fn loaded() -> LoadedModel {
+        LoadedModel {
+            path: "m.gguf".into(),
+            architecture: "llama".into(),
+            params: 1,
+            size_bytes: 1,
+            ctx_tokens: 4096,
+            ctx_train_tokens: 4096,
+            chat_template: None,
+            load_secs: 0.1,
+            offload: Offload::default(),
+            split_check: None,
+        }
+    }
+
+    /// A chat with a model "loaded" by its event alone (no engine thread) and a question asked.
+    fn asking() -> ChatState {
+        let mut chat = ChatState::new(None);
+        chat.apply_event(Event::Loaded(loaded()));
+        assert!(chat.can_send());
+        chat.draft.text = "hello".into();
+        chat.send_draft();
+        assert!(chat.busy());
+        chat
+    }
+
+    #[test]
+    fn load_events_drive_the_model_slot() {
+        let mut chat = ChatState::new(None);
+        chat.session.model = ModelState::Loading {
+            path: "m.gguf".into(),
+            name: "M".into(),
+            progress: 0.0,
+            cancel: std::sync::Arc::default(),
+            started: std::time::Instant::now(),
+            checking_split: false,
+        };
+        chat.apply_event(Event::CheckingSplit);
+        assert!(matches!(
+            chat.session.model,
+            ModelState::Loading {
+                checking_split: true,
+                ..
+            }
+        ));
+        chat.apply_event(Event::Progress(0.5));
+        assert!(matches!(
+            chat.session.model,
+            ModelState::Loading { progress, checking_split: false, .. } if progress == 0.5
+        ));
+        chat.apply_event(Event::Loaded(loaded()));
+        assert!(matches!(chat.session.model, ModelState::Loaded { ref name, .. } if name == "M"));
+        chat.apply_event(Event::Unloaded);
+        assert!(matches!(chat.session.model, ModelState::Empty));
+        chat.apply_event(Event::Failed {
+            id: None,
+            error: EngineError::Cancelled,
+        });
+        assert_eq!(
+            chat.session.load_error, None,
+            "a cancelled load is no failure"
+        );
+    }
+
+    #[test]
+    fn pieces_go_to_the_current_answer_and_stale_ones_are_dropped() {
+        let mut chat = asking();
+        let id = chat
+            .session
+            .generation
+            .as_ref()
+            .map(|g| g.id)
+            .expect("asked");
+        chat.apply_event(Event::Piece {
+            id,
+            text: "Hi".into(),
+        });
+        chat.apply_event(Event::Piece {
+            id: id + 100,
+            text: " stale".into(),
+        });
+        let stats = GenerationStats {
+            generated_tokens: 1,
+            ctx_used_tokens: 12,
+            ..GenerationStats::default()
+        };
+        chat.apply_event(Event::Finished {
+            id,
+            reason: FinishReason::EndOfTurn,
+            stats,
+        });
+        let answer = chat.conversation().messages.last().expect("answer");
+        assert_eq!(answer.text, "Hi");
+        assert_eq!(answer.stats, Some(stats));
+        assert!(!chat.busy());
+        assert_eq!(chat.context_use(), Some((12, 4096)));
+        // A late piece of the finished generation changes nothing.
+        chat.apply_event(Event::Piece {
+            id,
+            text: "late".into(),
+        });
+        assert_eq!(
+            chat.conversation().messages.last().map(|m| m.text.as_str()),
+            Some("Hi")
+        );
+    }
+
+    #[test]
+    fn a_full_context_is_offered_and_a_new_conversation_clears_it() {
+        let mut chat = asking();
+        let id = chat
+            .session
+            .generation
+            .as_ref()
+            .map(|g| g.id)
+            .expect("asked");
+        chat.apply_event(Event::Finished {
+            id,
+            reason: FinishReason::ContextFull,
+            stats: GenerationStats::default(),
+        });
+        assert!(chat.session.context_full);
+        chat.new_conversation();
+        assert!(!chat.session.context_full);
+        assert_eq!(chat.conversations.list.len(), 2);
+        assert!(chat.conversation().messages.is_empty());
+    }
+
+    #[test]
+    fn nothing_is_deleted_or_switched_while_an_answer_is_written() {
+        let mut chat = asking();
+        chat.conversations.list.push(Conversation::default());
+        chat.delete(0);
+        chat.select(1);
+        assert_eq!(chat.conversations.list.len(), 2);
+        assert_eq!(chat.conversations.current, 0);
     }
 }

@@ -85,7 +85,7 @@ pub enum Command {
 
 impl App {
     /// Carries out a list of commands, then brings derived state up to date.
-    pub fn apply_all(&mut self, commands: Vec<Command>) {
+    pub(crate) fn apply_all(&mut self, commands: Vec<Command>) {
         if commands.is_empty() {
             return;
         }
@@ -96,7 +96,7 @@ impl App {
     }
 
     /// Carries out one command.
-    pub fn apply(&mut self, command: Command) {
+    pub(crate) fn apply(&mut self, command: Command) {
         match command {
             Command::Select(i) => self.select(i),
             Command::OpenCard(i) => {
@@ -168,7 +168,7 @@ impl App {
     }
 
     /// Takes finished scans, engine events and dialog answers.
-    pub fn drain_workers(&mut self) {
+    pub(crate) fn drain_workers(&mut self) {
         self.local.drain();
         self.chat.drain_engine();
         self.card_checks.drain();
@@ -225,5 +225,88 @@ fn file_stem(title: &str) -> String {
         "conversation".into()
     } else {
         stem
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::{AppOptions, PersistedState};
+
+    fn app() -> App {
+        App::with_state(PersistedState::default(), &AppOptions::default())
+    }
+
+    fn id_at(app: &App, index: usize) -> String {
+        app.catalog.models[index].id.clone()
+    }
+
+    #[test]
+    fn sorting_twice_by_a_column_reverses_it() {
+        let mut a = app();
+        a.apply_all(vec![Command::SortBy(SortColumn::Params)]);
+        assert_eq!(
+            (a.state.sort, a.state.ascending),
+            (SortColumn::Params, true)
+        );
+        let first = a.rows[0];
+        a.apply_all(vec![Command::SortBy(SortColumn::Params)]);
+        assert!(!a.state.ascending);
+        assert_eq!(a.rows.last(), Some(&first));
+    }
+
+    #[test]
+    fn selection_moves_within_the_visible_rows_and_opens_the_card() {
+        let mut a = app();
+        a.apply_all(vec![Command::MoveSelection(1)]);
+        assert_eq!(a.state.selected, Some(id_at(&a, a.rows[0])));
+        a.apply_all(vec![Command::MoveSelection(-5)]);
+        assert_eq!(a.state.selected, Some(id_at(&a, a.rows[0])));
+        a.apply_all(vec![Command::OpenSelected]);
+        assert!(a.state.card_open);
+        assert!(
+            a.views.card.is_some(),
+            "the card view is computed when the card opens"
+        );
+        a.apply_all(vec![Command::CloseCard]);
+        assert!(!a.state.card_open && a.views.card.is_none());
+    }
+
+    #[test]
+    fn search_filters_rows_and_a_bad_what_if_spec_is_reported() {
+        let mut a = app();
+        let all = a.rows.len();
+        a.apply_all(vec![Command::SetSearch("distill".into())]);
+        assert!(a.rows.len() < all && !a.rows.is_empty());
+        a.apply_all(vec![Command::SetWhatIf(Some("lots of GPUs".into()))]);
+        assert!(a.what_if_error.is_some());
+        a.apply_all(vec![Command::SetWhatIf(Some(
+            "24GiB GPU, 64GiB RAM".into(),
+        ))]);
+        assert!(a.what_if_error.is_none());
+        assert!(a.hw.simulated.is_some());
+    }
+
+    #[test]
+    fn the_card_view_follows_the_context_and_caps_it_per_model() {
+        let mut a = app();
+        let i = a
+            .catalog
+            .models
+            .iter()
+            .position(|m| m.id == "deepseek-llm-7b")
+            .expect("in the catalog");
+        a.apply_all(vec![Command::OpenCard(i), Command::SetCtx(32_768)]);
+        let card = a.views.card.clone().expect("open");
+        assert_eq!(card.ctx.ctx_tokens, 4096);
+        assert_eq!(card.ctx.capped_from, Some(32_768));
+        assert_eq!(card.by_quant.len(), Quant::ALL.len());
+        assert_eq!(a.fits[i].ctx_tokens, 4096);
+    }
+
+    #[test]
+    fn file_stems_are_safe() {
+        assert_eq!(file_stem("What is 2+2? (quick)"), "What-is-2-2-quick");
+        assert_eq!(file_stem("???"), "conversation");
     }
 }

@@ -48,14 +48,14 @@ impl Conversations {
     }
 
     /// The open conversation, to change.
-    pub fn open_mut(&mut self) -> &mut Conversation {
+    pub(crate) fn open_mut(&mut self) -> &mut Conversation {
         let i = self.current.min(self.list.len() - 1);
         &mut self.list[i]
     }
 
     /// Opens a new, empty conversation with `defaults` (sampling, reasoning) and the open one's
     /// system prompt; keeps an empty open conversation instead of stacking another.
-    pub fn start_new(&mut self, defaults: (SamplingParams, bool)) {
+    pub(crate) fn start_new(&mut self, defaults: (SamplingParams, bool)) {
         if self.open().messages.is_empty() {
             return;
         }
@@ -67,7 +67,7 @@ impl Conversations {
     }
 
     /// Empties the open conversation (keeps its settings) and saves it.
-    pub fn clear_open(&mut self) {
+    pub(crate) fn clear_open(&mut self) {
         let c = self.open_mut();
         c.messages.clear();
         c.title.clear();
@@ -75,7 +75,7 @@ impl Conversations {
     }
 
     /// Deletes conversation `index` and its file.
-    pub fn delete(&mut self, index: usize) {
+    pub(crate) fn delete(&mut self, index: usize) {
         if index >= self.list.len() {
             return;
         }
@@ -93,7 +93,7 @@ impl Conversations {
     }
 
     /// Saves the open conversation and opens conversation `index`; `false` if there is none.
-    pub fn select(&mut self, index: usize) -> bool {
+    pub(crate) fn select(&mut self, index: usize) -> bool {
         if index >= self.list.len() {
             return false;
         }
@@ -103,13 +103,13 @@ impl Conversations {
     }
 
     /// Saves the open conversation (if it has messages).
-    pub fn save_open(&mut self) {
+    pub(crate) fn save_open(&mut self) {
         let c = self.open().clone();
         self.save(&c);
     }
 
     /// Saves conversation `id` (if it has messages).
-    pub fn save_by_id(&mut self, id: &str) {
+    pub(crate) fn save_by_id(&mut self, id: &str) {
         if let Some(c) = self.list.iter().find(|c| c.id == id).cloned() {
             self.save(&c);
         }
@@ -130,7 +130,7 @@ impl Conversations {
     }
 
     /// Writes conversation `id` as Markdown to `path`.
-    pub fn export(&mut self, id: &str, path: &Path) {
+    pub(crate) fn export(&mut self, id: &str, path: &Path) {
         let Some(c) = self.list.iter().find(|c| c.id == id) else {
             return;
         };

@@ -12,7 +12,7 @@ use crate::format::format_bytes;
 
 impl App {
     /// The launch of the file at `path` as it would run, and the reason to refuse it, if any.
-    pub fn launch_plan(&self, path: &Path) -> (LaunchPlan, Option<String>) {
+    pub(crate) fn launch_plan(&self, path: &Path) -> (LaunchPlan, Option<String>) {
         let local = self.local.by_path(path);
         let ctx_tokens = local
             .map_or_else(

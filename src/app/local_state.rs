@@ -61,13 +61,13 @@ impl LocalState {
     }
 
     /// Starts a background scan of every root.
-    pub fn rescan(&mut self, catalog: &[Model]) {
+    pub(crate) fn rescan(&mut self, catalog: &[Model]) {
         self.scanning = true;
         self.scanner.scan(self.roots(), catalog.to_vec());
     }
 
     /// Reads one file in the background and adds it.
-    pub fn open_file(&mut self, path: PathBuf, catalog: &[Model]) {
+    pub(crate) fn open_file(&mut self, path: PathBuf, catalog: &[Model]) {
         self.scanner.inspect(path, catalog.to_vec());
     }
 
@@ -81,7 +81,7 @@ impl LocalState {
     }
 
     /// Forgets a folder and rescans.
-    pub fn remove_folder(&mut self, folder: &PathBuf, catalog: &[Model]) {
+    pub(crate) fn remove_folder(&mut self, folder: &PathBuf, catalog: &[Model]) {
         self.folders.retain(|f| f != folder);
         self.save_folders();
         self.rescan(catalog);
@@ -96,7 +96,7 @@ impl LocalState {
     }
 
     /// Takes finished scans. Returns `true` if the list changed.
-    pub fn drain(&mut self) -> bool {
+    pub(crate) fn drain(&mut self) -> bool {
         let mut changed = false;
         while let Ok(result) = self.scanner.results.try_recv() {
             match result {
@@ -133,7 +133,7 @@ impl LocalState {
     }
 
     /// The model at `path`, if listed.
-    pub fn by_path(&self, path: &std::path::Path) -> Option<&LocalModel> {
+    pub(crate) fn by_path(&self, path: &std::path::Path) -> Option<&LocalModel> {
         self.models.iter().find(|m| m.found.path == path)
     }
 }

@@ -4,17 +4,17 @@
 //! is [`crate::ui::window`].
 
 pub mod card_checker;
-pub mod chat_session;
+pub(crate) mod chat_session;
 pub mod chat_state;
 pub mod command;
 pub mod conversations;
 pub mod draft;
 pub mod launch;
 pub mod local_state;
-pub mod pickers;
+pub(crate) mod pickers;
 pub mod refresh;
-pub mod views;
-pub mod waker;
+pub(crate) mod views;
+pub(crate) mod waker;
 
 use serde::{Deserialize, Serialize};
 
@@ -153,7 +153,11 @@ impl App {
 
     /// Creates the app with a waker for its background threads; the window's constructor
     /// ([`crate::ui::window`]) passes egui's repaint, then calls [`App::start_background`].
-    pub fn with_waker(mut state: PersistedState, options: &AppOptions, waker: Waker) -> Self {
+    pub(crate) fn with_waker(
+        mut state: PersistedState,
+        options: &AppOptions,
+        waker: Waker,
+    ) -> Self {
         if let Some(spec) = &options.assume {
             state.what_if = Some(spec.clone());
         }
@@ -200,13 +204,13 @@ impl App {
     }
 
     /// A closure that wakes the window (for worker threads).
-    pub fn waker(&self) -> impl Fn() + Send + Sync + 'static {
+    pub(crate) fn waker(&self) -> impl Fn() + Send + Sync + 'static {
         self.waker.closure()
     }
 
     /// Starts the threads a live window has and tests leave out: the hardware poller and, on a
     /// GPU build, the card's split checker.
-    pub fn start_background(&mut self, options: &AppOptions) {
+    pub(crate) fn start_background(&mut self, options: &AppOptions) {
         if options.poll_hardware {
             match Poller::spawn(self.waker()) {
                 Ok(p) => self.poller = Some(p),
@@ -219,27 +223,27 @@ impl App {
     }
 
     /// Writes the conversation being shown (not while an answer is still being written).
-    pub fn save_idle_conversation(&mut self) {
+    pub(crate) fn save_idle_conversation(&mut self) {
         if !self.chat.busy() {
             self.chat.save_current();
         }
     }
 
     /// Stops any answer and saves the conversation; the window is closing.
-    pub fn shut_down(&mut self) {
+    pub(crate) fn shut_down(&mut self) {
         self.chat.stop();
         self.chat.save_current();
     }
 
     /// Prints `first-frame-ms: N` once, at the first frame, when asked to (`make bench-window`).
-    pub fn report_first_frame(&mut self) {
+    pub(crate) fn report_first_frame(&mut self) {
         if let Some(started) = self.report_first_frame_from.take() {
             eprintln!("first-frame-ms: {}", started.elapsed().as_millis());
         }
     }
 
     /// Index of the selected model in the catalog.
-    pub fn selected_index(&self) -> Option<usize> {
+    pub(crate) fn selected_index(&self) -> Option<usize> {
         let id = self.state.selected.as_deref()?;
         self.catalog.models.iter().position(|m| m.id == id)
     }

@@ -56,7 +56,7 @@ impl PendingPick {
     }
 
     /// The answer, once the dialog has closed: `Some(None)` when cancelled.
-    pub fn poll(&self) -> Option<Option<PathBuf>> {
+    pub(crate) fn poll(&self) -> Option<Option<PathBuf>> {
         match self.answer.try_recv() {
             Ok(answer) => Some(answer),
             Err(mpsc::TryRecvError::Empty) => None,

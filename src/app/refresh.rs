@@ -10,7 +10,7 @@ use crate::hardware::assume::parse_assume;
 
 impl App {
     /// Takes the newest snapshot from the poller, if any arrived.
-    pub fn drain_poller(&mut self) {
+    pub(crate) fn drain_poller(&mut self) {
         let Some(poller) = &self.poller else { return };
         if let Some(latest) = poller.snapshots.try_iter().last() {
             self.live_hw = latest;
@@ -86,12 +86,12 @@ impl App {
 
     /// The context used for a model: the toolbar's, capped at the model's native maximum
     /// (the one rule, [`effective_context`]).
-    pub fn model_context(&self, m: &crate::catalog::Model) -> EffectiveContext {
+    pub(crate) fn model_context(&self, m: &crate::catalog::Model) -> EffectiveContext {
         effective_context(self.state.ctx_tokens, Some(m.architecture.context_tokens))
     }
 
     /// Tokens of context used for a model ([`App::model_context`]).
-    pub fn model_ctx(&self, m: &crate::catalog::Model) -> u32 {
+    pub(crate) fn model_ctx(&self, m: &crate::catalog::Model) -> u32 {
         self.model_context(m).ctx_tokens
     }
 

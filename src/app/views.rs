@@ -132,7 +132,7 @@ impl App {
     }
 
     /// The computed parts of the "On this PC" row for `path`.
-    pub fn local_row(&self, path: &std::path::Path) -> Option<&LocalRowView> {
+    pub(crate) fn local_row(&self, path: &std::path::Path) -> Option<&LocalRowView> {
         self.views.local_rows.iter().find(|r| r.path == path)
     }
 }

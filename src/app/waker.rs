@@ -22,7 +22,7 @@ impl Waker {
     }
 
     /// The waker as a plain closure for a thread to own.
-    pub fn closure(&self) -> impl Fn() + Send + Sync + 'static {
+    pub(crate) fn closure(&self) -> impl Fn() + Send + Sync + 'static {
         let me = self.clone();
         move || me.wake()
     }

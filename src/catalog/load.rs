@@ -13,7 +13,7 @@ use super::{CatalogFile, Model};
 pub const EMBEDDED_CATALOG: &str = include_str!("../../catalog/deepseek.ron");
 
 /// Name under which the embedded catalog is reported.
-pub const EMBEDDED_NAME: &str = "catalog/deepseek.ron (built in)";
+pub(crate) const EMBEDDED_NAME: &str = "catalog/deepseek.ron (built in)";
 
 /// A problem found while loading the catalog, for the catalog panel and the log.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -6,7 +6,7 @@
 //! anything else sees them, so the rest of the app can trust every [`Model`] it is handed.
 
 pub mod load;
-pub mod validate;
+pub(crate) mod validate;
 
 use serde::{Deserialize, Serialize};
 
@@ -167,7 +167,7 @@ pub enum Attention {
 
 impl Attention {
     /// Short name: MHA, GQA or MLA.
-    pub fn kind_name(&self) -> &'static str {
+    pub(crate) fn kind_name(&self) -> &'static str {
         match self {
             Self::Mha { .. } => "MHA",
             Self::Gqa { .. } => "GQA",
@@ -206,24 +206,24 @@ impl Architecture {
     }
 
     /// Whether `layer` (0-based) uses experts rather than a dense feed-forward layer.
-    pub fn is_moe_layer(&self, layer: u32) -> bool {
+    pub(crate) fn is_moe_layer(&self, layer: u32) -> bool {
         self.moe.is_some_and(|m| layer >= m.leading_dense_layers)
     }
 }
 
 impl Model {
     /// Whether this is a mixture-of-experts model.
-    pub fn is_moe(&self) -> bool {
+    pub(crate) fn is_moe(&self) -> bool {
         self.architecture.moe.is_some()
     }
 
     /// The Hugging Face page of a repository.
-    pub fn hf_url(repo: &str) -> String {
+    pub(crate) fn hf_url(repo: &str) -> String {
         format!("https://huggingface.co/{repo}")
     }
 
     /// Release as the seed gives it, else the year of the public record.
-    pub fn release_display(&self) -> String {
+    pub(crate) fn release_display(&self) -> String {
         match &self.seed.release {
             Some(r) => r.clone(),
             None => self.released.chars().take(4).collect(),
@@ -231,7 +231,7 @@ impl Model {
     }
 
     /// Active parameters as the seed gives them, else computed.
-    pub fn active_display(&self) -> String {
+    pub(crate) fn active_display(&self) -> String {
         match &self.seed.activation_parameters {
             Some(a) => a.clone(),
             None => self.seed.parameter_size.clone(),
@@ -239,7 +239,7 @@ impl Model {
     }
 
     /// Key features (seed), or the distill notes (seed) where the seed gives no features.
-    pub fn features_display(&self) -> &str {
+    pub(crate) fn features_display(&self) -> &str {
         self.seed
             .key_features
             .as_deref()

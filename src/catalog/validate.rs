@@ -4,7 +4,7 @@
 use super::{Attention, Model};
 
 /// Returns `Err(reason)` for an impossible entry.
-pub fn validate_model(m: &Model) -> Result<(), String> {
+pub(crate) fn validate_model(m: &Model) -> Result<(), String> {
     let a = &m.architecture;
     let fail = |msg: String| Err(msg);
     if m.id.trim().is_empty() {

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use super::{thinking, Conversation, Role};
 
 /// The Markdown text of `c`.
-pub fn to_markdown(c: &Conversation) -> String {
+pub(crate) fn to_markdown(c: &Conversation) -> String {
     let mut out = String::new();
     let title = if c.title.is_empty() {
         "Conversation"

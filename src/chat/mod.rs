@@ -2,9 +2,9 @@
 //! the reasoning part of R1-style answers ([`thinking`]), saving and restoring ([`store`]) and
 //! Markdown export ([`export`]).
 
-pub mod export;
+pub(crate) mod export;
 pub mod store;
-pub mod thinking;
+pub(crate) mod thinking;
 
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -149,7 +149,7 @@ impl Conversation {
 
     /// Removes the last answer (for "Regenerate"); `true` if the conversation now ends with a
     /// question.
-    pub fn drop_last_answer(&mut self) -> bool {
+    pub(crate) fn drop_last_answer(&mut self) -> bool {
         if self
             .messages
             .last()
@@ -162,7 +162,7 @@ impl Conversation {
 
     /// Replaces message `index` (a question) with `text` and forgets everything after it
     /// ("edit and resend").
-    pub fn edit_user_message(&mut self, index: usize, text: &str) -> bool {
+    pub(crate) fn edit_user_message(&mut self, index: usize, text: &str) -> bool {
         match self.messages.get_mut(index) {
             Some(m) if m.role == Role::User => {
                 m.text = text.to_owned();
@@ -175,7 +175,7 @@ impl Conversation {
 
     /// Drops the oldest question and its answer (to make room in a full context); `false` when
     /// fewer than two turns remain.
-    pub fn drop_oldest_turn(&mut self) -> bool {
+    pub(crate) fn drop_oldest_turn(&mut self) -> bool {
         let turns = self
             .messages
             .iter()

@@ -28,7 +28,7 @@ impl ConversationStore {
     }
 
     /// The store in seekdeck's data folder, if the platform has one.
-    pub fn user_default() -> Option<Self> {
+    pub(crate) fn user_default() -> Option<Self> {
         crate::paths::data_dir().map(|d| Self::new(d.join("conversations")))
     }
 
@@ -52,14 +52,14 @@ impl ConversationStore {
     }
 
     /// Saves one conversation atomically.
-    pub fn save(&self, c: &Conversation) -> std::io::Result<()> {
+    pub(crate) fn save(&self, c: &Conversation) -> std::io::Result<()> {
         let text = ron::ser::to_string_pretty(c, ron::ser::PrettyConfig::default())
             .map_err(std::io::Error::other)?;
         crate::paths::write_atomically(&self.file(&c.id), text.as_bytes())
     }
 
     /// Deletes one conversation's file.
-    pub fn delete(&self, id: &str) -> std::io::Result<()> {
+    pub(crate) fn delete(&self, id: &str) -> std::io::Result<()> {
         match std::fs::remove_file(self.file(id)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
@@ -67,7 +67,7 @@ impl ConversationStore {
     }
 
     /// Loads every conversation; damaged files are set aside and reported.
-    pub fn load_all(&self) -> Loaded {
+    pub(crate) fn load_all(&self) -> Loaded {
         let mut out = Loaded::default();
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return out;

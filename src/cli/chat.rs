@@ -91,7 +91,7 @@ fn load(engine: &Engine, args: &ChatArgs, assume: Option<&str>) -> Result<(), Cl
 
 /// Runs the chat; returns when done. The layers are placed for the `--assume` machine when
 /// given (e.g. "8GiB GPU" to leave the rest of a bigger card free), else for this PC.
-pub fn run_chat(args: &ChatArgs, assume: Option<&str>) -> Result<(), CliError> {
+pub(crate) fn run_chat(args: &ChatArgs, assume: Option<&str>) -> Result<(), CliError> {
     let engine = Engine::spawn(|| {}).map_err(|e| fail(format!("cannot start the engine: {e}")))?;
     load(&engine, args, assume)?;
     let sampling = SamplingParams {

@@ -31,7 +31,7 @@ pub fn machine(assume: Option<&str>) -> Result<HardwareSnapshot, CliError> {
 }
 
 /// Finds a model by id, name, or a unique part of either (case-insensitive).
-pub fn find_model<'a>(models: &'a [Model], query: &str) -> Result<&'a Model, CliError> {
+pub(crate) fn find_model<'a>(models: &'a [Model], query: &str) -> Result<&'a Model, CliError> {
     let q = query.trim().to_lowercase();
     let norm = |s: &str| s.to_lowercase().replace([' ', '_'], "-");
     if let Some(m) = models

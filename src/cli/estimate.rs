@@ -59,7 +59,7 @@ pub struct ListRow<'a> {
 }
 
 /// The estimate of `m` at the context the rule gives it for `asked` tokens.
-pub fn model_estimate(
+pub(crate) fn model_estimate(
     m: &Model,
     quant: Quant,
     asked: u32,
@@ -70,7 +70,11 @@ pub fn model_estimate(
 }
 
 /// `list` output.
-pub fn list_output(catalog: &LoadedCatalog, args: &EstimateArgs, hw: &HardwareSnapshot) -> String {
+pub(crate) fn list_output(
+    catalog: &LoadedCatalog,
+    args: &EstimateArgs,
+    hw: &HardwareSnapshot,
+) -> String {
     let rows: Vec<ListRow> = catalog
         .models
         .iter()
@@ -128,7 +132,12 @@ pub fn list_output(catalog: &LoadedCatalog, args: &EstimateArgs, hw: &HardwareSn
 }
 
 /// `fit` output.
-pub fn fit_text(m: &Model, r: &FitReport, ctx: &EffectiveContext, hw: &HardwareSnapshot) -> String {
+pub(crate) fn fit_text(
+    m: &Model,
+    r: &FitReport,
+    ctx: &EffectiveContext,
+    hw: &HardwareSnapshot,
+) -> String {
     let b = &r.breakdown;
     let cap = ctx
         .cap_note()
@@ -181,7 +190,7 @@ pub fn fit_text(m: &Model, r: &FitReport, ctx: &EffectiveContext, hw: &HardwareS
 }
 
 /// `hw` output.
-pub fn hw_text(hw: &HardwareSnapshot) -> String {
+pub(crate) fn hw_text(hw: &HardwareSnapshot) -> String {
     let mut out = String::new();
     if let Some(name) = &hw.simulated {
         out.push_str(&format!("Simulated machine: {name}\n"));

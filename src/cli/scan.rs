@@ -26,7 +26,7 @@ pub struct ScanArgs {
 }
 
 /// The roots a scan covers: the usual places, the window's added folders and `--dir`s.
-pub fn scan_roots_for(args: &ScanArgs) -> Vec<Root> {
+pub(crate) fn scan_roots_for(args: &ScanArgs) -> Vec<Root> {
     let mut roots = user_roots();
     if let Some(file) = folders_file() {
         roots.extend(user_folder_roots(&load_folders(&file)));
@@ -39,7 +39,7 @@ pub fn scan_roots_for(args: &ScanArgs) -> Vec<Root> {
 }
 
 /// Runs the scan and formats it.
-pub fn scan_output(
+pub(crate) fn scan_output(
     args: &ScanArgs,
     models: &[crate::catalog::Model],
     hw: &HardwareSnapshot,

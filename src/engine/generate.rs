@@ -18,7 +18,7 @@ use super::protocol::{FinishReason, GenerationStats, SamplingParams};
 use super::utf8::Utf8Stream;
 
 /// Prompt tokens decoded per batch (must not exceed the context's n_batch, or llama.cpp aborts).
-pub const PROMPT_CHUNK_TOKENS: usize = 512;
+pub(crate) const PROMPT_CHUNK_TOKENS: usize = 512;
 
 /// Runs one generation; `emit` receives text pieces. Returns why it ended. `cache` holds the
 /// tokens whose keys and values are in `ctx`'s cache (sequence 0), and is kept up to date.
@@ -192,6 +192,6 @@ fn sampler_for(s: &SamplingParams) -> LlamaSampler {
 }
 
 /// A context length as llama.cpp takes it.
-pub fn ctx_param(ctx_tokens: u32) -> Option<NonZeroU32> {
+pub(crate) fn ctx_param(ctx_tokens: u32) -> Option<NonZeroU32> {
     NonZeroU32::new(ctx_tokens.max(64))
 }

@@ -6,7 +6,7 @@
 mod errors;
 mod generate;
 mod handle;
-pub mod protocol;
+pub(crate) mod protocol;
 pub mod template;
 mod utf8;
 mod worker;

@@ -22,9 +22,9 @@ use crate::format::format_bytes;
 use crate::hardware::HardwareSnapshot;
 
 /// llama.cpp rounds the context up to a multiple of this (`llama_context`, n_ctx padding).
-pub const CTX_PAD_TOKENS: u64 = 256;
+pub(crate) const CTX_PAD_TOKENS: u64 = 256;
 /// llama.cpp's default micro-batch (`n_ubatch`), which sizes the compute buffer.
-pub const UBATCH_TOKENS: u64 = 512;
+pub(crate) const UBATCH_TOKENS: u64 = 512;
 /// Memory the model needs, by part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 pub struct MemoryBreakdown {
@@ -40,7 +40,7 @@ pub struct MemoryBreakdown {
 
 impl MemoryBreakdown {
     /// "weights 4.4 GiB, KV cache 448 MiB, compute 304 MiB, overhead 300 MiB".
-    pub fn parts_label(&self) -> String {
+    pub(crate) fn parts_label(&self) -> String {
         format!(
             "weights {}, KV cache {}, compute {}, overhead {}",
             format_bytes(self.weights_bytes),
@@ -77,12 +77,12 @@ impl WeightSplit {
         self.layer_bytes.iter().sum::<u64>() + self.token_embd_bytes + self.output_bytes
     }
     /// All routed-expert bytes.
-    pub fn total_expert_bytes(&self) -> u64 {
+    pub(crate) fn total_expert_bytes(&self) -> u64 {
         self.expert_bytes.iter().sum()
     }
 
     /// An empty split for `layers` blocks.
-    pub fn with_layers(layers: u32) -> Self {
+    pub(crate) fn with_layers(layers: u32) -> Self {
         Self {
             layer_bytes: vec![0; layers as usize],
             expert_bytes: vec![0; layers as usize],
@@ -120,7 +120,7 @@ impl WeightSplit {
     /// Vulkan back-end (docs/accuracy-gpu.md): DeepSeek-V3 Q4_K_M +4956 MiB (Q4_K gate/up 2016 +
     /// Q6_K down 2940, exact), V3 Q8_0 +3808 (one tensor, exact), V2 Q8_0 +1275 (exact), V2 Q4_K_M
     /// +1359 (this bound: 1659), V2-Lite none (bound: 243).
-    pub fn expert_staging_bytes(&self) -> u64 {
+    pub(crate) fn expert_staging_bytes(&self) -> u64 {
         self.expert_largest
             .iter()
             .map(|&[a, b]| if b == a { a } else { a + b })
@@ -151,7 +151,7 @@ pub enum Verdict {
 
 impl Verdict {
     /// The verdict in words, as every coloured cell shows it.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             Self::FitsGpu => "fits on GPU".to_owned(),
             Self::PartialOffload {
@@ -178,7 +178,7 @@ impl Verdict {
     }
 
     /// Rank for sorting: better fits first.
-    pub fn rank(&self) -> u8 {
+    pub(crate) fn rank(&self) -> u8 {
         match self {
             Self::FitsGpu => 0,
             Self::PartialOffload { .. } => 1,
@@ -269,7 +269,7 @@ pub fn weight_split(arch: &Architecture, quant: Quant, layout: MlaLayout) -> Wei
 }
 
 /// Groups tensor sizes by layer (also used for real GGUF tensor lists).
-pub fn split_from_tensors<'a>(
+pub(crate) fn split_from_tensors<'a>(
     layers: u32,
     tensors: impl Iterator<Item = (&'a TensorInfo, GgmlType)>,
 ) -> WeightSplit {
@@ -317,7 +317,7 @@ pub fn kv_cache_bytes(arch: &Architecture, ctx_tokens: u32, layout: MlaLayout) -
 /// many heads, the absorbed attention (`n_head × (2·(kv_lora + rope) + nope + rope)`).
 /// Fitted to llama.cpp's own dry runs of every catalog model (`tests/shape_only.rs`,
 /// docs/accuracy.md); within a few MiB at every context.
-pub fn compute_buffer_bytes(arch: &Architecture, ctx_tokens: u32) -> u64 {
+pub(crate) fn compute_buffer_bytes(arch: &Architecture, ctx_tokens: u32) -> u64 {
     let ctx = u64::from(ctx_tokens).div_ceil(CTX_PAD_TOKENS) * CTX_PAD_TOKENS;
     let u = UBATCH_TOKENS.min(ctx);
     let attention_stage = match arch.attention {
@@ -343,7 +343,7 @@ pub fn breakdown(model: &Model, quant: Quant, ctx_tokens: u32) -> (MemoryBreakdo
 }
 
 /// Memory breakdown from weights already split (see [`crate::estimate::weight_table`]).
-pub fn breakdown_with_split(
+pub(crate) fn breakdown_with_split(
     model: &Model,
     split: &WeightSplit,
     ctx_tokens: u32,
@@ -364,7 +364,7 @@ pub fn estimate(model: &Model, quant: Quant, ctx_tokens: u32, hw: &HardwareSnaps
 }
 
 /// [`estimate`] with the weights already split for `quant`.
-pub fn estimate_with_split(
+pub(crate) fn estimate_with_split(
     model: &Model,
     split: &WeightSplit,
     quant: Quant,
@@ -384,7 +384,7 @@ pub fn estimate_with_split(
 }
 
 /// Budgets of a machine: (VRAM usable, RAM usable).
-pub fn budgets(hw: &HardwareSnapshot) -> (u64, u64) {
+pub(crate) fn budgets(hw: &HardwareSnapshot) -> (u64, u64) {
     let ram = hw.ram.as_ref().map_or(0, |r| {
         let headroom = if hw.simulated.is_some() {
             0
@@ -409,7 +409,7 @@ pub fn budgets(hw: &HardwareSnapshot) -> (u64, u64) {
 }
 
 /// Turns a breakdown into a verdict for a machine.
-pub fn judge(
+pub(crate) fn judge(
     layers: u32,
     b: &MemoryBreakdown,
     split: &WeightSplit,
@@ -501,7 +501,7 @@ pub fn judge(
 }
 
 /// Bytes on the GPU with `-ngl n`: the output layer, then the last `n - 1` blocks with their cache.
-pub fn offloaded_bytes(n: u32, split: &WeightSplit, kv_per_layer: u64) -> u64 {
+pub(crate) fn offloaded_bytes(n: u32, split: &WeightSplit, kv_per_layer: u64) -> u64 {
     if n == 0 {
         return 0;
     }
@@ -517,7 +517,7 @@ pub fn offloaded_bytes(n: u32, split: &WeightSplit, kv_per_layer: u64) -> u64 {
 /// output layer (output head and final norm) as one of the `n + 1` layers and offloads it first,
 /// then blocks from the last one down (`llama_model::load_tensors`: `i_gpu_start = n_layer + 1 - n`,
 /// "offloading output layer to GPU"); token embeddings always stay in RAM.
-pub fn gpu_layers_within(budget: u64, split: &WeightSplit, kv_per_layer: u64) -> u32 {
+pub(crate) fn gpu_layers_within(budget: u64, split: &WeightSplit, kv_per_layer: u64) -> u32 {
     let mut used = split.output_bytes;
     if used > budget {
         return 0;

@@ -9,21 +9,21 @@ use serde::Serialize;
 use crate::hardware::GIB;
 
 /// Context length the toolbar and the command line start with.
-pub const DEFAULT_CTX_TOKENS: u32 = 8192;
+pub(crate) const DEFAULT_CTX_TOKENS: u32 = 8192;
 /// The smallest context seekdeck asks of llama.cpp (its context padding, `CTX_PAD_TOKENS`).
-pub const MIN_CTX_TOKENS: u32 = 256;
+pub(crate) const MIN_CTX_TOKENS: u32 = 256;
 
 /// Runtime overhead beyond weights, cache and compute buffer: ggml/llama.cpp state, the output
 /// buffer, allocator slack.
 pub const OVERHEAD_BYTES: u64 = 300 << 20;
 /// VRAM kept free on each GPU for the driver, the display and fragmentation: 512 MiB or 5%.
-pub fn vram_margin_bytes(total: u64) -> u64 {
+pub(crate) fn vram_margin_bytes(total: u64) -> u64 {
     (512 << 20).max(total / 20)
 }
 /// RAM kept free for the OS and the user's other programs on a live machine.
-pub const RAM_HEADROOM_BYTES: u64 = GIB;
+pub(crate) const RAM_HEADROOM_BYTES: u64 = GIB;
 /// Share of unified memory the GPU may use (macOS's default working-set limit is about 75%).
-pub const UNIFIED_GPU_SHARE: f64 = 0.75;
+pub(crate) const UNIFIED_GPU_SHARE: f64 = 0.75;
 
 /// The context a model is estimated and launched at, and whether the request was lowered to get it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -36,7 +36,7 @@ pub struct EffectiveContext {
 
 impl EffectiveContext {
     /// "at 4K max" style note for a capped context, none otherwise.
-    pub fn cap_note(&self) -> Option<String> {
+    pub(crate) fn cap_note(&self) -> Option<String> {
         self.capped_from.map(|asked| {
             format!(
                 "{} tokens asked, capped at the model's native maximum of {}",
@@ -48,7 +48,7 @@ impl EffectiveContext {
 
 /// The one context rule: the requested length, capped at the model's native maximum (`None` when
 /// the file does not say), and never below [`MIN_CTX_TOKENS`].
-pub fn effective_context(requested: u32, native: Option<u32>) -> EffectiveContext {
+pub(crate) fn effective_context(requested: u32, native: Option<u32>) -> EffectiveContext {
     let native = native.filter(|&n| n > 0).unwrap_or(u32::MAX);
     let ctx_tokens = requested.min(native).max(MIN_CTX_TOKENS);
     EffectiveContext {
@@ -58,7 +58,7 @@ pub fn effective_context(requested: u32, native: Option<u32>) -> EffectiveContex
 }
 
 /// Context lengths offered for a model: powers of two from 2K up to its native maximum.
-pub fn context_presets(max_ctx: u32) -> Vec<u32> {
+pub(crate) fn context_presets(max_ctx: u32) -> Vec<u32> {
     let mut out: Vec<u32> = (11..=20)
         .map(|p| 1u32 << p)
         .filter(|&c| c <= max_ctx)
@@ -109,7 +109,7 @@ pub struct SplitLimits {
 impl SplitLimits {
     /// The part of the budget llama.cpp's weights, KV cache and compute buffer may take: the app
     /// keeps its runtime overhead on top, as the estimate does.
-    pub fn llama_budget_bytes(&self) -> u64 {
+    pub(crate) fn llama_budget_bytes(&self) -> u64 {
         self.vram_budget_bytes.saturating_sub(OVERHEAD_BYTES)
     }
 }

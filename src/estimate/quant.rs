@@ -67,7 +67,7 @@ impl GgmlType {
     }
 
     /// Bits per weight of this type.
-    pub fn bits_per_weight(self) -> f64 {
+    pub(crate) fn bits_per_weight(self) -> f64 {
         let (block, bytes) = self.block();
         bytes as f64 * 8.0 / block as f64
     }
@@ -101,7 +101,7 @@ impl GgmlType {
     }
 
     /// The type for a ggml id, if seekdeck knows it.
-    pub fn from_ggml_id(id: u32) -> Option<Self> {
+    pub(crate) fn from_ggml_id(id: u32) -> Option<Self> {
         Self::ALL.into_iter().find(|t| t.ggml_id() == id)
     }
 
@@ -223,7 +223,7 @@ impl Quant {
     }
 
     /// The preset for a GGUF `general.file_type`, if it is one of seekdeck's presets.
-    pub fn from_file_type(ft: u32) -> Option<Self> {
+    pub(crate) fn from_file_type(ft: u32) -> Option<Self> {
         Self::ALL.into_iter().find(|q| q.file_type() == ft)
     }
 

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 /// `("name", 2, 3)` for `name-00002-of-00003.gguf` (llama.cpp's `llama_split_prefix` format).
-pub fn split_part(file_name: &str) -> Option<(&str, u32, u32)> {
+pub(crate) fn split_part(file_name: &str) -> Option<(&str, u32, u32)> {
     let base = file_name.get(..file_name.len().checked_sub(5)?)?;
     let (rest, total) = base.rsplit_once("-of-")?;
     let (stem, no) = rest.rsplit_once('-')?;
@@ -17,13 +17,13 @@ pub fn split_part(file_name: &str) -> Option<(&str, u32, u32)> {
 }
 
 /// Part `no` of `total` of the split model `stem` in `folder`.
-pub fn part_path(folder: &Path, stem: &str, no: u32, total: u32) -> PathBuf {
+pub(crate) fn part_path(folder: &Path, stem: &str, no: u32, total: u32) -> PathBuf {
     folder.join(format!("{stem}-{no:05}-of-{total:05}.gguf"))
 }
 
 /// Every part of the model `path` belongs to: all `name-0000k-of-0000n.gguf` beside a part of a
 /// split model, else `path` alone.
-pub fn model_parts(path: &Path) -> Vec<PathBuf> {
+pub(crate) fn model_parts(path: &Path) -> Vec<PathBuf> {
     let name = path
         .file_name()
         .and_then(|n| n.to_str())

@@ -9,6 +9,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Seek};
 use std::path::Path;
 
+use super::value_type::ValueType;
 use crate::estimate::quant::GgmlType;
 
 /// Longest metadata string accepted (chat templates are a few KB; this stops a corrupt length
@@ -130,7 +131,7 @@ impl GgufHeader {
     }
 
     /// Where the last tensor's data ends (the file's expected length).
-    pub fn data_end(&self) -> u64 {
+    pub(crate) fn data_end(&self) -> u64 {
         let end = self
             .tensors
             .iter()
@@ -149,7 +150,7 @@ impl GgufHeader {
     }
 
     /// An integer value (any width) that fits in u64.
-    pub fn uint(&self, key: &str) -> Option<u64> {
+    pub(crate) fn uint(&self, key: &str) -> Option<u64> {
         match self.metadata.get(key)? {
             Value::Int(i) => u64::try_from(*i).ok(),
             _ => None,
@@ -157,7 +158,7 @@ impl GgufHeader {
     }
 
     /// The length of an array value.
-    pub fn array_len(&self, key: &str) -> Option<u64> {
+    pub(crate) fn array_len(&self, key: &str) -> Option<u64> {
         match self.metadata.get(key)? {
             Value::Array { len, .. } => Some(*len),
             _ => None,
@@ -170,7 +171,7 @@ impl GgufHeader {
     }
 
     /// An architecture-scoped integer, e.g. `arch_uint("block_count")` → `llama.block_count`.
-    pub fn arch_uint(&self, suffix: &str) -> Option<u64> {
+    pub(crate) fn arch_uint(&self, suffix: &str) -> Option<u64> {
         self.uint(&format!("{}.{suffix}", self.architecture()?))
     }
 }
@@ -240,49 +241,44 @@ impl Reader {
     }
 
     fn value(&mut self, ty: u32) -> Result<Value, HeaderError> {
+        let Some(ty) = ValueType::from_code(ty) else {
+            return Err(HeaderError::Corrupt(format!("unknown metadata type {ty}")));
+        };
         Ok(match ty {
-            0 => Value::Int(self.fixed::<1>()?[0].into()),
-            1 => Value::Int(i8::from_le_bytes(self.fixed()?).into()),
-            2 => Value::Int(u16::from_le_bytes(self.fixed()?).into()),
-            3 => Value::Int(i16::from_le_bytes(self.fixed()?).into()),
-            4 => Value::Int(self.u32()?.into()),
-            5 => Value::Int(i32::from_le_bytes(self.fixed()?).into()),
-            6 => Value::Float(f32::from_le_bytes(self.fixed()?).into()),
-            7 => Value::Bool(self.fixed::<1>()?[0] != 0),
-            8 => Value::Str(self.string()?),
-            9 => {
+            ValueType::U8 => Value::Int(self.fixed::<1>()?[0].into()),
+            ValueType::I8 => Value::Int(i8::from_le_bytes(self.fixed()?).into()),
+            ValueType::U16 => Value::Int(u16::from_le_bytes(self.fixed()?).into()),
+            ValueType::I16 => Value::Int(i16::from_le_bytes(self.fixed()?).into()),
+            ValueType::U32 => Value::Int(self.u32()?.into()),
+            ValueType::I32 => Value::Int(i32::from_le_bytes(self.fixed()?).into()),
+            ValueType::F32 => Value::Float(f32::from_le_bytes(self.fixed()?).into()),
+            ValueType::Bool => Value::Bool(self.fixed::<1>()?[0] != 0),
+            ValueType::Str => Value::Str(self.string()?),
+            ValueType::Array => {
                 let element_type = self.u32()?;
                 let len = self.u64()?;
                 self.skip_array(element_type, len)?;
                 Value::Array { element_type, len }
             }
-            10 => Value::Int(self.u64()?.into()),
-            11 => Value::Int(i64::from_le_bytes(self.fixed()?).into()),
-            12 => Value::Float(f64::from_le_bytes(self.fixed()?)),
-            other => {
-                return Err(HeaderError::Corrupt(format!(
-                    "unknown metadata type {other}"
-                )))
-            }
+            ValueType::U64 => Value::Int(self.u64()?.into()),
+            ValueType::I64 => Value::Int(i64::from_le_bytes(self.fixed()?).into()),
+            ValueType::F64 => Value::Float(f64::from_le_bytes(self.fixed()?)),
         })
     }
 
     fn skip_array(&mut self, element_type: u32, len: u64) -> Result<(), HeaderError> {
-        let width: u64 = match element_type {
-            0 | 1 | 7 => 1,
-            2 | 3 => 2,
-            4..=6 => 4,
-            10..=12 => 8,
-            8 => {
+        let width = match ValueType::from_code(element_type) {
+            Some(ValueType::Str) => {
                 for _ in 0..len {
                     let n = self.u64()?;
                     self.skip(n)?;
                 }
                 return Ok(());
             }
-            other => {
+            Some(t) if t.width().is_some() => t.width().unwrap_or_default(),
+            _ => {
                 return Err(HeaderError::Corrupt(format!(
-                    "array of unsupported type {other}"
+                    "array of unsupported type {element_type}"
                 )))
             }
         };

@@ -7,10 +7,11 @@ use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
 
+use super::value_type::ValueType;
 use crate::estimate::quant::GgmlType;
 
 /// Data alignment (`GGUF_DEFAULT_ALIGNMENT`).
-pub const ALIGNMENT: u64 = 32;
+pub(crate) const ALIGNMENT: u64 = 32;
 
 /// A metadata value.
 #[derive(Debug, Clone, PartialEq)]
@@ -113,7 +114,7 @@ impl GgufBuilder {
     }
 
     /// Total bytes of tensor data.
-    pub fn data_bytes(&self) -> u64 {
+    pub(crate) fn data_bytes(&self) -> u64 {
         self.tensors
             .iter()
             .map(|t| t.bytes().next_multiple_of(ALIGNMENT))
@@ -202,42 +203,36 @@ fn encode_str(s: &str) -> Vec<u8> {
 
 /// Type tag (`enum gguf_type`) followed by the value.
 fn encode_value(v: &MetaValue) -> Vec<u8> {
-    const U32: u32 = 4;
-    const U16: u32 = 2;
-    const I32: u32 = 5;
-    const F32: u32 = 6;
-    const BOOL: u32 = 7;
-    const STR: u32 = 8;
-    const ARR: u32 = 9;
+    use ValueType::{Array as ARR, Bool as BOOL, Str as STR, F32, I32, U16, U32};
     let mut out = Vec::new();
-    let array_header = |out: &mut Vec<u8>, ty: u32, len: usize| {
-        out.extend_from_slice(&ARR.to_le_bytes());
-        out.extend_from_slice(&ty.to_le_bytes());
+    let array_header = |out: &mut Vec<u8>, ty: ValueType, len: usize| {
+        out.extend_from_slice(&ARR.code().to_le_bytes());
+        out.extend_from_slice(&ty.code().to_le_bytes());
         out.extend_from_slice(&(len as u64).to_le_bytes());
     };
     match v {
         MetaValue::U16(x) => {
-            out.extend_from_slice(&U16.to_le_bytes());
+            out.extend_from_slice(&U16.code().to_le_bytes());
             out.extend_from_slice(&x.to_le_bytes());
         }
         MetaValue::U32(x) => {
-            out.extend_from_slice(&U32.to_le_bytes());
+            out.extend_from_slice(&U32.code().to_le_bytes());
             out.extend_from_slice(&x.to_le_bytes());
         }
         MetaValue::I32(x) => {
-            out.extend_from_slice(&I32.to_le_bytes());
+            out.extend_from_slice(&I32.code().to_le_bytes());
             out.extend_from_slice(&x.to_le_bytes());
         }
         MetaValue::F32(x) => {
-            out.extend_from_slice(&F32.to_le_bytes());
+            out.extend_from_slice(&F32.code().to_le_bytes());
             out.extend_from_slice(&x.to_le_bytes());
         }
         MetaValue::Bool(x) => {
-            out.extend_from_slice(&BOOL.to_le_bytes());
+            out.extend_from_slice(&BOOL.code().to_le_bytes());
             out.push(u8::from(*x));
         }
         MetaValue::Str(s) => {
-            out.extend_from_slice(&STR.to_le_bytes());
+            out.extend_from_slice(&STR.code().to_le_bytes());
             out.extend_from_slice(&encode_str(s));
         }
         MetaValue::StrArray(items) => {

@@ -4,7 +4,7 @@
 use super::{GpuReading, GpuSource, GpuStatus, HardwareSnapshot, RamReading, GIB};
 
 /// RAM a simulated machine keeps for the OS and other programs.
-pub const SIMULATED_OS_RESERVE_BYTES: u64 = 2 * GIB;
+pub(crate) const SIMULATED_OS_RESERVE_BYTES: u64 = 2 * GIB;
 
 /// A named "What if…" machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,7 +16,7 @@ pub struct Preset {
 }
 
 /// The presets of the "What if…" picker.
-pub const PRESETS: [Preset; 6] = [
+pub(crate) const PRESETS: [Preset; 6] = [
     Preset {
         label: "Laptop: 8 GiB GPU, 16 GiB RAM",
         spec: "8GiB GPU, 16GiB RAM",

@@ -6,12 +6,12 @@
 
 pub mod assume;
 pub mod poller;
-pub mod probe;
+pub(crate) mod probe;
 
 use serde::Serialize;
 
 /// Bytes in a GiB.
-pub const GIB: u64 = 1 << 30;
+pub(crate) const GIB: u64 = 1 << 30;
 
 /// System memory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -54,7 +54,7 @@ pub struct GpuReading {
 
 impl GpuReading {
     /// Free memory.
-    pub fn free_bytes(&self) -> u64 {
+    pub(crate) fn free_bytes(&self) -> u64 {
         self.total_bytes.saturating_sub(self.used_bytes)
     }
 }
@@ -85,7 +85,7 @@ pub struct HardwareSnapshot {
 
 impl HardwareSnapshot {
     /// A machine nothing is known about.
-    pub fn unknown() -> Self {
+    pub(crate) fn unknown() -> Self {
         Self {
             ram: None,
             gpus: Vec::new(),
@@ -95,17 +95,12 @@ impl HardwareSnapshot {
     }
 
     /// Whether any GPU shares system memory (Apple silicon).
-    pub fn is_unified(&self) -> bool {
+    pub(crate) fn is_unified(&self) -> bool {
         self.gpus.iter().any(|g| g.unified)
     }
 
-    /// Total VRAM of discrete GPUs plus the GPU share of unified memory.
-    pub fn total_vram_bytes(&self) -> u64 {
-        self.gpus.iter().map(|g| g.total_bytes).sum()
-    }
-
     /// One line for the status bar and `seekdeck hw`.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let ram = match &self.ram {
             Some(r) => format!(
                 "RAM {:.1} GiB free of {:.1} GiB{}",
@@ -140,7 +135,7 @@ impl HardwareSnapshot {
     }
 
     /// "no GPU detected" or what failed.
-    pub fn gpu_status_text(&self) -> String {
+    pub(crate) fn gpu_status_text(&self) -> String {
         match &self.gpu_status {
             GpuStatus::Ok if self.gpus.is_empty() => "no GPU detected".to_owned(),
             GpuStatus::Ok => format!("{} GPU(s)", self.gpus.len()),

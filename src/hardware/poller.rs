@@ -10,7 +10,7 @@ use super::probe::Prober;
 use super::HardwareSnapshot;
 
 /// How often the probes are read.
-pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
+pub(crate) const POLL_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A memory reading must move this far from the last one sent before a new snapshot is sent, so
 /// that the noise of a few pages (or a value hovering at a rounding boundary) does not repaint the
@@ -69,7 +69,7 @@ impl Drop for Poller {
 }
 
 /// Whether two readings are the same at the precision the UI shows.
-pub fn same_reading(a: &HardwareSnapshot, b: &HardwareSnapshot) -> bool {
+pub(crate) fn same_reading(a: &HardwareSnapshot, b: &HardwareSnapshot) -> bool {
     let near = |x: u64, y: u64| x.abs_diff(y) < CHANGE_THRESHOLD_BYTES;
     let ram_same = match (&a.ram, &b.ram) {
         (Some(x), Some(y)) => {

@@ -26,7 +26,7 @@ pub fn backend() -> Result<&'static LlamaBackend, LlamaError> {
 /// llama.cpp's model parameters for `offload`: its GPU layers, and no device at all with
 /// `no_gpu` (llama.cpp's `--device none`). The experts-in-RAM override goes on the pinned
 /// parameters afterwards (`add_cpu_moe_override`).
-pub fn model_params(offload: Offload) -> Result<LlamaModelParams, LlamaError> {
+pub(crate) fn model_params(offload: Offload) -> Result<LlamaModelParams, LlamaError> {
     let params = LlamaModelParams::default().with_n_gpu_layers(offload.gpu_layers);
     if offload.no_gpu {
         params

@@ -92,7 +92,7 @@ pub fn logged_dry_run(
 /// Reads the size lines of llama.cpp's log:
 /// `llama_kv_cache: size = 448.00 MiB (…), K (f16): 224.00 MiB, V (f16): 224.00 MiB`,
 /// `llama_context: CPU compute buffer size = 304.00 MiB`, `… output buffer size = 0.58 MiB`.
-pub fn parse_log(text: &str) -> ReferenceSizes {
+pub(crate) fn parse_log(text: &str) -> ReferenceSizes {
     let mut s = ReferenceSizes::default();
     for line in text.lines() {
         if line.contains("llama_kv_cache") && line.contains("size =") {
@@ -115,7 +115,7 @@ pub fn parse_log(text: &str) -> ReferenceSizes {
 }
 
 /// The "N.NN MiB" figure after `marker`, in bytes.
-pub fn mib_after(line: &str, marker: &str) -> Option<u64> {
+pub(crate) fn mib_after(line: &str, marker: &str) -> Option<u64> {
     let rest = &line[line.find(marker)? + marker.len()..];
     let number: String = rest
         .trim_start()

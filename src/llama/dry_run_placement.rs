@@ -89,7 +89,7 @@ fn word_after<'a>(line: &'a str, marker: &str) -> Option<&'a str> {
 }
 
 /// Reads llama.cpp's debug log of a dry run; `tensors` are (name, bytes) of the file.
-pub fn parse_offload_log(log: &str, tensors: &[(String, u64)]) -> OffloadSizes {
+pub(crate) fn parse_offload_log(log: &str, tensors: &[(String, u64)]) -> OffloadSizes {
     let mut out = OffloadSizes::default();
     let mut layer_dev: BTreeMap<u32, String> = BTreeMap::new();
     let mut overridden: BTreeSet<String> = BTreeSet::new();

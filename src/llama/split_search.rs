@@ -66,7 +66,7 @@ impl fmt::Display for SplitCheck {
 /// more). Experts stay in RAM if the estimate keeps them there. VRAM grows with the layer count,
 /// so the search gallops away from the estimate and then bisects. When not even 0 layers fit
 /// (llama.cpp still keeps a GPU compute buffer then, for prompt batches), the GPU is left out.
-pub fn search_split<E>(
+pub(crate) fn search_split<E>(
     estimated: Offload,
     limits: SplitLimits,
     mut measure: impl FnMut(Offload) -> Result<u64, E>,
@@ -143,7 +143,7 @@ pub fn search_split<E>(
 
 /// Checks the estimate's placement of `path` at `ctx_tokens` with llama.cpp's dry runs on this
 /// build's GPU back-end. Needs a GPU device ([`crate::llama::backend::gpu_devices`]).
-pub fn check_split(
+pub(crate) fn check_split(
     path: &Path,
     ctx_tokens: u32,
     estimated: Offload,

@@ -39,7 +39,7 @@ pub struct GgufInfo {
 
 impl GgufInfo {
     /// Describes a model from the headers of its parts (part 1 first).
-    pub fn from_headers(parts: &[GgufHeader]) -> Option<Self> {
+    pub(crate) fn from_headers(parts: &[GgufHeader]) -> Option<Self> {
         let first = parts.first()?;
         let architecture = first.architecture()?.to_owned();
         let tensors = || parts.iter().flat_map(|p| p.tensors.iter());
@@ -77,7 +77,7 @@ impl GgufInfo {
     }
 
     /// Parameters as people write them: `7.6B`, `494.0M`.
-    pub fn params_label(&self) -> String {
+    pub(crate) fn params_label(&self) -> String {
         format_params(self.params)
     }
 
@@ -163,7 +163,7 @@ fn architecture_of(h: &GgufHeader, parts: &[GgufHeader]) -> Result<Architecture,
 }
 
 /// llama.cpp's name for a `general.file_type` (`enum llama_ftype` in `include/llama.h`).
-pub fn file_type_name(ft: u32) -> String {
+pub(crate) fn file_type_name(ft: u32) -> String {
     let name = match ft {
         0 => "F32",
         1 => "F16",

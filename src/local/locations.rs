@@ -27,7 +27,7 @@ pub enum Source {
 
 impl Source {
     /// Name shown in the "On this PC" list.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Self::LmStudio => "LM Studio",
             Self::HuggingFace => "Hugging Face cache",
@@ -90,7 +90,7 @@ pub fn default_roots(home: &Path, env: impl Fn(&str) -> Option<OsString>) -> Vec
 }
 
 /// [`default_roots`] for this user, from the real environment.
-pub fn user_roots() -> Vec<Root> {
+pub(crate) fn user_roots() -> Vec<Root> {
     directories::BaseDirs::new().map_or_else(Vec::new, |b| {
         default_roots(b.home_dir(), |k| std::env::var_os(k))
     })

@@ -16,7 +16,11 @@ pub struct CatalogMatch {
 }
 
 /// The catalog entry `info` is, if any. `file_name` is the file's or Ollama's name.
-pub fn match_catalog(info: &GgufInfo, file_name: &str, models: &[Model]) -> Option<CatalogMatch> {
+pub(crate) fn match_catalog(
+    info: &GgufInfo,
+    file_name: &str,
+    models: &[Model],
+) -> Option<CatalogMatch> {
     let arch = info.arch.as_ref().ok()?;
     let experts = |a: &crate::catalog::Architecture| a.moe.map(|m| m.routed_experts);
     let candidates: Vec<&Model> = models

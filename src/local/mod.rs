@@ -4,10 +4,10 @@
 //! ([`matching`]) and estimating each file from its own size and metadata ([`LocalModel::estimate`]).
 //! [`scanner`] runs it all on a background thread.
 
-pub mod file_info;
+pub(crate) mod file_info;
 pub mod folders;
 pub mod locations;
-pub mod matching;
+pub(crate) mod matching;
 pub mod problem;
 pub mod scan;
 pub mod scanner;
@@ -73,7 +73,7 @@ pub struct LocalModelRow {
 
 impl LocalModel {
     /// Reads the header(s) of a found file and matches it to the catalog.
-    pub fn inspect(found: FoundFile, models: &[Model]) -> Self {
+    pub(crate) fn inspect(found: FoundFile, models: &[Model]) -> Self {
         let info = read_info(&found);
         let catalog_match = info
             .as_ref()
@@ -171,7 +171,7 @@ impl LocalModel {
 
     /// The file's catalog entry in words: its name, "same shape as …" when only the dimensions
     /// match, or "<architecture> (not in the catalog)".
-    pub fn catalog_label(&self, models: &[Model]) -> String {
+    pub(crate) fn catalog_label(&self, models: &[Model]) -> String {
         let architecture = self
             .info
             .as_ref()
@@ -191,7 +191,7 @@ impl LocalModel {
     }
 
     /// For a legacy-layout MLA file, what re-converting it would save, in words.
-    pub fn legacy_note(&self, ctx_tokens: u32) -> Option<String> {
+    pub(crate) fn legacy_note(&self, ctx_tokens: u32) -> Option<String> {
         let (legacy, split) = self.legacy_kv_bytes(ctx_tokens)?;
         Some(format!(
             "older (pre-MLA) GGUF layout: its KV cache at {ctx_tokens} tokens is {}; a file \

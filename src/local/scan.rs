@@ -31,7 +31,7 @@ pub struct FoundFile {
 
 /// Finds the models under every root, without duplicates (a file reached twice, e.g. through a
 /// symlink, is listed once).
-pub fn find_all(roots: &[Root]) -> Vec<FoundFile> {
+pub(crate) fn find_all(roots: &[Root]) -> Vec<FoundFile> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for root in roots {
@@ -51,7 +51,7 @@ pub fn find_all(roots: &[Root]) -> Vec<FoundFile> {
 }
 
 /// `*.gguf` files below `dir`, split parts gathered.
-pub fn find_gguf_files(dir: &Path, source: Source) -> Vec<FoundFile> {
+pub(crate) fn find_gguf_files(dir: &Path, source: Source) -> Vec<FoundFile> {
     let mut singles = Vec::new();
     // (folder, stem, total) → parts found, by number.
     let mut splits: BTreeMap<(PathBuf, String, u32), BTreeMap<u32, PathBuf>> = BTreeMap::new();
@@ -106,7 +106,7 @@ pub fn find_gguf_files(dir: &Path, source: Source) -> Vec<FoundFile> {
 
 /// Ollama's models: each manifest (`manifests/<host>/<namespace>/<model>/<tag>`) names one blob
 /// (`blobs/sha256-<hex>`, a GGUF without extension) as its weights.
-pub fn find_ollama(root: &Path) -> Vec<FoundFile> {
+pub(crate) fn find_ollama(root: &Path) -> Vec<FoundFile> {
     let manifests = root.join("manifests");
     let mut out = Vec::new();
     let walker = walkdir::WalkDir::new(&manifests)

@@ -60,12 +60,12 @@ impl Scanner {
     }
 
     /// The generation of the newest full scan started.
-    pub fn latest_generation(&self) -> u64 {
+    pub(crate) fn latest_generation(&self) -> u64 {
         self.generation
     }
 
     /// Reads one file in the background.
-    pub fn inspect(&mut self, path: PathBuf, models: Vec<Model>) {
+    pub(crate) fn inspect(&mut self, path: PathBuf, models: Vec<Model>) {
         self.run(move || ScanResult::Single(Box::new(inspect_path(&path, &models))));
     }
 

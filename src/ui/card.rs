@@ -17,7 +17,7 @@ use crate::estimate::tensors::MlaLayout;
 use crate::format::format_bytes;
 
 /// Draws the open card (its computed parts are `view`).
-pub fn card_ui(ui: &mut Ui, app: &App, view: &CardView) -> Vec<Command> {
+pub(crate) fn card_ui(ui: &mut Ui, app: &App, view: &CardView) -> Vec<Command> {
     let mut commands = Vec::new();
     let index = view.index;
     let m = &app.catalog.models[index];
@@ -329,7 +329,7 @@ fn links_ui(ui: &mut Ui, m: &Model) {
 }
 
 /// 671026419200 → "671,026,419,200".
-pub fn group_digits(n: u64) -> String {
+pub(crate) fn group_digits(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {

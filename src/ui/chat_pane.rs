@@ -11,7 +11,7 @@ use crate::chat::{thinking, ChatMessage, Role};
 use crate::engine::FinishReason;
 
 /// Draws the chat pane.
-pub fn chat_pane_ui(ui: &mut Ui, chat: &mut ChatState) -> Vec<Command> {
+pub(crate) fn chat_pane_ui(ui: &mut Ui, chat: &mut ChatState) -> Vec<Command> {
     let mut commands = Vec::new();
     conversation_bar_ui(ui, chat, &mut commands);
     settings_ui(ui, chat, &mut commands);

@@ -28,7 +28,7 @@ const WIDE_FONTS: [&str; 4] = [
 ];
 
 /// Adds the system fallbacks found to `ctx`'s fonts; returns the files used.
-pub fn install_system_fallbacks(ctx: &egui::Context) -> Vec<String> {
+pub(crate) fn install_system_fallbacks(ctx: &egui::Context) -> Vec<String> {
     let mut fonts = egui::FontDefinitions::default();
     let mut used = Vec::new();
     for (name, candidates) in [

@@ -17,7 +17,7 @@ pub fn dropped_files(ctx: &egui::Context) -> Vec<Command> {
 
 /// Keyboard shortcuts: arrows move the selection, Enter opens the card, Escape closes it,
 /// Ctrl+F focuses search. Arrows and Enter are left alone while a text field has focus.
-pub fn keyboard_commands(ctx: &egui::Context, card_open: bool) -> Vec<Command> {
+pub(crate) fn keyboard_commands(ctx: &egui::Context, card_open: bool) -> Vec<Command> {
     let typing = ctx.egui_wants_keyboard_input();
     ctx.input_mut(|i| {
         let mut out = Vec::new();

@@ -11,7 +11,7 @@ use crate::format::format_bytes;
 use crate::local::LocalModel;
 
 /// Draws the list of local models.
-pub fn local_list_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
+pub(crate) fn local_list_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
     let mut commands = Vec::new();
     let count = app.local.models.len();
     ui.horizontal(|ui| {
@@ -73,7 +73,7 @@ pub fn local_list_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
 }
 
 /// One file: name and facts, its verdict, Launch.
-pub fn local_row_ui(ui: &mut Ui, app: &App, m: &LocalModel) -> Vec<Command> {
+pub(crate) fn local_row_ui(ui: &mut Ui, app: &App, m: &LocalModel) -> Vec<Command> {
     let mut commands = Vec::new();
     ui.group(|ui| {
         ui.set_width(ui.available_width());

@@ -4,7 +4,7 @@
 use egui::{RichText, Ui};
 
 /// Draws the log panel (collapsed by default).
-pub fn log_panel_ui(ui: &mut Ui) {
+pub(crate) fn log_panel_ui(ui: &mut Ui) {
     egui::CollapsingHeader::new(format!("Log ({} lines)", crate::log_buffer::len()))
         .id_salt("log_panel")
         .default_open(false)

@@ -8,7 +8,7 @@ use crate::estimate::fit::FitReport;
 use crate::format::format_bytes;
 
 /// Draws the bar and its legend.
-pub fn memory_bar_ui(ui: &mut Ui, fit: &FitReport) {
+pub(crate) fn memory_bar_ui(ui: &mut Ui, fit: &FitReport) {
     let b = &fit.breakdown;
     let parts = [
         ("weights", b.weights_bytes, theme::WEIGHTS),

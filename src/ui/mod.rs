@@ -3,16 +3,16 @@
 //! the [`crate::app::command::Command`]s the user asked for; none of them holds a business rule.
 
 pub mod card;
-pub mod chat_pane;
-pub mod fonts;
+pub(crate) mod chat_pane;
+pub(crate) mod fonts;
 pub mod input;
-pub mod local_list;
-pub mod log_panel;
-pub mod memory_bar;
-pub mod model_status;
-pub mod side_panel;
+pub(crate) mod local_list;
+pub(crate) mod log_panel;
+pub(crate) mod memory_bar;
+pub(crate) mod model_status;
+pub(crate) mod side_panel;
 pub mod table;
-pub mod theme;
+pub(crate) mod theme;
 pub mod toolbar;
-pub mod top_bar;
+pub(crate) mod top_bar;
 pub mod window;

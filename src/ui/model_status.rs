@@ -11,7 +11,7 @@ use crate::app::command::Command;
 const GPU_BUILD: bool = cfg!(any(feature = "cuda", feature = "vulkan", feature = "metal"));
 
 /// Draws the model slot.
-pub fn model_status_ui(ui: &mut Ui, chat: &ChatSession) -> Vec<Command> {
+pub(crate) fn model_status_ui(ui: &mut Ui, chat: &ChatSession) -> Vec<Command> {
     let mut commands = Vec::new();
     if let Some(r) = &chat.refusal {
         ui.group(|ui| {

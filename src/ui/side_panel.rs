@@ -7,7 +7,7 @@ use crate::app::command::Command;
 use crate::app::App;
 
 /// Draws the side panel.
-pub fn side_panel_ui(ui: &mut Ui, app: &mut App) -> Vec<Command> {
+pub(crate) fn side_panel_ui(ui: &mut Ui, app: &mut App) -> Vec<Command> {
     let mut commands = local_list_ui(ui, app);
     ui.separator();
     commands.extend(model_status_ui(ui, &app.chat.session));

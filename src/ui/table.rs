@@ -11,7 +11,7 @@ use crate::estimate::fit::FitReport;
 use crate::format::format_bytes;
 
 /// Draws the table.
-pub fn table_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
+pub(crate) fn table_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
     let mut commands = Vec::new();
     if app.rows.is_empty() {
         ui.add_space(12.0);
@@ -109,7 +109,7 @@ pub fn table_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
 }
 
 /// A coloured cell that also says its verdict and size in words.
-pub fn verdict_cell(ui: &mut Ui, fit: &FitReport, ctx_capped: bool) {
+pub(crate) fn verdict_cell(ui: &mut Ui, fit: &FitReport, ctx_capped: bool) {
     let rect = ui.max_rect().shrink2(egui::vec2(0.0, 2.0));
     ui.painter()
         .rect_filled(rect, 4.0, theme::verdict_fill(&fit.verdict));

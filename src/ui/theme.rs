@@ -6,7 +6,7 @@ use egui::Color32;
 use crate::estimate::fit::Verdict;
 
 /// Green / amber / orange / red / grey, in the order of [`Verdict::rank`].
-pub fn verdict_fill(v: &Verdict) -> Color32 {
+pub(crate) fn verdict_fill(v: &Verdict) -> Color32 {
     match v {
         Verdict::FitsGpu => Color32::from_rgb(46, 160, 67),
         Verdict::PartialOffload { .. } => Color32::from_rgb(214, 168, 0),
@@ -17,7 +17,7 @@ pub fn verdict_fill(v: &Verdict) -> Color32 {
 }
 
 /// Text colour readable on [`verdict_fill`].
-pub fn verdict_text(v: &Verdict) -> Color32 {
+pub(crate) fn verdict_text(v: &Verdict) -> Color32 {
     match v {
         Verdict::PartialOffload { .. } => Color32::BLACK,
         _ => Color32::WHITE,
@@ -25,22 +25,22 @@ pub fn verdict_text(v: &Verdict) -> Color32 {
 }
 
 /// Weights segment of the memory bar.
-pub const WEIGHTS: Color32 = Color32::from_rgb(66, 133, 244);
+pub(crate) const WEIGHTS: Color32 = Color32::from_rgb(66, 133, 244);
 /// KV cache segment.
-pub const KV_CACHE: Color32 = Color32::from_rgb(171, 71, 188);
+pub(crate) const KV_CACHE: Color32 = Color32::from_rgb(171, 71, 188);
 /// Compute buffer segment.
-pub const COMPUTE: Color32 = Color32::from_rgb(0, 172, 193);
+pub(crate) const COMPUTE: Color32 = Color32::from_rgb(0, 172, 193);
 /// Overhead segment.
-pub const OVERHEAD: Color32 = Color32::from_rgb(144, 164, 174);
+pub(crate) const OVERHEAD: Color32 = Color32::from_rgb(144, 164, 174);
 /// VRAM budget marker.
-pub const VRAM_MARK: Color32 = Color32::from_rgb(46, 160, 67);
+pub(crate) const VRAM_MARK: Color32 = Color32::from_rgb(46, 160, 67);
 /// RAM budget marker.
-pub const RAM_MARK: Color32 = Color32::from_rgb(230, 115, 20);
+pub(crate) const RAM_MARK: Color32 = Color32::from_rgb(230, 115, 20);
 /// Brand accent (logo teal).
-pub const ACCENT: Color32 = Color32::from_rgb(31, 182, 201);
+pub(crate) const ACCENT: Color32 = Color32::from_rgb(31, 182, 201);
 /// Warnings (catalog problems, simulated machine).
-pub const WARNING: Color32 = Color32::from_rgb(230, 160, 20);
+pub(crate) const WARNING: Color32 = Color32::from_rgb(230, 160, 20);
 /// Gauge fill below 75% use.
-pub const GAUGE_OK: Color32 = Color32::from_rgb(56, 142, 180);
+pub(crate) const GAUGE_OK: Color32 = Color32::from_rgb(56, 142, 180);
 /// Gauge fill above 90% use.
-pub const GAUGE_FULL: Color32 = Color32::from_rgb(200, 70, 60);
+pub(crate) const GAUGE_FULL: Color32 = Color32::from_rgb(200, 70, 60);

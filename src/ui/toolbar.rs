@@ -9,12 +9,12 @@ use crate::estimate::quant::Quant;
 use crate::hardware::assume::PRESETS;
 
 /// Id of the search box, for Ctrl+F.
-pub fn search_id() -> egui::Id {
+pub(crate) fn search_id() -> egui::Id {
     egui::Id::unique("model_search")
 }
 
 /// Draws the toolbar.
-pub fn toolbar_ui(ui: &mut Ui, app: &mut App) -> Vec<Command> {
+pub(crate) fn toolbar_ui(ui: &mut Ui, app: &mut App) -> Vec<Command> {
     let mut commands = Vec::new();
     ui.add_space(2.0);
     ui.horizontal_wrapped(|ui| {
@@ -107,7 +107,7 @@ pub fn toolbar_ui(ui: &mut Ui, app: &mut App) -> Vec<Command> {
 }
 
 /// "8K tokens", "128K tokens", "160K tokens".
-pub fn ctx_label(tokens: u32) -> String {
+pub(crate) fn ctx_label(tokens: u32) -> String {
     if tokens >= 1024 && tokens % 1024 == 0 {
         format!("{}K tokens", tokens / 1024)
     } else {

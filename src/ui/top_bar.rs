@@ -10,15 +10,15 @@ use crate::format::format_bytes;
 use crate::hardware::HardwareSnapshot;
 
 /// The project's logo (original artwork, assets/logo.svg).
-pub const LOGO: egui::ImageSource<'static> = egui::include_image!("../../assets/logo.svg");
+pub(crate) const LOGO: egui::ImageSource<'static> = egui::include_image!("../../assets/logo.svg");
 
 /// The window icon, rendered from the logo's PNG export.
-pub fn app_icon() -> egui::IconData {
+pub(crate) fn app_icon() -> egui::IconData {
     eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon.png")).unwrap_or_default()
 }
 
 /// Draws the header.
-pub fn top_bar_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
+pub(crate) fn top_bar_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
     let mut commands = Vec::new();
     ui.add_space(4.0);
     ui.horizontal(|ui| {
@@ -70,7 +70,7 @@ pub fn top_bar_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
 }
 
 /// The gauges of one machine.
-pub fn hardware_ui(ui: &mut Ui, hw: &HardwareSnapshot) {
+pub(crate) fn hardware_ui(ui: &mut Ui, hw: &HardwareSnapshot) {
     if let Some(name) = &hw.simulated {
         ui.label(
             RichText::new(format!("What if: {name}"))

@@ -12,7 +12,7 @@ use crate::llama::dry_run::{dry_run, ReferenceSizes};
 use crate::llama::LlamaError;
 
 /// The promise: each part within 3% or 64 MiB of llama.cpp's figure, whichever is larger.
-pub fn within_tolerance(ours: u64, reference: u64) -> bool {
+pub(crate) fn within_tolerance(ours: u64, reference: u64) -> bool {
     ours.abs_diff(reference) <= (reference / 100 * 3).max(64 << 20)
 }
 
@@ -98,7 +98,7 @@ pub fn grid_contexts(model: &Model) -> Vec<u32> {
 }
 
 /// `bytes` in MiB with `decimals` decimals, for the accuracy tables.
-pub fn mib(bytes: u64, decimals: usize) -> String {
+pub(crate) fn mib(bytes: u64, decimals: usize) -> String {
     format!("{:.*}", decimals, bytes as f64 / (1u64 << 20) as f64)
 }
 

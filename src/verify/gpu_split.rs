@@ -77,7 +77,7 @@ pub struct SplitRow {
 
 impl SplitRow {
     /// llama.cpp's VRAM use plus the overhead the app reserves.
-    pub fn with_overhead(sizes: &OffloadSizes) -> u64 {
+    pub(crate) fn with_overhead(sizes: &OffloadSizes) -> u64 {
         sizes.gpu.total() + OVERHEAD_BYTES
     }
 
@@ -87,7 +87,7 @@ impl SplitRow {
     }
 
     /// One more layer would not (trivially true when every layer is offloaded).
-    pub fn next_does_not_fit(&self) -> bool {
+    pub(crate) fn next_does_not_fit(&self) -> bool {
         self.at_n_plus_1
             .as_ref()
             .is_none_or(|s| Self::with_overhead(s) > self.budget)
