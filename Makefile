@@ -41,10 +41,12 @@ bench-estimator: deps
 bench-engine: deps
 	$(CARGO) bench --bench engine
 
-# Idle CPU over 30 s and time to first frame of the real window under Xvfb.
+# The real window under Xvfb: idle CPU over 30 s, time to first frame, and a chat in the window
+# against `seekdeck chat` on the same 7B-shaped file (load, first token, tokens/s as ratios).
 bench-window: deps test-deps
-	$(CARGO) build --release
+	$(CARGO) build --release --bin seekdeck --example tiny_model
 	scripts/bench-window.sh target/release/seekdeck
+	scripts/bench-window-chat.sh target/release
 
 # The README's screenshots: the real window under Xvfb (the second one chats with the tiny
 # random-weight test model, driven by xdotool).

@@ -1,4 +1,4 @@
-//! Quantities as people read them, one home for each: bytes, parameter counts, context lengths.
+//! Quantities as people read them, one home for each: bytes, parameter counts, counted nouns.
 //! The window, the command line and the reports use the same strings.
 
 /// One gibibyte.
@@ -23,6 +23,15 @@ pub(crate) fn format_params(params: u64) -> String {
     }
 }
 
+/// A count with its noun in the right number: `plural(1, "file")` → "1 file", 3 → "3 files".
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -33,5 +42,7 @@ mod tests {
         assert_eq!(format_bytes(1), "1 MiB");
         assert_eq!(format_params(7_615_616_512), "7.6B");
         assert_eq!(format_params(494_032_768), "494.0M");
+        assert_eq!(plural(1, "file"), "1 file");
+        assert_eq!(plural(0, "file"), "0 files");
     }
 }

@@ -201,7 +201,7 @@ fn scan_lists_what_is_in_the_usual_places() {
         String::from_utf8(out.stdout).unwrap()
     };
     let text = run(false);
-    assert!(text.contains("3 model file(s)"), "{text}");
+    assert!(text.contains("3 model files"), "{text}");
     assert!(text.contains("DeepSeek-V2-Lite · Q4_K_M"), "{text}");
     assert!(text.contains("older (pre-MLA) GGUF layout"), "{text}");
     assert!(text.contains("broken.gguf  [~/models]"), "{text}");

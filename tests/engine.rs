@@ -58,7 +58,9 @@ fn run(
     let mut pieces = 0;
     loop {
         match engine.events.recv_timeout(WAIT).unwrap() {
-            Event::Piece { id: pid, text: t } => {
+            Event::Piece {
+                id: pid, text: t, ..
+            } => {
                 assert_eq!(pid, id);
                 text.push_str(&t);
                 pieces += 1;

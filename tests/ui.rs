@@ -103,7 +103,7 @@ fn changing_the_quantization_changes_a_verdict() {
 #[test]
 fn sorting_by_fit_puts_gpu_fits_first() {
     let mut h = app_harness(PersistedState::default(), RTX_4090);
-    h.get_by_label("Fits this PC").click();
+    h.get_by_label("Fits (what if)").click();
     h.run_ok();
     let st = h.state();
     let first = &st.fits[st.rows[0]];

@@ -56,6 +56,9 @@ pub struct LaunchPlan {
     pub sampling: SamplingParams,
     /// Whether answers start with reasoning.
     pub reasoning: bool,
+    /// The estimate's (VRAM, RAM) for the file, given back to the machine's reading while it is
+    /// loaded, since launching another model unloads it first.
+    pub footprint: (u64, u64),
 }
 
 /// A launch the estimate advises against, waiting for the user's decision.
@@ -76,6 +79,25 @@ pub struct Generation {
     pub cancel: Arc<AtomicBool>,
     /// The conversation it writes into.
     pub conversation_id: String,
+    /// When it was asked for.
+    pub started: Instant,
+    /// When its first piece arrived.
+    pub first_piece_at: Option<Instant>,
+    /// Tokens generated so far (from the engine's pieces).
+    pub generated_tokens: u32,
+    /// Context in use after the last piece.
+    pub ctx_used_tokens: u32,
+}
+
+impl Generation {
+    /// Tokens per second so far, after the first token (as the final statistics count them);
+    /// none before the second token.
+    pub fn live_tokens_per_sec(&self, now: Instant) -> Option<f64> {
+        let first = self.first_piece_at?;
+        let secs = now.duration_since(first).as_secs_f64();
+        (self.generated_tokens > 1 && secs > 0.0)
+            .then(|| f64::from(self.generated_tokens - 1) / secs)
+    }
 }
 
 /// The engine, the model slot and the generation in progress.
@@ -93,6 +115,8 @@ pub struct ChatSession {
     pub context_full: bool,
     /// Sampling and reasoning of the loaded model, for new conversations.
     pub model_defaults: (SamplingParams, bool),
+    /// The launched file's estimated (VRAM, RAM), from its launch plan.
+    launched_footprint: (u64, u64),
     next_id: u64,
 }
 
@@ -106,6 +130,7 @@ impl Default for ChatSession {
             generation: None,
             context_full: false,
             model_defaults: (SamplingParams::default(), false),
+            launched_footprint: (0, 0),
             next_id: 1,
         }
     }
@@ -134,6 +159,7 @@ impl ChatSession {
         }
         let cancel = Arc::new(AtomicBool::new(false));
         self.model_defaults = (plan.sampling, plan.reasoning);
+        self.launched_footprint = plan.footprint;
         self.send(Request::Load {
             path: plan.path.clone(),
             ctx_tokens: plan.ctx_tokens,
@@ -190,6 +216,10 @@ impl ChatSession {
             id,
             cancel: cancel.clone(),
             conversation_id,
+            started: Instant::now(),
+            first_piece_at: None,
+            generated_tokens: 0,
+            ctx_used_tokens: 0,
         });
         self.send(Request::Generate {
             id,
@@ -272,11 +302,25 @@ impl ChatSession {
         self.generation.as_ref().filter(|g| g.id == id)
     }
 
+    /// Counts a piece of generation `id` (when it is the current one).
+    pub(crate) fn count_piece(&mut self, id: u64, generated_tokens: u32, ctx_used_tokens: u32) {
+        if let Some(g) = self.generation.as_mut().filter(|g| g.id == id) {
+            g.first_piece_at.get_or_insert_with(Instant::now);
+            g.generated_tokens = generated_tokens;
+            g.ctx_used_tokens = ctx_used_tokens;
+        }
+    }
+
     /// Ends generation `id`; returns the conversation it wrote into.
     pub fn finish(&mut self, id: u64) -> Option<String> {
         self.generation
             .take_if(|g| g.id == id)
             .map(|g| g.conversation_id)
+    }
+
+    /// The loaded model's estimated (VRAM, RAM), while one is loaded.
+    pub fn loaded_footprint(&self) -> Option<(u64, u64)> {
+        matches!(self.model, ModelState::Loaded { .. }).then_some(self.launched_footprint)
     }
 
     /// The loaded model's context size.

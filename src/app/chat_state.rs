@@ -20,6 +20,9 @@ pub struct ChatState {
     pub conversations: Conversations,
     /// What is being typed.
     pub draft: Draft,
+    /// Context the loaded model used for the open conversation, as last reported (none until
+    /// an answer of this model in this conversation says so).
+    meter_used: Option<u32>,
 }
 
 impl ChatState {
@@ -29,6 +32,7 @@ impl ChatState {
             session: ChatSession::default(),
             conversations: Conversations::new(store),
             draft: Draft::default(),
+            meter_used: None,
         }
     }
 
@@ -152,7 +156,8 @@ impl ChatState {
         }
         self.session.context_full = false;
         self.draft.editing = None;
-        self.conversations.start_new(self.session.model_defaults);
+        self.meter_used = None;
+        self.conversations.start_new(self.session.model_defaults.1);
     }
 
     /// Empties the open conversation (keeps its settings).
@@ -161,12 +166,16 @@ impl ChatState {
             return;
         }
         self.session.context_full = false;
+        self.meter_used = None;
         self.conversations.clear_open();
     }
 
     /// Deletes conversation `index`.
     pub(crate) fn delete(&mut self, index: usize) {
         if !self.busy() {
+            if index == self.conversations.current {
+                self.meter_used = None;
+            }
             self.conversations.delete(index);
         }
     }
@@ -176,6 +185,7 @@ impl ChatState {
         if !self.busy() && self.conversations.select(index) {
             self.session.context_full = false;
             self.draft.editing = None;
+            self.meter_used = None;
         }
     }
 
@@ -202,16 +212,33 @@ impl ChatState {
     /// Applies one engine event: the model slot's to the session, an answer's to the
     /// conversation it writes into. Events of a generation that is no longer current are ignored.
     pub(crate) fn apply_event(&mut self, event: Event) {
+        if matches!(event, Event::Loaded(_)) {
+            // A new model has nothing of the conversation in its cache yet.
+            self.meter_used = None;
+        }
         if self.session.apply_model_event(&event) {
             return;
         }
         match event {
-            Event::Piece { id, text } => {
+            Event::Piece {
+                id,
+                text,
+                generated_tokens,
+                ctx_used_tokens,
+            } => {
+                if self.session.current_generation(id).is_some() {
+                    self.meter_used = Some(ctx_used_tokens);
+                }
+                self.session
+                    .count_piece(id, generated_tokens, ctx_used_tokens);
                 if let Some(m) = self.answer_of(id) {
                     m.text.push_str(&text);
                 }
             }
             Event::Finished { id, reason, stats } => {
+                if self.session.current_generation(id).is_some() && stats.ctx_used_tokens > 0 {
+                    self.meter_used = Some(stats.ctx_used_tokens);
+                }
                 if let Some(m) = self.answer_of(id) {
                     m.stats = Some(stats);
                     m.finish = Some(reason);
@@ -244,17 +271,12 @@ impl ChatState {
         }
     }
 
-    /// (context used, context size) after the last answer, for the context meter.
-    pub(crate) fn context_use(&self) -> Option<(u32, u32)> {
+    /// (context used, context size) for the context meter while a model is loaded: what the
+    /// loaded model reported for the open conversation, live while an answer streams; the used
+    /// part is unknown (`None`) until its first answer in this conversation.
+    pub(crate) fn context_use(&self) -> Option<(Option<u32>, u32)> {
         let total = self.session.ctx_tokens()?;
-        let used = self
-            .conversation()
-            .messages
-            .iter()
-            .rev()
-            .find_map(|m| m.stats)
-            .map_or(0, |s| s.ctx_used_tokens);
-        Some((used, total))
+        Some((self.meter_used, total))
     }
 }
 
@@ -340,10 +362,19 @@ mod tests {
         chat.apply_event(Event::Piece {
             id,
             text: "Hi".into(),
+            generated_tokens: 1,
+            ctx_used_tokens: 11,
         });
+        assert_eq!(
+            chat.context_use(),
+            Some((Some(11), 4096)),
+            "the meter counts while streaming"
+        );
         chat.apply_event(Event::Piece {
             id: id + 100,
             text: " stale".into(),
+            generated_tokens: 9,
+            ctx_used_tokens: 99,
         });
         let stats = GenerationStats {
             generated_tokens: 1,
@@ -359,11 +390,19 @@ mod tests {
         assert_eq!(answer.text, "Hi");
         assert_eq!(answer.stats, Some(stats));
         assert!(!chat.busy());
-        assert_eq!(chat.context_use(), Some((12, 4096)));
+        assert_eq!(chat.context_use(), Some((Some(12), 4096)));
+        chat.apply_event(Event::Loaded(loaded()));
+        assert_eq!(
+            chat.context_use(),
+            Some((None, 4096)),
+            "a new model starts uncounted"
+        );
         // A late piece of the finished generation changes nothing.
         chat.apply_event(Event::Piece {
             id,
             text: "late".into(),
+            generated_tokens: 2,
+            ctx_used_tokens: 13,
         });
         assert_eq!(
             chat.conversation().messages.last().map(|m| m.text.as_str()),

@@ -1,7 +1,7 @@
 //! What the user asked for, as values: panels return [`Command`]s and [`App::apply`] carries them
 //! out in one place ([`crate::ui::input`] turns keys and dropped files into the same commands).
 
-use super::pickers::{PendingPick, PickPurpose};
+use super::pickers::{PathPrompt, PendingPick, PickPurpose};
 use super::{App, SortColumn};
 use crate::estimate::quant::Quant;
 
@@ -26,6 +26,8 @@ pub enum Command {
     SortBy(SortColumn),
     /// Simulate a machine (`None`: this PC).
     SetWhatIf(Option<String>),
+    /// The "What if…" field's new text (checked as typed, applied by `SetWhatIf`).
+    TypeWhatIf(String),
     /// Put the keyboard focus in the search box.
     FocusSearch,
     /// The search box's new text.
@@ -73,6 +75,12 @@ pub enum Command {
     SelectConversation(usize),
     /// Delete conversation `n`.
     DeleteConversation(usize),
+    /// Take back the conversation last emptied or deleted.
+    UndoRemoval,
+    /// Show a tab of the narrow window.
+    ShowTab(super::Tab),
+    /// The search box took the focus it was asked to take.
+    SearchFocused,
     /// Drop the oldest turn and ask again (context full).
     DropOldestTurn,
     /// Show the "Export…" dialog for the open conversation.
@@ -81,6 +89,12 @@ pub enum Command {
     ResetSampling,
     /// Hide the chat notices.
     DismissNotices,
+    /// The typed path's new text (no file dialog available).
+    TypePath(String),
+    /// Use the typed path.
+    SubmitPath,
+    /// Give up on the typed path.
+    CancelPath,
 }
 
 impl App {
@@ -101,10 +115,14 @@ impl App {
             Command::Select(i) => self.select(i),
             Command::OpenCard(i) => {
                 self.select(i);
-                self.state.card_open = true;
+                self.open_card();
             }
             Command::CloseCard => self.state.card_open = false,
-            Command::OpenSelected => self.state.card_open = self.state.selected.is_some(),
+            Command::OpenSelected => {
+                if self.state.selected.is_some() {
+                    self.open_card();
+                }
+            }
             Command::MoveSelection(delta) => self.move_selection(delta),
             Command::SetQuant(q) => self.state.quant = q,
             Command::SetCtx(c) => self.state.ctx_tokens = c.max(1),
@@ -117,6 +135,13 @@ impl App {
                 }
             }
             Command::SetWhatIf(spec) => self.state.what_if = spec,
+            Command::TypeWhatIf(text) => {
+                let error = (!text.trim().is_empty())
+                    .then(|| crate::hardware::assume::parse_assume(&text).err())
+                    .flatten()
+                    .map(|e| e.to_string());
+                self.what_if_typed = (text, error);
+            }
             Command::FocusSearch => self.focus_search = true,
             Command::SetSearch(text) => self.search = text,
             Command::Rescan => self.local.rescan(&self.catalog.models),
@@ -131,7 +156,12 @@ impl App {
                 self.local.remove_folder(&folder, &self.catalog.models);
             }
             Command::OpenFile(path) => self.local.open_file(path, &self.catalog.models),
-            Command::Launch { path, force } => self.launch(&path, force),
+            Command::Launch { path, force } => {
+                self.tab = super::Tab::Chat;
+                self.launch(&path, force);
+            }
+            Command::ShowTab(tab) => self.tab = tab,
+            Command::SearchFocused => self.focus_search = false,
             Command::DismissRefusal => self.chat.session.refusal = None,
             Command::CancelLoad => self.chat.session.cancel_load(),
             Command::Unload => self.chat.session.unload(),
@@ -145,11 +175,30 @@ impl App {
             Command::ClearConversation => self.chat.clear(),
             Command::SelectConversation(i) => self.chat.select(i),
             Command::DeleteConversation(i) => self.chat.delete(i),
+            Command::UndoRemoval => {
+                if !self.chat.busy() {
+                    self.chat.conversations.undo();
+                }
+            }
             Command::DropOldestTurn => self.chat.drop_oldest_and_retry(),
             Command::ResetSampling => {
                 let (sampling, _) = self.chat.session.model_defaults;
                 self.chat.conversation_mut().sampling = sampling;
             }
+            Command::TypePath(text) => {
+                if let Some(p) = &mut self.path_prompt {
+                    p.text = text;
+                }
+            }
+            Command::SubmitPath => {
+                if let Some(p) = self.path_prompt.take() {
+                    let text = p.text.trim();
+                    if !text.is_empty() {
+                        self.use_picked(p.purpose, expand_home(text));
+                    }
+                }
+            }
+            Command::CancelPath => self.path_prompt = None,
             Command::DismissNotices => {
                 self.chat.conversations.notices.clear();
                 self.local.notice = None;
@@ -179,16 +228,46 @@ impl App {
             return;
         };
         let Some(path) = answer else {
+            if pick.answered_without_dialog() {
+                tracing::warn!("no file dialog could open; asking for a typed path");
+                let text = match (&pick.purpose, &pick.suggested_name) {
+                    (PickPurpose::ExportConversation(_), Some(name)) => {
+                        home_dir().join(name).display().to_string()
+                    }
+                    _ => String::new(),
+                };
+                self.path_prompt = Some(PathPrompt {
+                    purpose: pick.purpose,
+                    text,
+                });
+            }
             return;
         };
-        match pick.purpose {
+        self.use_picked(pick.purpose, path);
+    }
+
+    /// Does what a picked (or typed) path was asked for.
+    fn use_picked(&mut self, purpose: PickPurpose, path: std::path::PathBuf) {
+        match purpose {
             PickPurpose::OpenGguf => self.local.open_file(path, &self.catalog.models),
             PickPurpose::AddFolder => self.local.add_folder(path, &self.catalog.models),
             PickPurpose::ExportConversation(id) => self.chat.export(&id, &path),
         }
     }
 
+    /// Opens the selected model's card, at its top.
+    fn open_card(&mut self) {
+        if !self.state.card_open {
+            self.card_openings += 1;
+        }
+        self.state.card_open = true;
+    }
+
     fn select(&mut self, i: usize) {
+        if self.state.selected.as_deref() != self.catalog.models.get(i).map(|m| m.id.as_str()) {
+            // Another model's card starts at its top too.
+            self.card_openings += 1;
+        }
         if let Some(m) = self.catalog.models.get(i) {
             self.state.selected = Some(m.id.clone());
         }
@@ -207,6 +286,19 @@ impl App {
             Some(p) => (p as i64 + i64::from(delta)).clamp(0, self.rows.len() as i64 - 1) as usize,
         };
         self.select(self.rows[next]);
+    }
+}
+
+/// The user's home folder (the current folder when unknown).
+fn home_dir() -> std::path::PathBuf {
+    std::env::var_os("HOME").map_or_else(|| ".".into(), Into::into)
+}
+
+/// A typed path with a leading `~/` taken as the home folder.
+fn expand_home(text: &str) -> std::path::PathBuf {
+    match text.strip_prefix("~/") {
+        Some(rest) => home_dir().join(rest),
+        None => text.into(),
     }
 }
 

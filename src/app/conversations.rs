@@ -5,10 +5,22 @@ use std::path::Path;
 
 use crate::chat::store::ConversationStore;
 use crate::chat::{ChatMessage, Conversation, Role};
-use crate::engine::SamplingParams;
+
+/// A conversation emptied or deleted, kept so the user can take it back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Removed {
+    /// Where it was in the list.
+    pub index: usize,
+    /// The conversation as it was.
+    pub conversation: Conversation,
+    /// Deleted (else emptied).
+    pub deleted: bool,
+}
 
 /// The conversations and where they are kept.
 pub struct Conversations {
+    /// The last conversation emptied or deleted, until it is taken back or another one goes.
+    pub removed: Option<Removed>,
     /// Every conversation, newest first; never empty.
     pub list: Vec<Conversation>,
     /// Index of the open conversation.
@@ -35,6 +47,7 @@ impl Conversations {
             list.push(Conversation::default());
         }
         Self {
+            removed: None,
             list,
             current: 0,
             notices,
@@ -53,25 +66,56 @@ impl Conversations {
         &mut self.list[i]
     }
 
-    /// Opens a new, empty conversation with `defaults` (sampling, reasoning) and the open one's
-    /// system prompt; keeps an empty open conversation instead of stacking another.
-    pub(crate) fn start_new(&mut self, defaults: (SamplingParams, bool)) {
+    /// Opens a new, empty conversation with the open one's settings (system prompt and sampling:
+    /// what the pane shows carries over) and `reasoning` (the loaded model's); keeps an empty
+    /// open conversation instead of stacking another.
+    pub(crate) fn start_new(&mut self, reasoning: bool) {
         if self.open().messages.is_empty() {
             return;
         }
-        let (sampling, reasoning) = defaults;
-        let mut c = Conversation::new(None, sampling, reasoning);
-        c.system_prompt = self.open().system_prompt.clone();
+        let open = self.open();
+        let mut c = Conversation::new(None, open.sampling, reasoning);
+        c.system_prompt = open.system_prompt.clone();
         self.list.insert(0, c);
         self.current = 0;
     }
 
-    /// Empties the open conversation (keeps its settings) and saves it.
+    /// Empties the open conversation (keeps its settings) and saves it; [`Self::undo`] takes it
+    /// back.
     pub(crate) fn clear_open(&mut self) {
+        if self.open().messages.is_empty() {
+            return;
+        }
+        self.removed = Some(Removed {
+            index: self.current,
+            conversation: self.open().clone(),
+            deleted: false,
+        });
         let c = self.open_mut();
         c.messages.clear();
         c.title.clear();
         self.save_open();
+    }
+
+    /// Takes back the last conversation emptied or deleted, and saves it again.
+    pub(crate) fn undo(&mut self) {
+        let Some(r) = self.removed.take() else {
+            return;
+        };
+        let id = r.conversation.id.clone();
+        if r.deleted {
+            let at = r.index.min(self.list.len());
+            // The empty conversation put in place of the last one deleted is not worth keeping.
+            if self.list.len() == 1 && self.list[0].messages.is_empty() {
+                self.list.clear();
+            }
+            self.list.insert(at.min(self.list.len()), r.conversation);
+            self.current = at.min(self.list.len() - 1);
+        } else if let Some(i) = self.list.iter().position(|c| c.id == id) {
+            self.list[i] = r.conversation;
+            self.current = i;
+        }
+        self.save_by_id(&id);
     }
 
     /// Deletes conversation `index` and its file.
@@ -80,6 +124,11 @@ impl Conversations {
             return;
         }
         let c = self.list.remove(index);
+        self.removed = Some(Removed {
+            index,
+            conversation: c.clone(),
+            deleted: true,
+        });
         if let Some(s) = &self.store {
             if let Err(e) = s.delete(&c.id) {
                 self.notices
@@ -135,9 +184,13 @@ impl Conversations {
             return;
         };
         let text = crate::chat::export::to_markdown(c);
-        if let Err(e) = crate::paths::write_atomically(path, text.as_bytes()) {
-            self.notices
-                .push(format!("Export to {} failed: {e}", path.display()));
+        match crate::paths::write_atomically(path, text.as_bytes()) {
+            Ok(()) => self
+                .notices
+                .push(format!("Exported to {}.", path.display())),
+            Err(e) => self
+                .notices
+                .push(format!("Export to {} failed: {e}", path.display())),
         }
     }
 

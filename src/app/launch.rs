@@ -20,10 +20,12 @@ impl App {
                 |l| l.context(self.state.ctx_tokens),
             )
             .ctx_tokens;
-        // Launching is about this PC, never the "What if…" machine.
-        let fit = local.and_then(|l| l.estimate(ctx_tokens, &self.live_hw));
+        // Launching is about this PC, never the "What if…" machine, and a model loaded now is
+        // unloaded first.
+        let hw = self.launch_hw();
+        let fit = local.and_then(|l| l.estimate(ctx_tokens, &hw));
         let placement = local
-            .map(|l| l.placement(ctx_tokens, &self.live_hw))
+            .map(|l| l.placement(ctx_tokens, &hw))
             .unwrap_or_default();
         let catalog_model = local
             .and_then(|l| l.catalog_match.as_ref())
@@ -37,6 +39,7 @@ impl App {
             || path.display().to_string(),
             |l| l.found.display_name.clone(),
         );
+        let footprint = fit.as_ref().map_or((0, 0), |f| (f.gpu_bytes, f.cpu_bytes));
         let refusal = fit.filter(|f| f.verdict == Verdict::TooLarge).map(|f| {
             format!(
                 "{name} needs about {} at {ctx_tokens} tokens of context, more than this PC's \
@@ -54,8 +57,17 @@ impl App {
             placement,
             sampling,
             reasoning: catalog_model.is_some_and(|m| m.reasoning),
+            footprint,
         };
         (plan, refusal)
+    }
+
+    /// This PC as a launch sees it: the live reading with the loaded model's memory given back.
+    pub fn launch_hw(&self) -> crate::hardware::HardwareSnapshot {
+        match self.chat.session.loaded_footprint() {
+            Some((gpu, ram)) => self.live_hw.with_freed(gpu, ram),
+            None => self.live_hw.clone(),
+        }
     }
 
     /// Launches `path`, or asks first when the estimate exceeds RAM + VRAM and `force` is off.

@@ -13,6 +13,7 @@ pub mod launch;
 pub mod local_state;
 pub(crate) mod pickers;
 pub mod refresh;
+pub mod script;
 pub(crate) mod views;
 pub(crate) mod waker;
 
@@ -44,6 +45,20 @@ pub enum SortColumn {
     /// The fit verdict, then estimated size.
     Fit,
 }
+
+/// The half of a narrow window that is shown (below [`NARROW_WINDOW_WIDTH`] the table and the
+/// chat take turns).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Tab {
+    /// The model table and the card.
+    #[default]
+    Models,
+    /// "On this PC", the model slot and the chat.
+    Chat,
+}
+
+/// Narrower than this (in points), the window shows the table and the chat as tabs.
+pub const NARROW_WINDOW_WIDTH: f32 = 1100.0;
 
 /// What survives a restart (eframe persistence).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -104,6 +119,8 @@ pub struct AppOptions {
     /// When set, the first frame prints `first-frame-ms: N` (time since this instant) to stderr;
     /// `make bench-window` reads it.
     pub report_first_frame_from: Option<std::time::Instant>,
+    /// A scripted chat (`make bench-window`).
+    pub script: Option<script::ChatScript>,
 }
 
 /// The whole window state.
@@ -120,6 +137,13 @@ pub struct App {
     pub what_if_error: Option<String>,
     /// Search box text.
     pub search: String,
+    /// The machine spec being typed in the "What if…" field, and why it does not parse (the
+    /// command line's own message), checked as it is typed.
+    pub what_if_typed: (String, Option<String>),
+    /// The tab shown in a narrow window.
+    pub tab: Tab,
+    /// Counts card openings, so each opening starts at the top of the card.
+    pub card_openings: u64,
     /// Weights of every model at every quantization.
     pub weights: WeightTable,
     /// Estimates per catalog model at the toolbar's settings, in catalog order.
@@ -134,6 +158,8 @@ pub struct App {
     pub chat: chat_state::ChatState,
     /// A file dialog that is open.
     pub pending_pick: Option<pickers::PendingPick>,
+    /// A path asked for in the window, where no file dialog could open.
+    pub path_prompt: Option<pickers::PathPrompt>,
     /// What the panels draw that takes computing ([`views`]).
     pub views: views::Views,
     /// llama.cpp's checks of the open card's GPU placement.
@@ -143,6 +169,7 @@ pub struct App {
     poller: Option<Poller>,
     fits_key: Option<(Quant, u32, HardwareSnapshot)>,
     report_first_frame_from: Option<std::time::Instant>,
+    script: Option<(script::ChatScript, script::ScriptStep)>,
 }
 
 impl App {
@@ -179,6 +206,7 @@ impl App {
             local,
             chat: chat_state::ChatState::new(store),
             pending_pick: None,
+            path_prompt: None,
             views: views::Views::default(),
             card_checks: card_checker::CardChecks::none(),
             waker,
@@ -189,12 +217,19 @@ impl App {
             hw: HardwareSnapshot::unknown(),
             what_if_error: None,
             search: String::new(),
+            what_if_typed: (String::new(), None),
+            tab: Tab::default(),
+            card_openings: 0,
             fits: Vec::new(),
             rows: Vec::new(),
             focus_search: false,
             poller: None,
             fits_key: None,
             report_first_frame_from: options.report_first_frame_from,
+            script: options
+                .script
+                .clone()
+                .map(|s| (s, script::ScriptStep::Start)),
         };
         if options.scan_on_start {
             app.local.rescan(&app.catalog.models);

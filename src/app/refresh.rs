@@ -31,11 +31,11 @@ impl App {
                 self.what_if_error = None;
             }
             Some(Err(e)) => {
-                self.hw = self.live_hw.clone();
+                self.hw = self.launch_hw();
                 self.what_if_error = Some(e.to_string());
             }
             None => {
-                self.hw = self.live_hw.clone();
+                self.hw = self.launch_hw();
                 self.what_if_error = None;
             }
         }

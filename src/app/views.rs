@@ -64,11 +64,7 @@ impl App {
     /// Recomputes the views whose inputs changed. Cheap when nothing did.
     pub(crate) fn refresh_views(&mut self) {
         self.refresh_card_view();
-        let inputs = (
-            self.local.version,
-            self.state.ctx_tokens,
-            self.live_hw.clone(),
-        );
+        let inputs = (self.local.version, self.state.ctx_tokens, self.launch_hw());
         if self.views.local_inputs.as_ref() != Some(&inputs) {
             self.views.local_rows = self
                 .local
@@ -81,7 +77,11 @@ impl App {
     }
 
     fn refresh_card_view(&mut self) {
-        let Some(index) = self.selected_index().filter(|_| self.state.card_open) else {
+        // A card whose model the search filters out is hidden until the search lets it back.
+        let Some(index) = self
+            .selected_index()
+            .filter(|i| self.state.card_open && self.rows.contains(i))
+        else {
             self.views.card = None;
             self.views.card_inputs = None;
             return;
@@ -124,7 +124,7 @@ impl App {
                 .map(|l| l.catalog_label(&self.catalog.models))
                 .unwrap_or_default(),
             ctx_tokens: plan.ctx_tokens,
-            fit: local.and_then(|l| l.estimate(plan.ctx_tokens, &self.live_hw)),
+            fit: local.and_then(|l| l.estimate(plan.ctx_tokens, &self.launch_hw())),
             offload: plan.placement.offload,
             needs_confirmation: refusal.is_some(),
             legacy_note: local.and_then(|l| l.legacy_note(plan.ctx_tokens)),

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::format::format_bytes;
+use super::common::to_json;
+use crate::format::{format_bytes, plural};
 use crate::hardware::HardwareSnapshot;
 use crate::local::folders::{folders_file, load_folders, user_folder_roots};
 use crate::local::locations::user_roots;
@@ -58,14 +59,14 @@ pub(crate) fn scan_output(
                 })
             })
             .collect();
-        return serde_json::to_string_pretty(&rows).unwrap_or_default();
+        return to_json(&rows);
     }
     let mut out = format!(
-        "{}  |  {} tokens of context\n{} model file(s) in {} place(s) searched\n",
+        "{}  |  {} tokens of context\n{} in {} searched\n",
         hw.summary(),
         args.ctx,
-        found.len(),
-        roots.len()
+        plural(found.len(), "model file"),
+        plural(roots.len(), "place")
     );
     for m in &found {
         out.push_str(&line(m, models, args.ctx, hw));

@@ -20,7 +20,8 @@ use super::utf8::Utf8Stream;
 /// Prompt tokens decoded per batch (must not exceed the context's n_batch, or llama.cpp aborts).
 pub(crate) const PROMPT_CHUNK_TOKENS: usize = 512;
 
-/// Runs one generation; `emit` receives text pieces. Returns why it ended. `cache` holds the
+/// Runs one generation; `emit` receives text pieces with the tokens generated so far and the
+/// context in use after them. Returns why it ended. `cache` holds the
 /// tokens whose keys and values are in `ctx`'s cache (sequence 0), and is kept up to date.
 #[allow(clippy::too_many_arguments)]
 pub fn generate(
@@ -31,7 +32,7 @@ pub fn generate(
     add_special: bool,
     sampling: SamplingParams,
     cancel: &AtomicBool,
-    mut emit: impl FnMut(String),
+    mut emit: impl FnMut(String, u32, u32),
 ) -> Result<(FinishReason, GenerationStats), EngineError> {
     let started = Instant::now();
     let vocab = model.vocab();
@@ -59,6 +60,7 @@ pub fn generate(
         return Err(e);
     }
     if cancel.load(Ordering::Relaxed) {
+        stats.ctx_used_tokens = cache.len() as u32;
         return Ok((FinishReason::Stopped, stats));
     }
     // One token per decode from here; sampling reads the logits of the last one decoded.
@@ -88,7 +90,7 @@ pub fn generate(
         stats.generated_tokens += 1;
         let text = utf8.push(&vocab.token_to_piece(token, false, None));
         if !text.is_empty() {
-            emit(text);
+            emit(text, stats.generated_tokens, pos as u32 + 1);
         }
         batch.clear();
         batch
@@ -106,7 +108,7 @@ pub fn generate(
     };
     let tail = utf8.finish();
     if !tail.is_empty() {
-        emit(tail);
+        emit(tail, stats.generated_tokens, pos as u32);
     }
     if let Some(first) = first_token_at {
         let secs = first.elapsed().as_secs_f64();

@@ -177,6 +177,10 @@ pub enum Event {
         id: u64,
         /// The text.
         text: String,
+        /// Tokens generated so far in this generation.
+        generated_tokens: u32,
+        /// Tokens in the context after this piece (prompt included).
+        ctx_used_tokens: u32,
     },
     /// Generation `id` ended.
     Finished {

@@ -248,8 +248,13 @@ fn load_and_serve(
                         add_special,
                         sampling,
                         &cancel,
-                        |piece| {
-                            out.send(Event::Piece { id, text: piece });
+                        |text, generated_tokens, ctx_used_tokens| {
+                            out.send(Event::Piece {
+                                id,
+                                text,
+                                generated_tokens,
+                                ctx_used_tokens,
+                            });
                         },
                     )
                 });

@@ -99,6 +99,22 @@ impl HardwareSnapshot {
         self.gpus.iter().any(|g| g.unified)
     }
 
+    /// This reading with `gpu_bytes` of VRAM (on the first GPU) and `ram_bytes` of RAM given
+    /// back: what the machine would have free without a model that is loaded now.
+    pub fn with_freed(&self, gpu_bytes: u64, ram_bytes: u64) -> Self {
+        let mut hw = self.clone();
+        if let Some(r) = &mut hw.ram {
+            r.available_bytes = r
+                .available_bytes
+                .saturating_add(ram_bytes)
+                .min(r.total_bytes);
+        }
+        if let Some(g) = hw.gpus.first_mut() {
+            g.used_bytes = g.used_bytes.saturating_sub(gpu_bytes);
+        }
+        hw
+    }
+
     /// One line for the status bar and `seekdeck hw`.
     pub(crate) fn summary(&self) -> String {
         let ram = match &self.ram {

@@ -43,9 +43,11 @@ pub(crate) fn card_ui(ui: &mut Ui, app: &App, view: &CardView) -> Vec<Command> {
         });
     });
     egui::ScrollArea::vertical()
-        .id_salt("card_scroll")
+        .id_salt(("card_scroll", app.card_openings))
         .auto_shrink([false, false])
         .show(ui, |ui| {
+            // Keep text clear of the scroll bar, which egui draws over the content's edge.
+            ui.set_max_width(ui.available_width() - 14.0);
             ui.label(
                 RichText::new(format!(
                     "Memory at {} and {} tokens of context",
@@ -54,7 +56,7 @@ pub(crate) fn card_ui(ui: &mut Ui, app: &App, view: &CardView) -> Vec<Command> {
                 .strong(),
             );
             memory_bar_ui(ui, fit);
-            advice_ui(ui, fit);
+            advice_ui(ui, fit, view, &mut commands);
             llama_check_ui(ui, app, view);
             estimate_note_ui(ui, m, fit);
             local_files_ui(ui, app, m, &mut commands);
@@ -100,8 +102,8 @@ fn facts_ui(ui: &mut Ui, m: &Model) {
                 row(ui, "Output modalities", v);
             }
             row(ui, "Precision", &s.precision);
-            row(ui, "VRAM required", &s.vram_required);
-            row(ui, "System RAM required", &s.system_ram_required);
+            row(ui, "VRAM required (FP16, GB)", &s.vram_required);
+            row(ui, "System RAM required (FP16, GB)", &s.system_ram_required);
             if let Some(v) = &s.notes {
                 row(ui, "Notes", v);
             }
@@ -185,11 +187,11 @@ fn architecture_ui(ui: &mut Ui, m: &Model) {
     }
     if let Some(moe) = a.moe {
         ui.label(format!(
-            "Mixture of experts (MoE): {} routed experts and {} shared per layer, {} chosen per token, after {} dense layer(s). Only {} of {} parameters work on each token, but all experts must be in memory: speed follows the active size, memory the total.",
+            "Mixture of experts (MoE): {} routed experts and {} shared per layer, {} chosen per token, after {}. Only {} of {} parameters work on each token, but all experts must be in memory: speed follows the active size, memory the total.",
             moe.routed_experts,
             moe.shared_experts,
             moe.experts_per_token,
-            moe.leading_dense_layers,
+            crate::format::plural(moe.leading_dense_layers as usize, "dense layer"),
             m.active_display(),
             m.seed.parameter_size
         ));
@@ -198,7 +200,17 @@ fn architecture_ui(ui: &mut Ui, m: &Model) {
     }
 }
 
-fn advice_ui(ui: &mut Ui, fit: &FitReport) {
+/// The best quantization (highest quality first, as [`Quant::ALL`] lists them) whose estimate
+/// fits this machine at the card's context, with that estimate.
+fn best_fitting(view: &CardView) -> Option<(Quant, &FitReport)> {
+    Quant::ALL
+        .iter()
+        .zip(&view.by_quant)
+        .find(|(_, f)| !matches!(f.verdict, Verdict::TooLarge | Verdict::Unknown))
+        .map(|(&q, f)| (q, f))
+}
+
+fn advice_ui(ui: &mut Ui, fit: &FitReport, view: &CardView, commands: &mut Vec<Command>) {
     let text = match &fit.verdict {
         Verdict::FitsGpu => format!("Everything fits in VRAM ({} on the GPU).", format_bytes(fit.gpu_bytes)),
         Verdict::PartialOffload { gpu_layers, total_layers } => format!(
@@ -209,7 +221,7 @@ fn advice_ui(ui: &mut Ui, fit: &FitReport) {
         ),
         Verdict::CpuOnly => format!("Runs on the CPU from RAM ({}); expect a few tokens per second.", format_bytes(fit.cpu_bytes)),
         Verdict::TooLarge => format!(
-            "Needs {} but this machine has {} of VRAM and {} of RAM free. Try a smaller quantization or context.",
+            "Needs {} but this machine has {} of VRAM and {} of RAM free.",
             format_bytes(fit.breakdown.total_bytes()),
             format_bytes(fit.vram_budget_bytes),
             format_bytes(fit.ram_budget_bytes)
@@ -217,6 +229,35 @@ fn advice_ui(ui: &mut Ui, fit: &FitReport) {
         Verdict::Unknown => "This machine's memory could not be read.".to_owned(),
     };
     ui.label(text);
+    if fit.verdict == Verdict::TooLarge {
+        match best_fitting(view) {
+            Some((q, best)) => {
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(format!(
+                        "The best quantization that fits: {q} ({}, {}).",
+                        format_bytes(best.breakdown.total_bytes()),
+                        best.verdict.label()
+                    ));
+                    if ui
+                        .small_button(format!("Use {q}"))
+                        .on_hover_text(format!("Switch the toolbar to {q}"))
+                        .clicked()
+                    {
+                        commands.push(Command::SetQuant(q));
+                    }
+                });
+            }
+            None => {
+                ui.label(format!(
+                    "No quantization fits this machine at {} tokens of context, not even IQ1_S ({}). \
+                     Models this size run on several machines together (llama.cpp's RPC back-end) \
+                     or on a multi-GPU server (vLLM, SGLang), as the DeepSeek overview recommends.",
+                    fit.ctx_tokens,
+                    format_bytes(view.by_quant.last().map_or(0, |f| f.breakdown.total_bytes()))
+                ));
+            }
+        }
+    }
     if let Some(e) = &fit.experts_in_ram {
         ui.label(format!(
             "MoE option — experts in RAM (llama.cpp --cpu-moe): {} of VRAM for attention, shared experts, cache and the expert copies llama.cpp makes for prompts, {} of RAM for the routed experts: {}.",
@@ -259,10 +300,8 @@ fn llama_check_ui(ui: &mut Ui, app: &App, view: &CardView) {
     };
     match state {
         CheckState::Pending => {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label(format!("llama.cpp is checking this placement on {device}…"));
-            });
+            // Static text, not a spinner: an animation would redraw the window every frame.
+            ui.label(format!("llama.cpp is checking this placement on {device}…"));
         }
         CheckState::Done(Ok(check)) => {
             ui.label(format!("Checked on {device}: {check}."));
@@ -353,7 +392,13 @@ fn local_files_ui(ui: &mut Ui, app: &App, m: &Model, commands: &mut Vec<Command>
         return;
     }
     ui.separator();
-    ui.label(RichText::new(format!("On this PC ({} file(s))", files.len())).strong());
+    ui.label(
+        RichText::new(format!(
+            "On this PC ({})",
+            crate::format::plural(files.len(), "file")
+        ))
+        .strong(),
+    );
     for l in files {
         commands.extend(crate::ui::local_list::local_row_ui(ui, app, l));
     }

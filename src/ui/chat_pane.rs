@@ -8,12 +8,24 @@ use super::theme;
 use crate::app::chat_state::ChatState;
 use crate::app::command::Command;
 use crate::chat::{thinking, ChatMessage, Role};
-use crate::engine::FinishReason;
+use crate::engine::{FinishReason, GenerationStats};
 
-/// Draws the chat pane.
+/// Longest conversation title shown in the picker; longer ones end in "…".
+const TITLE_CHARS: usize = 48;
+
+/// Draws the chat pane. The message box, Send / Stop and the context meter sit in a panel at the
+/// bottom, so no banner or long conversation can push them out of the window.
 pub(crate) fn chat_pane_ui(ui: &mut Ui, chat: &mut ChatState) -> Vec<Command> {
     let mut commands = Vec::new();
+    egui::Panel::bottom("chat_input")
+        .resizable(false)
+        .show_separator_line(false)
+        .show(ui, |ui| {
+            context_ui(ui, chat, &mut commands);
+            input_ui(ui, chat, &mut commands);
+        });
     conversation_bar_ui(ui, chat, &mut commands);
+    removed_ui(ui, chat, &mut commands);
     settings_ui(ui, chat, &mut commands);
     for n in &chat.conversations.notices {
         ui.colored_label(theme::WARNING, n);
@@ -22,38 +34,43 @@ pub(crate) fn chat_pane_ui(ui: &mut Ui, chat: &mut ChatState) -> Vec<Command> {
         commands.push(Command::DismissNotices);
     }
     ui.separator();
-    let input_height = 120.0;
-    let messages_height = (ui.available_height() - input_height).max(80.0);
     egui::ScrollArea::vertical()
         .id_salt("messages")
-        .max_height(messages_height)
         .auto_shrink([false, false])
         .stick_to_bottom(true)
         .show(ui, |ui| messages_ui(ui, chat, &mut commands));
-    context_ui(ui, chat, &mut commands);
-    input_ui(ui, chat, &mut commands);
     commands
 }
 
+/// A title for the picker: "New conversation" when empty, cut at [`TITLE_CHARS`].
+fn short_title(title: &str) -> String {
+    if title.is_empty() {
+        return "New conversation".to_owned();
+    }
+    match title.char_indices().nth(TITLE_CHARS) {
+        Some((at, _)) => format!("{}…", &title[..at]),
+        None => title.to_owned(),
+    }
+}
+
+/// The picker on one line, the actions on the next: the buttons keep their places whatever the
+/// title's length.
 fn conversation_bar_ui(ui: &mut Ui, chat: &ChatState, commands: &mut Vec<Command>) {
     let idle = !chat.busy();
     ui.horizontal(|ui| {
         let label = ui.label("Conversation");
-        let title = |t: &str| {
-            if t.is_empty() {
-                "New conversation".to_owned()
-            } else {
-                t.to_owned()
-            }
-        };
         ui.add_enabled_ui(idle, |ui| {
             egui::ComboBox::from_id_salt("conversation_pick")
-                .selected_text(title(&chat.conversation().title))
-                .width(180.0)
+                .selected_text(short_title(&chat.conversation().title))
+                .truncate()
+                .width(ui.available_width() - 8.0)
                 .show_ui(ui, |ui| {
                     for (i, c) in chat.conversations.list.iter().enumerate() {
                         if ui
-                            .selectable_label(i == chat.conversations.current, title(&c.title))
+                            .selectable_label(
+                                i == chat.conversations.current,
+                                short_title(&c.title),
+                            )
                             .clicked()
                         {
                             commands.push(Command::SelectConversation(i));
@@ -63,11 +80,17 @@ fn conversation_bar_ui(ui: &mut Ui, chat: &ChatState, commands: &mut Vec<Command
                 .response
                 .labelled_by(label.id);
         });
+    });
+    ui.horizontal(|ui| {
         for (text, hover, command) in [
-            ("New", "Start a new conversation", Command::NewConversation),
+            (
+                "New",
+                "Start a new conversation with these settings",
+                Command::NewConversation,
+            ),
             (
                 "Clear",
-                "Remove every message of this conversation",
+                "Remove every message of this conversation (Undo brings them back)",
                 Command::ClearConversation,
             ),
             (
@@ -77,7 +100,7 @@ fn conversation_bar_ui(ui: &mut Ui, chat: &ChatState, commands: &mut Vec<Command
             ),
             (
                 "Delete",
-                "Delete this conversation",
+                "Delete this conversation (Undo brings it back)",
                 Command::DeleteConversation(chat.conversations.current),
             ),
         ] {
@@ -88,6 +111,26 @@ fn conversation_bar_ui(ui: &mut Ui, chat: &ChatState, commands: &mut Vec<Command
             {
                 commands.push(command);
             }
+        }
+    });
+}
+
+/// "Conversation deleted · Undo" after Clear or Delete.
+fn removed_ui(ui: &mut Ui, chat: &ChatState, commands: &mut Vec<Command>) {
+    let Some(r) = &chat.conversations.removed else {
+        return;
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.label(format!(
+            "“{}” {}.",
+            short_title(&r.conversation.title),
+            if r.deleted { "deleted" } else { "cleared" }
+        ));
+        if ui
+            .add_enabled(!chat.busy(), egui::Button::new("Undo"))
+            .clicked()
+        {
+            commands.push(Command::UndoRemoval);
         }
     });
 }
@@ -219,9 +262,17 @@ fn answer_ui(ui: &mut Ui, m: &ChatMessage, reasoning: bool, streaming: bool) {
             });
     }
     if !parts.answer.is_empty() {
-        ui.label(parts.answer);
+        markdown_ui(ui, parts.answer);
+        if !streaming
+            && ui
+                .small_button("Copy")
+                .on_hover_text("Copy the answer (Markdown)")
+                .clicked()
+        {
+            ui.copy_text(parts.answer.to_owned());
+        }
     } else if streaming && parts.thinking.is_none() {
-        ui.spinner();
+        ui.label(RichText::new("reading the prompt…").weak());
     }
     if let Some(e) = &m.error {
         ui.colored_label(theme::GAUGE_FULL, e);
@@ -234,26 +285,55 @@ fn answer_ui(ui: &mut Ui, m: &ChatMessage, reasoning: bool, streaming: bool) {
             _ => "",
         };
         ui.label(
-            RichText::new(format!(
-                "{} prompt tokens · {} generated · first token {:.2} s · {:.1} tokens/s{why}",
-                s.prompt_tokens, s.generated_tokens, s.first_token_secs, s.tokens_per_sec
-            ))
-            .weak()
-            .size(11.0),
+            RichText::new(format!("{}{why}", stats_line(s)))
+                .weak()
+                .size(11.0),
         );
     }
     ui.add_space(8.0);
 }
 
+/// Markdown as formatted text (egui_commonmark): headings, lists, tables, code blocks with their
+/// own copy button. The viewer's cache lives in egui's memory, beside the widgets it serves.
+fn markdown_ui(ui: &mut Ui, text: &str) {
+    type Cache = std::sync::Arc<std::sync::Mutex<egui_commonmark::CommonMarkCache>>;
+    let id = egui::Id::unique("seekdeck_markdown_cache");
+    let cache: Cache = ui.data_mut(|d| d.get_temp_mut_or_default::<Cache>(id).clone());
+    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+    egui_commonmark::CommonMarkViewer::new().show(ui, &mut cache, text);
+}
+
+/// An answer's statistics in words; figures that were not measured are left out.
+fn stats_line(s: &GenerationStats) -> String {
+    let mut parts = vec![format!("{} prompt tokens", s.prompt_tokens)];
+    if s.reused_prompt_tokens > 0 {
+        parts.push(format!("{} reused", s.reused_prompt_tokens));
+    }
+    match s.generated_tokens {
+        0 => parts.push("nothing generated".into()),
+        n => {
+            parts.push(format!("{n} generated"));
+            parts.push(format!("first token {:.2} s", s.first_token_secs));
+            if n > 1 {
+                parts.push(format!("{:.1} tokens/s", s.tokens_per_sec));
+            }
+        }
+    }
+    parts.join(" · ")
+}
+
 fn context_ui(ui: &mut Ui, chat: &ChatState, commands: &mut Vec<Command>) {
     if let Some((used, total)) = chat.context_use() {
-        let frac = if total > 0 {
-            used as f32 / total as f32
-        } else {
-            0.0
+        let frac = match used {
+            Some(u) if total > 0 => u as f32 / total as f32,
+            _ => 0.0,
+        };
+        let text = match used {
+            Some(u) => format!("context {u} / {total} tokens"),
+            None => format!("context ? / {total} tokens (counted at the next answer)"),
         };
         ui.horizontal(|ui| {
-            ui.label(RichText::new(format!("context {used} / {total} tokens")).size(11.0));
+            ui.label(RichText::new(text).size(11.0));
             ui.add(egui::ProgressBar::new(frac).desired_height(8.0));
         });
     }
@@ -308,7 +388,20 @@ fn input_ui(ui: &mut Ui, chat: &mut ChatState, commands: &mut Vec<Command>) {
             {
                 commands.push(Command::Stop);
             }
-            ui.spinner();
+            // Live figures, redrawn when a piece arrives (no animation: it would force a redraw
+            // every frame and take the CPU from the model).
+            if let Some(g) = &chat.session.generation {
+                let rate = g
+                    .live_tokens_per_sec(std::time::Instant::now())
+                    .map(|r| format!(" · {r:.1} tokens/s"))
+                    .unwrap_or_default();
+                let text = if g.generated_tokens == 0 {
+                    "reading the prompt…".to_owned()
+                } else {
+                    format!("writing · {} tokens{rate}", g.generated_tokens)
+                };
+                ui.label(RichText::new(text).weak());
+            }
         } else if ui
             .add_enabled(
                 can_send && !chat.draft.text.trim().is_empty(),

@@ -17,10 +17,9 @@ pub(crate) fn local_list_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
     ui.horizontal(|ui| {
         ui.heading("On this PC");
         if app.local.scanning {
-            ui.spinner();
             ui.label(RichText::new("searching…").weak());
         } else {
-            ui.label(RichText::new(format!("{count} file(s)")).weak());
+            ui.label(RichText::new(crate::format::plural(count, "file")).weak());
         }
     });
     ui.horizontal_wrapped(|ui| {

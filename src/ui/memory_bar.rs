@@ -1,7 +1,7 @@
 //! The memory breakdown as a stacked bar (weights, KV cache, compute buffer, overhead) drawn against
 //! this machine's usable VRAM and RAM, with a legend in words.
 
-use egui::{Align2, FontId, Rect, Sense, Stroke, Ui};
+use egui::{FontId, Rect, Sense, Stroke, Ui};
 
 use super::theme;
 use crate::estimate::fit::FitReport;
@@ -20,38 +20,54 @@ pub(crate) fn memory_bar_ui(ui: &mut Ui, fit: &FitReport) {
     let capacity = vram + fit.ram_budget_bytes;
     let scale_max = b.total_bytes().max(capacity).max(1) as f32;
     let width = ui.available_width().min(900.0);
-    let (rect, response) = ui.allocate_exact_size(egui::vec2(width, 30.0), Sense::hover());
+    // A row for the marks' labels above the bar, so no label sits on the fill.
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(width, 44.0), Sense::hover());
+    let labels = Rect::from_min_max(rect.min, egui::pos2(rect.right(), rect.top() + 14.0));
+    let bar = Rect::from_min_max(egui::pos2(rect.left(), labels.bottom()), rect.max);
     let painter = ui.painter_at(rect.expand(2.0));
-    painter.rect_filled(rect, 3.0, ui.visuals().extreme_bg_color);
-    let mut x = rect.left();
+    painter.rect_filled(bar, 3.0, ui.visuals().extreme_bg_color);
+    let mut x = bar.left();
     for (_, bytes, color) in parts {
-        let w = rect.width() * bytes as f32 / scale_max;
+        let w = bar.width() * bytes as f32 / scale_max;
         let seg = Rect::from_min_size(
-            egui::pos2(x, rect.top() + 4.0),
-            egui::vec2(w, rect.height() - 8.0),
+            egui::pos2(x, bar.top() + 4.0),
+            egui::vec2(w, bar.height() - 8.0),
         );
         painter.rect_filled(seg, 0.0, color);
         x += w;
     }
-    let mark = |at: u64, color: egui::Color32, label: &str| {
-        let mx = rect.left() + rect.width() * at as f32 / scale_max;
-        painter.line_segment(
-            [egui::pos2(mx, rect.top()), egui::pos2(mx, rect.bottom())],
-            Stroke::new(2.5, color),
-        );
-        painter.text(
-            egui::pos2(mx - 3.0, rect.top() + 1.0),
-            Align2::RIGHT_TOP,
-            label,
-            FontId::proportional(10.0),
-            color,
-        );
-    };
+    let text_color = ui.visuals().strong_text_color();
+    let font = FontId::proportional(11.0);
+    let at_x = |bytes: u64| bar.left() + bar.width() * bytes as f32 / scale_max;
+    let mut marks = Vec::new();
     if vram > 0 {
-        mark(vram, theme::VRAM_MARK, "VRAM");
+        marks.push((at_x(vram), theme::VRAM_MARK, "VRAM"));
     }
     if fit.ram_budget_bytes > 0 {
-        mark(capacity, theme::RAM_MARK, "VRAM+RAM");
+        let label = if vram > 0 { "VRAM+RAM" } else { "RAM" };
+        marks.push((at_x(capacity), theme::RAM_MARK, label));
+    }
+    // Each label ends at its mark; a label that would run into the previous one, or off the
+    // left edge, starts at its mark instead.
+    let mut taken_until = labels.left();
+    for (mx, color, label) in marks {
+        painter.line_segment(
+            [
+                egui::pos2(mx, labels.bottom() - 2.0),
+                egui::pos2(mx, bar.bottom()),
+            ],
+            Stroke::new(2.5, color),
+        );
+        let galley = painter.layout_no_wrap(label.to_owned(), font.clone(), text_color);
+        let w = galley.size().x;
+        let left = if mx - 3.0 - w >= taken_until {
+            mx - 3.0 - w
+        } else {
+            (mx + 3.0).max(taken_until + 6.0)
+        };
+        let left = left.min(labels.right() - w);
+        painter.galley(egui::pos2(left, labels.top()), galley, text_color);
+        taken_until = left + w;
     }
     response.on_hover_text(format!(
         "total {} against {} usable VRAM and {} usable RAM",

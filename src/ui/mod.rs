@@ -5,13 +5,15 @@
 pub mod card;
 pub(crate) mod chat_pane;
 pub(crate) mod fonts;
-pub mod input;
+pub(crate) mod input;
 pub(crate) mod local_list;
 pub(crate) mod log_panel;
 pub(crate) mod memory_bar;
 pub(crate) mod model_status;
+pub(crate) mod path_prompt;
 pub(crate) mod side_panel;
 pub mod table;
+pub(crate) mod tabs;
 pub(crate) mod theme;
 pub mod toolbar;
 pub(crate) mod top_bar;

@@ -8,7 +8,11 @@ use crate::app::App;
 
 /// Draws the side panel.
 pub(crate) fn side_panel_ui(ui: &mut Ui, app: &mut App) -> Vec<Command> {
-    let mut commands = local_list_ui(ui, app);
+    let mut commands = Vec::new();
+    if let Some(prompt) = &app.path_prompt {
+        commands.extend(super::path_prompt::path_prompt_ui(ui, prompt));
+    }
+    commands.extend(local_list_ui(ui, app));
     ui.separator();
     commands.extend(model_status_ui(ui, &app.chat.session));
     ui.separator();

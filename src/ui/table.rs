@@ -19,93 +19,134 @@ pub(crate) fn table_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
         return commands;
     }
     let selected = app.selected_index();
-    let header = |ui: &mut Ui,
-                  title: &str,
-                  col: Option<SortColumn>,
-                  commands: &mut Vec<Command>| {
-        match col {
-            Some(col) => {
-                let r = ui
-                    .add(egui::Button::new(RichText::new(title).strong()).frame(false))
-                    .on_hover_text(format!("Sort by {title}"));
-                if app.state.sort == col {
-                    sort_arrow(ui, app.state.ascending);
-                }
-                if r.clicked() {
-                    commands.push(Command::SortBy(col));
-                }
-            }
-            None => {
-                ui.add(Label::new(RichText::new(title).strong()).selectable(false));
-            }
-        }
-    };
     // Beside the chat panel the window is narrower: the Input/Output columns ("Text" for every
     // DeepSeek model) move to the card only.
     let compact = ui.available_width() < 1150.0;
-    let mut table = TableBuilder::new(ui)
-        .id_salt("models")
-        .striped(true)
-        .resizable(true)
-        .sense(Sense::click())
-        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-        .column(Column::auto().at_least(200.0))
-        .column(Column::auto().at_least(230.0))
-        .column(Column::auto().at_least(58.0))
-        .column(Column::auto().at_least(72.0))
-        .column(Column::auto().at_least(60.0))
-        .column(Column::remainder().at_least(120.0).clip(true));
-    if !compact {
-        table = table
-            .column(Column::auto().at_least(44.0))
-            .column(Column::auto().at_least(52.0));
-    }
-    table
-        .column(Column::auto().at_least(76.0))
-        .column(Column::auto().at_least(76.0))
-        .header(26.0, |mut h| {
-            h.col(|ui| header(ui, "Model", Some(SortColumn::Name), &mut commands));
-            h.col(|ui| header(ui, "Fits this PC", Some(SortColumn::Fit), &mut commands));
-            h.col(|ui| header(ui, "Release", Some(SortColumn::Release), &mut commands));
-            h.col(|ui| header(ui, "Parameters", Some(SortColumn::Params), &mut commands));
-            h.col(|ui| header(ui, "Active", Some(SortColumn::Active), &mut commands));
-            h.col(|ui| header(ui, "Key features / notes", None, &mut commands));
+    // The table scrolls sideways when the window is narrower than its columns: no column is cut.
+    egui::ScrollArea::horizontal()
+        .id_salt("models_sideways")
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            let mut table = TableBuilder::new(ui)
+                .id_salt("models")
+                .striped(true)
+                .resizable(true)
+                .sense(Sense::click())
+                .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+                .column(Column::auto().at_least(200.0))
+                .column(Column::auto().at_least(230.0))
+                .column(Column::auto().at_least(58.0))
+                .column(Column::auto().at_least(72.0))
+                .column(Column::auto().at_least(60.0))
+                .column(Column::remainder().at_least(120.0).clip(true));
             if !compact {
-                h.col(|ui| header(ui, "Input", None, &mut commands));
-                h.col(|ui| header(ui, "Output", None, &mut commands));
+                table = table
+                    .column(Column::auto().at_least(44.0))
+                    .column(Column::auto().at_least(52.0));
             }
-            h.col(|ui| header(ui, "FP16 VRAM", None, &mut commands));
-            h.col(|ui| header(ui, "FP16 RAM", None, &mut commands));
-        })
-        .body(|body| {
-            body.rows(28.0, app.rows.len(), |mut row| {
-                let i = app.rows[row.index()];
-                let m = &app.catalog.models[i];
-                let fit = &app.fits[i];
-                row.set_selected(selected == Some(i));
-                let text = |ui: &mut Ui, s: &str| {
-                    ui.add(Label::new(s).selectable(false).truncate());
-                };
-                row.col(|ui| {
-                    ui.add(Label::new(RichText::new(&m.name).strong()).selectable(false));
+            table
+                .column(Column::auto().at_least(76.0))
+                .column(Column::auto().at_least(76.0))
+                .header(26.0, |mut h| {
+                    h.col(|ui| header(ui, app, "Model", Some(SortColumn::Name), &mut commands));
+                    // While a "What if…" machine is shown, the column says whose verdicts they are.
+                    let fits = if app.hw.simulated.is_some() {
+                        "Fits (what if)"
+                    } else {
+                        "Fits this PC"
+                    };
+                    h.col(|ui| header(ui, app, fits, Some(SortColumn::Fit), &mut commands));
+                    h.col(|ui| {
+                        header(ui, app, "Release", Some(SortColumn::Release), &mut commands)
+                    });
+                    h.col(|ui| {
+                        header(
+                            ui,
+                            app,
+                            "Parameters",
+                            Some(SortColumn::Params),
+                            &mut commands,
+                        )
+                    });
+                    h.col(|ui| header(ui, app, "Active", Some(SortColumn::Active), &mut commands));
+                    h.col(|ui| header(ui, app, "Key features / notes", None, &mut commands));
+                    if !compact {
+                        h.col(|ui| header(ui, app, "Input", None, &mut commands));
+                        h.col(|ui| header(ui, app, "Output", None, &mut commands));
+                    }
+                    h.col(|ui| header(ui, app, "FP16 VRAM (overview)", None, &mut commands));
+                    h.col(|ui| header(ui, app, "FP16 RAM (overview)", None, &mut commands));
+                })
+                .body(|body| {
+                    body.rows(28.0, app.rows.len(), |mut row| {
+                        let i = app.rows[row.index()];
+                        let m = &app.catalog.models[i];
+                        let fit = &app.fits[i];
+                        row.set_selected(selected == Some(i));
+                        let text = |ui: &mut Ui, s: &str| {
+                            ui.add(Label::new(s).selectable(false).truncate());
+                        };
+                        row.col(|ui| {
+                            ui.add(Label::new(RichText::new(&m.name).strong()).selectable(false));
+                        });
+                        row.col(|ui| {
+                            verdict_cell(ui, fit, app.model_ctx(m) < app.state.ctx_tokens)
+                        });
+                        row.col(|ui| text(ui, &m.release_display()));
+                        row.col(|ui| text(ui, &m.seed.parameter_size));
+                        row.col(|ui| text(ui, &m.active_display()));
+                        row.col(|ui| text(ui, m.features_display()));
+                        if !compact {
+                            row.col(|ui| {
+                                text(ui, m.seed.input_modalities.as_deref().unwrap_or("Text"))
+                            });
+                            row.col(|ui| {
+                                text(ui, m.seed.output_modalities.as_deref().unwrap_or("Text"))
+                            });
+                        }
+                        row.col(|ui| text(ui, &m.seed.vram_required));
+                        row.col(|ui| text(ui, &m.seed.system_ram_required));
+                        if row.response().clicked() {
+                            commands.push(Command::OpenCard(i));
+                        }
+                    });
                 });
-                row.col(|ui| verdict_cell(ui, fit, app.model_ctx(m) < app.state.ctx_tokens));
-                row.col(|ui| text(ui, &m.release_display()));
-                row.col(|ui| text(ui, &m.seed.parameter_size));
-                row.col(|ui| text(ui, &m.active_display()));
-                row.col(|ui| text(ui, m.features_display()));
-                if !compact {
-                    row.col(|ui| text(ui, m.seed.input_modalities.as_deref().unwrap_or("Text")));
-                    row.col(|ui| text(ui, m.seed.output_modalities.as_deref().unwrap_or("Text")));
-                }
-                row.col(|ui| text(ui, &m.seed.vram_required));
-                row.col(|ui| text(ui, &m.seed.system_ram_required));
-                if row.response().clicked() {
-                    commands.push(Command::OpenCard(i));
-                }
-            });
         });
     commands
+}
+
+/// A column title: a sort button with its direction for sortable columns, a label otherwise.
+fn header(
+    ui: &mut Ui,
+    app: &App,
+    title: &str,
+    col: Option<SortColumn>,
+    commands: &mut Vec<Command>,
+) {
+    match col {
+        Some(col) => {
+            let r = ui
+                .add(egui::Button::new(RichText::new(title).strong()).frame(false))
+                .on_hover_text(format!("Sort by {title}"));
+            if app.state.sort == col {
+                sort_arrow(ui, app.state.ascending);
+            }
+            if r.clicked() {
+                commands.push(Command::SortBy(col));
+            }
+        }
+        None if title.starts_with("FP16") => {
+            ui.add(Label::new(RichText::new(title).strong()).selectable(false))
+                .on_hover_text(
+                    "The DeepSeek overview's figure for the FP16 weights, in decimal GB. \
+                     seekdeck's estimate (the Fits column) is in GiB, at the quantization and \
+                     context chosen above.",
+                );
+        }
+        None => {
+            ui.add(Label::new(RichText::new(title).strong()).selectable(false));
+        }
+    }
 }
 
 /// A coloured cell that also says its verdict and size in words.

@@ -14,12 +14,14 @@ pub(crate) fn search_id() -> egui::Id {
 }
 
 /// Draws the toolbar.
-pub(crate) fn toolbar_ui(ui: &mut Ui, app: &mut App) -> Vec<Command> {
+pub(crate) fn toolbar_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
     let mut commands = Vec::new();
     ui.add_space(2.0);
     ui.horizontal_wrapped(|ui| {
-        ComboBox::from_label("Quantization")
+        let label = ui.label("Quantization");
+        ComboBox::from_id_salt("quantization")
             .selected_text(app.state.quant.label())
+            .width(90.0)
             .show_ui(ui, |ui| {
                 for q in Quant::ALL {
                     let text = format!(
@@ -31,7 +33,9 @@ pub(crate) fn toolbar_ui(ui: &mut Ui, app: &mut App) -> Vec<Command> {
                         commands.push(Command::SetQuant(q));
                     }
                 }
-            });
+            })
+            .response
+            .labelled_by(label.id);
         ui.separator();
         let max_ctx = app
             .catalog
@@ -40,8 +44,11 @@ pub(crate) fn toolbar_ui(ui: &mut Ui, app: &mut App) -> Vec<Command> {
             .map(|m| m.architecture.context_tokens)
             .max()
             .unwrap_or(4096);
-        ComboBox::from_label("Context")
+        let label = ui.label("Context");
+        ComboBox::from_id_salt("context")
             .selected_text(ctx_label(app.state.ctx_tokens))
+            // Wide enough for "160K tokens", so the toolbar does not shift with the choice.
+            .width(100.0)
             .show_ui(ui, |ui| {
                 for c in context_presets(max_ctx) {
                     if ui
@@ -51,7 +58,9 @@ pub(crate) fn toolbar_ui(ui: &mut Ui, app: &mut App) -> Vec<Command> {
                         commands.push(Command::SetCtx(c));
                     }
                 }
-            });
+            })
+            .response
+            .labelled_by(label.id);
         ui.separator();
         let label = ui.label("Search");
         let mut text = app.search.clone();
@@ -65,45 +74,87 @@ pub(crate) fn toolbar_ui(ui: &mut Ui, app: &mut App) -> Vec<Command> {
             .labelled_by(label.id);
         if app.focus_search {
             response.request_focus();
-            app.focus_search = false;
+            commands.push(Command::SearchFocused);
         }
         if response.changed() {
             commands.push(Command::SetSearch(text));
         }
+        // Esc in the search box clears it (egui takes the focus away at the same time); the
+        // card stays open.
+        if response.lost_focus()
+            && ui.input(|i| i.key_pressed(egui::Key::Escape))
+            && !app.search.is_empty()
+        {
+            commands.push(Command::SetSearch(String::new()));
+        }
         ui.separator();
-        let current = app.state.what_if.clone();
-        let selected = match &current {
-            None => "This PC (live)".to_owned(),
-            Some(spec) => PRESETS
-                .iter()
-                .find(|p| p.spec == spec)
-                .map_or_else(|| spec.clone(), |p| p.label.to_owned()),
-        };
-        ComboBox::from_label("What if…")
-            .selected_text(selected)
-            .width(260.0)
-            .show_ui(ui, |ui| {
-                if ui
-                    .selectable_label(current.is_none(), "This PC (live)")
-                    .clicked()
-                {
-                    commands.push(Command::SetWhatIf(None));
-                }
-                for p in PRESETS {
-                    if ui
-                        .selectable_label(current.as_deref() == Some(p.spec), p.label)
-                        .clicked()
-                    {
-                        commands.push(Command::SetWhatIf(Some(p.spec.to_owned())));
-                    }
-                }
-            });
+        what_if_picker_ui(ui, app, &mut commands);
+        what_if_field_ui(ui, app, &mut commands);
         if let Some(err) = &app.what_if_error {
             ui.colored_label(super::theme::WARNING, err);
         }
     });
     ui.add_space(2.0);
     commands
+}
+
+/// The "What if…" presets and "This PC (live)".
+fn what_if_picker_ui(ui: &mut Ui, app: &App, commands: &mut Vec<Command>) {
+    let current = app.state.what_if.clone();
+    let selected = match &current {
+        None => "This PC (live)".to_owned(),
+        Some(spec) => PRESETS
+            .iter()
+            .find(|p| p.spec == spec)
+            .map_or_else(|| spec.clone(), |p| p.label.to_owned()),
+    };
+    ComboBox::from_label("What if…")
+        .selected_text(selected)
+        .width(260.0)
+        .show_ui(ui, |ui| {
+            if ui
+                .selectable_label(current.is_none(), "This PC (live)")
+                .clicked()
+            {
+                commands.push(Command::SetWhatIf(None));
+            }
+            for p in PRESETS {
+                if ui
+                    .selectable_label(current.as_deref() == Some(p.spec), p.label)
+                    .clicked()
+                {
+                    commands.push(Command::SetWhatIf(Some(p.spec.to_owned())));
+                }
+            }
+        });
+}
+
+/// Any machine typed as on the command line (`--assume`), checked as it is typed; Enter or
+/// "Use" applies it.
+fn what_if_field_ui(ui: &mut Ui, app: &App, commands: &mut Vec<Command>) {
+    let (typed, error) = &app.what_if_typed;
+    let mut text = typed.clone();
+    let response = ui
+        .add(
+            egui::TextEdit::singleline(&mut text)
+                .id_salt("what_if_spec")
+                .hint_text("or type: 2x RTX 3090, 128GiB RAM")
+                .desired_width(220.0),
+        )
+        .on_hover_text(
+            "Any machine: GPUs by name or size (\"RTX 4090\", \"2x 24GiB GPU\", \"M2 Max 96GB\") and RAM (\"64GiB RAM\")",
+        );
+    if response.changed() {
+        commands.push(Command::TypeWhatIf(text.clone()));
+    }
+    let valid = !text.trim().is_empty() && error.is_none();
+    let entered = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+    if (ui.add_enabled(valid, egui::Button::new("Use")).clicked() || entered) && valid {
+        commands.push(Command::SetWhatIf(Some(text.trim().to_owned())));
+    }
+    if let Some(e) = error {
+        ui.colored_label(super::theme::WARNING, e);
+    }
 }
 
 /// "8K tokens", "128K tokens", "160K tokens".

@@ -42,6 +42,17 @@ pub(crate) fn top_bar_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
         });
         ui.separator();
         hardware_ui(ui, &app.hw);
+        if app.hw.simulated.is_none() {
+            if let Some((gpu, ram)) = app.chat.session.loaded_footprint() {
+                ui.label(RichText::new("· loaded model counted as free").weak())
+                    .on_hover_text(format!(
+                        "Verdicts count the loaded model's {} of VRAM and {} of RAM as free: \
+                         launching another model unloads it first.",
+                        format_bytes(gpu),
+                        format_bytes(ram)
+                    ));
+            }
+        }
         if app.hw.simulated.is_some()
             && ui
                 .button("Back to this PC")
@@ -54,8 +65,8 @@ pub(crate) fn top_bar_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
     if !app.catalog.issues.is_empty() {
         ui.collapsing(
             RichText::new(format!(
-                "{} catalog problem(s): the rest of the catalog loaded",
-                app.catalog.issues.len()
+                "{}: the rest of the catalog loaded",
+                crate::format::plural(app.catalog.issues.len(), "catalog problem")
             ))
             .color(theme::WARNING),
             |ui| {

@@ -2,9 +2,40 @@
 //! as the background threads' waker), the frame (input → commands → panels → commands), and
 //! persistence. The only place that lays out the panels.
 
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use crate::app::command::Command;
-use crate::app::{App, AppOptions, PersistedState, Waker};
+use crate::app::{App, AppOptions, PersistedState, Tab, Waker, NARROW_WINDOW_WIDTH};
 use crate::ui;
+
+/// The side panel's width range, in points.
+const SIDE_PANEL_WIDTH: egui::Rangef = egui::Rangef {
+    min: 420.0,
+    max: 560.0,
+};
+
+/// The shortest time between two redraws that background threads ask for: about 15 frames a
+/// second. Under a software renderer a frame costs a core; text arriving faster is shown in
+/// batches.
+const MIN_FRAME_INTERVAL: Duration = Duration::from_millis(66);
+
+/// A waker that folds wake-ups into at most one redraw per [`MIN_FRAME_INTERVAL`]: the first after
+/// a quiet spell redraws at once, later ones join a redraw scheduled at the end of the interval.
+fn frame_capped_waker(ctx: egui::Context) -> Waker {
+    let scheduled: Mutex<Option<Instant>> = Mutex::new(None);
+    Waker::new(move || {
+        let now = Instant::now();
+        let mut at = scheduled.lock().unwrap_or_else(|e| e.into_inner());
+        let when = match *at {
+            Some(s) if now < s => s,
+            Some(s) if now < s + MIN_FRAME_INTERVAL => s + MIN_FRAME_INTERVAL,
+            _ => now,
+        };
+        *at = Some(when);
+        ctx.request_repaint_after(when.saturating_duration_since(now));
+    })
+}
 
 impl App {
     /// Creates the app inside eframe: restores persisted state, starts the background threads.
@@ -22,8 +53,8 @@ impl App {
         options: AppOptions,
     ) -> Self {
         egui_extras::install_image_loaders(&cc.egui_ctx);
-        let ctx = cc.egui_ctx.clone();
-        let mut app = Self::with_waker(state, &options, Waker::new(move || ctx.request_repaint()));
+        let waker = frame_capped_waker(cc.egui_ctx.clone());
+        let mut app = Self::with_waker(state, &options, waker);
         app.start_background(&options);
         app
     }
@@ -35,8 +66,12 @@ impl eframe::App for App {
         self.drain_workers();
         let mut commands = ui::input::keyboard_commands(ctx, self.state.card_open);
         commands.extend(ui::input::dropped_files(ctx));
+        commands.extend(self.script_commands());
         self.apply_all(commands);
         self.refresh();
+        if self.script_done() {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -49,22 +84,40 @@ impl eframe::App for App {
         egui::Panel::bottom("log")
             .resizable(false)
             .show(ui, ui::log_panel::log_panel_ui);
-        egui::Panel::right("chat")
-            .resizable(true)
-            .default_size(460.0)
-            .min_size(360.0)
-            .show(ui, |ui| {
+        let narrow = ui.available_width() < NARROW_WINDOW_WIDTH;
+        if narrow {
+            egui::Panel::top("tabs").show(ui, |ui| {
+                commands.extend(ui::tabs::tabs_ui(ui, self.tab, self.chat.busy()))
+            });
+        }
+        if narrow && self.tab == Tab::Chat {
+            egui::CentralPanel::default().show(ui, |ui| {
                 commands.extend(ui::side_panel::side_panel_ui(ui, self))
             });
-        if let Some(view) = &self.views.card {
-            egui::Panel::bottom("card")
-                .resizable(true)
-                .default_size(400.0)
-                .min_size(160.0)
-                .show(ui, |ui| commands.extend(ui::card::card_ui(ui, self, view)));
+        } else {
+            if !narrow {
+                // A fixed width range: a long title or error wraps instead of widening the panel
+                // (and the width remembered across restarts stays in range).
+                egui::Panel::right("chat")
+                    .resizable(true)
+                    .default_size(SIDE_PANEL_WIDTH.min)
+                    .size_range(SIDE_PANEL_WIDTH)
+                    .show(ui, |ui| {
+                        commands.extend(ui::side_panel::side_panel_ui(ui, self))
+                    });
+            }
+            if let Some(view) = &self.views.card {
+                egui::Panel::bottom("card")
+                    .resizable(true)
+                    .default_size(400.0)
+                    .min_size(160.0)
+                    .show(ui, |ui| commands.extend(ui::card::card_ui(ui, self, view)));
+            }
+            egui::CentralPanel::default()
+                .show(ui, |ui| commands.extend(ui::table::table_ui(ui, self)));
         }
-        egui::CentralPanel::default().show(ui, |ui| commands.extend(ui::table::table_ui(ui, self)));
         self.apply_all(commands);
+        ui::input::remember_focus(ui.ctx());
         self.report_first_frame();
     }
 
@@ -100,6 +153,7 @@ pub fn run_window(assume: Option<String>, started: std::time::Instant) -> eframe
         check_card_splits: true,
         user_catalog_dir: crate::paths::user_catalog_dir(),
         report_first_frame_from: std::env::var_os("SEEKDECK_REPORT_STARTUP").map(|_| started),
+        script: crate::app::script::ChatScript::from_env(),
     };
     eframe::run_native(
         "seekdeck",
