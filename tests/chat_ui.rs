@@ -123,6 +123,12 @@ fn launch_chat_stream_stop_and_restore() {
         h.state().chat.session.generation.is_some(),
         "the answer ended before Stop could be pressed"
     );
+    // While it streams, the meter counts (it read 0 until the answer ended) and the live rate shows.
+    let (live, total) = h.state().chat.context_use().unwrap();
+    let live = live.expect("counted while streaming");
+    assert!(live > used, "{live} > {used}");
+    h.get_by_label(&format!("context {live} / {total} tokens"));
+    h.get_by_label_contains("writing · ");
     h.get_by_label("Stop").click();
     h.step();
     wait_until(&mut h, "the stop", |a| a.chat.session.generation.is_none());

@@ -274,7 +274,7 @@ impl ChatState {
     /// (context used, context size) for the context meter while a model is loaded: what the
     /// loaded model reported for the open conversation, live while an answer streams; the used
     /// part is unknown (`None`) until its first answer in this conversation.
-    pub(crate) fn context_use(&self) -> Option<(Option<u32>, u32)> {
+    pub fn context_use(&self) -> Option<(Option<u32>, u32)> {
         let total = self.session.ctx_tokens()?;
         Some((self.meter_used, total))
     }

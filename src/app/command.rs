@@ -99,7 +99,7 @@ pub enum Command {
 
 impl App {
     /// Carries out a list of commands, then brings derived state up to date.
-    pub(crate) fn apply_all(&mut self, commands: Vec<Command>) {
+    pub fn apply_all(&mut self, commands: Vec<Command>) {
         if commands.is_empty() {
             return;
         }
@@ -110,7 +110,7 @@ impl App {
     }
 
     /// Carries out one command.
-    pub(crate) fn apply(&mut self, command: Command) {
+    pub fn apply(&mut self, command: Command) {
         match command {
             Command::Select(i) => self.select(i),
             Command::OpenCard(i) => {

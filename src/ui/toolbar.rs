@@ -134,13 +134,15 @@ fn what_if_picker_ui(ui: &mut Ui, app: &App, commands: &mut Vec<Command>) {
 fn what_if_field_ui(ui: &mut Ui, app: &App, commands: &mut Vec<Command>) {
     let (typed, error) = &app.what_if_typed;
     let mut text = typed.clone();
+    let label = ui.label("or type");
     let response = ui
         .add(
             egui::TextEdit::singleline(&mut text)
                 .id_salt("what_if_spec")
-                .hint_text("or type: 2x RTX 3090, 128GiB RAM")
-                .desired_width(220.0),
+                .hint_text("2x RTX 3090, 128GiB RAM")
+                .desired_width(200.0),
         )
+        .labelled_by(label.id)
         .on_hover_text(
             "Any machine: GPUs by name or size (\"RTX 4090\", \"2x 24GiB GPU\", \"M2 Max 96GB\") and RAM (\"64GiB RAM\")",
         );

@@ -1,0 +1,165 @@
+//! The window's layout rules, checked on the whole app through egui_kittest: the side panel keeps
+//! its width range and its buttons their places, Clear and Delete can be undone, cards open at the
+//! top, a narrow window shows tabs with Send in view, and a typed "What if…" spec is checked as
+//! it is typed and applied.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use seekdeck::app::{App, AppOptions, PersistedState, Tab};
+use support::{app_harness, RTX_4090};
+
+const WIDTH: f32 = 1400.0;
+
+fn with_messages(h: &mut Harness<'static, App>, title: &str) {
+    let c = h.state_mut().chat.conversation_mut();
+    c.push_user("What fits a 24 GiB card?");
+    c.title = title.to_owned();
+    h.run_ok();
+}
+
+#[test]
+fn the_side_panel_keeps_its_width_and_its_buttons_their_places() {
+    let mut h = app_harness(PersistedState::default(), RTX_4090);
+    with_messages(&mut h, "Short");
+    let before: Vec<egui::Rect> = ["New", "Clear", "Export…", "Delete"]
+        .iter()
+        .map(|b| h.get_by_label(b).rect())
+        .collect();
+    let long = "A very long conversation title that goes on and on about quantization, \
+                context lengths, KV caches and which DeepSeek model fits which machine";
+    with_messages(&mut h, long);
+    let after: Vec<egui::Rect> = ["New", "Clear", "Export…", "Delete"]
+        .iter()
+        .map(|b| h.get_by_label(b).rect())
+        .collect();
+    for (b, a) in before.iter().zip(&after) {
+        assert!(
+            (b.min - a.min).length() < 0.5 && (b.max - a.max).length() < 0.5,
+            "the buttons moved with the title: {before:?} → {after:?}"
+        );
+    }
+    // The panel stays within its width range: its left edge is no further left than 560 points
+    // (plus margins) from the window's right edge, and nothing runs past the window.
+    let panel_left = h.get_by_label("Conversation").rect().left();
+    assert!(
+        panel_left > WIDTH - 560.0 - 24.0,
+        "panel starts at {panel_left}"
+    );
+    assert!(
+        after[3].right() <= WIDTH,
+        "Delete ends at {}",
+        after[3].right()
+    );
+}
+
+#[test]
+fn clear_and_delete_can_be_undone() {
+    let mut h = app_harness(PersistedState::default(), RTX_4090);
+    with_messages(&mut h, "Keep me");
+    h.get_by_label("Clear").click();
+    h.run_ok();
+    assert!(h.state().chat.conversation().messages.is_empty());
+    h.get_by_label_contains("cleared");
+    h.get_by_label("Undo").click();
+    h.run_ok();
+    assert_eq!(h.state().chat.conversation().messages.len(), 1);
+    assert_eq!(h.state().chat.conversation().title, "Keep me");
+    h.get_by_label("Delete").click();
+    h.run_ok();
+    assert!(h.state().chat.conversation().messages.is_empty());
+    h.get_by_label("Undo").click();
+    h.run_ok();
+    assert_eq!(h.state().chat.conversation().title, "Keep me");
+    assert_eq!(h.state().chat.conversations.list.len(), 1);
+}
+
+#[test]
+fn cards_open_at_the_top() {
+    let mut h = app_harness(PersistedState::default(), RTX_4090);
+    h.get_by_label("DeepSeek-V3").click();
+    h.run_ok();
+    // Scroll the card to its end.
+    h.get_by_label("Every quantization on this machine")
+        .scroll_to_me();
+    h.run_ok();
+    // Another row, as a click on it sends (the table and the card both name the model).
+    let seven_b = h
+        .state()
+        .catalog
+        .models
+        .iter()
+        .position(|m| m.id == "deepseek-llm-7b")
+        .unwrap();
+    h.state_mut()
+        .apply_all(vec![seekdeck::app::command::Command::OpenCard(seven_b)]);
+    h.run_ok();
+    let heading = h.get_by_label("Close").rect();
+    let first = h.get_by_label_contains("Memory at").rect();
+    let close = h.get_by_label("Close").rect();
+    assert!(
+        first.top() > close.bottom() && first.top() - close.bottom() < 40.0,
+        "the card opened scrolled: its first line is at {first:?}, under the heading {heading:?}"
+    );
+}
+
+#[test]
+fn a_narrow_window_shows_tabs_and_send_stays_in_view() {
+    let options = AppOptions {
+        assume: Some(RTX_4090.to_owned()),
+        ..AppOptions::default()
+    };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(900.0, 600.0))
+        .with_max_steps(12)
+        .build_eframe(move |cc| App::new_with_state(cc, PersistedState::default(), options));
+    h.run_ok();
+    assert!(
+        h.query_by_label("Send").is_none(),
+        "the models tab is first"
+    );
+    h.get_by_label("Chat").click();
+    h.run_ok();
+    assert_eq!(h.state().tab, Tab::Chat);
+    let send = h.get_by_label("Send").rect();
+    assert!(send.bottom() <= 600.0, "Send ends at {}", send.bottom());
+    // A full context's banner does not push Send out either.
+    h.state_mut().chat.session.context_full = true;
+    h.run_ok();
+    let send = h.get_by_label("Send").rect();
+    assert!(send.bottom() <= 600.0, "Send ends at {}", send.bottom());
+    h.get_by_label("Models").click();
+    h.run_ok();
+    h.get_by_label("DeepSeek-R1");
+}
+
+#[test]
+fn a_typed_what_if_spec_is_checked_as_typed_and_applied() {
+    let mut h = app_harness(PersistedState::default(), RTX_4090);
+    h.get_by_label("or type").click();
+    h.run_ok();
+    h.get_by_label("or type").type_text("lots of GPUs");
+    h.run_ok();
+    let error = h.state().what_if_typed.1.clone().expect("not a spec");
+    h.get_by_label(&error);
+    assert_eq!(h.state().state.what_if.as_deref(), Some(RTX_4090));
+    let field = h.get_by_label("or type");
+    field.focus();
+    for _ in 0.."lots of GPUs".len() {
+        h.key_press(egui::Key::Backspace);
+    }
+    h.run_ok();
+    h.get_by_label("or type").type_text("8GiB GPU, 32GiB RAM");
+    h.run_ok();
+    assert!(h.state().what_if_typed.1.is_none());
+    h.get_by_label("Use").click();
+    h.run_ok();
+    assert_eq!(
+        h.state().state.what_if.as_deref(),
+        Some("8GiB GPU, 32GiB RAM")
+    );
+    h.get_by_label("Fits (what if)");
+}
