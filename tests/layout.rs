@@ -163,3 +163,81 @@ fn a_typed_what_if_spec_is_checked_as_typed_and_applied() {
     );
     h.get_by_label("Fits (what if)");
 }
+
+#[test]
+fn long_file_names_and_a_loaded_model_do_not_widen_the_side_panel() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "DeepSeek-R1-Distill-Qwen-7B-abliterated-uncensored-imatrix-calibrated-Q4_K_M.gguf";
+    support::tiny::write_tiny_model_with_context(&dir.path().join(name), "llama", "chatml", 4096);
+    // A catalog model's shape-only file beside it: its row carries the longest verdict line.
+    let model = seekdeck::catalog::builtin_model("deepseek-llm-67b").unwrap();
+    seekdeck::gguf::shape::write_shape_only(
+        &model,
+        seekdeck::estimate::quant::Quant::Q4_K_M,
+        seekdeck::estimate::tensors::MlaLayout::Split,
+        &dir.path().join("deepseek-llm-67b-chat.Q4_K_M.gguf"),
+    )
+    .unwrap();
+    let options = AppOptions {
+        assume: Some(RTX_4090.to_owned()),
+        scan_roots: vec![seekdeck::local::Root {
+            source: seekdeck::local::Source::UserFolder,
+            path: dir.path().to_path_buf(),
+        }],
+        scan_on_start: true,
+        ..AppOptions::default()
+    };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(WIDTH, 900.0))
+        .allow_missing_glyphs()
+        .build_eframe(move |cc| App::new_with_state(cc, PersistedState::default(), options));
+    let started = std::time::Instant::now();
+    while h.state().local.models.len() < 2 {
+        assert!(started.elapsed().as_secs() < 60, "scan");
+        h.step();
+    }
+    h.run_ok();
+    let before = h.get_by_label("Send").rect();
+    // The model slot while a long-named file loads (a real load of the tiny model is over
+    // before a frame could show it).
+    h.state_mut().chat.session.model = seekdeck::app::chat_state::ModelState::Loading {
+        path: dir.path().join(name),
+        name: name.to_owned(),
+        progress: 0.4,
+        cancel: std::sync::Arc::default(),
+        started: std::time::Instant::now(),
+        checking_split: true,
+    };
+    h.run_ok();
+    let loading = h.get_by_label("Send").rect();
+    assert!(
+        (before.left() - loading.left()).abs() < 0.5,
+        "the panel widened while loading: Send moved from {before:?} to {loading:?}"
+    );
+    h.state_mut().chat.session.model = seekdeck::app::chat_state::ModelState::Empty;
+    // The tiny model's Launch (the 67B file is shape-only).
+    let tiny = dir.path().join(name);
+    h.state_mut()
+        .apply_all(vec![seekdeck::app::command::Command::Launch {
+            path: tiny,
+            force: false,
+        }]);
+    while !matches!(
+        h.state().chat.session.model,
+        seekdeck::app::chat_state::ModelState::Loaded { .. }
+    ) {
+        assert!(started.elapsed().as_secs() < 60, "load");
+        h.step();
+    }
+    h.run_ok();
+    let after = h.get_by_label("Send").rect();
+    assert!(
+        (before.left() - after.left()).abs() < 0.5,
+        "the panel widened: Send moved from {before:?} to {after:?}"
+    );
+    // And it kept its default width (420 points) all along.
+    assert!(
+        before.left() > WIDTH - 440.0,
+        "the panel opened wide: {before:?}"
+    );
+}

@@ -211,7 +211,7 @@ fn messages_ui(ui: &mut Ui, chat: &mut ChatState, commands: &mut Vec<Command>) {
 }
 
 fn user_ui(ui: &mut Ui, m: &ChatMessage, index: usize, idle: bool, commands: &mut Vec<Command>) {
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label(RichText::new("You").strong().color(theme::ACCENT));
         if idle
             && ui
@@ -332,7 +332,7 @@ fn context_ui(ui: &mut Ui, chat: &ChatState, commands: &mut Vec<Command>) {
             Some(u) => format!("context {u} / {total} tokens"),
             None => format!("context ? / {total} tokens (counted at the next answer)"),
         };
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label(RichText::new(text).size(11.0));
             ui.add(egui::ProgressBar::new(frac).desired_height(8.0));
         });
@@ -379,7 +379,7 @@ fn input_ui(ui: &mut Ui, chat: &mut ChatState, commands: &mut Vec<Command>) {
     response.clone().labelled_by(label.id);
     let enter =
         response.has_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter) && !i.modifiers.shift);
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if streaming {
             if ui
                 .button("Stop")

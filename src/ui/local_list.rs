@@ -76,10 +76,11 @@ pub(crate) fn local_row_ui(ui: &mut Ui, app: &App, m: &LocalModel) -> Vec<Comman
     let mut commands = Vec::new();
     ui.group(|ui| {
         ui.set_width(ui.available_width());
-        ui.horizontal(|ui| {
-            ui.label(RichText::new(&m.found.display_name).strong())
-                .on_hover_text(m.found.path.display().to_string());
+        ui.horizontal_wrapped(|ui| {
             ui.label(RichText::new(m.found.source.label()).weak());
+            // A file name is one long word: cut it rather than widen the panel.
+            ui.add(egui::Label::new(RichText::new(&m.found.display_name).strong()).truncate())
+                .on_hover_text(m.found.path.display().to_string());
         });
         let Ok(info) = &m.info else {
             ui.colored_label(
@@ -98,7 +99,7 @@ pub(crate) fn local_row_ui(ui: &mut Ui, app: &App, m: &LocalModel) -> Vec<Comman
             info.params_label(),
             format_bytes(info.file_bytes)
         ));
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             match &view.fit {
                 Some(fit) => {
                     ui.label(
@@ -162,7 +163,7 @@ fn folders_ui(ui: &mut Ui, app: &App, commands: &mut Vec<Command>) {
             );
         }
         for f in &app.local.folders {
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.label(RichText::new(f.display().to_string()).size(11.0));
                 if ui.small_button("Remove").clicked() {
                     commands.push(Command::RemoveFolder(f.clone()));

@@ -17,7 +17,7 @@ pub(crate) fn model_status_ui(ui: &mut Ui, chat: &ChatSession) -> Vec<Command> {
         ui.group(|ui| {
             ui.colored_label(theme::WARNING, RichText::new("Not launched").strong());
             ui.label(&r.reason);
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 if ui.button("Launch anyway").clicked() {
                     commands.push(Command::Launch {
                         path: r.plan.path.clone(),
@@ -44,7 +44,7 @@ pub(crate) fn model_status_ui(ui: &mut Ui, chat: &ChatSession) -> Vec<Command> {
             checking_split,
             ..
         } => {
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.label(format!("Loading {name}"));
                 if *checking_split {
                     ui.label("· llama.cpp is checking the GPU split (dry runs, nothing allocated)");
@@ -65,7 +65,7 @@ pub(crate) fn model_status_ui(ui: &mut Ui, chat: &ChatSession) -> Vec<Command> {
                 .request_repaint_after(std::time::Duration::from_secs(1));
         }
         ModelState::Loaded { info, name } => {
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.label(RichText::new(name).strong());
                 ui.label(
                     RichText::new(format!(

@@ -139,12 +139,13 @@ fn what_if_field_ui(ui: &mut Ui, app: &App, commands: &mut Vec<Command>) {
         .add(
             egui::TextEdit::singleline(&mut text)
                 .id_salt("what_if_spec")
-                .hint_text("2x RTX 3090, 128GiB RAM")
+                .hint_text("2x24GiB GPU, 128GiB RAM")
                 .desired_width(200.0),
         )
         .labelled_by(label.id)
         .on_hover_text(
-            "Any machine: GPUs by name or size (\"RTX 4090\", \"2x 24GiB GPU\", \"M2 Max 96GB\") and RAM (\"64GiB RAM\")",
+            "Any machine, as `seekdeck --assume` takes it: GPUs by memory (\"24GiB GPU\", \"2x24GiB GPU\"), \
+             unified memory (\"128GiB unified\") and RAM (\"64GiB RAM\"); Enter or Use applies it",
         );
     if response.changed() {
         commands.push(Command::TypeWhatIf(text.clone()));
