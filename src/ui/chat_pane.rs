@@ -262,7 +262,13 @@ fn answer_ui(ui: &mut Ui, m: &ChatMessage, reasoning: bool, streaming: bool) {
             });
     }
     if !parts.answer.is_empty() {
-        markdown_ui(ui, parts.answer);
+        // While it streams, the answer is plain text: a label's layout is cached between frames
+        // and the text reflows as it grows; once it is complete it is shown as Markdown.
+        if streaming || !looks_like_markdown(parts.answer) {
+            ui.label(parts.answer);
+        } else {
+            markdown_ui(ui, parts.answer);
+        }
         if !streaming
             && ui
                 .small_button("Copy")
@@ -291,6 +297,19 @@ fn answer_ui(ui: &mut Ui, m: &ChatMessage, reasoning: bool, streaming: bool) {
         );
     }
     ui.add_space(8.0);
+}
+
+/// Whether `text` has any Markdown a plain label would show wrongly (emphasis, code, headings,
+/// lists, tables, links, quotes).
+fn looks_like_markdown(text: &str) -> bool {
+    text.contains(['`', '*', '_', '#', '|', '[', '>'])
+        || text.lines().any(|l| {
+            let l = l.trim_start();
+            l.starts_with("- ")
+                || l.starts_with("+ ")
+                || l.split_once(". ")
+                    .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+        })
 }
 
 /// Markdown as formatted text (egui_commonmark): headings, lists, tables, code blocks with their
