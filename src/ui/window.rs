@@ -15,25 +15,41 @@ const SIDE_PANEL_WIDTH: egui::Rangef = egui::Rangef {
     max: 560.0,
 };
 
-/// The shortest time between two redraws that background threads ask for: about 15 frames a
-/// second. Under a software renderer a frame costs a core; text arriving faster is shown in
-/// batches.
-const MIN_FRAME_INTERVAL: Duration = Duration::from_millis(66);
+/// The shortest time between two redraws that background threads ask for: 5 frames a second.
+/// Under a software renderer every frame takes CPU from the model on the same cores; measured
+/// with `make bench-window` on 2 cores, a 66 ms cap (15 fps) left the window at 0.83× the command
+/// line's tokens/s, 200 ms at 0.93× and load at 1.0×. Text arriving faster is shown in batches;
+/// input is never held back (egui redraws on every event it receives).
+const MIN_FRAME_INTERVAL: Duration = Duration::from_millis(200);
+
+/// The interval, `SEEKDECK_FRAME_MS` overriding [`MIN_FRAME_INTERVAL`] for measurements.
+fn min_frame_interval() -> Duration {
+    std::env::var("SEEKDECK_FRAME_MS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .map_or(MIN_FRAME_INTERVAL, Duration::from_millis)
+}
 
 /// A waker that folds wake-ups into at most one redraw per [`MIN_FRAME_INTERVAL`]: the first after
 /// a quiet spell redraws at once, later ones join a redraw scheduled at the end of the interval.
 fn frame_capped_waker(ctx: egui::Context) -> Waker {
     let scheduled: Mutex<Option<Instant>> = Mutex::new(None);
+    let interval = min_frame_interval();
     Waker::new(move || {
         let now = Instant::now();
         let mut at = scheduled.lock().unwrap_or_else(|e| e.into_inner());
         let when = match *at {
             Some(s) if now < s => s,
-            Some(s) if now < s + MIN_FRAME_INTERVAL => s + MIN_FRAME_INTERVAL,
+            Some(s) if now < s + interval => s + interval,
             _ => now,
         };
         *at = Some(when);
-        ctx.request_repaint_after(when.saturating_duration_since(now));
+        // Never a zero delay: egui answers a zero-delay request with two frames ("to let things
+        // settle"), which doubled the frames drawn while text streams.
+        ctx.request_repaint_after(
+            when.saturating_duration_since(now)
+                .max(Duration::from_millis(1)),
+        );
     })
 }
 
@@ -134,7 +150,15 @@ impl eframe::App for App {
 /// Opens the window. `assume` is the `--assume` spec, if given; `started` is when the process
 /// started, reported at the first frame when `SEEKDECK_REPORT_STARTUP` is set.
 pub fn run_window(assume: Option<String>, started: std::time::Instant) -> eframe::Result {
+    // OpenGL (glow) by default: under Mesa's software rasteriser a frame through wgpu (Vulkan,
+    // lavapipe) took about 60 times the CPU of the same frame through OpenGL (llvmpipe), enough to
+    // halve the model's tokens/s (`make bench-window`). `SEEKDECK_RENDERER=wgpu` picks wgpu.
+    let renderer = std::env::var("SEEKDECK_RENDERER")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(eframe::Renderer::Glow);
     let options = eframe::NativeOptions {
+        renderer,
         viewport: egui::ViewportBuilder::default()
             .with_title("seekdeck")
             .with_inner_size([1440.0, 900.0])
