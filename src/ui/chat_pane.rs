@@ -34,9 +34,14 @@ pub(crate) fn chat_pane_ui(ui: &mut Ui, chat: &mut ChatState) -> Vec<Command> {
         commands.push(Command::DismissNotices);
     }
     ui.separator();
+    // Exactly the height that is left (however little), so the messages never run under the
+    // message box at the bottom.
+    let left = ui.available_height().max(24.0);
     egui::ScrollArea::vertical()
         .id_salt("messages")
         .auto_shrink([false, false])
+        .min_scrolled_height(left)
+        .max_height(left)
         .stick_to_bottom(true)
         .show(ui, |ui| messages_ui(ui, chat, &mut commands));
     commands

@@ -48,8 +48,13 @@ pub(crate) fn local_list_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
     if let Some(n) = &app.local.notice {
         ui.colored_label(theme::WARNING, n);
     }
-    // About a third of the panel: the chat below keeps the rest.
-    let list_height = (ui.available_height() * 0.36).max(150.0);
+    // About a quarter of a short panel, a third of a tall one: the chat below keeps the rest.
+    let available = ui.available_height();
+    let list_height = if available < 600.0 {
+        (available * 0.25).max(70.0)
+    } else {
+        (available * 0.36).max(150.0)
+    };
     egui::ScrollArea::vertical()
         .id_salt("local_list")
         .max_height(list_height)

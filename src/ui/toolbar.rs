@@ -108,7 +108,8 @@ fn what_if_picker_ui(ui: &mut Ui, app: &App, commands: &mut Vec<Command>) {
             .find(|p| p.spec == spec)
             .map_or_else(|| spec.clone(), |p| p.label.to_owned()),
     };
-    ComboBox::from_label("What if…")
+    let label = ui.label("What if…");
+    ComboBox::from_id_salt("what_if")
         .selected_text(selected)
         .width(260.0)
         .show_ui(ui, |ui| {
@@ -126,7 +127,9 @@ fn what_if_picker_ui(ui: &mut Ui, app: &App, commands: &mut Vec<Command>) {
                     commands.push(Command::SetWhatIf(Some(p.spec.to_owned())));
                 }
             }
-        });
+        })
+        .response
+        .labelled_by(label.id);
 }
 
 /// Any machine typed as on the command line (`--assume`), checked as it is typed; Enter or
