@@ -19,9 +19,9 @@ pub enum ModelState {
     Empty,
     /// Loading, with llama.cpp's progress.
     Loading {
-        /// The file.
+        /// The GGUF being loaded (part 1 of a split model).
         path: PathBuf,
-        /// Name shown.
+        /// The file's name as "On this PC" lists it.
         name: String,
         /// 0 to 1.
         progress: f32,
@@ -36,7 +36,7 @@ pub enum ModelState {
     Loaded {
         /// What the engine reported.
         info: LoadedModel,
-        /// Name shown.
+        /// The file's name as "On this PC" lists it.
         name: String,
     },
 }
@@ -44,11 +44,11 @@ pub enum ModelState {
 /// What "Launch" needs to know about a file.
 #[derive(Debug, Clone)]
 pub struct LaunchPlan {
-    /// The file.
+    /// The GGUF to load (part 1 of a split model).
     pub path: PathBuf,
-    /// Name shown.
+    /// The file's name as "On this PC" lists it.
     pub name: String,
-    /// Context length.
+    /// Context the load creates, after the one context rule.
     pub ctx_tokens: u32,
     /// GPU layers and experts-in-RAM.
     pub placement: crate::estimate::placement::Placement,
@@ -73,7 +73,7 @@ pub struct Refusal {
 /// The generation in progress.
 #[derive(Debug, Clone)]
 pub struct Generation {
-    /// Engine id.
+    /// The id the engine's events for this generation carry.
     pub id: u64,
     /// Set to stop.
     pub cancel: Arc<AtomicBool>,

@@ -16,7 +16,7 @@ use crate::engine::{EngineError, Event, FinishReason};
 pub struct ChatState {
     /// The engine, the model slot and the generation in progress.
     pub session: ChatSession,
-    /// The conversations.
+    /// The conversations: list, store, notices.
     pub conversations: Conversations,
     /// What is being typed.
     pub draft: Draft,

@@ -44,7 +44,7 @@ pub enum Command {
     OpenFile(std::path::PathBuf),
     /// Load a local file; `force` skips the "would not fit" refusal.
     Launch {
-        /// The file.
+        /// The GGUF to load.
         path: std::path::PathBuf,
         /// Load even though the estimate exceeds RAM + VRAM.
         force: bool,

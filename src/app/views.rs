@@ -28,7 +28,7 @@ pub struct CardView {
 /// One "On this PC" row's computed parts (for a file whose header was read).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LocalRowView {
-    /// The file.
+    /// The file this row is about (its key in `LocalState::models`).
     pub path: PathBuf,
     /// Its catalog entry in words.
     pub catalog_label: String,

@@ -16,9 +16,9 @@ use crate::engine::protocol::{FinishReason, GenerationStats, SamplingParams, Tem
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {
-    /// The person.
+    /// What the person typed.
     User,
-    /// The model.
+    /// What the model answered (reasoning included, split when shown).
     Assistant,
 }
 
@@ -27,7 +27,7 @@ pub enum Role {
 pub struct ChatMessage {
     /// Author.
     pub role: Role,
-    /// The text.
+    /// The message as written or streamed so far.
     pub text: String,
     /// For answers: counts and speeds.
     #[serde(default)]

@@ -32,7 +32,7 @@ impl ConversationStore {
         crate::paths::data_dir().map(|d| Self::new(d.join("conversations")))
     }
 
-    /// The folder.
+    /// The folder the conversation files are in.
     pub fn dir(&self) -> &Path {
         &self.dir
     }

@@ -54,7 +54,7 @@ pub struct ListRow<'a> {
     pub verdict: String,
     /// The requested context, when it was capped at this model's native maximum.
     pub ctx_capped_from: Option<u32>,
-    /// The estimate.
+    /// The estimate behind the verdict, at the context used.
     pub fit: FitReport,
 }
 

@@ -14,7 +14,7 @@ pub enum EngineError {
     /// llama.cpp refused the file (truncated, corrupt, unknown architecture, out of memory).
     #[error("llama.cpp could not load {path}: the file may be truncated or corrupt, of an architecture this llama.cpp does not know, or too large for memory ({detail})")]
     LoadFailed {
-        /// The file.
+        /// The file llama.cpp refused.
         path: PathBuf,
         /// llama.cpp's own words, where it gave any.
         detail: String,
@@ -27,7 +27,7 @@ pub enum EngineError {
     ContextFailed {
         /// Requested length.
         ctx_tokens: u32,
-        /// Details.
+        /// llama.cpp's words for the failure.
         detail: String,
     },
     /// No model is loaded.

@@ -17,7 +17,7 @@ use crate::llama::split_search::SplitCheck;
 pub struct TemplateMessage {
     /// `system`, `user` or `assistant`.
     pub role: String,
-    /// The text.
+    /// What was said, without the model's reasoning.
     pub content: String,
 }
 
@@ -96,7 +96,7 @@ pub struct GenerationStats {
 pub enum Request {
     /// Load a GGUF (replacing any loaded model).
     Load {
-        /// The file.
+        /// The GGUF (part 1 of a split model).
         path: PathBuf,
         /// Context length in tokens.
         ctx_tokens: u32,
@@ -138,7 +138,7 @@ pub enum Prompt {
 /// Facts about a loaded model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadedModel {
-    /// The file.
+    /// The file that was loaded.
     pub path: PathBuf,
     /// `general.architecture`.
     pub architecture: String,
@@ -175,7 +175,7 @@ pub enum Event {
     Piece {
         /// Generation id.
         id: u64,
-        /// The text.
+        /// Whole UTF-8 characters (a token split inside a character waits for the rest).
         text: String,
         /// Tokens generated so far in this generation.
         generated_tokens: u32,

@@ -209,7 +209,7 @@ pub struct FitReport {
     pub ctx_tokens: u32,
     /// Memory by part.
     pub breakdown: MemoryBreakdown,
-    /// The verdict.
+    /// Where the model fits on this machine, if at all.
     pub verdict: Verdict,
     /// For MoE models: the experts-in-RAM option.
     pub experts_in_ram: Option<ExpertsInRam>,

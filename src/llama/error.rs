@@ -17,7 +17,7 @@ pub enum LlamaError {
     /// llama.cpp refused the file.
     #[error("llama.cpp could not load {path}: {detail}")]
     Load {
-        /// The file.
+        /// The file llama.cpp was given.
         path: PathBuf,
         /// llama.cpp's words.
         detail: String,
@@ -31,9 +31,9 @@ pub enum LlamaError {
     /// A part's header could not be read.
     #[error("{path}: {error}")]
     Header {
-        /// The part.
+        /// The part of a split model whose header failed.
         path: PathBuf,
-        /// Why.
+        /// What the header reader found wrong.
         error: HeaderError,
     },
     /// A scratch file could not be written.

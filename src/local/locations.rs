@@ -43,9 +43,9 @@ impl Source {
 /// A folder to scan and the tool it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Root {
-    /// The tool.
+    /// Which tool keeps its models here.
     pub source: Source,
-    /// The folder.
+    /// The folder searched.
     pub path: PathBuf,
 }
 

@@ -49,7 +49,7 @@ pub struct LocalModel {
 pub struct LocalModelRow {
     /// The file (part 1 of a split model).
     pub path: String,
-    /// Name shown.
+    /// The file name shown (a split model's name without the part number).
     pub name: String,
     /// Where it was found.
     pub source: &'static str,
