@@ -301,15 +301,21 @@ mod tests {
         }
     }
 
-    /// A chat with a model "loaded" by its event alone (no engine thread) and a question asked.
-    fn asking() -> ChatState {
+    /// A chat with a model "loaded" by its event alone (no engine thread) and a question asked,
+    /// with the id of the generation that answers it.
+    fn asking() -> (ChatState, u64) {
         let mut chat = ChatState::new(None);
         chat.apply_event(Event::Loaded(loaded()));
         assert!(chat.can_send());
         chat.draft.text = "hello".into();
         chat.send_draft();
-        assert!(chat.busy());
-        chat
+        let id = chat
+            .session
+            .generation
+            .as_ref()
+            .map(|g| g.id)
+            .expect("asked");
+        (chat, id)
     }
 
     #[test]
@@ -352,13 +358,7 @@ mod tests {
 
     #[test]
     fn pieces_go_to_the_current_answer_and_stale_ones_are_dropped() {
-        let mut chat = asking();
-        let id = chat
-            .session
-            .generation
-            .as_ref()
-            .map(|g| g.id)
-            .expect("asked");
+        let (mut chat, id) = asking();
         chat.apply_event(Event::Piece {
             id,
             text: "Hi".into(),
@@ -412,13 +412,7 @@ mod tests {
 
     #[test]
     fn a_full_context_is_offered_and_a_new_conversation_clears_it() {
-        let mut chat = asking();
-        let id = chat
-            .session
-            .generation
-            .as_ref()
-            .map(|g| g.id)
-            .expect("asked");
+        let (mut chat, id) = asking();
         chat.apply_event(Event::Finished {
             id,
             reason: FinishReason::ContextFull,
@@ -433,7 +427,7 @@ mod tests {
 
     #[test]
     fn nothing_is_deleted_or_switched_while_an_answer_is_written() {
-        let mut chat = asking();
+        let (mut chat, _) = asking();
         chat.conversations.list.push(Conversation::default());
         chat.delete(0);
         chat.select(1);

@@ -25,17 +25,19 @@ impl App {
 
     /// Brings `hw`, `fits` and `rows` up to date with the state. Cheap when nothing changed.
     pub fn refresh(&mut self) {
+        // Read once per refresh: the "On this PC" rows always use the real machine.
+        let launch_hw = self.launch_hw();
         match self.state.what_if.as_deref().map(parse_assume) {
             Some(Ok(sim)) => {
                 self.hw = sim;
                 self.what_if_error = None;
             }
             Some(Err(e)) => {
-                self.hw = self.launch_hw();
+                self.hw = launch_hw.clone();
                 self.what_if_error = Some(e.to_string());
             }
             None => {
-                self.hw = self.launch_hw();
+                self.hw = launch_hw.clone();
                 self.what_if_error = None;
             }
         }
@@ -52,7 +54,7 @@ impl App {
             self.fits_key = Some(key);
         }
         self.rows = self.visible_rows();
-        self.refresh_views();
+        self.refresh_views(launch_hw);
         self.request_card_check();
     }
 

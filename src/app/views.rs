@@ -62,15 +62,16 @@ pub struct Views {
 
 impl App {
     /// Recomputes the views whose inputs changed. Cheap when nothing did.
-    pub(crate) fn refresh_views(&mut self) {
+    /// `launch_hw` is this PC as a launch sees it ([`App::launch_hw`]), read once by the caller.
+    pub(crate) fn refresh_views(&mut self, launch_hw: HardwareSnapshot) {
         self.refresh_card_view();
-        let inputs = (self.local.version, self.state.ctx_tokens, self.launch_hw());
+        let inputs = (self.local.version, self.state.ctx_tokens, launch_hw);
         if self.views.local_inputs.as_ref() != Some(&inputs) {
             self.views.local_rows = self
                 .local
                 .models
                 .iter()
-                .map(|m| self.local_row_view(&m.found.path))
+                .map(|m| self.local_row_view(&m.found.path, &inputs.2))
                 .collect();
             self.views.local_inputs = Some(inputs);
         }
@@ -115,7 +116,7 @@ impl App {
         self.views.card_inputs = Some(inputs);
     }
 
-    fn local_row_view(&self, path: &std::path::Path) -> LocalRowView {
+    fn local_row_view(&self, path: &std::path::Path, launch_hw: &HardwareSnapshot) -> LocalRowView {
         let (plan, refusal) = self.launch_plan(path);
         let local = self.local.by_path(path);
         LocalRowView {
@@ -124,7 +125,7 @@ impl App {
                 .map(|l| l.catalog_label(&self.catalog.models))
                 .unwrap_or_default(),
             ctx_tokens: plan.ctx_tokens,
-            fit: local.and_then(|l| l.estimate(plan.ctx_tokens, &self.launch_hw())),
+            fit: local.and_then(|l| l.estimate(plan.ctx_tokens, launch_hw)),
             offload: plan.placement.offload,
             needs_confirmation: refusal.is_some(),
             legacy_note: local.and_then(|l| l.legacy_note(plan.ctx_tokens)),
