@@ -94,6 +94,33 @@ fn fit_prints_the_breakdown() {
 }
 
 #[test]
+fn fit_takes_a_gguf_file_and_says_what_is_wrong_with_a_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tiny.gguf");
+    support::tiny::write_tiny_model(&model, "qwen2", "chatml");
+    let out = seekdeck(&["fit", model.to_str().unwrap(), "--assume", RTX]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{text}");
+    for part in ["tiny.gguf", "F32", "KV cache", "Verdict: fits on GPU"] {
+        assert!(text.contains(part), "missing {part:?} in:\n{text}");
+    }
+    let truncated = dir.path().join("cut.gguf");
+    let bytes = std::fs::read(&model).unwrap();
+    std::fs::write(&truncated, &bytes[..100]).unwrap();
+    let not_gguf = dir.path().join("notes.gguf");
+    std::fs::write(&not_gguf, "just some text, not a model").unwrap();
+    for (file, says) in [(&truncated, "truncated"), (&not_gguf, "not a GGUF file")] {
+        let out = seekdeck(&["fit", file.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.contains(says) && err.trim().lines().count() == 1,
+            "{err}"
+        );
+    }
+}
+
+#[test]
 fn hw_reads_this_machine_and_simulated_ones() {
     let out = seekdeck(&["hw"]);
     assert!(out.status.success());

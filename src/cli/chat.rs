@@ -50,6 +50,10 @@ fn fail(message: String) -> CliError {
 /// Loads the file, placed as the window's Launch places it (or on the CPU with `--cpu-only`).
 fn load(engine: &Engine, args: &ChatArgs, assume: Option<&str>) -> Result<(), CliError> {
     let local = inspect_path(&args.file, &builtin_catalog_models());
+    // A header seekdeck cannot read is one llama.cpp cannot load: say what is wrong with it.
+    if let Err(problem) = &local.info {
+        return Err(fail(format!("{}: {problem}", args.file.display())));
+    }
     let ctx = local.context(args.ctx);
     if let Some(note) = ctx.cap_note() {
         eprintln!("context: {note}");

@@ -4,13 +4,14 @@
 use clap::Args;
 use serde::Serialize;
 
-use super::common::to_json;
-use crate::catalog::{LoadedCatalog, Model};
+use super::common::{to_json, usage_error, CliError};
+use crate::catalog::{Architecture, LoadedCatalog, Model};
 use crate::estimate::fit::{estimate, FitReport, Verdict};
 use crate::estimate::placement::{effective_context, EffectiveContext, DEFAULT_CTX_TOKENS};
 use crate::estimate::quant::Quant;
 use crate::format::format_bytes;
 use crate::hardware::HardwareSnapshot;
+use crate::local::inspect_path;
 
 /// Options shared by `list` and `fit`.
 #[derive(Debug, Args, Clone)]
@@ -131,9 +132,58 @@ pub(crate) fn list_output(
     out
 }
 
+/// What `fit` describes: a catalog model at a preset quantization, or a GGUF file as it is.
+pub(crate) struct FitSubject<'a> {
+    /// The first line's name: the model's, or the file's with its quantization.
+    pub title: String,
+    /// The model's shape (attention kind, layers).
+    pub architecture: &'a Architecture,
+}
+
+impl<'a> FitSubject<'a> {
+    /// A catalog model at the report's quantization.
+    pub(crate) fn model(m: &'a Model, r: &FitReport) -> Self {
+        Self {
+            title: format!("{} at {}", m.name, r.quant),
+            architecture: &m.architecture,
+        }
+    }
+}
+
+/// `fit` for a GGUF file: its own weights and metadata, at the context its header allows.
+pub(crate) fn file_fit(
+    path: &std::path::Path,
+    models: &[Model],
+    args: &EstimateArgs,
+    hw: &HardwareSnapshot,
+) -> Result<String, CliError> {
+    let local = inspect_path(path, models);
+    let problem = local.problem();
+    let (Some(report), Ok(info)) = (local.estimate(args.ctx, hw), local.info.as_ref()) else {
+        let why = problem.unwrap_or_else(|| "it cannot be estimated".into());
+        return Err(usage_error(format!("{}: {why}", path.display())));
+    };
+    let Ok(architecture) = info.arch.as_ref() else {
+        unreachable!("an estimate needs the architecture")
+    };
+    if args.json {
+        return Ok(to_json(&report));
+    }
+    let subject = FitSubject {
+        title: format!(
+            "{} ({}, {})",
+            local.found.display_name,
+            local.catalog_label(models),
+            info.quant_label()
+        ),
+        architecture,
+    };
+    Ok(fit_text(&subject, &report, &local.context(args.ctx), hw))
+}
+
 /// `fit` output.
 pub(crate) fn fit_text(
-    m: &Model,
+    subject: &FitSubject,
     r: &FitReport,
     ctx: &EffectiveContext,
     hw: &HardwareSnapshot,
@@ -144,14 +194,13 @@ pub(crate) fn fit_text(
         .map(|n| format!(" ({n})"))
         .unwrap_or_default();
     let mut out = format!(
-        "{} at {}, {} tokens of context{cap}\nMachine: {}\n\n  weights        {:>10}\n  KV cache       {:>10}  ({} attention)\n  compute buffer {:>10}\n  overhead       {:>10}\n  total          {:>10}\n\nVerdict: {}\n",
-        m.name,
-        r.quant,
+        "{}, {} tokens of context{cap}\nMachine: {}\n\n  weights        {:>10}\n  KV cache       {:>10}  ({} attention)\n  compute buffer {:>10}\n  overhead       {:>10}\n  total          {:>10}\n\nVerdict: {}\n",
+        subject.title,
         r.ctx_tokens,
         hw.summary(),
         format_bytes(b.weights_bytes),
         format_bytes(b.kv_cache_bytes),
-        m.architecture.attention.kind_name(),
+        subject.architecture.attention.kind_name(),
         format_bytes(b.compute_bytes),
         format_bytes(b.overhead_bytes),
         format_bytes(b.total_bytes()),
@@ -183,7 +232,7 @@ pub(crate) fn fit_text(
     if !matches!(r.verdict, Verdict::TooLarge | Verdict::Unknown) {
         out.push_str(&format!(
             "Launch with: {}\n",
-            r.offload(m.architecture.layers)
+            r.offload(subject.architecture.layers)
         ));
     }
     out

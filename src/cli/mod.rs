@@ -11,7 +11,9 @@ pub mod scan;
 
 pub use common::CliError;
 use common::{find_model, machine, to_json};
-use estimate::{fit_text, hw_text, list_output, model_estimate, EstimateArgs};
+use estimate::{
+    file_fit, fit_text, hw_text, list_output, model_estimate, EstimateArgs, FitSubject,
+};
 
 use crate::catalog::load_catalog;
 
@@ -32,9 +34,10 @@ pub struct Cli {
 pub enum Command {
     /// Print every model with its verdict on this machine.
     List(EstimateArgs),
-    /// Print the memory breakdown of one model.
+    /// Print the memory breakdown of one model, or of a GGUF file as it is.
     Fit {
-        /// Model id or name, e.g. deepseek-r1, "DeepSeek 7B", r1-distill-qwen-14b.
+        /// Model id or name, e.g. deepseek-r1, "DeepSeek 7B", r1-distill-qwen-14b; or the path
+        /// of a GGUF file (its own weights and metadata; --quant does not apply).
         model: String,
         /// Estimate options.
         #[command(flatten)]
@@ -74,13 +77,18 @@ pub fn run(cli: &Cli, command: &Command) -> Result<String, CliError> {
             Ok(list_output(&catalog, args, &hw))
         }
         Command::Fit { model, args } => {
+            let path = std::path::Path::new(model);
+            if path.is_file() {
+                let hw = machine(cli.assume.as_deref())?;
+                return file_fit(path, &catalog.models, args, &hw);
+            }
             let m = find_model(&catalog.models, model)?;
             let hw = machine(cli.assume.as_deref())?;
             let (report, ctx) = model_estimate(m, args.quant, args.ctx, &hw);
             Ok(if args.json {
                 to_json(&report)
             } else {
-                fit_text(m, &report, &ctx, &hw)
+                fit_text(&FitSubject::model(m, &report), &report, &ctx, &hw)
             })
         }
     }

@@ -83,6 +83,9 @@ pub struct GgufHeader {
 /// Why a file could not be read as GGUF.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum HeaderError {
+    /// Nothing at that path.
+    #[error("the file does not exist")]
+    Missing,
     /// Could not open or read.
     #[error("cannot read the file: {0}")]
     Io(String),
@@ -110,7 +113,10 @@ pub enum HeaderError {
 impl GgufHeader {
     /// Reads the header of `path` and checks that the data region is complete.
     pub fn read(path: &Path) -> Result<Self, HeaderError> {
-        let file = File::open(path).map_err(|e| HeaderError::Io(e.to_string()))?;
+        let file = File::open(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => HeaderError::Missing,
+            _ => HeaderError::Io(e.to_string()),
+        })?;
         let file_bytes = file
             .metadata()
             .map_err(|e| HeaderError::Io(e.to_string()))?

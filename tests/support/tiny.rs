@@ -126,7 +126,18 @@ pub fn write_random_model(
     weights: GgmlType,
 ) -> u64 {
     let arch = arch.clone();
-    let mut b = architecture_metadata(&arch, "seekdeck tiny test model", 0, MlaLayout::Split);
+    // `enum llama_ftype`: ALL_F32 0, MOSTLY_Q4_0 2, MOSTLY_Q8_0 7 — so the file names its type.
+    let file_type = match weights {
+        GgmlType::Q4_0 => 2,
+        GgmlType::Q8_0 => 7,
+        _ => 0,
+    };
+    let mut b = architecture_metadata(
+        &arch,
+        "seekdeck tiny test model",
+        file_type,
+        MlaLayout::Split,
+    );
     let mut tokens = vec!["<unk>".to_owned(), "<s>".to_owned(), "</s>".to_owned()];
     let mut types = vec![2i32, 3, 3];
     for byte in 0..=255u8 {
