@@ -140,9 +140,12 @@ fn what_if_picker_switches_machines() {
     let mut h = app_harness(PersistedState::default(), RTX_4090);
     h.get_by_label("What if…").click();
     h.run_ok();
-    h.get_by_label("Mac, 128 GiB unified").click();
+    h.get_by_label("Mac (M4 Max), 128 GiB unified").click();
     h.run_ok();
-    assert_eq!(h.state().state.what_if.as_deref(), Some("128GiB unified"));
+    assert_eq!(
+        h.state().state.what_if.as_deref(),
+        Some("128GiB unified @546GB/s")
+    );
     h.get_by_label_contains("(unified memory)");
     let seventy = &h.state().fits[index_of(&h, "deepseek-r1-distill-llama-70b")];
     assert_eq!(seventy.verdict, Verdict::FitsGpu);

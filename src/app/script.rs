@@ -46,7 +46,7 @@ impl ChatScript {
 /// Where a script stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScriptStep {
-    /// Not launched yet.
+    /// Not launched yet: waiting for the window to be ready, as a user would.
     Start,
     /// Waiting for the model.
     Loading,
@@ -64,6 +64,9 @@ impl App {
             return Vec::new();
         };
         match *step {
+            // As a user would: Launch once the window shows this PC's readings and the files found
+            // (the start-up work, the first hardware reading included, is not the load's).
+            ScriptStep::Start if self.local.scanning || self.live_hw.ram.is_none() => Vec::new(),
             ScriptStep::Start => {
                 *step = ScriptStep::Loading;
                 let path = script.file.clone();

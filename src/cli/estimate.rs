@@ -9,6 +9,7 @@ use crate::catalog::{Architecture, LoadedCatalog, Model};
 use crate::estimate::fit::{estimate, FitReport, Verdict};
 use crate::estimate::placement::{effective_context, EffectiveContext, DEFAULT_CTX_TOKENS};
 use crate::estimate::quant::Quant;
+use crate::estimate::speed::speed_line;
 use crate::format::format_bytes;
 use crate::hardware::HardwareSnapshot;
 use crate::local::inspect_path;
@@ -220,6 +221,10 @@ pub(crate) fn fit_text(
             format_bytes(r.gpu_bytes),
             format_bytes(r.cpu_bytes)
         ));
+    }
+    if let Some(line) = speed_line(&r.speed) {
+        out.push_str(&line);
+        out.push('\n');
     }
     if let Some(e) = &r.experts_in_ram {
         out.push_str(&format!(

@@ -17,6 +17,7 @@ use crate::estimate::placement::{
     UNIFIED_GPU_SHARE,
 };
 use crate::estimate::quant::{GgmlType, Quant};
+use crate::estimate::speed::{decode_speed, NoSpeed, SpeedEstimate};
 use crate::estimate::tensors::{assign_types, tensor_plan, MlaLayout, TensorInfo};
 use crate::format::format_bytes;
 use crate::hardware::HardwareSnapshot;
@@ -221,6 +222,8 @@ pub struct FitReport {
     pub gpu_bytes: u64,
     /// Suggested RAM use for the verdict (CPU part).
     pub cpu_bytes: u64,
+    /// How fast it would write with this placement, from memory bandwidth; or why unknown.
+    pub speed: Result<SpeedEstimate, NoSpeed>,
 }
 
 impl FitReport {
@@ -372,7 +375,7 @@ pub(crate) fn estimate_with_split(
     hw: &HardwareSnapshot,
 ) -> FitReport {
     let b = breakdown_with_split(model, split, ctx_tokens);
-    judge(
+    let mut report = judge(
         model.architecture.layers,
         &b,
         split,
@@ -380,7 +383,9 @@ pub(crate) fn estimate_with_split(
         quant,
         ctx_tokens,
         hw,
-    )
+    );
+    report.speed = decode_speed(&report, split, &model.architecture, hw);
+    report
 }
 
 /// Budgets of a machine: (VRAM usable, RAM usable).
@@ -431,6 +436,7 @@ pub(crate) fn judge(
         ram_budget_bytes: ram,
         gpu_bytes: 0,
         cpu_bytes: 0,
+        speed: Err(NoSpeed::DoesNotRun),
     };
     if hw.ram.is_none() {
         return report;

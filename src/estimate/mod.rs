@@ -6,5 +6,6 @@
 pub mod fit;
 pub mod placement;
 pub mod quant;
+pub mod speed;
 pub mod tensors;
 pub mod weight_table;

@@ -5,6 +5,7 @@
 //! or a failing probe is data (`gpu_status`), never a panic or a dialog.
 
 pub mod assume;
+pub(crate) mod bandwidth;
 pub mod poller;
 pub(crate) mod probe;
 
@@ -22,6 +23,9 @@ pub struct RamReading {
     pub available_bytes: u64,
     /// Whether a cgroup (container) limit is in force.
     pub cgroup_limited: bool,
+    /// Read bandwidth in bytes per second: measured on this PC ([`bandwidth`]), from the spec
+    /// for a simulated one; none when unknown.
+    pub bandwidth_bytes_per_sec: Option<u64>,
 }
 
 /// Where a GPU reading came from.
@@ -50,6 +54,9 @@ pub struct GpuReading {
     pub source: GpuSource,
     /// Unified memory (Apple silicon): the same memory as system RAM, counted once.
     pub unified: bool,
+    /// Memory bandwidth in bytes per second (NVML: bus width × memory clock; the spec for a
+    /// simulated GPU; the RAM's for unified memory); none when unknown.
+    pub bandwidth_bytes_per_sec: Option<u64>,
 }
 
 impl GpuReading {

@@ -5,6 +5,7 @@
 use nvml_wrapper::Nvml;
 use sysinfo::{Gpus, System};
 
+use super::bandwidth::ram_bandwidth;
 use super::{GpuReading, GpuSource, GpuStatus, HardwareSnapshot, RamReading};
 
 /// Holds the probes' handles between readings.
@@ -51,6 +52,7 @@ impl Prober {
             for g in gpus.iter_mut().filter(|g| g.unified) {
                 g.total_bytes = r.total_bytes;
                 g.used_bytes = r.total_bytes.saturating_sub(r.available_bytes);
+                g.bandwidth_bytes_per_sec = r.bandwidth_bytes_per_sec;
             }
         }
         HardwareSnapshot {
@@ -81,6 +83,7 @@ impl Prober {
             total_bytes: total,
             available_bytes: available,
             cgroup_limited,
+            bandwidth_bytes_per_sec: ram_bandwidth(total),
         })
     }
 
@@ -107,6 +110,9 @@ impl Prober {
                     utilization_pct: g.usage().map(|u| u.round().clamp(0.0, 100.0) as u32),
                     source: GpuSource::Sysinfo,
                     unified,
+                    // sysinfo does not know a discrete GPU's bandwidth; unified memory gets the
+                    // RAM's in `read`.
+                    bandwidth_bytes_per_sec: None,
                 })
             })
             .collect();
@@ -146,6 +152,7 @@ fn read_nvml(nvml: &Nvml) -> (Vec<GpuReading>, GpuStatus) {
             utilization_pct: device.utilization_rates().ok().map(|u| u.gpu),
             source: GpuSource::Nvml,
             unified: false,
+            bandwidth_bytes_per_sec: nvml_bandwidth(&device),
         });
     }
     let status = if gpus.is_empty() {
@@ -154,6 +161,19 @@ fn read_nvml(nvml: &Nvml) -> (Vec<GpuReading>, GpuStatus) {
         GpuStatus::Ok
     };
     (gpus, status)
+}
+
+/// Peak memory bandwidth from the bus width and the highest memory clock: NVML reports the clock
+/// at half the data rate (RTX 4090: 10501 MHz × 2 × 384 bits / 8 = 1008 GB/s, its data sheet's
+/// figure).
+fn nvml_bandwidth(device: &nvml_wrapper::Device) -> Option<u64> {
+    let bus_bits = u64::from(device.memory_bus_width().ok()?);
+    let clock_mhz = u64::from(
+        device
+            .max_clock_info(nvml_wrapper::enum_wrappers::device::Clock::Memory)
+            .ok()?,
+    );
+    Some(clock_mhz * 1_000_000 * 2 * bus_bits / 8).filter(|&b| b > 0)
 }
 
 fn describe_nvml_error(e: &nvml_wrapper::error::NvmlError) -> String {

@@ -22,6 +22,7 @@ use crate::estimate::fit::{
 };
 use crate::estimate::placement::{effective_context, EffectiveContext, Placement, OVERHEAD_BYTES};
 use crate::estimate::quant::Quant;
+use crate::estimate::speed::decode_speed;
 use crate::estimate::tensors::MlaLayout;
 use crate::gguf::names::split_part;
 use crate::gguf::read::GgufHeader;
@@ -146,7 +147,7 @@ impl LocalModel {
             .file_type
             .and_then(Quant::from_file_type)
             .unwrap_or(Quant::F16);
-        Some(judge(
+        let mut report = judge(
             arch.layers,
             &b,
             &info.split,
@@ -154,7 +155,9 @@ impl LocalModel {
             quant,
             ctx,
             hw,
-        ))
+        );
+        report.speed = decode_speed(&report, &info.split, arch, hw);
+        Some(report)
     }
 
     /// For a legacy-layout MLA file: (its KV cache, a re-converted file's) at `ctx_tokens`.

@@ -13,6 +13,7 @@ use crate::catalog::{Attention, Model};
 use crate::estimate::fit::{kv_cache_bytes, FitReport, Verdict};
 use crate::estimate::placement::vram_margin_bytes;
 use crate::estimate::quant::Quant;
+use crate::estimate::speed::speed_line;
 use crate::estimate::tensors::MlaLayout;
 use crate::format::format_bytes;
 
@@ -219,7 +220,7 @@ fn advice_ui(ui: &mut Ui, fit: &FitReport, view: &CardView, commands: &mut Vec<C
             format_bytes(fit.gpu_bytes),
             format_bytes(fit.cpu_bytes)
         ),
-        Verdict::CpuOnly => format!("Runs on the CPU from RAM ({}); expect a few tokens per second.", format_bytes(fit.cpu_bytes)),
+        Verdict::CpuOnly => format!("Runs on the CPU from RAM ({}).", format_bytes(fit.cpu_bytes)),
         Verdict::TooLarge => format!(
             "Needs {} but this machine has {} of VRAM and {} of RAM free.",
             format_bytes(fit.breakdown.total_bytes()),
@@ -229,6 +230,9 @@ fn advice_ui(ui: &mut Ui, fit: &FitReport, view: &CardView, commands: &mut Vec<C
         Verdict::Unknown => "This machine's memory could not be read.".to_owned(),
     };
     ui.label(text);
+    if let Some(line) = speed_line(&fit.speed) {
+        ui.label(line);
+    }
     if fit.verdict == Verdict::TooLarge {
         match best_fitting(view) {
             Some((q, best)) => {
@@ -317,11 +321,18 @@ fn llama_check_ui(ui: &mut Ui, app: &App, view: &CardView) {
 fn quant_table_ui(ui: &mut Ui, app: &App, view: &CardView, commands: &mut Vec<Command>) {
     ui.label(RichText::new("Every quantization on this machine").strong());
     Grid::new("quant_table")
-        .num_columns(5)
+        .num_columns(6)
         .striped(true)
         .spacing([16.0, 4.0])
         .show(ui, |ui| {
-            for h in ["Quantization", "Weights", "Total", "Fits this PC", ""] {
+            for h in [
+                "Quantization",
+                "Weights",
+                "Total",
+                "Fits this PC",
+                "Speed (estimate)",
+                "",
+            ] {
                 ui.label(RichText::new(h).strong());
             }
             ui.end_row();
@@ -338,6 +349,11 @@ fn quant_table_ui(ui: &mut Ui, app: &App, view: &CardView, commands: &mut Vec<Co
                     ui.set_min_width(250.0);
                     verdict_cell(ui, f, false);
                 });
+                ui.label(
+                    f.speed
+                        .as_ref()
+                        .map_or_else(|_| "—".to_owned(), |s| s.short_label()),
+                );
                 if q != app.state.quant
                     && ui
                         .small_button("Use")

@@ -7,18 +7,21 @@ use egui::{RichText, Ui};
 use super::theme;
 use crate::app::command::Command;
 use crate::app::App;
+use crate::estimate::speed::speed_line;
 use crate::format::format_bytes;
 use crate::local::LocalModel;
 
-/// Draws the list of local models.
-pub(crate) fn local_list_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
+/// Draws the list of local models, under its heading when `heading` (else the caller drew one).
+pub(crate) fn local_list_ui(ui: &mut Ui, app: &App, heading: bool) -> Vec<Command> {
     let mut commands = Vec::new();
     let count = app.local.models.len();
     ui.horizontal(|ui| {
-        ui.heading("On this PC");
+        if heading {
+            ui.heading("On this PC");
+        }
         if app.local.scanning {
             ui.label(RichText::new("searching…").weak());
-        } else {
+        } else if heading {
             ui.label(RichText::new(crate::format::plural(count, "file")).weak());
         }
     });
@@ -117,9 +120,12 @@ pub(crate) fn local_row_ui(ui: &mut Ui, app: &App, m: &LocalModel) -> Vec<Comman
                         .background_color(theme::verdict_fill(&fit.verdict)),
                     )
                     .on_hover_text(format!(
-                        "On this PC at {} tokens: {} (weights from the file's own tensors)",
+                        "On this PC at {} tokens: {} (weights from the file's own tensors){}",
                         view.ctx_tokens,
                         fit.breakdown.parts_label(),
+                        speed_line(&fit.speed)
+                            .map(|l| format!("\n{l}"))
+                            .unwrap_or_default()
                     ));
                 }
                 None => {

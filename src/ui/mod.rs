@@ -5,6 +5,7 @@
 pub mod card;
 pub(crate) mod chat_pane;
 pub(crate) mod fonts;
+pub(crate) mod frame_pacing;
 pub(crate) mod input;
 pub(crate) mod local_list;
 pub(crate) mod log_panel;

@@ -1,10 +1,16 @@
-//! The right-hand panel: "On this PC" at the top, the model slot, then the chat.
+//! The right-hand panel: "On this PC" at the top, the model slot, then the chat. In a short
+//! window with a model in the slot, the file list folds into one line so the chat keeps the room.
 
-use egui::Ui;
+use egui::collapsing_header::CollapsingState;
+use egui::{RichText, Ui};
 
 use super::{chat_pane::chat_pane_ui, local_list::local_list_ui, model_status::model_status_ui};
+use crate::app::chat_session::ModelState;
 use crate::app::command::Command;
 use crate::app::App;
+
+/// Below this height (points) the side panel folds the file list while a model is in the slot.
+const SHORT_PANEL_HEIGHT: f32 = 700.0;
 
 /// Draws the side panel.
 pub(crate) fn side_panel_ui(ui: &mut Ui, app: &mut App) -> Vec<Command> {
@@ -12,7 +18,21 @@ pub(crate) fn side_panel_ui(ui: &mut Ui, app: &mut App) -> Vec<Command> {
     if let Some(prompt) = &app.path_prompt {
         commands.extend(super::path_prompt::path_prompt_ui(ui, prompt));
     }
-    commands.extend(local_list_ui(ui, app));
+    let fold = ui.available_height() < SHORT_PANEL_HEIGHT
+        && !matches!(app.chat.session.model, ModelState::Empty);
+    if fold {
+        let id = ui.make_persistent_id("local_list_unfolded");
+        CollapsingState::load_with_default_open(ui.ctx(), id, false)
+            .show_header(ui, |ui| {
+                ui.label(RichText::new("On this PC").strong());
+                ui.label(
+                    RichText::new(crate::format::plural(app.local.models.len(), "file")).weak(),
+                );
+            })
+            .body(|ui| commands.extend(local_list_ui(ui, app, false)));
+    } else {
+        commands.extend(local_list_ui(ui, app, true));
+    }
     ui.separator();
     commands.extend(model_status_ui(ui, &app.chat.session));
     ui.separator();

@@ -8,6 +8,7 @@ use super::theme;
 use crate::app::command::Command;
 use crate::app::{App, SortColumn};
 use crate::estimate::fit::FitReport;
+use crate::estimate::speed::speed_line;
 use crate::format::format_bytes;
 
 /// Draws the table.
@@ -172,14 +173,17 @@ pub(crate) fn verdict_cell(ui: &mut Ui, fit: &FitReport, ctx_capped: bool) {
         .selectable(false),
     )
     .on_hover_text(format!(
-        "{}\n{}{}",
+        "{}\n{}{}{}",
         fit.verdict.label(),
         fit.breakdown.parts_label(),
         if ctx_capped {
             "\ncontext capped at the model's native maximum"
         } else {
             ""
-        }
+        },
+        speed_line(&fit.speed)
+            .map(|l| format!("\n{l}"))
+            .unwrap_or_default()
     ));
 }
 

@@ -2,12 +2,14 @@
 //! as the background threads' waker), the frame (input → commands → panels → commands), and
 //! persistence. The only place that lays out the panels.
 
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::app::command::Command;
 use crate::app::{App, AppOptions, PersistedState, Tab, Waker, NARROW_WINDOW_WIDTH};
 use crate::ui;
+use crate::ui::frame_pacing::FramePacer;
 
 /// The side panel's width range, in points.
 const SIDE_PANEL_WIDTH: egui::Rangef = egui::Rangef {
@@ -15,27 +17,13 @@ const SIDE_PANEL_WIDTH: egui::Rangef = egui::Rangef {
     max: 560.0,
 };
 
-/// The shortest time between two redraws that background threads ask for: 5 frames a second.
-/// Under a software renderer every frame takes CPU from the model on the same cores; measured
-/// with `make bench-window` on 2 cores, a 66 ms cap (15 fps) left the window at 0.83× the command
-/// line's tokens/s, 200 ms at 0.93× and load at 1.0×. Text arriving faster is shown in batches;
-/// input is never held back (egui redraws on every event it receives).
-const MIN_FRAME_INTERVAL: Duration = Duration::from_millis(200);
-
-/// The interval, `SEEKDECK_FRAME_MS` overriding [`MIN_FRAME_INTERVAL`] for measurements.
-fn min_frame_interval() -> Duration {
-    std::env::var("SEEKDECK_FRAME_MS")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .map_or(MIN_FRAME_INTERVAL, Duration::from_millis)
-}
-
-/// A waker that folds wake-ups into at most one redraw per [`MIN_FRAME_INTERVAL`]: the first after
-/// a quiet spell redraws at once, later ones join a redraw scheduled at the end of the interval.
-fn frame_capped_waker(ctx: egui::Context) -> Waker {
+/// A waker that folds wake-ups into at most one redraw per interval (set by [`FramePacer`] from
+/// the measured cost of a frame): the first after a quiet spell redraws at once, later ones join
+/// a redraw scheduled at the end of the interval.
+fn frame_capped_waker(ctx: egui::Context, interval_ms: Arc<AtomicU64>) -> Waker {
     let scheduled: Mutex<Option<Instant>> = Mutex::new(None);
-    let interval = min_frame_interval();
     Waker::new(move || {
+        let interval = Duration::from_millis(interval_ms.load(Ordering::Relaxed));
         let now = Instant::now();
         let mut at = scheduled.lock().unwrap_or_else(|e| e.into_inner());
         let when = match *at {
@@ -69,7 +57,8 @@ impl App {
         options: AppOptions,
     ) -> Self {
         egui_extras::install_image_loaders(&cc.egui_ctx);
-        let waker = frame_capped_waker(cc.egui_ctx.clone());
+        let interval = FramePacer::install(&cc.egui_ctx);
+        let waker = frame_capped_waker(cc.egui_ctx.clone(), interval);
         let mut app = Self::with_waker(state, &options, waker);
         app.start_background(&options);
         app
