@@ -269,9 +269,9 @@ fn a_dropped_gguf_is_listed_and_an_added_folder_is_remembered() {
     let folders = dir.path().join("config/folders.ron");
     let catalog = h.state().catalog.models.clone();
     let mut local =
-        seekdeck::app::local_state::LocalState::new(Vec::new(), Some(folders.clone()), || {});
+        seekdeck::app::local_state::LocalState::new(Vec::new(), Some(folders.clone()), None, || {});
     local.add_folder(elsewhere.clone(), &catalog);
-    let again = seekdeck::app::local_state::LocalState::new(Vec::new(), Some(folders), || {});
+    let again = seekdeck::app::local_state::LocalState::new(Vec::new(), Some(folders), None, || {});
     assert_eq!(again.folders, vec![elsewhere]);
 }
 

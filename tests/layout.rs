@@ -1,6 +1,7 @@
 //! The window's layout rules, checked on the whole app through egui_kittest: the side panel keeps
 //! its width range and its buttons their places, Clear and Delete can be undone, cards open at the
-//! top, a narrow window shows tabs with Send in view, and a typed "What if…" spec is checked as
+//! top, a narrow window shows tabs with Send in view (the file list folding while a model is in
+//! the slot), and a typed "What if…" spec is checked as
 //! it is typed and applied.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -131,6 +132,36 @@ fn a_narrow_window_shows_tabs_and_send_stays_in_view() {
     h.run_ok();
     let send = h.get_by_label("Send").rect();
     assert!(send.bottom() <= 600.0, "Send ends at {}", send.bottom());
+    h.state_mut().chat.session.context_full = false;
+    // With a model in the slot, the file list folds to one line so the chat keeps the room.
+    h.get_by_label("Open GGUF…");
+    let send_empty = h.get_by_label("Send").rect();
+    h.state_mut().chat.session.model = seekdeck::app::chat_state::ModelState::Loading {
+        path: "m.gguf".into(),
+        name: "M".into(),
+        progress: 0.4,
+        cancel: std::sync::Arc::default(),
+        started: std::time::Instant::now(),
+        checking_split: false,
+    };
+    h.run_ok();
+    assert!(
+        h.query_by_label("Open GGUF…").is_none(),
+        "the list stayed open"
+    );
+    let send_loading = h.get_by_label("Send").rect();
+    assert!(
+        send_loading.bottom() <= 600.0,
+        "Send ends at {}",
+        send_loading.bottom()
+    );
+    assert!(
+        (send_empty.bottom() - send_loading.bottom()).abs() < 0.5,
+        "Send moved"
+    );
+    h.get_by_label_contains("On this PC ·").click();
+    h.run_ok();
+    h.get_by_label("Open GGUF…");
     h.get_by_label("Models").click();
     h.run_ok();
     h.get_by_label("DeepSeek-R1");

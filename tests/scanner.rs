@@ -13,7 +13,7 @@ use seekdeck::estimate::tensors::MlaLayout;
 use seekdeck::gguf::shape::{shape_only_builder, write_shape_only};
 use seekdeck::hardware::assume::parse_assume;
 use seekdeck::local::locations::default_roots;
-use seekdeck::local::{inspect_path, scan_roots, LocalModel, Source};
+use seekdeck::local::{inspect_path, scan_roots, HeaderCache, LocalModel, Source};
 
 fn models() -> Vec<Model> {
     builtin_catalog_models()
@@ -251,11 +251,49 @@ fn user_home(home: &Path) {
 }
 
 #[test]
+fn a_restart_remembers_every_header_as_read_and_reads_a_changed_file_again() {
+    let home = tempfile::tempdir().unwrap();
+    user_home(home.path());
+    let roots = default_roots(home.path(), |_| None);
+    let file = home.path().join("data/header-cache.json");
+    let infos = |found: &[LocalModel]| -> Vec<_> {
+        found
+            .iter()
+            .map(|m| (m.found.path.clone(), m.info.clone()))
+            .collect()
+    };
+    let read = infos(&scan_roots(&roots, &models(), &mut HeaderCache::default()));
+    let mut cache = HeaderCache::load(Some(file.clone()));
+    assert_eq!(infos(&scan_roots(&roots, &models(), &mut cache)), read);
+    cache.save();
+    // The next start: every file (good, truncated, foreign, split) as the headers said.
+    let mut cache = HeaderCache::load(Some(file.clone()));
+    assert_eq!(infos(&scan_roots(&roots, &models(), &mut cache)), read);
+    // A file replaced by another model: read again, not taken from the cache.
+    let (path, _) = read
+        .iter()
+        .find(|(p, i)| i.is_ok() && p.to_string_lossy().contains("Qwen-7B"))
+        .unwrap();
+    let fourteen = models()
+        .into_iter()
+        .find(|m| m.id == "deepseek-r1-distill-qwen-14b")
+        .unwrap();
+    write_shape_only(&fourteen, Quant::Q4_K_M, MlaLayout::Split, path).unwrap();
+    let mut cache = HeaderCache::load(Some(file));
+    let after = scan_roots(&roots, &models(), &mut cache);
+    let replaced = after.iter().find(|m| &m.found.path == path).unwrap();
+    assert_eq!(
+        replaced.info.as_ref().unwrap().params,
+        fourteen.params_total
+    );
+}
+
+#[test]
 fn a_home_laid_out_like_the_usual_tools_is_found_and_matched() {
     let home = tempfile::tempdir().unwrap();
     user_home(home.path());
     let roots = default_roots(home.path(), |_| None);
-    let found = scan_roots(&roots, &models());
+    let found = scan_roots(&roots, &models(), &mut HeaderCache::default());
     assert_eq!(found.len(), 7, "{:#?}", names(&found));
 
     let lm = by_name(&found, "DeepSeek-R1-Distill-Qwen-7B-Q4_K_M.gguf");

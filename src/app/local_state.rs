@@ -34,6 +34,7 @@ impl LocalState {
     pub fn new(
         default_roots: Vec<Root>,
         folders_file: Option<PathBuf>,
+        header_cache: Option<PathBuf>,
         notify: impl Fn() + Send + Sync + 'static,
     ) -> Self {
         let folders = folders_file
@@ -49,7 +50,7 @@ impl LocalState {
             folders_file,
             notice: None,
             version: 0,
-            scanner: Scanner::new(notify),
+            scanner: Scanner::new(header_cache, notify),
         }
     }
 
@@ -160,7 +161,7 @@ mod tests {
 
     #[test]
     fn a_scan_that_ends_after_a_newer_one_is_dropped() {
-        let mut local = LocalState::new(Vec::new(), None, || {});
+        let mut local = LocalState::new(Vec::new(), None, None, || {});
         local.rescan(&[]);
         local.rescan(&[]);
         // Let the two real (empty) scans finish, then deliver the race by hand: the newer scan's

@@ -108,6 +108,8 @@ pub struct AppOptions {
     pub folders_file: Option<std::path::PathBuf>,
     /// Where conversations are saved (`None`: not saved).
     pub conversations_dir: Option<std::path::PathBuf>,
+    /// Where what GGUF headers said is remembered between runs (`None`: not remembered).
+    pub header_cache: Option<std::path::PathBuf>,
     /// A simulated machine from `--assume` (becomes the "What if…" choice).
     pub assume: Option<String>,
     /// Start the live hardware poller (off in tests).
@@ -196,6 +198,7 @@ impl App {
         let local = local_state::LocalState::new(
             options.scan_roots.clone(),
             options.folders_file.clone(),
+            options.header_cache.clone(),
             waker.closure(),
         );
         let store = options

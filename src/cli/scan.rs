@@ -10,7 +10,7 @@ use crate::format::{format_bytes, plural};
 use crate::hardware::HardwareSnapshot;
 use crate::local::folders::{folders_file, load_folders, user_folder_roots};
 use crate::local::locations::user_roots;
-use crate::local::{scan_roots, LocalModel, Root, Source};
+use crate::local::{scan_roots, HeaderCache, LocalModel, Root, Source};
 
 /// Options of `seekdeck scan`.
 #[derive(Debug, Args, Clone)]
@@ -46,7 +46,9 @@ pub(crate) fn scan_output(
     hw: &HardwareSnapshot,
 ) -> String {
     let roots = scan_roots_for(args);
-    let found = scan_roots(&roots, models);
+    let mut cache = HeaderCache::load(HeaderCache::user_file());
+    let found = scan_roots(&roots, models, &mut cache);
+    cache.save();
     if args.json {
         let rows: Vec<_> = found
             .iter()

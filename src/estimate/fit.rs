@@ -9,7 +9,7 @@
 //! [`judge`] takes any breakdown, so a measured one (a real GGUF's tensor sizes, or llama.cpp's dry
 //! run) is judged by the same rules as a computed one.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Architecture, Attention, Model};
 use crate::estimate::placement::{
@@ -58,7 +58,7 @@ impl MemoryBreakdown {
 }
 
 /// Weight bytes of one model at one quantization, split the way offloading splits them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct WeightSplit {
     /// Per block (layer) bytes.
     pub layer_bytes: Vec<u64>,

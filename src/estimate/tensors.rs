@@ -152,7 +152,7 @@ impl TensorInfo {
 }
 
 /// How a `deepseek2` GGUF stores MLA's key/value up-projection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum MlaLayout {
     /// `attn_k_b` + `attn_v_b` and the `*_mla` keys (converted since llama.cpp PR #12801, April 2025):
     /// llama.cpp caches only the compressed latent.

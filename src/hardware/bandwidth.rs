@@ -123,9 +123,10 @@ mod tests {
 
     #[test]
     fn a_measurement_is_plausible() {
-        // Any machine that runs this reads RAM at more than 1 GB/s and less than 10 TB/s.
+        // Any machine reads RAM at less than 10 TB/s, and even an unoptimised test build of this
+        // loop beside other tests at more than 100 MB/s (release builds: 12-17 GB/s on 2 cores).
         let bw = measure().expect("measured");
-        assert!((1_000_000_000..10_000_000_000_000).contains(&bw), "{bw}");
+        assert!((100_000_000..10_000_000_000_000).contains(&bw), "{bw}");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::gguf::names::layer_of;
 use crate::gguf::read::GgufHeader;
 
 /// A GGUF model (one file, or all parts of a split file), described from its header(s).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GgufInfo {
     /// `general.architecture`.
     pub architecture: String,

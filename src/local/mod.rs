@@ -6,6 +6,7 @@
 
 pub(crate) mod file_info;
 pub mod folders;
+pub mod header_cache;
 pub mod locations;
 pub(crate) mod matching;
 pub mod problem;
@@ -29,6 +30,7 @@ use crate::gguf::read::GgufHeader;
 use crate::hardware::HardwareSnapshot;
 
 pub use file_info::GgufInfo;
+pub use header_cache::HeaderCache;
 pub use locations::{Root, Source};
 pub use matching::CatalogMatch;
 pub use problem::FileProblem;
@@ -73,9 +75,14 @@ pub struct LocalModelRow {
 }
 
 impl LocalModel {
-    /// Reads the header(s) of a found file and matches it to the catalog.
-    pub(crate) fn inspect(found: FoundFile, models: &[Model]) -> Self {
-        let info = read_info(&found);
+    /// Reads the header(s) of a found file (or what `cache` remembers of them) and matches it to
+    /// the catalog.
+    pub(crate) fn inspect(found: FoundFile, models: &[Model], cache: &mut HeaderCache) -> Self {
+        let info = if found.missing_parts.is_empty() {
+            cache.info(&found.parts, || read_info(&found))
+        } else {
+            read_info(&found)
+        };
         let catalog_match = info
             .as_ref()
             .ok()
@@ -273,13 +280,14 @@ pub fn inspect_path(path: &Path, models: &[Model]) -> LocalModel {
         display_name: name,
         source: Source::Opened,
     });
-    LocalModel::inspect(found, models)
+    LocalModel::inspect(found, models, &mut HeaderCache::default())
 }
 
-/// Finds and inspects every model under `roots`.
-pub fn scan_roots(roots: &[Root], models: &[Model]) -> Vec<LocalModel> {
+/// Finds and inspects every model under `roots`, reading only the headers `cache` does not
+/// remember as they are.
+pub fn scan_roots(roots: &[Root], models: &[Model], cache: &mut HeaderCache) -> Vec<LocalModel> {
     scan::find_all(roots)
         .into_iter()
-        .map(|f| LocalModel::inspect(f, models))
+        .map(|f| LocalModel::inspect(f, models, cache))
         .collect()
 }

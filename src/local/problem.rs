@@ -6,7 +6,7 @@ use std::fmt;
 use crate::gguf::read::HeaderError;
 
 /// Why a found file has no usable header.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum FileProblem {
     /// Parts of a split model are not beside the others (their file names).
     MissingParts(Vec<String>),

@@ -9,6 +9,7 @@ use std::thread::JoinHandle;
 
 use crate::catalog::Model;
 
+use super::header_cache::HeaderCache;
 use super::{inspect_path, scan_roots, LocalModel, Root};
 
 /// What a finished scan found.
@@ -31,18 +32,21 @@ pub struct Scanner {
     /// Results, in the order scans finish.
     pub results: Receiver<ScanResult>,
     notify: std::sync::Arc<dyn Fn() + Send + Sync>,
+    header_cache: Option<PathBuf>,
     generation: u64,
     threads: Vec<JoinHandle<()>>,
 }
 
 impl Scanner {
-    /// A scanner whose finished scans call `notify` (e.g. `ctx.request_repaint()`).
-    pub fn new(notify: impl Fn() + Send + Sync + 'static) -> Self {
+    /// A scanner whose finished scans call `notify` (e.g. `ctx.request_repaint()`) and remember
+    /// the headers they read in `header_cache` ([`HeaderCache`]; none: not remembered).
+    pub fn new(header_cache: Option<PathBuf>, notify: impl Fn() + Send + Sync + 'static) -> Self {
         let (tx, results) = mpsc::channel();
         Self {
             tx,
             results,
             notify: std::sync::Arc::new(notify),
+            header_cache,
             generation: 0,
             threads: Vec::new(),
         }
@@ -52,9 +56,12 @@ impl Scanner {
     pub fn scan(&mut self, roots: Vec<Root>, models: Vec<Model>) -> u64 {
         self.generation += 1;
         let generation = self.generation;
-        self.run(move || ScanResult::Full {
-            generation,
-            found: scan_roots(&roots, &models),
+        let cache_file = self.header_cache.clone();
+        self.run(move || {
+            let mut cache = HeaderCache::load(cache_file);
+            let found = scan_roots(&roots, &models, &mut cache);
+            cache.save();
+            ScanResult::Full { generation, found }
         });
         generation
     }

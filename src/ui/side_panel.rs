@@ -1,7 +1,6 @@
 //! The right-hand panel: "On this PC" at the top, the model slot, then the chat. In a short
 //! window with a model in the slot, the file list folds into one line so the chat keeps the room.
 
-use egui::collapsing_header::CollapsingState;
 use egui::{RichText, Ui};
 
 use super::{chat_pane::chat_pane_ui, local_list::local_list_ui, model_status::model_status_ui};
@@ -21,15 +20,11 @@ pub(crate) fn side_panel_ui(ui: &mut Ui, app: &mut App) -> Vec<Command> {
     let fold = ui.available_height() < SHORT_PANEL_HEIGHT
         && !matches!(app.chat.session.model, ModelState::Empty);
     if fold {
-        let id = ui.make_persistent_id("local_list_unfolded");
-        CollapsingState::load_with_default_open(ui.ctx(), id, false)
-            .show_header(ui, |ui| {
-                ui.label(RichText::new("On this PC").strong());
-                ui.label(
-                    RichText::new(crate::format::plural(app.local.models.len(), "file")).weak(),
-                );
-            })
-            .body(|ui| commands.extend(local_list_ui(ui, app, false)));
+        let files = crate::format::plural(app.local.models.len(), "file");
+        egui::CollapsingHeader::new(RichText::new(format!("On this PC · {files}")).strong())
+            .id_salt("local_list_unfolded")
+            .default_open(false)
+            .show(ui, |ui| commands.extend(local_list_ui(ui, app, false)));
     } else {
         commands.extend(local_list_ui(ui, app, true));
     }

@@ -159,6 +159,7 @@ pub fn run_window(assume: Option<String>, started: std::time::Instant) -> eframe
         scan_roots: crate::local::locations::user_roots(),
         scan_on_start: true,
         folders_file: crate::local::folders::folders_file(),
+        header_cache: crate::local::HeaderCache::user_file(),
         conversations_dir: crate::chat::store::ConversationStore::user_default()
             .map(|s| s.dir().to_path_buf()),
         assume,
