@@ -4,7 +4,7 @@
 # shape, random Q4_0 weights, 4.3 GB, written once into target/bench-models), one question of
 # 64 tokens, the same sampling. The window runs a scripted chat (SEEKDECK_SCRIPT_CHAT: launch,
 # ask, print the engine's figures, close), the command line its one-shot `--prompt`. Runs
-# alternate, so drift hits both; each window figure is divided by the command line's of the same
+# alternate (and which goes first alternates by round), so drift hits both; each window figure is divided by the command line's of the same
 # round, and the median ratio is reported (≥ 1 means the window is as fast or faster).
 # Usage: scripts/bench-window-chat.sh target/release [rounds]
 set -euo pipefail
@@ -62,8 +62,14 @@ window_run() {
 echo "round  cli: load s  first token s  tokens/s  |  window: load s  first token s  tokens/s"
 ratios=$(mktemp)
 for i in $(seq 1 "$rounds"); do
-  read -r cl cf ct < <(cli_run)
-  read -r wl wf wt < <(window_run)
+  # The order alternates: whichever runs second inherits the first one's page cache and memory.
+  if [ $((i % 2)) -eq 1 ]; then
+    read -r cl cf ct < <(cli_run)
+    read -r wl wf wt < <(window_run)
+  else
+    read -r wl wf wt < <(window_run)
+    read -r cl cf ct < <(cli_run)
+  fi
   printf '%5d  %11s  %13s  %8s  |  %14s  %13s  %8s\n' "$i" "$cl" "$cf" "$ct" "$wl" "$wf" "$wt"
   # Speed ratios: time figures as cli/window, rates as window/cli.
   awk -v cl="$cl" -v cf="$cf" -v ct="$ct" -v wl="$wl" -v wf="$wf" -v wt="$wt" \

@@ -5,10 +5,14 @@
 //! `SEEKDECK_SCRIPT_MAX_TOKENS`, `SEEKDECK_SCRIPT_CTX`); off otherwise.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::chat_session::ModelState;
 use super::command::Command;
 use super::App;
+
+/// How long the window is shown, ready, before the script clicks Launch.
+const SETTLE: Duration = Duration::from_secs(1);
 
 /// What the script does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,8 +50,11 @@ impl ChatScript {
 /// Where a script stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScriptStep {
-    /// Not launched yet: waiting for the window to be ready, as a user would.
+    /// Not launched yet: waiting for the window to be ready.
     Start,
+    /// Ready since then: a user reads the window for a moment before clicking Launch, and the
+    /// first frames' work (fonts, layout) is not the load's.
+    Settling(std::time::Instant),
     /// Waiting for the model.
     Loading,
     /// The question is out.
@@ -64,10 +71,16 @@ impl App {
             return Vec::new();
         };
         match *step {
-            // As a user would: Launch once the window shows this PC's readings and the files found
-            // (the start-up work, the first hardware reading included, is not the load's).
+            // As a user would: Launch once the window shows this PC's readings and the files found,
+            // a second later (the start-up work, the first hardware reading included, is not the
+            // load's).
             ScriptStep::Start if self.local.scanning || self.live_hw.ram.is_none() => Vec::new(),
             ScriptStep::Start => {
+                *step = ScriptStep::Settling(std::time::Instant::now());
+                Vec::new()
+            }
+            ScriptStep::Settling(since) if since.elapsed() < SETTLE => Vec::new(),
+            ScriptStep::Settling(_) => {
                 *step = ScriptStep::Loading;
                 let path = script.file.clone();
                 vec![
@@ -109,6 +122,14 @@ impl App {
             }
             ScriptStep::Asked | ScriptStep::Done => Vec::new(),
         }
+    }
+
+    /// Whether a script waits for the window to be ready (the window then checks again soon).
+    pub fn script_waiting(&self) -> bool {
+        matches!(
+            self.script,
+            Some((_, ScriptStep::Start | ScriptStep::Settling(_)))
+        )
     }
 
     /// Whether a script has finished and the window should close.

@@ -59,10 +59,12 @@ pub(crate) fn model_status_ui(ui: &mut Ui, chat: &ChatSession) -> Vec<Command> {
                     .show_percentage()
                     .desired_height(14.0),
             );
-            // Progress events wake the window themselves; this only ticks the seconds counter
-            // (the split check's dry runs send none).
-            ui.ctx()
-                .request_repaint_after(std::time::Duration::from_secs(1));
+            // Progress events wake the window themselves (and move the seconds with them); only
+            // the split check's dry runs send none, so the seconds tick on their own then.
+            if *checking_split {
+                ui.ctx()
+                    .request_repaint_after(std::time::Duration::from_secs(1));
+            }
         }
         ModelState::Loaded { info, name } => {
             ui.horizontal_wrapped(|ui| {

@@ -77,6 +77,9 @@ impl eframe::App for App {
         if self.script_done() {
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
+        if self.script_waiting() {
+            ctx.request_repaint_after(Duration::from_millis(250));
+        }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
