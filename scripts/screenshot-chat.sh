@@ -22,7 +22,7 @@ cat > "$data/seekdeck/app.ron" <<'RON'
 {"app":"(quant:Q4_K_M,ctx_tokens:8192,selected:Some(\"deepseek-r1-distill-qwen-7b\"),card_open:true,sort:Catalog,ascending:true)"}
 RON
 HOME=$home XDG_DATA_HOME=$data SEEKDECK_DATA_DIR=$data/seekdeck SEEKDECK_CONFIG_DIR=$data \
-  "$bindir/seekdeck" --assume "24GiB GPU, 64GiB RAM" >/dev/null 2>&1 &
+  "$bindir/seekdeck" --assume "24GiB GPU @1008GB/s, 64GiB RAM @89.6GB/s" >/dev/null 2>&1 &
 pid=$!
 sleep 6
 xdotool search --name seekdeck windowfocus --sync >/dev/null 2>&1 || true

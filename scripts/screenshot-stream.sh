@@ -22,7 +22,7 @@ rm -rf "$home/fake"
 HOME=$home XDG_DATA_HOME=$home/data XDG_CONFIG_HOME=$home/config SEEKDECK_DATA_DIR=$home/data/seekdeck \
   SEEKDECK_CONFIG_DIR=$home/config SEEKDECK_SCRIPT_CHAT="$model" SEEKDECK_SCRIPT_MAX_TOKENS=400 \
   SEEKDECK_SCRIPT_PROMPT="Which DeepSeek model fits a PC with 24 GiB of VRAM, and why?" \
-  "$bindir/seekdeck" --assume "24GiB GPU, 64GiB RAM" >/dev/null 2>&1 &
+  "$bindir/seekdeck" --assume "24GiB GPU @1008GB/s, 64GiB RAM @89.6GB/s" >/dev/null 2>&1 &
 pid=$!
 sleep 3
 xdotool search --sync --name seekdeck windowsize "$width" "$height" windowmove 0 0 >/dev/null 2>&1 || true

@@ -13,7 +13,7 @@ mkdir -p "$data/seekdeck"
 cat > "$data/seekdeck/app.ron" <<'RON'
 {"app":"(quant:Q4_K_M,ctx_tokens:8192,selected:Some(\"deepseek-v2-lite\"),card_open:true,sort:Catalog,ascending:true)"}
 RON
-XDG_DATA_HOME=$data SEEKDECK_CONFIG_DIR=$data "$bin" --assume "24GiB GPU, 64GiB RAM" >/dev/null 2>&1 &
+XDG_DATA_HOME=$data SEEKDECK_CONFIG_DIR=$data "$bin" --assume "24GiB GPU @1008GB/s, 64GiB RAM @89.6GB/s" >/dev/null 2>&1 &
 pid=$!
 sleep 8
 # The window opens at 1440x900 in the top-left corner.

@@ -6,7 +6,7 @@ use crate::app::command::Command;
 use crate::app::App;
 use crate::estimate::placement::context_presets;
 use crate::estimate::quant::Quant;
-use crate::hardware::assume::PRESETS;
+use crate::hardware::assume::{machine_name, PRESETS};
 
 /// Id of the search box, for Ctrl+F.
 pub(crate) fn search_id() -> egui::Id {
@@ -103,10 +103,7 @@ fn what_if_picker_ui(ui: &mut Ui, app: &App, commands: &mut Vec<Command>) {
     let current = app.state.what_if.clone();
     let selected = match &current {
         None => "This PC (live)".to_owned(),
-        Some(spec) => PRESETS
-            .iter()
-            .find(|p| p.spec == spec)
-            .map_or_else(|| spec.clone(), |p| p.label.to_owned()),
+        Some(spec) => machine_name(spec),
     };
     let label = ui.label("What if…");
     ComboBox::from_id_salt("what_if")

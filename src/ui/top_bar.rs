@@ -7,6 +7,7 @@ use super::theme;
 use crate::app::command::Command;
 use crate::app::App;
 use crate::format::format_bytes;
+use crate::hardware::assume::machine_name;
 use crate::hardware::HardwareSnapshot;
 
 /// The project's logo (original artwork, assets/logo.svg).
@@ -84,7 +85,7 @@ pub(crate) fn top_bar_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
 pub(crate) fn hardware_ui(ui: &mut Ui, hw: &HardwareSnapshot) {
     if let Some(name) = &hw.simulated {
         ui.label(
-            RichText::new(format!("What if: {name}"))
+            RichText::new(format!("What if: {}", machine_name(name)))
                 .strong()
                 .color(theme::WARNING),
         )
