@@ -209,15 +209,25 @@ fn user_home(home: &Path) {
     write(
         "deepseek-r1-distill-qwen-1.5b",
         Quant::Q4_K_M,
-        &ollama.join("blobs/sha256-aa11bb22"),
+        &ollama
+            .join("blobs/sha256-aa11bb22aa11bb22aa11bb22aa11bb22aa11bb22aa11bb22aa11bb22aa11bb22"),
     );
     let manifest = ollama.join("manifests/registry.ollama.ai/library/deepseek-r1/1.5b");
     std::fs::create_dir_all(manifest.parent().unwrap()).unwrap();
     std::fs::write(
         &manifest,
         r#"{"schemaVersion":2,"layers":[
-            {"mediaType":"application/vnd.ollama.image.model","digest":"sha256:aa11bb22","size":1},
+            {"mediaType":"application/vnd.ollama.image.model","digest":"sha256:aa11bb22aa11bb22aa11bb22aa11bb22aa11bb22aa11bb22aa11bb22aa11bb22","size":1},
             {"mediaType":"application/vnd.ollama.image.template","digest":"sha256:cc33","size":1}]}"#,
+    )
+    .unwrap();
+    // A hostile manifest whose digest climbs out of the blob store to a real GGUF beside it.
+    let hostile = ollama.join("manifests/registry.ollama.ai/library/evil/latest");
+    std::fs::create_dir_all(hostile.parent().unwrap()).unwrap();
+    std::fs::write(
+        &hostile,
+        r#"{"schemaVersion":2,"layers":[
+            {"mediaType":"application/vnd.ollama.image.model","digest":"sha256:../../../models/DeepSeek-V2-Lite-Chat.Q4_K_M.gguf","size":1}]}"#,
     )
     .unwrap();
     // ~/models: a split V3 (3 parts), an interrupted download, a text file named .gguf, a split
@@ -294,7 +304,7 @@ fn a_home_laid_out_like_the_usual_tools_is_found_and_matched() {
     user_home(home.path());
     let roots = default_roots(home.path(), |_| None);
     let found = scan_roots(&roots, &models(), &mut HeaderCache::default());
-    assert_eq!(found.len(), 7, "{:#?}", names(&found));
+    assert_eq!(found.len(), 8, "{:#?}", names(&found));
 
     let lm = by_name(&found, "DeepSeek-R1-Distill-Qwen-7B-Q4_K_M.gguf");
     assert_eq!(lm.found.source, Source::LmStudio);
@@ -313,12 +323,24 @@ fn a_home_laid_out_like_the_usual_tools_is_found_and_matched() {
 
     let ollama = by_name(&found, "deepseek-r1:1.5b");
     assert_eq!(ollama.found.source, Source::Ollama);
-    assert!(ollama.found.path.ends_with("blobs/sha256-aa11bb22"));
+    assert!(ollama.found.path.ends_with(
+        "blobs/sha256-aa11bb22aa11bb22aa11bb22aa11bb22aa11bb22aa11bb22aa11bb22aa11bb22"
+    ));
     let m = ollama.catalog_match.as_ref().unwrap();
     assert_eq!(
         (m.model_id.as_str(), m.by_name),
         ("deepseek-r1-distill-qwen-1.5b", true)
     );
+
+    // The hostile manifest is listed as damaged; nothing outside blobs/ is opened for it.
+    let evil = by_name(&found, "evil:latest");
+    assert!(evil.found.parts.is_empty());
+    assert!(evil
+        .found
+        .path
+        .ends_with("manifests/registry.ollama.ai/library/evil/latest"));
+    let why = evil.problem().unwrap();
+    assert!(why.starts_with("damaged Ollama manifest"), "{why}");
 
     let v3 = by_name(&found, "DeepSeek-V3-Q2_K.gguf (3 parts)");
     assert_eq!(v3.found.parts.len(), 3);

@@ -153,6 +153,7 @@ mod tests {
                 missing_parts: Vec::new(),
                 display_name: format!("{name}.gguf"),
                 source: Source::UserFolder,
+                damaged_manifest: None,
             },
             info: Err(FileProblem::NoArchitecture),
             catalog_match: None,

@@ -217,8 +217,10 @@ impl<S: HeaderSource> Reader<S> {
         if !(2..=3).contains(&version) {
             return Err(HeaderError::Version(version));
         }
-        let n_tensors = self.count("tensor count")?;
-        let n_kv = self.count("metadata count")?;
+        // A tensor entry is at least a name length, a dimension count, a type and an offset; a
+        // metadata entry at least a key length, a type and a one-byte value.
+        let n_tensors = self.count("tensor count", 8 + 4 + 4 + 8)?;
+        let n_kv = self.count("metadata count", 8 + 4 + 1)?;
         let mut metadata = BTreeMap::new();
         for _ in 0..n_kv {
             let key = self.string()?;
@@ -373,10 +375,17 @@ impl<S: HeaderSource> Reader<S> {
         Ok(u64::from_le_bytes(self.fixed()?))
     }
 
-    fn count(&mut self, what: &str) -> Result<u64, HeaderError> {
+    /// A count of entries, each at least `min_entry_bytes` long: no more than the bytes left in
+    /// the file can hold (else the file is cut short), so nothing is reserved for entries that
+    /// are not there.
+    fn count(&mut self, what: &str, min_entry_bytes: u64) -> Result<u64, HeaderError> {
         let n = self.u64()?;
         if n > MAX_ENTRIES {
             return Err(HeaderError::Corrupt(format!("{what} {n} is impossible")));
+        }
+        let end = self.pos.saturating_add(n * min_entry_bytes);
+        if end > self.file_bytes {
+            return Err(self.truncated(end));
         }
         Ok(n)
     }
@@ -385,6 +394,11 @@ impl<S: HeaderSource> Reader<S> {
         let n = self.u64()?;
         if n > MAX_STRING_BYTES {
             return Err(HeaderError::Corrupt(format!("a string of {n} bytes")));
+        }
+        // Nothing is allocated for bytes the file does not have.
+        let end = self.pos.saturating_add(n);
+        if end > self.file_bytes {
+            return Err(self.truncated(end));
         }
         let mut buf = vec![0u8; n as usize];
         self.bytes(&mut buf)?;
@@ -497,6 +511,37 @@ mod tests {
             matches!(e, HeaderError::Io(ref m) if m.contains("got 10 bytes")),
             "{e}"
         );
+    }
+
+    #[test]
+    fn lengths_and_counts_beyond_the_file_allocate_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hostile.gguf");
+        let header = |n_tensors: u64, n_kv: u64, key_len: u64| {
+            let mut b = b"GGUF".to_vec();
+            b.extend(3u32.to_le_bytes());
+            b.extend(n_tensors.to_le_bytes());
+            b.extend(n_kv.to_le_bytes());
+            b.extend(key_len.to_le_bytes());
+            b.extend(b"abc");
+            b.extend([0u8; 16]);
+            b
+        };
+        // A 60 MiB key in a 51-byte file; 16 million tensors; a million metadata entries.
+        for (bytes, need_at_least) in [
+            (header(0, 1, 60 << 20), 60 << 20),
+            (header(1 << 24, 1, 3), (1u64 << 24) * 24),
+            (header(0, 1 << 20, 3), (1u64 << 20) * 13),
+        ] {
+            std::fs::write(&path, &bytes).unwrap();
+            match GgufHeader::read(&path) {
+                Err(HeaderError::Truncated { have, need }) => {
+                    assert_eq!(have, bytes.len() as u64);
+                    assert!(need >= need_at_least, "{need}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -240,6 +240,9 @@ impl LocalModel {
 
 /// Reads every part's header; the first problem found is the file's.
 fn read_info(found: &FoundFile) -> Result<GgufInfo, FileProblem> {
+    if let Some(why) = &found.damaged_manifest {
+        return Err(FileProblem::DamagedManifest(why.clone()));
+    }
     if !found.missing_parts.is_empty() {
         return Err(FileProblem::MissingParts(found.missing_parts.clone()));
     }
@@ -279,6 +282,7 @@ pub fn inspect_path(path: &Path, models: &[Model]) -> LocalModel {
         missing_parts: Vec::new(),
         display_name: name,
         source: Source::Opened,
+        damaged_manifest: None,
     });
     LocalModel::inspect(found, models, &mut HeaderCache::default())
 }

@@ -19,6 +19,8 @@ pub enum FileProblem {
     },
     /// The header has no `general.architecture`.
     NoArchitecture,
+    /// An Ollama manifest names its weights in a way that cannot be trusted (the reason).
+    DamagedManifest(String),
 }
 
 impl fmt::Display for FileProblem {
@@ -33,6 +35,7 @@ impl fmt::Display for FileProblem {
             } => write!(f, "{part}: {error}"),
             Self::Header { part: None, error } => error.fmt(f),
             Self::NoArchitecture => f.write_str("the GGUF header has no general.architecture"),
+            Self::DamagedManifest(why) => f.write_str(why),
         }
     }
 }

@@ -27,6 +27,9 @@ pub struct FoundFile {
     pub display_name: String,
     /// Where it was found.
     pub source: Source,
+    /// Why the Ollama manifest that names this model cannot be trusted (then `path` is the
+    /// manifest and `parts` is empty: nothing outside Ollama's blob store is ever opened for it).
+    pub damaged_manifest: Option<String>,
 }
 
 /// Finds the models under every root, without duplicates (a file reached twice, e.g. through a
@@ -81,6 +84,7 @@ pub(crate) fn find_gguf_files(dir: &Path, source: Source) -> Vec<FoundFile> {
                 missing_parts: Vec::new(),
                 display_name: name.to_owned(),
                 source,
+                damaged_manifest: None,
             }),
         }
     }
@@ -99,6 +103,7 @@ pub(crate) fn find_gguf_files(dir: &Path, source: Source) -> Vec<FoundFile> {
             missing_parts,
             display_name: format!("{stem}.gguf ({total} parts)"),
             source,
+            damaged_manifest: None,
         });
     }
     singles
@@ -122,22 +127,46 @@ pub(crate) fn find_ollama(root: &Path) -> Vec<FoundFile> {
         let Some(digest) = model_digest(&text) else {
             continue;
         };
-        let blob = root.join("blobs").join(digest.replace(':', "-"));
         let name = ollama_name(
             entry
                 .path()
                 .strip_prefix(&manifests)
                 .unwrap_or(entry.path()),
         );
+        let (path, parts, damaged_manifest) = match blob_file_name(&digest) {
+            Ok(file) => {
+                let blob = root.join("blobs").join(file);
+                (blob.clone(), vec![blob], None)
+            }
+            Err(why) => (entry.path().to_path_buf(), Vec::new(), Some(why)),
+        };
         out.push(FoundFile {
-            path: blob.clone(),
-            parts: vec![blob],
+            path,
+            parts,
             missing_parts: Vec::new(),
             display_name: name,
             source: Source::Ollama,
+            damaged_manifest,
         });
     }
     out
+}
+
+/// The blob file of a layer digest: `sha256:<64 hex digits>` → `sha256-<hex>`. Anything else is
+/// refused: a manifest is outside input, and a digest like `sha256:../../x` would lead out of the
+/// blob store.
+fn blob_file_name(digest: &str) -> Result<String, String> {
+    match digest.strip_prefix("sha256:") {
+        Some(hex) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Ok(format!("sha256-{hex}"))
+        }
+        _ => {
+            let shown: String = digest.chars().take(80).collect();
+            Err(format!(
+                "damaged Ollama manifest: its weights layer's digest {shown:?} is not sha256:<64 hex digits>"
+            ))
+        }
+    }
 }
 
 /// The digest of the weights layer of an Ollama manifest.
@@ -175,6 +204,26 @@ fn ollama_name(relative: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_sha256_digests_name_a_blob() {
+        let hex = "a".repeat(64);
+        assert_eq!(
+            blob_file_name(&format!("sha256:{hex}")),
+            Ok(format!("sha256-{hex}"))
+        );
+        for bad in [
+            format!("sha256:../../../etc/{}", &hex[..50]),
+            format!("sha256:{}/x", &hex[..62]),
+            format!("sha512:{hex}"),
+            "sha256:".to_owned(),
+            format!("sha256:{hex}0"),
+            format!("sha256:{}g", &hex[..63]),
+        ] {
+            let e = blob_file_name(&bad).unwrap_err();
+            assert!(e.starts_with("damaged Ollama manifest"), "{e}");
+        }
+    }
 
     #[test]
     fn ollama_names() {
