@@ -84,6 +84,22 @@ fn cold(f: impl FnOnce()) -> Duration {
     started.elapsed()
 }
 
+/// The three figures both conditions measure: the plain read, the scan reading headers, the scan
+/// after a restart.
+fn report(raw: Duration, uncached: Duration, restart: Duration) {
+    println!("  reading the header bytes (as cat would)  {:>9}", ms(raw));
+    println!(
+        "  scan, headers read (no header cache)     {:>9}  ({:.0} headers/s; {:.2}x the plain read)",
+        ms(uncached),
+        FILES as f64 / uncached.as_secs_f64(),
+        uncached.as_secs_f64() / raw.as_secs_f64()
+    );
+    println!(
+        "  scan after a restart, nothing changed    {:>9}  (header cache)",
+        ms(restart)
+    );
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -150,21 +166,11 @@ fn main() {
         median(restart),
         median(one_changed),
     );
-    let per_sec = FILES as f64 / uncached.as_secs_f64();
     println!(
         "{FILES} files, {:.1} MB of header each, median of {ROUNDS} rounds, page cache warm:",
         header_bytes as f64 / 1e6
     );
-    println!("  reading the header bytes (as cat would)  {:>9}", ms(raw));
-    println!(
-        "  scan, headers read (no header cache)     {:>9}  ({per_sec:.0} headers/s; {:.2}x the plain read)",
-        ms(uncached),
-        uncached.as_secs_f64() / raw.as_secs_f64()
-    );
-    println!(
-        "  scan after a restart, nothing changed    {:>9}  (header cache)",
-        ms(restart)
-    );
+    report(raw, uncached, restart);
     println!(
         "  scan after a restart, one file changed   {:>9}",
         ms(one_changed)
@@ -187,16 +193,6 @@ fn main() {
             scan_roots(&roots, &models, &mut cache);
         }));
     }
-    let (raw, uncached, restart) = (median(raw), median(uncached), median(restart));
     println!("page cache dropped before each (median of 3):");
-    println!("  reading the header bytes (as cat would)  {:>9}", ms(raw));
-    println!(
-        "  scan, headers read (no header cache)     {:>9}  ({:.2}x the plain read)",
-        ms(uncached),
-        uncached.as_secs_f64() / raw.as_secs_f64()
-    );
-    println!(
-        "  scan after a restart, nothing changed    {:>9}  (header cache)",
-        ms(restart)
-    );
+    report(median(raw), median(uncached), median(restart));
 }
