@@ -121,6 +121,27 @@ fn fit_takes_a_gguf_file_and_says_what_is_wrong_with_a_bad_one() {
 }
 
 #[test]
+fn a_chat_template_that_never_ends_is_stopped_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("hostile.gguf");
+    let runaway = "{% for a in range(10000) %}{% for b in range(10000) %}{% for c in range(10000) %}x{% endfor %}{% endfor %}{% endfor %}";
+    support::tiny::write_tiny_model(&model, "qwen2", runaway);
+    let started = std::time::Instant::now();
+    let out = seekdeck(&["chat", model.to_str().unwrap(), "--prompt", "hi"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("chat template") && err.contains("steps"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed().as_secs() < 60,
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
 fn hw_reads_this_machine_and_simulated_ones() {
     let out = seekdeck(&["hw"]);
     assert!(out.status.success());

@@ -56,3 +56,20 @@ fn broken_templates_are_errors_not_panics() {
     .unwrap_err();
     assert!(err.to_string().contains("no system role"));
 }
+
+#[test]
+fn a_long_conversation_renders_well_within_the_template_fuel() {
+    // 500 turns with thinking parts: DeepSeek's template does real work per message (splitting
+    // off `</think>`), far below the fuel that stops a runaway template.
+    let mut messages = vec![TemplateMessage::new("system", "You are helpful.")];
+    for i in 0..500 {
+        messages.push(TemplateMessage::new("user", &format!("Question {i}?")));
+        messages.push(TemplateMessage::new(
+            "assistant",
+            &format!("<think>\nthinking {i}\n</think>\n\nAnswer {i}."),
+        ));
+    }
+    messages.push(TemplateMessage::new("user", "Last one?"));
+    let out = render(R1, &messages, true, BOS, EOS).unwrap();
+    assert!(out.contains("Answer 499.") && !out.contains("thinking 499"));
+}
