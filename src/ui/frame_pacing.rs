@@ -6,7 +6,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The shortest interval between two background redraws: 15 frames a second.
 const FASTEST: Duration = Duration::from_millis(66);
@@ -19,8 +19,12 @@ const UNMEASURED: Duration = Duration::from_millis(200);
 /// other at every step and one preempted thread holds up all of them: measured with
 /// `make bench-window` on 2 cores, 5 frames a second (~10% of one core) cost the model 8-10%.
 const DRAW_SHARE: f64 = 0.02;
-/// Weight of the newest frame in the running mean of the frame cost.
+/// Weight of the newest sample in the running mean of the frame cost.
 const NEWEST_WEIGHT: f64 = 0.2;
+/// The CPU readings (a few dozen small `/proc` files) are taken at most this often; a sample's
+/// cost is spread over the frames drawn since the last one. Keeps the UI thread's hot path free
+/// of file reads while the user scrolls at 60 frames a second.
+const SAMPLE_EVERY: Duration = Duration::from_millis(250);
 /// Threads of seekdeck's own background work; the rest of the process is the window (the UI
 /// thread and the graphics driver's threads, e.g. Mesa's `llvmpipe-N`). llama.cpp's compute
 /// threads are started from the engine and checker threads and inherit their names.
@@ -39,6 +43,8 @@ pub(crate) struct FramePacer {
     fixed: bool,
     cores: f64,
     last_cpu_secs: Option<f64>,
+    last_sample: Option<Instant>,
+    frames_since_sample: u32,
     mean_cost_secs: Option<f64>,
 }
 
@@ -55,6 +61,8 @@ impl FramePacer {
             fixed: fixed.is_some(),
             cores: std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64),
             last_cpu_secs: None,
+            last_sample: None,
+            frames_since_sample: 0,
             mean_cost_secs: None,
         }
     }
@@ -77,14 +85,21 @@ impl FramePacer {
         interval
     }
 
-    /// Called once per pass: the drawing CPU since the previous one is that frame's cost.
+    /// Called once per pass: the drawing CPU since the previous sample, over the frames drawn
+    /// since, is a frame's cost.
     fn frame_drawn(&mut self) {
         if self.fixed {
             return;
         }
+        self.frames_since_sample += 1;
+        if self.last_sample.is_some_and(|t| t.elapsed() < SAMPLE_EVERY) {
+            return;
+        }
+        self.last_sample = Some(Instant::now());
+        let frames = std::mem::take(&mut self.frames_since_sample);
         let Some(now) = window_cpu_secs() else { return };
         if let Some(last) = self.last_cpu_secs.replace(now) {
-            let cost = (now - last).max(0.0);
+            let cost = (now - last).max(0.0) / f64::from(frames.max(1));
             let mean = self
                 .mean_cost_secs
                 .map_or(cost, |m| m + NEWEST_WEIGHT * (cost - m));
