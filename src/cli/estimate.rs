@@ -159,13 +159,17 @@ pub(crate) fn file_fit(
     hw: &HardwareSnapshot,
 ) -> Result<String, CliError> {
     let local = inspect_path(path, models);
-    let problem = local.problem();
-    let (Some(report), Ok(info)) = (local.estimate(args.ctx, hw), local.info.as_ref()) else {
-        let why = problem.unwrap_or_else(|| "it cannot be estimated".into());
+    let described = local
+        .info
+        .as_ref()
+        .ok()
+        .and_then(|info| Some((info, info.arch.as_ref().ok()?)));
+    let (Some(report), Some((info, architecture))) = (local.estimate(args.ctx, hw), described)
+    else {
+        let why = local
+            .problem()
+            .unwrap_or_else(|| "it cannot be estimated".into());
         return Err(usage_error(format!("{}: {why}", path.display())));
-    };
-    let Ok(architecture) = info.arch.as_ref() else {
-        unreachable!("an estimate needs the architecture")
     };
     if args.json {
         return Ok(to_json(&report));
