@@ -24,6 +24,7 @@ pub mod estimate;
 pub mod format;
 pub mod gguf;
 pub mod hardware;
+pub mod hub;
 pub mod llama;
 pub mod local;
 pub mod log_buffer;

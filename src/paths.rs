@@ -42,3 +42,30 @@ pub(crate) fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io:
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
+
+/// The JSON value in `path`, when the file exists, is at most `max_bytes` and parses; a damaged
+/// file is logged at debug level and treated as absent (caches and queues are rebuilt, never
+/// trusted).
+pub(crate) fn read_json_file<T: serde::de::DeserializeOwned>(
+    path: &std::path::Path,
+    max_bytes: u64,
+) -> Option<T> {
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.len() > max_bytes {
+        tracing::debug!("ignoring {}: larger than {max_bytes} bytes", path.display());
+        return None;
+    }
+    let bytes = std::fs::read(path).ok()?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| tracing::debug!("ignoring a damaged {}: {e}", path.display()))
+        .ok()
+}
+
+/// `value` as JSON in `path`, written atomically.
+pub(crate) fn write_json_file<T: serde::Serialize>(
+    path: &std::path::Path,
+    value: &T,
+) -> std::io::Result<()> {
+    let bytes = serde_json::to_vec(value).map_err(std::io::Error::other)?;
+    write_atomically(path, &bytes)
+}

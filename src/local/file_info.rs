@@ -3,8 +3,14 @@
 //! included), turned into the same [`Architecture`] the catalog uses.
 
 use crate::catalog::{Architecture, Attention, Moe};
-use crate::estimate::fit::WeightSplit;
+use crate::estimate::fit::{
+    compute_buffer_bytes, judge, kv_cache_bytes, FitReport, MemoryBreakdown, WeightSplit,
+};
+use crate::estimate::placement::{effective_context, EffectiveContext, OVERHEAD_BYTES};
+use crate::estimate::quant::Quant;
+use crate::estimate::speed::decode_speed;
 use crate::estimate::tensors::MlaLayout;
+use crate::hardware::HardwareSnapshot;
 
 use crate::format::format_params;
 use crate::gguf::names::layer_of;
@@ -79,6 +85,47 @@ impl GgufInfo {
     /// Parameters as people write them: `7.6B`, `494.0M`.
     pub(crate) fn params_label(&self) -> String {
         format_params(self.params)
+    }
+
+    /// The context this model is estimated and launched at for `requested` tokens: capped at the
+    /// length its header says it was trained for.
+    pub fn context(&self, requested: u32) -> EffectiveContext {
+        let native = self
+            .context_length
+            .map(|c| c.min(u64::from(u32::MAX)) as u32);
+        effective_context(requested, native)
+    }
+
+    /// The estimate for this model at `ctx_tokens` on `hw`: weights from its own tensors, the KV
+    /// cache from its own metadata (legacy MLA files get the larger legacy cache). The same for a
+    /// file on disk and one on the Hub read by ranges, so a verdict before a download is the
+    /// verdict after it.
+    pub fn estimate(&self, ctx_tokens: u32, hw: &HardwareSnapshot) -> Option<FitReport> {
+        let arch = self.arch.as_ref().ok()?;
+        let ctx = self.context(ctx_tokens).ctx_tokens;
+        let b = MemoryBreakdown {
+            weights_bytes: self.weights_bytes,
+            kv_cache_bytes: kv_cache_bytes(arch, ctx, self.mla_layout.unwrap_or(MlaLayout::Split)),
+            compute_bytes: compute_buffer_bytes(arch, ctx),
+            overhead_bytes: OVERHEAD_BYTES,
+        };
+        // FitReport records a preset; a file whose type is not one of seekdeck's presets is
+        // labelled F16 there and shown with its own name (`quant_label`) everywhere.
+        let quant = self
+            .file_type
+            .and_then(Quant::from_file_type)
+            .unwrap_or(Quant::F16);
+        let mut report = judge(
+            arch.layers,
+            &b,
+            &self.split,
+            arch.moe.is_some(),
+            quant,
+            ctx,
+            hw,
+        );
+        report.speed = decode_speed(&report, &self.split, arch, hw);
+        Some(report)
     }
 
     /// The quantization's name (`Q4_K_M`, …) from `general.file_type`.

@@ -149,10 +149,7 @@ impl HeaderCache {
             version: CACHE_VERSION.to_owned(),
             entries,
         };
-        let written = serde_json::to_vec(&contents)
-            .map_err(std::io::Error::other)
-            .and_then(|bytes| crate::paths::write_atomically(file, &bytes));
-        match written {
+        match crate::paths::write_json_file(file, &contents) {
             Ok(()) => self.changed = false,
             Err(e) => tracing::debug!("cannot keep the header cache in {}: {e}", file.display()),
         }
@@ -161,19 +158,8 @@ impl HeaderCache {
 
 /// The cache file's contents, when it is one of this version and within bounds.
 fn read_cache_file(file: &Path) -> Option<CacheFile> {
-    let meta = std::fs::metadata(file).ok()?;
-    if meta.len() > MAX_CACHE_BYTES {
-        return None;
-    }
-    let bytes = std::fs::read(file).ok()?;
-    match serde_json::from_slice::<CacheFile>(&bytes) {
-        Ok(c) if c.version == CACHE_VERSION => Some(c),
-        Ok(_) => None,
-        Err(e) => {
-            tracing::debug!("ignoring a damaged header cache {}: {e}", file.display());
-            None
-        }
-    }
+    crate::paths::read_json_file::<CacheFile>(file, MAX_CACHE_BYTES)
+        .filter(|c| c.version == CACHE_VERSION)
 }
 
 #[cfg(test)]

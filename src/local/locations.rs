@@ -54,11 +54,7 @@ pub struct Root {
 pub fn default_roots(home: &Path, env: impl Fn(&str) -> Option<OsString>) -> Vec<Root> {
     let var = |name: &str| env(name).filter(|v| !v.is_empty()).map(PathBuf::from);
     let cache = var("XDG_CACHE_HOME").unwrap_or_else(|| home.join(".cache"));
-    let hf_hub = var("HF_HUB_CACHE").unwrap_or_else(|| {
-        var("HF_HOME")
-            .unwrap_or_else(|| cache.join("huggingface"))
-            .join("hub")
-    });
+    let hf_hub = hf_hub_cache(home, &env);
     let mut roots = vec![
         (Source::LmStudio, home.join(".lmstudio/models")),
         (Source::LmStudio, home.join(".cache/lm-studio/models")),
@@ -87,6 +83,25 @@ pub fn default_roots(home: &Path, env: impl Fn(&str) -> Option<OsString>) -> Vec
         }
     }
     out
+}
+
+/// Hugging Face's home folder (`HF_HOME`, else `~/.cache/huggingface`): its `token` file.
+pub fn hf_home(home: &Path, env: impl Fn(&str) -> Option<OsString>) -> PathBuf {
+    let var = |name: &str| env(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    var("HF_HOME").unwrap_or_else(|| {
+        var("XDG_CACHE_HOME")
+            .unwrap_or_else(|| home.join(".cache"))
+            .join("huggingface")
+    })
+}
+
+/// Hugging Face's model cache (`HF_HUB_CACHE`, else `<HF_HOME>/hub`): where downloads go and
+/// where Python tools and llama.cpp look.
+pub fn hf_hub_cache(home: &Path, env: impl Fn(&str) -> Option<OsString>) -> PathBuf {
+    match env("HF_HUB_CACHE").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => hf_home(home, env).join("hub"),
+    }
 }
 
 /// [`default_roots`] for this user, from the real environment.

@@ -18,12 +18,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::catalog::Model;
-use crate::estimate::fit::{
-    compute_buffer_bytes, judge, kv_cache_bytes, FitReport, MemoryBreakdown,
-};
-use crate::estimate::placement::{effective_context, EffectiveContext, Placement, OVERHEAD_BYTES};
-use crate::estimate::quant::Quant;
-use crate::estimate::speed::decode_speed;
+use crate::estimate::fit::{kv_cache_bytes, FitReport};
+use crate::estimate::placement::{effective_context, EffectiveContext, Placement};
 use crate::estimate::tensors::MlaLayout;
 use crate::gguf::names::split_part;
 use crate::gguf::read::GgufHeader;
@@ -110,13 +106,10 @@ impl LocalModel {
     /// The context this file is estimated and launched at for `requested` tokens: capped at the
     /// length its header says it was trained for.
     pub fn context(&self, requested: u32) -> EffectiveContext {
-        let native = self
-            .info
-            .as_ref()
-            .ok()
-            .and_then(|i| i.context_length)
-            .map(|c| c.min(u64::from(u32::MAX)) as u32);
-        effective_context(requested, native)
+        match &self.info {
+            Ok(i) => i.context(requested),
+            Err(_) => effective_context(requested, None),
+        }
     }
 
     /// How a launch places this file at `ctx_tokens` on `hw`: the estimate's placement and the
@@ -136,35 +129,9 @@ impl LocalModel {
         fit.placement(layers)
     }
 
-    /// The estimate for this file at `ctx_tokens` on `hw`: weights from the file's own tensors,
-    /// the KV cache from its own metadata (legacy MLA files get the larger legacy cache).
+    /// The estimate for this file at `ctx_tokens` on `hw` ([`GgufInfo::estimate`]).
     pub fn estimate(&self, ctx_tokens: u32, hw: &HardwareSnapshot) -> Option<FitReport> {
-        let info = self.info.as_ref().ok()?;
-        let arch = info.arch.as_ref().ok()?;
-        let ctx = self.context(ctx_tokens).ctx_tokens;
-        let b = MemoryBreakdown {
-            weights_bytes: info.weights_bytes,
-            kv_cache_bytes: kv_cache_bytes(arch, ctx, self.layout()),
-            compute_bytes: compute_buffer_bytes(arch, ctx),
-            overhead_bytes: OVERHEAD_BYTES,
-        };
-        // FitReport records a preset; a file whose type is not one of seekdeck's presets is
-        // labelled F16 there and shown with its own name (`GgufInfo::quant_label`) everywhere.
-        let quant = info
-            .file_type
-            .and_then(Quant::from_file_type)
-            .unwrap_or(Quant::F16);
-        let mut report = judge(
-            arch.layers,
-            &b,
-            &info.split,
-            arch.moe.is_some(),
-            quant,
-            ctx,
-            hw,
-        );
-        report.speed = decode_speed(&report, &info.split, arch, hw);
-        Some(report)
+        self.info.as_ref().ok()?.estimate(ctx_tokens, hw)
     }
 
     /// For a legacy-layout MLA file: (its KV cache, a re-converted file's) at `ctx_tokens`.
@@ -209,14 +176,6 @@ impl LocalModel {
             crate::format::format_bytes(legacy),
             crate::format::format_bytes(split)
         ))
-    }
-
-    fn layout(&self) -> MlaLayout {
-        self.info
-            .as_ref()
-            .ok()
-            .and_then(|i| i.mla_layout)
-            .unwrap_or(MlaLayout::Split)
     }
 
     /// The row `seekdeck scan --json` prints.
