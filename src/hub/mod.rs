@@ -26,4 +26,6 @@ pub use http::{Http, HubError};
 pub use queue::{DownloadJob, Downloads, JobState};
 pub use remote_header::RemoteHeaders;
 pub use repo::{list_repo, RemoteGguf, RemotePart, RepoListing};
-pub use transfer::{Control, Progress, RetryPolicy, TransferEnd, TransferError};
+pub use transfer::{
+    download, Control, Progress, RetryPolicy, TransferEnd, TransferError, TransferSettings,
+};

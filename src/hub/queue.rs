@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::cache_layout::RepoCache;
 use super::http::Http;
 use super::repo::RemoteGguf;
-use super::transfer::{self, Control, Progress, RetryPolicy, TransferEnd, TransferError};
+use super::transfer::{self, Control, Progress, TransferEnd, TransferError, TransferSettings};
 
 /// A queue file larger than this is not read.
 const MAX_QUEUE_BYTES: u64 = 16 << 20;
@@ -108,7 +108,7 @@ impl Downloads {
     pub fn start(
         http: Http,
         cache: PathBuf,
-        retry: RetryPolicy,
+        settings: TransferSettings,
         queue_file: Option<PathBuf>,
         notify: impl Fn() + Send + Sync + 'static,
     ) -> Self {
@@ -139,7 +139,7 @@ impl Downloads {
             let (shared, http, cache) = (shared.clone(), http.clone(), cache.clone());
             std::thread::Builder::new()
                 .name("hub-download".to_owned())
-                .spawn(move || work(&shared, &http, &cache, retry, &notify))
+                .spawn(move || work(&shared, &http, &cache, settings, &notify))
                 .map_err(|e| tracing::error!("cannot start the download thread: {e}"))
                 .ok()
         };
@@ -323,7 +323,7 @@ fn work(
     shared: &SharedState,
     http: &Http,
     cache: &std::path::Path,
-    retry: RetryPolicy,
+    settings: TransferSettings,
     notify: &(dyn Fn() + Send + Sync),
 ) {
     let (lock, wake) = &**shared;
@@ -360,7 +360,7 @@ fn work(
             (id, file, progress, control)
         };
         notify();
-        let end = transfer::download(http, cache, &file, &progress, &control, retry);
+        let end = transfer::download(http, cache, &file, &progress, &control, settings);
         {
             let mut s = lock.lock().unwrap_or_else(|e| e.into_inner());
             s.running = None;

@@ -21,8 +21,6 @@ use super::repo::{RemoteGguf, RemotePart};
 const BUFFER_BYTES: usize = 1 << 20;
 /// Free space kept on the disk beyond the file itself.
 const SPARE_BYTES: u64 = 64 << 20;
-/// Free space is checked again after this many bytes written.
-const SPACE_CHECK_EVERY: u64 = 256 << 20;
 
 /// A download's figures, shared with whoever shows it.
 #[derive(Debug, Default)]
@@ -157,6 +155,27 @@ impl RetryPolicy {
     }
 }
 
+/// How downloads retry and watch the disk.
+#[derive(Debug, Clone, Copy)]
+pub struct TransferSettings {
+    /// Retries of failed requests.
+    pub retry: RetryPolicy,
+    /// Free bytes on the disk holding a folder (`fs4::available_space`; tests give a fake disk).
+    pub free_space: fn(&Path) -> io::Result<u64>,
+    /// Free space is checked again after this many bytes written.
+    pub space_check_every: u64,
+}
+
+impl Default for TransferSettings {
+    fn default() -> Self {
+        Self {
+            retry: RetryPolicy::default(),
+            free_space: |dir| fs4::available_space(dir),
+            space_check_every: 256 << 20,
+        }
+    }
+}
+
 /// Downloads every part of `gguf` not yet in the cache at `cache_root`.
 pub fn download(
     http: &Http,
@@ -164,7 +183,7 @@ pub fn download(
     gguf: &RemoteGguf,
     progress: &Progress,
     control: &Control,
-    retry: RetryPolicy,
+    settings: TransferSettings,
 ) -> Result<TransferEnd, TransferError> {
     let cache = RepoCache::new(cache_root, &gguf.repo);
     progress.total.store(gguf.bytes(), Ordering::Relaxed);
@@ -180,7 +199,7 @@ pub fn download(
                     before,
                     progress,
                     control,
-                    retry,
+                    settings,
                 };
                 match job.run()? {
                     None => {}
@@ -213,7 +232,7 @@ struct PartJob<'a> {
     before: u64,
     progress: &'a Progress,
     control: &'a Control,
-    retry: RetryPolicy,
+    settings: TransferSettings,
 }
 
 /// The file being written and what is known of it.
@@ -327,7 +346,7 @@ impl PartJob<'_> {
             "download of {} interrupted ({e}); attempt {failures}",
             self.part.path
         );
-        if failures > self.retry.attempts {
+        if failures > self.settings.retry.attempts {
             return Err(TransferError::Hub(e.clone()));
         }
         Ok(failures)
@@ -335,13 +354,18 @@ impl PartJob<'_> {
 
     /// Waits before the next attempt, watching for pause and cancel.
     fn wait(&self, failures: u32) -> Option<TransferEnd> {
-        let until = Instant::now() + self.retry.delay(failures);
+        let until = Instant::now() + self.settings.retry.delay(failures);
         while Instant::now() < until {
             if let Some(end) = self.control.stop() {
                 return Some(end);
             }
             std::thread::sleep(
-                Duration::from_millis(20).min(self.retry.first_delay.max(Duration::from_millis(1))),
+                Duration::from_millis(20).min(
+                    self.settings
+                        .retry
+                        .first_delay
+                        .max(Duration::from_millis(1)),
+                ),
             );
         }
         None
@@ -428,7 +452,7 @@ impl PartJob<'_> {
                 .done
                 .store(self.before + partial.have, Ordering::Relaxed);
             since_space_check += n as u64;
-            if since_space_check >= SPACE_CHECK_EVERY {
+            if since_space_check >= self.settings.space_check_every {
                 since_space_check = 0;
                 self.check_space(partial.have).map_err(Failure::Local)?;
             }
@@ -437,7 +461,7 @@ impl PartJob<'_> {
 
     fn check_space(&self, have: u64) -> Result<(), TransferError> {
         let dir = self.incomplete.parent().unwrap_or(Path::new("."));
-        match fs4::available_space(dir) {
+        match (self.settings.free_space)(dir) {
             Ok(free) if free < self.part.bytes - have + SPARE_BYTES => {
                 Err(TransferError::DiskFull {
                     need: self.part.bytes - have + SPARE_BYTES,
@@ -453,7 +477,7 @@ impl PartJob<'_> {
         let dir = self.incomplete.parent().unwrap_or(Path::new("."));
         TransferError::DiskFull {
             need: self.part.bytes - have,
-            free: fs4::available_space(dir).unwrap_or(0),
+            free: (self.settings.free_space)(dir).unwrap_or(0),
             folder: dir.display().to_string(),
         }
     }

@@ -26,4 +26,5 @@ pub fn app_harness(state: PersistedState, assume: &str) -> Harness<'static, App>
     harness.run_ok();
     harness
 }
+pub mod hub_server;
 pub mod tiny;

@@ -125,6 +125,42 @@ pub fn write_random_model(
     chat_template: &str,
     weights: GgmlType,
 ) -> u64 {
+    let (b, mut fill) = random_model(arch, chat_template, weights);
+    b.write_with_data(path, |t| fill(t))
+        .expect("random model written")
+}
+
+/// [`write_random_model`] split into `n_parts` files `stem-0000k-of-0000n.gguf` in `dir`, as
+/// `llama-gguf-split` writes them; returns the paths, part 1 first.
+pub fn write_random_model_split(
+    dir: &Path,
+    stem: &str,
+    arch: &Architecture,
+    weights: GgmlType,
+    n_parts: u16,
+) -> Vec<std::path::PathBuf> {
+    let (b, mut fill) = random_model(arch, "", weights);
+    b.split_parts(n_parts)
+        .iter()
+        .enumerate()
+        .map(|(i, part)| {
+            let path = dir.join(format!("{stem}-{:05}-of-{n_parts:05}.gguf", i + 1));
+            part.write_with_data(&path, |t| fill(t))
+                .expect("split part written");
+            path
+        })
+        .collect()
+}
+
+/// The builder of a random-weight model and the function that fills each tensor.
+fn random_model(
+    arch: &Architecture,
+    chat_template: &str,
+    weights: GgmlType,
+) -> (
+    seekdeck::gguf::write::GgufBuilder,
+    impl FnMut(&seekdeck::gguf::write::TensorEntry) -> Vec<u8>,
+) {
     let arch = arch.clone();
     // `enum llama_ftype`: ALL_F32 0, MOSTLY_Q4_0 2, MOSTLY_Q8_0 7 — so the file names its type.
     let file_type = match weights {
@@ -186,7 +222,7 @@ pub fn write_random_model(
         .map(|t| t.name())
         .collect();
     let mut rng = Rng(0x5eed_dec0_de00_0001);
-    b.write_with_data(path, |t| {
+    let fill = move |t: &seekdeck::gguf::write::TensorEntry| {
         let n: u64 = t.ne.iter().product();
         match t.ty {
             GgmlType::Q8_0 | GgmlType::Q4_0 => random_blocks(&mut rng, t.ty, n),
@@ -199,8 +235,8 @@ pub fn write_random_model(
                 values.iter().flat_map(|v| v.to_le_bytes()).collect()
             }
         }
-    })
-    .expect("random model written")
+    };
+    (b, fill)
 }
 
 /// Random Q8_0 (f16 scale + 32 × i8) or Q4_0 (f16 scale + 16 bytes of nibbles) blocks, with a
