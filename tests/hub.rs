@@ -596,3 +596,114 @@ fn the_queue_survives_a_restart_mid_file() {
         "the restart continued with a range"
     );
 }
+
+/// `seekdeck get` against the loopback Hub, in a home of its own.
+fn seekdeck_get(s: &Setup, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_seekdeck"));
+    cmd.arg("--assume")
+        .arg("8GiB GPU, 32GiB RAM")
+        .arg("get")
+        .arg("any")
+        .arg("--repo")
+        .arg(REPO)
+        .args(args)
+        .env("HF_ENDPOINT", &s.server.url)
+        .env("HF_HOME", s.dir.path().join("hf"))
+        .env_remove("HF_HUB_CACHE")
+        .env_remove("HF_TOKEN")
+        .env("SEEKDECK_DATA_DIR", s.dir.path().join("data"));
+    cmd
+}
+
+#[test]
+fn get_lists_the_files_with_their_verdicts() {
+    let s = Setup::new();
+    let out = seekdeck_get(&s, &["--list", "--json"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    let q8 = rows.iter().find(|r| r["quantization"] == "Q8_0").unwrap();
+    assert_eq!(q8["verdict"], "fits on GPU");
+    assert_eq!(q8["recommended"], true);
+    let split = rows.iter().find(|r| r["quantization"] == "Q4_0").unwrap();
+    assert_eq!(split["paths"].as_array().unwrap().len(), 2);
+    let text = seekdeck_get(&s, &["--list"]).output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("★ model-Q8_0.gguf"), "{text}");
+}
+
+#[test]
+fn get_killed_mid_file_continues_where_it_stopped() {
+    let s = Setup::new();
+    s.server.set_faults(Faults {
+        slow: Some(Duration::from_millis(40)),
+        ..Faults::default()
+    });
+    let mut child = seekdeck_get(&s, &["--file", "model-Q8_0.gguf"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let blobs = s
+        .dir
+        .path()
+        .join("hf/hub/models--test--DeepSeek-R1-Distill-Qwen-7B-GGUF/blobs");
+    let start = Instant::now();
+    let partial = loop {
+        let found = std::fs::read_dir(&blobs)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.metadata().is_ok_and(|m| m.len() >= 300_000));
+        if let Some(p) = found {
+            break p;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no bytes written"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    child.kill().unwrap(); // SIGKILL: no chance to clean up
+    child.wait().unwrap();
+    let kept = std::fs::metadata(&partial).unwrap().len();
+    s.server.set_faults(Faults::default());
+    let out = seekdeck_get(&s, &["--file", "model-Q8_0.gguf"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Verified (SHA-256)"), "{stdout}");
+    let last = s
+        .server
+        .file_requests()
+        .last()
+        .unwrap()
+        .range
+        .clone()
+        .unwrap();
+    let from: u64 = last
+        .trim_start_matches("bytes=")
+        .trim_end_matches('-')
+        .parse()
+        .unwrap();
+    assert!(
+        from >= kept.min(300_000),
+        "continued from {from}, {kept} were kept"
+    );
+    let path = stdout.lines().next().unwrap();
+    assert_eq!(
+        std::fs::read(path).unwrap(),
+        std::fs::read(s.dir.path().join("src/m.gguf")).unwrap()
+    );
+}

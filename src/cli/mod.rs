@@ -1,5 +1,5 @@
 //! The command line: one file per subcommand family ([`estimate`]: `list`, `fit`, `hw`; [`scan`];
-//! [`chat`]), what they share in [`common`]; the same library code as the window.
+//! [`chat`]; [`get`], the Hub), what they share in [`common`]; the same library code as the window.
 //! Bad input (an unknown model, a spec that does not parse) is one line on stderr and exit code 2.
 
 use clap::{Parser, Subcommand};
@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 pub mod chat;
 pub mod common;
 pub mod estimate;
+pub mod get;
 pub mod scan;
 
 pub use common::CliError;
@@ -48,6 +49,9 @@ pub enum Command {
     /// List the GGUF models found on this PC (LM Studio, Hugging Face cache, llama.cpp cache,
     /// Ollama, ~/models and the folders added in the window).
     Scan(scan::ScanArgs),
+    /// List a model's GGUF files on the Hugging Face Hub with this PC's verdict for each, and
+    /// download one (resumable, verified) into the Hugging Face cache.
+    Get(get::GetArgs),
     /// Print this machine's hardware readings.
     Hw {
         /// Print JSON.
@@ -64,6 +68,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<String, CliError> {
     }
     match command {
         Command::Chat(args) => chat::run_chat(args, cli.assume.as_deref()).map(|()| String::new()),
+        Command::Get(args) => get::run_get(args, &catalog.models, cli.assume.as_deref()),
         Command::Scan(args) => {
             let hw = machine(cli.assume.as_deref())?;
             Ok(scan::scan_output(args, &catalog.models, &hw))

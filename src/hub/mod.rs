@@ -1,6 +1,6 @@
 //! Getting a GGUF from the Hugging Face Hub: which files a repository has (`repo`), what each
 //! file's header says before it is downloaded (`remote_header`, a few range requests, remembered
-//! by content hash), this PC's verdict for each and the one to recommend (`choice`), and the
+//! by content hash; `survey` does both for a model's repositories), this PC's verdict for each and the one to recommend (`choice`), and the
 //! download itself (`transfer`: resumed with HTTP ranges, retried, verified against the Hub's
 //! SHA-256, written into the Hugging Face cache layout by `cache_layout`), queued and persisted
 //! by `queue`.
@@ -18,14 +18,16 @@ pub mod http;
 pub mod queue;
 pub mod remote_header;
 pub mod repo;
+pub mod survey;
 pub mod transfer;
 
 pub use choice::{choose_file, recommend, FileChoice};
 pub use config::HubConfig;
 pub use http::{Http, HubError};
 pub use queue::{DownloadJob, Downloads, JobState};
-pub use remote_header::RemoteHeaders;
+pub use remote_header::{RemoteHeaders, RemoteInfoError};
 pub use repo::{list_repo, RemoteGguf, RemotePart, RepoListing};
+pub use survey::{survey, Survey};
 pub use transfer::{
     download, Control, Progress, RetryPolicy, TransferEnd, TransferError, TransferSettings,
 };

@@ -77,59 +77,37 @@ impl RemoteHeaders {
 
     /// What `gguf`'s header(s) say, remembered or read by ranges through `http`.
     pub fn info(&mut self, http: &Http, gguf: &RemoteGguf) -> Result<GgufInfo, RemoteInfoError> {
-        let key = content_key(gguf);
-        if let Some(known) = self.entries.get(&key) {
-            return known.clone().map_err(RemoteInfoError::File);
+        if let Some(known) = self.cached(gguf) {
+            return known;
         }
-        let mut headers = Vec::with_capacity(gguf.parts.len());
-        for (i, part) in gguf.parts.iter().enumerate() {
-            let header = self.read_part(http, gguf, i)?;
-            match header {
-                Ok(h) => headers.push(h),
-                Err(error) => {
-                    let problem = FileProblem::Header {
-                        part: (gguf.parts.len() > 1).then(|| part.path.clone()),
-                        error,
-                    };
-                    self.remember(key, Err(problem.clone()));
-                    return Err(RemoteInfoError::File(problem));
-                }
-            }
-        }
-        let info = GgufInfo::from_headers(&headers).ok_or(FileProblem::NoArchitecture);
-        self.remember(key, info.clone());
-        info.map_err(RemoteInfoError::File)
+        let read = read_remote(http, gguf);
+        self.add(gguf, read)
     }
 
-    /// One part's header: a network failure is the outer error, a bad header the inner one.
-    fn read_part(
+    /// What is remembered of `gguf`, if anything.
+    pub fn cached(&self, gguf: &RemoteGguf) -> Option<Result<GgufInfo, RemoteInfoError>> {
+        self.entries
+            .get(&content_key(gguf))
+            .map(|known| known.clone().map_err(RemoteInfoError::File))
+    }
+
+    /// Takes in a [`read_remote`] done elsewhere (on another thread); what it found.
+    pub fn add(
         &mut self,
-        http: &Http,
         gguf: &RemoteGguf,
-        index: usize,
-    ) -> Result<Result<GgufHeader, HeaderError>, RemoteInfoError> {
-        let part = &gguf.parts[index];
-        let url = gguf.url(http.endpoint(), part);
-        let failure: RefCell<Option<HubError>> = RefCell::new(None);
-        let guess = if index == 0 {
-            FIRST_PART_GUESS
-        } else {
-            OTHER_PART_GUESS
-        };
-        let mut source = RangeSource::new(part.bytes, guess, |range| {
-            http.get_range(&url, range, &part.path).map_err(|e| {
-                let message = e.to_string();
-                *failure.borrow_mut() = Some(e);
-                std::io::Error::other(message)
-            })
-        });
-        let header = GgufHeader::read_from(&mut source);
-        self.requested_bytes += source.requested_bytes;
-        self.requests += source.requests;
-        match failure.into_inner() {
-            Some(e) => Err(RemoteInfoError::Hub(e)),
-            None => Ok(header),
+        read: RemoteRead,
+    ) -> Result<GgufInfo, RemoteInfoError> {
+        self.requests += read.requests;
+        self.requested_bytes += read.requested_bytes;
+        match &read.info {
+            Ok(info) => self.remember(content_key(gguf), Ok(info.clone())),
+            Err(RemoteInfoError::File(problem)) => {
+                self.remember(content_key(gguf), Err(problem.clone()));
+            }
+            // A network failure says nothing lasting about the file.
+            Err(RemoteInfoError::Hub(_)) => {}
         }
+        read.info
     }
 
     fn remember(&mut self, key: String, info: Result<GgufInfo, FileProblem>) {
@@ -156,6 +134,78 @@ impl RemoteHeaders {
             Ok(()) => self.changed = false,
             Err(e) => tracing::debug!("cannot keep remote headers in {}: {e}", file.display()),
         }
+    }
+}
+
+/// One remote file's header(s) read, and what it cost.
+#[derive(Debug)]
+pub struct RemoteRead {
+    /// The description, or why there is none.
+    pub info: Result<GgufInfo, RemoteInfoError>,
+    /// Range requests made.
+    pub requests: u32,
+    /// Bytes asked for.
+    pub requested_bytes: u64,
+}
+
+/// Reads every part's header of `gguf` by ranges through `http` (no cache: see
+/// [`RemoteHeaders`]).
+pub fn read_remote(http: &Http, gguf: &RemoteGguf) -> RemoteRead {
+    let mut read = RemoteRead {
+        info: Err(RemoteInfoError::File(FileProblem::NoArchitecture)),
+        requests: 0,
+        requested_bytes: 0,
+    };
+    let mut headers = Vec::with_capacity(gguf.parts.len());
+    for (i, part) in gguf.parts.iter().enumerate() {
+        match read_part(http, gguf, i, &mut read) {
+            Err(e) => {
+                read.info = Err(RemoteInfoError::Hub(e));
+                return read;
+            }
+            Ok(Ok(h)) => headers.push(h),
+            Ok(Err(error)) => {
+                read.info = Err(RemoteInfoError::File(FileProblem::Header {
+                    part: (gguf.parts.len() > 1).then(|| part.path.clone()),
+                    error,
+                }));
+                return read;
+            }
+        }
+    }
+    read.info =
+        GgufInfo::from_headers(&headers).ok_or(RemoteInfoError::File(FileProblem::NoArchitecture));
+    read
+}
+
+/// One part's header: a network failure is the outer error, a bad header the inner one.
+fn read_part(
+    http: &Http,
+    gguf: &RemoteGguf,
+    index: usize,
+    read: &mut RemoteRead,
+) -> Result<Result<GgufHeader, HeaderError>, HubError> {
+    let part = &gguf.parts[index];
+    let url = gguf.url(http.endpoint(), part);
+    let failure: RefCell<Option<HubError>> = RefCell::new(None);
+    let guess = if index == 0 {
+        FIRST_PART_GUESS
+    } else {
+        OTHER_PART_GUESS
+    };
+    let mut source = RangeSource::new(part.bytes, guess, |range| {
+        http.get_range(&url, range, &part.path).map_err(|e| {
+            let message = e.to_string();
+            *failure.borrow_mut() = Some(e);
+            std::io::Error::other(message)
+        })
+    });
+    let header = GgufHeader::read_from(&mut source);
+    read.requested_bytes += source.requested_bytes;
+    read.requests += source.requests;
+    match failure.into_inner() {
+        Some(e) => Err(e),
+        None => Ok(header),
     }
 }
 

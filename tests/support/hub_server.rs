@@ -7,7 +7,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -53,9 +53,45 @@ pub struct Seen {
     pub authorization: Option<String>,
 }
 
+/// A served file's bytes: in memory, or a file on disk (read as asked, for big files).
+#[derive(Clone)]
+enum Bytes {
+    Memory(Arc<Vec<u8>>),
+    Disk(std::path::PathBuf),
+}
+
 struct File {
-    bytes: Arc<Vec<u8>>,
+    bytes: Bytes,
+    len: u64,
     sha256: String,
+}
+
+impl Bytes {
+    /// A reader from byte `start` on.
+    fn reader_at(&self, start: u64) -> Box<dyn std::io::Read + Send> {
+        use std::io::{Seek, SeekFrom};
+        match self {
+            Self::Memory(b) => {
+                let mut c = std::io::Cursor::new(ArcBytes(b.clone()));
+                c.set_position(start);
+                Box::new(c)
+            }
+            Self::Disk(path) => {
+                let mut f = std::fs::File::open(path).unwrap();
+                f.seek(SeekFrom::Start(start)).unwrap();
+                Box::new(f)
+            }
+        }
+    }
+}
+
+/// Shared bytes a `Cursor` can read.
+struct ArcBytes(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for ArcBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 #[derive(Default)]
@@ -77,7 +113,12 @@ pub struct HubServer {
 impl HubServer {
     /// Starts an empty Hub on a free loopback port.
     pub fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::start_on(0)
+    }
+
+    /// Starts an empty Hub on loopback port `port` (0: a free one).
+    pub fn start_on(port: u16) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(State::default()));
         let stop = Arc::new(AtomicBool::new(false));
@@ -109,16 +150,33 @@ impl HubServer {
     /// Adds `path` with `bytes` to `repo`.
     pub fn add_file(&self, repo: &str, path: &str, bytes: Vec<u8>) {
         let sha256 = hex(&Sha256::digest(&bytes));
+        let len = bytes.len() as u64;
+        self.insert(repo, path, Bytes::Memory(Arc::new(bytes)), len, sha256);
+    }
+
+    /// Adds `path` to `repo`, served from the file `local` as it is read (files of gigabytes).
+    pub fn add_disk_file(&self, repo: &str, path: &str, local: &Path) {
+        use std::io::Read;
+        let mut f = std::fs::File::open(local).unwrap();
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0; 1 << 20];
+        loop {
+            let n = f.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+        let len = std::fs::metadata(local).unwrap().len();
+        let sha256 = hex(&hasher.finalize());
+        self.insert(repo, path, Bytes::Disk(local.to_path_buf()), len, sha256);
+    }
+
+    fn insert(&self, repo: &str, path: &str, bytes: Bytes, len: u64, sha256: String) {
         let mut s = self.state.lock().unwrap();
         let files = s.repos.entry(repo.to_owned()).or_default();
         files.retain(|(p, _)| p != path);
-        files.push((
-            path.to_owned(),
-            File {
-                bytes: Arc::new(bytes),
-                sha256,
-            },
-        ));
+        files.push((path.to_owned(), File { bytes, len, sha256 }));
     }
 
     /// Adds the file at `local` as `path` of `repo`.
@@ -231,9 +289,9 @@ fn api(out: &mut TcpStream, state: &Mutex<State>, rest: &str, seen: &Seen) -> st
         .map(|(path, f)| {
             serde_json::json!({
                 "rfilename": path,
-                "size": f.bytes.len(),
+                "size": f.len,
                 "blobId": "0000000000000000000000000000000000000000",
-                "lfs": { "sha256": f.sha256, "size": f.bytes.len(), "pointerSize": 134 }
+                "lfs": { "sha256": f.sha256, "size": f.len, "pointerSize": 134 }
             })
         })
         .collect();
@@ -284,7 +342,7 @@ fn file(out: &mut TcpStream, state: &Mutex<State>, sha: &str, seen: &Seen) -> st
             .values()
             .flatten()
             .find(|(_, f)| f.sha256 == sha)
-            .map(|(_, f)| f.bytes.clone());
+            .map(|(_, f)| (f.bytes.clone(), f.len));
         let f = &mut s.faults;
         let ranged = seen.range.is_some();
         let status_fault = if f.server_errors > 0 {
@@ -313,13 +371,12 @@ fn file(out: &mut TcpStream, state: &Mutex<State>, sha: &str, seen: &Seen) -> st
             ignore_range,
         )
     };
-    let Some(bytes) = bytes else {
+    let Some((bytes, len)) = bytes else {
         return answer(out, 404, &[], b"no such blob");
     };
     if let Some(status) = status_fault {
         return answer(out, status, &[("Retry-After", "0".to_owned())], b"fault");
     }
-    let len = bytes.len() as u64;
     let (start, end) = match seen.range.as_deref().and_then(parse_range) {
         Some(_) if ignore_range => (0, len),
         Some((s, e)) => (s, e.map_or(len, |e| (e + 1).min(len))),
@@ -351,20 +408,27 @@ fn file(out: &mut TcpStream, state: &Mutex<State>, sha: &str, seen: &Seen) -> st
     }
     head.push_str("\r\n");
     out.write_all(head.as_bytes())?;
-    let mut body = bytes[start as usize..end as usize].to_vec();
-    if wrong && !body.is_empty() {
-        let last = body.len() - 1;
-        body[last] ^= 0xff;
-    }
-    let limit = drop_after.map_or(body.len(), |d| (d as usize).min(body.len()));
-    for chunk in body[..limit].chunks(64 << 10) {
+    let limit = drop_after.map_or(end, |d| (start + d).min(end));
+    let mut at = start;
+    let mut reader = bytes.reader_at(start);
+    let mut buf = vec![0; 64 << 10];
+    while at < limit {
+        let next = (at + (64 << 10)).min(limit);
+        let chunk = &mut buf[..(next - at) as usize];
+        reader.read_exact(chunk)?;
+        if wrong && next == end {
+            if let Some(last) = chunk.last_mut() {
+                *last ^= 0xff;
+            }
+        }
         out.write_all(chunk)?;
+        at = next;
         if let Some(pause) = slow {
             std::thread::sleep(pause);
         }
     }
     out.flush()?;
-    if limit < body.len() {
+    if limit < end {
         // Drop the connection mid-body.
         let _ = out.shutdown(std::net::Shutdown::Both);
     }
