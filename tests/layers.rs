@@ -14,6 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["estimate"],
     &["gguf"],
     &["local"],
+    &["hub"],
     &["llama"],
     &["engine"],
     &["chat"],

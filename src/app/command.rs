@@ -95,6 +95,16 @@ pub enum Command {
     SubmitPath,
     /// Give up on the typed path.
     CancelPath,
+    /// Ask the Hub for a model's GGUF files (by catalog id).
+    ListRemote(String),
+    /// The repository field's new text.
+    TypeRepo(String),
+    /// Add the typed repository to a model's list (by catalog id).
+    AddRepo(String),
+    /// Queue a download.
+    Download(crate::hub::RemoteGguf),
+    /// Pause, resume or cancel download `id`.
+    ControlDownload(u64, super::hub_state::DownloadAction),
 }
 
 impl App {
@@ -145,6 +155,11 @@ impl App {
             Command::FocusSearch => self.focus_search = true,
             Command::SetSearch(text) => self.search = text,
             Command::Rescan => self.local.rescan(&self.catalog.models),
+            c @ (Command::ListRemote(_)
+            | Command::TypeRepo(_)
+            | Command::AddRepo(_)
+            | Command::Download(_)
+            | Command::ControlDownload(..)) => self.apply_hub(c),
             Command::OpenGgufDialog => self.open_dialog(PickPurpose::OpenGguf, None),
             Command::AddFolderDialog => self.open_dialog(PickPurpose::AddFolder, None),
             Command::ExportDialog => {
@@ -219,6 +234,9 @@ impl App {
     /// Takes finished scans, engine events and dialog answers.
     pub(crate) fn drain_workers(&mut self) {
         self.local.drain();
+        if self.hub.drain(self.state.ctx_tokens, &self.hw) {
+            self.local.rescan(&self.catalog.models);
+        }
         self.chat.drain_engine();
         self.card_checks.drain();
         let Some(answer) = self.pending_pick.as_ref().and_then(PendingPick::poll) else {
@@ -244,6 +262,33 @@ impl App {
             return;
         };
         self.use_picked(pick.purpose, path);
+    }
+
+    /// Carries out a "Get a GGUF" command.
+    fn apply_hub(&mut self, command: Command) {
+        let repos_of = |id: &str| {
+            self.catalog
+                .models
+                .iter()
+                .find(|m| m.id == id)
+                .map(|m| m.gguf_repos.clone())
+        };
+        match command {
+            Command::ListRemote(id) => {
+                if let Some(repos) = repos_of(&id) {
+                    self.hub.ask(&id, &repos);
+                }
+            }
+            Command::AddRepo(id) => {
+                if let Some(repos) = repos_of(&id) {
+                    self.hub.add_repo(&id, &repos);
+                }
+            }
+            Command::TypeRepo(text) => self.hub.repo_typed = (text, None),
+            Command::Download(file) => self.hub.download(file),
+            Command::ControlDownload(id, action) => self.hub.control(id, action),
+            _ => {}
+        }
     }
 
     /// Does what a picked (or typed) path was asked for.

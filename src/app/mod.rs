@@ -9,6 +9,7 @@ pub mod chat_state;
 pub mod command;
 pub mod conversations;
 pub mod draft;
+pub mod hub_state;
 pub mod launch;
 pub mod local_state;
 pub(crate) mod pickers;
@@ -123,6 +124,12 @@ pub struct AppOptions {
     pub report_first_frame_from: Option<std::time::Instant>,
     /// A scripted chat (`make bench-window`).
     pub script: Option<script::ChatScript>,
+    /// The Hub "Get a GGUF" asks and downloads from (`None`: the section says it is off).
+    pub hub: Option<crate::hub::HubConfig>,
+    /// Where remote headers are remembered (`None`: not remembered).
+    pub remote_headers: Option<std::path::PathBuf>,
+    /// Where the download queue is kept (`None`: not kept).
+    pub downloads_file: Option<std::path::PathBuf>,
 }
 
 /// The whole window state.
@@ -158,6 +165,8 @@ pub struct App {
     pub local: local_state::LocalState,
     /// The loaded model and the conversations.
     pub chat: chat_state::ChatState,
+    /// "Get a GGUF": remote lists and downloads.
+    pub hub: hub_state::HubState,
     /// A file dialog that is open.
     pub pending_pick: Option<pickers::PendingPick>,
     /// A path asked for in the window, where no file dialog could open.
@@ -205,8 +214,15 @@ impl App {
             .conversations_dir
             .clone()
             .map(crate::chat::store::ConversationStore::new);
+        let hub = hub_state::HubState::new(
+            options.hub.clone(),
+            options.remote_headers.clone(),
+            options.downloads_file.clone(),
+            waker.closure(),
+        );
         let mut app = Self {
             local,
+            hub,
             chat: chat_state::ChatState::new(store),
             pending_pick: None,
             path_prompt: None,

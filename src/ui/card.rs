@@ -62,6 +62,8 @@ pub(crate) fn card_ui(ui: &mut Ui, app: &App, view: &CardView) -> Vec<Command> {
             estimate_note_ui(ui, m, fit);
             local_files_ui(ui, app, m, &mut commands);
             ui.separator();
+            super::get_gguf::get_gguf_ui(ui, app, m, &mut commands);
+            ui.separator();
             ui.columns(2, |cols| {
                 facts_ui(&mut cols[0], m);
                 architecture_ui(&mut cols[1], m);

@@ -4,8 +4,10 @@
 
 pub mod card;
 pub(crate) mod chat_pane;
+pub(crate) mod downloads;
 pub(crate) mod fonts;
 pub(crate) mod frame_pacing;
+pub(crate) mod get_gguf;
 pub(crate) mod input;
 pub(crate) mod local_list;
 pub(crate) mod log_panel;

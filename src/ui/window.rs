@@ -80,6 +80,10 @@ impl eframe::App for App {
         if self.script_waiting() {
             ctx.request_repaint_after(Duration::from_millis(250));
         }
+        if self.hub.active() {
+            // Progress, speed and time left of a download, twice a second.
+            ctx.request_repaint_after(Duration::from_millis(500));
+        }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -171,6 +175,9 @@ pub fn run_window(assume: Option<String>, started: std::time::Instant) -> eframe
         user_catalog_dir: crate::paths::user_catalog_dir(),
         report_first_frame_from: std::env::var_os("SEEKDECK_REPORT_STARTUP").map(|_| started),
         script: crate::app::script::ChatScript::from_env(),
+        hub: Some(crate::hub::HubConfig::from_env()),
+        remote_headers: crate::hub::RemoteHeaders::user_file(),
+        downloads_file: crate::hub::Downloads::user_file(),
     };
     eframe::run_native(
         "seekdeck",
