@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test build deps test-deps lint bench bench-estimator bench-engine bench-scan bench-window screenshot accuracy accuracy-gpu clean
+.PHONY: run test build deps test-deps lint bench bench-estimator bench-engine bench-scan bench-download bench-window screenshot accuracy accuracy-gpu clean
 
 run: deps
 	$(CARGO) run --release --
@@ -31,7 +31,7 @@ deps:
 test-deps:
 	@scripts/install-deps.sh test
 
-bench: bench-estimator bench-engine bench-scan bench-window
+bench: bench-estimator bench-engine bench-scan bench-download bench-window
 
 bench-estimator: deps
 	$(CARGO) bench --bench estimator
@@ -45,6 +45,11 @@ bench-engine: deps
 # against reading the same bytes as cat would.
 bench-scan: deps
 	$(CARGO) bench --bench scan
+
+# Downloads from the loopback Hub: 1 GiB against curl of the same URL (ratio), and the time to
+# list 30 remote GGUFs with a verdict each (headers read by range requests, then cached).
+bench-download: deps
+	$(CARGO) bench --bench download
 
 # The real window under Xvfb: idle CPU over 30 s, time to first frame, and a chat in the window
 # against `seekdeck chat` on the same 7B-shaped file (load, first token, tokens/s as ratios).

@@ -707,3 +707,38 @@ fn get_killed_mid_file_continues_where_it_stopped() {
         std::fs::read(s.dir.path().join("src/m.gguf")).unwrap()
     );
 }
+
+static SPACE_CHECKS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+#[test]
+fn a_disk_that_fills_while_writing_pauses_and_the_bytes_so_far_are_kept() {
+    let s = Setup::new();
+    let f = s.file("model-Q8_0.gguf");
+    // Room at the start; full at the first check while writing.
+    let filling = TransferSettings {
+        free_space: |_| {
+            if SPACE_CHECKS.fetch_add(1, Ordering::SeqCst) == 0 {
+                Ok(1 << 40)
+            } else {
+                Ok(1 << 20)
+            }
+        },
+        space_check_every: 200_000,
+        ..fast()
+    };
+    let err = download(
+        &s.http(),
+        &s.cache(),
+        &f,
+        &Progress::default(),
+        &Control::default(),
+        filling,
+    )
+    .unwrap_err();
+    assert!(matches!(err, TransferError::DiskFull { .. }), "{err:?}");
+    let kept = std::fs::metadata(&s.incomplete_files()[0]).unwrap().len();
+    assert!(kept >= 200_000, "{kept}");
+    assert_done_and_verified(&s, &f, s.download(&f).unwrap());
+    let last = s.server.file_requests().last().unwrap().range.clone();
+    assert_eq!(last, Some(format!("bytes={kept}-")));
+}

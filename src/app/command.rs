@@ -266,22 +266,15 @@ impl App {
 
     /// Carries out a "Get a GGUF" command.
     fn apply_hub(&mut self, command: Command) {
-        let repos_of = |id: &str| {
-            self.catalog
-                .models
-                .iter()
-                .find(|m| m.id == id)
-                .map(|m| m.gguf_repos.clone())
-        };
         match command {
-            Command::ListRemote(id) => {
-                if let Some(repos) = repos_of(&id) {
-                    self.hub.ask(&id, &repos);
-                }
-            }
+            Command::ListRemote(id) => self.ask_hub(&id),
             Command::AddRepo(id) => {
-                if let Some(repos) = repos_of(&id) {
-                    self.hub.add_repo(&id, &repos);
+                if let Some(repo) = self.hub.take_typed_repo() {
+                    let added = self.state.added_repos.entry(id.clone()).or_default();
+                    if !added.contains(&repo) {
+                        added.push(repo);
+                    }
+                    self.ask_hub(&id);
                 }
             }
             Command::TypeRepo(text) => self.hub.repo_typed = (text, None),
@@ -289,6 +282,20 @@ impl App {
             Command::ControlDownload(id, action) => self.hub.control(id, action),
             _ => {}
         }
+    }
+
+    /// Lists catalog model `id`'s repositories: the catalog's and the ones the user added.
+    fn ask_hub(&mut self, id: &str) {
+        let Some(m) = self.catalog.models.iter().find(|m| m.id == id) else {
+            return;
+        };
+        let mut repos = m.gguf_repos.clone();
+        for r in self.state.added_repos.get(id).into_iter().flatten() {
+            if !repos.contains(r) {
+                repos.push(r.clone());
+            }
+        }
+        self.hub.ask(id, repos);
     }
 
     /// Does what a picked (or typed) path was asked for.

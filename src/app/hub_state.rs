@@ -79,8 +79,6 @@ pub struct HubState {
     lists: HashMap<String, RemoteList>,
     /// The machine and context the lists' verdicts are for.
     judged_for: Option<(u32, HardwareSnapshot)>,
-    /// Repositories added per model this session.
-    pub added_repos: HashMap<String, Vec<String>>,
     /// The repository id being typed, and why it is not one.
     pub repo_typed: (String, Option<String>),
     sender: Sender<ListAnswer>,
@@ -112,7 +110,6 @@ impl HubState {
             notify: std::sync::Arc::new(notify),
             lists: HashMap::new(),
             judged_for: None,
-            added_repos: HashMap::new(),
             repo_typed: (String::new(), None),
             sender,
             receiver,
@@ -163,12 +160,10 @@ impl HubState {
     }
 
     /// Asks the Hub for the files of `repos` (the catalog's and the added ones) for `model_id`.
-    pub(crate) fn ask(&mut self, model_id: &str, catalog_repos: &[String]) {
+    pub(crate) fn ask(&mut self, model_id: &str, repos: Vec<String>) {
         let Some(config) = self.config.clone() else {
             return;
         };
-        let mut repos = catalog_repos.to_vec();
-        repos.extend(self.added_repos.get(model_id).cloned().unwrap_or_default());
         self.lists.insert(model_id.to_owned(), RemoteList::Loading);
         let (sender, notify, id, headers_file) = (
             self.sender.clone(),
@@ -211,21 +206,19 @@ impl HubState {
         }
     }
 
-    /// Checks the typed repository id and, when it is one, adds it to `model_id`'s list.
-    pub(crate) fn add_repo(&mut self, model_id: &str, catalog_repos: &[String]) {
+    /// The typed repository id, taken out of the field when it is one; else the field keeps it
+    /// and says why.
+    pub(crate) fn take_typed_repo(&mut self) -> Option<String> {
         let typed = self.repo_typed.0.trim().to_owned();
-        if !valid_repo_id(&typed) {
+        if valid_repo_id(&typed) {
+            self.repo_typed = (String::new(), None);
+            Some(typed)
+        } else {
             self.repo_typed.1 = Some(format!(
                 "\"{typed}\" is not a repository id (owner/name, e.g. unsloth/DeepSeek-R1-GGUF)"
             ));
-            return;
+            None
         }
-        let added = self.added_repos.entry(model_id.to_owned()).or_default();
-        if !added.contains(&typed) && !catalog_repos.contains(&typed) {
-            added.push(typed);
-        }
-        self.repo_typed = (String::new(), None);
-        self.ask(model_id, catalog_repos);
     }
 
     /// Queues a download.

@@ -77,6 +77,8 @@ pub struct PersistedState {
     pub sort: SortColumn,
     /// Sort direction.
     pub ascending: bool,
+    /// GGUF repositories the user added to a model's "Get a GGUF" list, by catalog id.
+    pub added_repos: std::collections::BTreeMap<String, Vec<String>>,
     /// The "What if…" machine spec, if one is chosen. Not persisted: every start shows this PC
     /// unless `--assume` asks otherwise.
     #[serde(skip)]
@@ -92,6 +94,7 @@ impl Default for PersistedState {
             card_open: false,
             sort: SortColumn::Catalog,
             ascending: true,
+            added_repos: std::collections::BTreeMap::new(),
             what_if: None,
         }
     }
