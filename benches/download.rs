@@ -1,7 +1,8 @@
 //! `make bench-download`: downloads and remote verdicts against the loopback Hub of the tests
 //! (`tests/support/hub_server.rs`).
-//! - Throughput: a 1 GiB file downloaded by seekdeck (written, SHA-256 checked, moved into the
-//!   Hugging Face cache layout) against `curl -L -o` of the same URL, alternating, medians of 5.
+//! - Throughput: a 1 GiB file downloaded by seekdeck (written, SHA-256 checked, flushed to disk,
+//!   moved into the Hugging Face cache layout) against `curl -L -o` of the same URL, and against
+//!   curl followed by `sync FILE` (the same durability), alternating, medians of 5.
 //! - Listing: a repository of 30 GGUFs with the header of a real DeepSeek-R1-Distill-Qwen-7B
 //!   (5.9 MB each, the vocabulary included) listed and every file given this PC's verdict — first
 //!   with nothing remembered (every header read by range requests), then with the headers cached.
@@ -99,7 +100,7 @@ fn throughput(server: &hub_server::HubServer, config: &HubConfig, http: &Http, w
         .unwrap()
         .clone();
     let url = big.url(&server.url, &big.parts[0]);
-    let (mut ours, mut curl) = (Vec::new(), Vec::new());
+    let (mut ours, mut curl, mut curl_synced) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..ROUNDS {
         let run_ours = |ours: &mut Vec<Duration>| {
             let _ = std::fs::remove_dir_all(&config.cache);
@@ -116,7 +117,7 @@ fn throughput(server: &hub_server::HubServer, config: &HubConfig, http: &Http, w
             ours.push(t.elapsed());
             assert!(matches!(end, TransferEnd::Done(_)));
         };
-        let run_curl = |curl: &mut Vec<Duration>| {
+        let run_curl = |curl: &mut Vec<Duration>, curl_synced: &mut Vec<Duration>| {
             let out = work.join("curl.gguf");
             let t = Instant::now();
             let status = Command::new("curl")
@@ -127,23 +128,30 @@ fn throughput(server: &hub_server::HubServer, config: &HubConfig, http: &Http, w
                 .expect("curl on PATH");
             curl.push(t.elapsed());
             assert!(status.success());
+            // The same durability as seekdeck, which flushes a verified file before it is
+            // renamed into place.
+            assert!(Command::new("sync").arg(&out).status().unwrap().success());
+            curl_synced.push(t.elapsed());
             let _ = std::fs::remove_file(out);
         };
         if round % 2 == 0 {
             run_ours(&mut ours);
-            run_curl(&mut curl);
+            run_curl(&mut curl, &mut curl_synced);
         } else {
-            run_curl(&mut curl);
+            run_curl(&mut curl, &mut curl_synced);
             run_ours(&mut ours);
         }
     }
     let mb_s = |d: Duration| BIG_BYTES as f64 / d.as_secs_f64() / 1e6;
-    let (o, c) = (median(ours), median(curl));
+    let (o, c, cs) = (median(ours), median(curl), median(curl_synced));
     println!(
-        "download 1 GiB: seekdeck {:.0} MB/s (with SHA-256 and the cache layout), curl {:.0} MB/s — ratio {:.2}",
+        "download 1 GiB: seekdeck {:.0} MB/s (SHA-256 checked, flushed to disk, in the cache layout); \
+         curl {:.0} MB/s — ratio {:.2}; curl + fsync {:.0} MB/s — ratio {:.2}",
         mb_s(o),
         mb_s(c),
-        c.as_secs_f64() / o.as_secs_f64()
+        c.as_secs_f64() / o.as_secs_f64(),
+        mb_s(cs),
+        cs.as_secs_f64() / o.as_secs_f64()
     );
 }
 

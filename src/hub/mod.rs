@@ -15,6 +15,7 @@ pub mod cache_layout;
 pub mod choice;
 pub mod config;
 pub mod http;
+mod pipeline;
 pub mod queue;
 pub mod remote_header;
 pub mod repo;

@@ -4,8 +4,8 @@
 //! place, stopped by [`Control`] between two buffers, and paused with a message — nothing lost —
 //! when the disk fills. A part being written is locked, so two seekdecks never write one file.
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::fs::OpenOptions;
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::time::{Duration, Instant};
@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::cache_layout::RepoCache;
 use super::http::{Http, HubError};
+use super::pipeline::{pump, Hooks, Partial, Pumped, WriteFailure};
 use super::repo::{RemoteGguf, RemotePart};
 
 /// Bytes read and written at a time.
@@ -235,23 +236,6 @@ struct PartJob<'a> {
     settings: TransferSettings,
 }
 
-/// The file being written and what is known of it.
-struct Partial {
-    file: File,
-    have: u64,
-    hasher: Sha256,
-}
-
-impl Partial {
-    fn restart(&mut self) -> io::Result<()> {
-        self.file.set_len(0)?;
-        self.file.seek(SeekFrom::Start(0))?;
-        self.have = 0;
-        self.hasher = Sha256::new();
-        Ok(())
-    }
-}
-
 impl PartJob<'_> {
     /// Writes and verifies the part; `Some` when it was paused or cancelled first.
     fn run(&self) -> Result<Option<TransferEnd>, TransferError> {
@@ -417,45 +401,44 @@ impl PartJob<'_> {
             .file
             .seek(SeekFrom::Start(partial.have))
             .map_err(io)?;
-        let mut reader = response.into_body().into_reader();
-        let mut buf = vec![0; BUFFER_BYTES];
-        let mut since_space_check = 0;
-        loop {
-            if let Some(end) = self.control.stop() {
-                return Ok(Some(end));
-            }
-            let left = self.part.bytes - partial.have;
-            let n = match reader.read(&mut buf) {
-                Ok(0) => return Ok(None),
-                Ok(n) => n,
-                Err(e) => return Err(Failure::Hub(HubError::Broken(e.to_string()))),
-            };
-            if n as u64 > left {
-                return Err(Failure::Hub(HubError::Malformed(format!(
-                    "the server sent more than the {} bytes of {}",
-                    self.part.bytes, self.part.path
-                ))));
-            }
-            if let Err(e) = partial.file.write_all(&buf[..n]) {
-                // Keep exactly the bytes known good; a partial write is cut off.
-                let _ = partial.file.set_len(partial.have);
-                return Err(Failure::Local(match e.kind() {
-                    io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => {
-                        self.disk_full(partial.have)
-                    }
-                    _ => io_error(&self.incomplete, &e),
-                }));
-            }
-            partial.hasher.update(&buf[..n]);
-            partial.have += n as u64;
-            self.progress
-                .done
-                .store(self.before + partial.have, Ordering::Relaxed);
-            since_space_check += n as u64;
-            if since_space_check >= self.settings.space_check_every {
-                since_space_check = 0;
-                self.check_space(partial.have).map_err(Failure::Local)?;
-            }
+        let mut body = response.into_body().into_reader();
+        let refused = std::sync::Mutex::new(None);
+        let hooks = Hooks {
+            stop: &|| self.control.stop().is_some(),
+            written: &|have| {
+                self.progress
+                    .done
+                    .store(self.before + have, Ordering::Relaxed);
+            },
+            check: &|have| match self.check_space(have) {
+                Ok(()) => true,
+                Err(e) => {
+                    *refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                    false
+                }
+            },
+            check_every: self.settings.space_check_every,
+        };
+        match pump(&mut body, partial, self.part.bytes, &hooks) {
+            Pumped::Ended => Ok(None),
+            Pumped::Stopped => Ok(self.control.stop()),
+            Pumped::ReadFailed(e) => Err(Failure::Hub(HubError::Broken(e.to_string()))),
+            Pumped::TooLong => Err(Failure::Hub(HubError::Malformed(format!(
+                "the server sent more than the {} bytes of {}",
+                self.part.bytes, self.part.path
+            )))),
+            Pumped::WriteFailed(WriteFailure::Refused) => Err(Failure::Local(
+                refused
+                    .into_inner()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .unwrap_or_else(|| self.disk_full(partial.have)),
+            )),
+            Pumped::WriteFailed(WriteFailure::Io(e)) => Err(Failure::Local(match e.kind() {
+                io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => {
+                    self.disk_full(partial.have)
+                }
+                _ => io_error(&self.incomplete, &e),
+            })),
         }
     }
 
