@@ -59,12 +59,13 @@ bench-window: deps test-deps
 	scripts/bench-window-chat.sh target/release
 
 # The README's screenshots: the real window under Xvfb (the second one chats with the tiny
-# random-weight test model, driven by xdotool).
+# random-weight test model, the third downloads from the loopback Hub, driven by xdotool).
 screenshot: deps test-deps
 	@scripts/install-deps.sh shot
-	$(CARGO) build --release --bin seekdeck --example fake_home --example tiny_model
+	$(CARGO) build --release --bin seekdeck --example fake_home --example tiny_model --example hub_server
 	scripts/screenshot.sh target/release/seekdeck docs/screenshot.png
 	scripts/screenshot-chat.sh target/release docs/screenshot-chat.png
+	scripts/screenshot-get.sh target/release docs/screenshot-get.png
 
 clean:
 	$(CARGO) clean

@@ -6,8 +6,10 @@
 
 mod support;
 
+use support::wait_until;
+
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
@@ -35,20 +37,6 @@ fn harness(models: &Path, conversations: &Path) -> Harness<'static, App> {
         // any script): this test is about streaming, not about which glyphs a font has.
         .allow_missing_glyphs()
         .build_eframe(move |cc| App::new_with_state(cc, PersistedState::default(), options))
-}
-
-/// Steps frames until `done` holds (the workers run on their own threads meanwhile).
-fn wait_until(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App) -> bool) {
-    let started = Instant::now();
-    while !done(h.state()) {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}"
-        );
-        h.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    h.step();
 }
 
 fn answers(app: &App) -> Vec<seekdeck::chat::ChatMessage> {

@@ -90,14 +90,29 @@ impl Setup {
     }
 
     fn download(&self, file: &RemoteGguf) -> Result<TransferEnd, TransferError> {
+        self.download_with(file, fast())
+    }
+
+    fn download_with(
+        &self,
+        file: &RemoteGguf,
+        settings: TransferSettings,
+    ) -> Result<TransferEnd, TransferError> {
         download(
             &self.http(),
             &self.cache(),
             file,
             &Progress::default(),
             &Control::default(),
-            fast(),
+            settings,
         )
+    }
+
+    /// The `.incomplete` file of `file`'s first part.
+    fn incomplete_of(&self, file: &RemoteGguf) -> PathBuf {
+        self.cache()
+            .join("models--test--DeepSeek-R1-Distill-Qwen-7B-GGUF/blobs")
+            .join(format!("{}.incomplete", file.parts[0].sha256))
     }
 
     fn incomplete_files(&self) -> Vec<PathBuf> {
@@ -271,10 +286,7 @@ fn too_many_failures_give_up_with_the_reason_and_keep_the_bytes() {
     let s = Setup::new();
     let f = s.file("model-Q8_0.gguf");
     // An earlier attempt left the first 1000 bytes; now the server only fails.
-    let incomplete = s
-        .cache()
-        .join("models--test--DeepSeek-R1-Distill-Qwen-7B-GGUF/blobs")
-        .join(format!("{}.incomplete", f.parts[0].sha256));
+    let incomplete = s.incomplete_of(&f);
     std::fs::create_dir_all(incomplete.parent().unwrap()).unwrap();
     let source = std::fs::read(s.dir.path().join("src/m.gguf")).unwrap();
     std::fs::write(&incomplete, &source[..1000]).unwrap();
@@ -299,10 +311,7 @@ fn a_stale_range_answered_416_restarts_that_file() {
     let s = Setup::new();
     let f = s.file("model-Q8_0.gguf");
     // Bytes of another file left under this one's name.
-    let incomplete = s
-        .cache()
-        .join("models--test--DeepSeek-R1-Distill-Qwen-7B-GGUF/blobs")
-        .join(format!("{}.incomplete", f.parts[0].sha256));
+    let incomplete = s.incomplete_of(&f);
     std::fs::create_dir_all(incomplete.parent().unwrap()).unwrap();
     std::fs::write(&incomplete, vec![7u8; 5000]).unwrap();
     s.server.set_faults(Faults {
@@ -516,15 +525,7 @@ fn a_full_disk_pauses_with_a_message_and_loses_nothing() {
         free_space: |_| Ok(10 << 20),
         ..fast()
     };
-    let err = download(
-        &s.http(),
-        &s.cache(),
-        &f,
-        &Progress::default(),
-        &Control::default(),
-        full,
-    )
-    .unwrap_err();
+    let err = s.download_with(&f, full).unwrap_err();
     assert!(matches!(err, TransferError::DiskFull { .. }), "{err:?}");
     assert!(err.to_string().starts_with("the disk is full"), "{err}");
     assert!(err.keeps_bytes());
@@ -726,15 +727,7 @@ fn a_disk_that_fills_while_writing_pauses_and_the_bytes_so_far_are_kept() {
         space_check_every: 200_000,
         ..fast()
     };
-    let err = download(
-        &s.http(),
-        &s.cache(),
-        &f,
-        &Progress::default(),
-        &Control::default(),
-        filling,
-    )
-    .unwrap_err();
+    let err = s.download_with(&f, filling).unwrap_err();
     assert!(matches!(err, TransferError::DiskFull { .. }), "{err:?}");
     let kept = std::fs::metadata(&s.incomplete_files()[0]).unwrap().len();
     assert!(kept >= 200_000, "{kept}");

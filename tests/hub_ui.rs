@@ -7,7 +7,9 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use support::wait_until;
+
+use std::time::Duration;
 
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
@@ -52,19 +54,6 @@ fn harness(server: &HubServer, dir: &std::path::Path) -> Harness<'static, App> {
     h
 }
 
-fn wait_until(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App) -> bool) {
-    let started = Instant::now();
-    while !done(h.state()) {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "timed out waiting for {what}"
-        );
-        h.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    h.step();
-}
-
 fn listed(app: &App) -> bool {
     matches!(app.hub.list(MODEL), Some(RemoteList::Ready { .. }))
 }
@@ -89,7 +78,8 @@ fn card_lists_files_with_verdicts_downloads_one_and_it_appears_on_this_pc() {
     h.get_by_label("Get a GGUF from Hugging Face").click();
     h.run_ok();
     wait_until(&mut h, "the Hub's answer", listed);
-    h.get_by_label("tiny-Q8_0.gguf · recommended");
+    h.get_by_label("tiny-Q8_0.gguf");
+    h.get_by_label("recommended");
     let total = match h.state().hub.list(MODEL) {
         Some(RemoteList::Ready { choices, .. }) => {
             choices[0].report.as_ref().unwrap().breakdown.total_bytes()

@@ -62,12 +62,7 @@ impl FileChoice {
     pub fn problem(&self) -> Option<String> {
         match &self.info {
             Err(e) => Some(e.to_string()),
-            Ok(i) => i.arch.as_ref().err().map(|e| {
-                format!(
-                    "architecture \"{}\" is not one seekdeck can estimate: {e}",
-                    i.architecture
-                )
-            }),
+            Ok(i) => i.arch_problem(),
         }
     }
 }

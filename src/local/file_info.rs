@@ -128,6 +128,17 @@ impl GgufInfo {
         Some(report)
     }
 
+    /// Why this model cannot be estimated (its architecture's keys are not all there), if it
+    /// cannot.
+    pub fn arch_problem(&self) -> Option<String> {
+        self.arch.as_ref().err().map(|e| {
+            format!(
+                "architecture \"{}\" is not one seekdeck can estimate: {e}",
+                self.architecture
+            )
+        })
+    }
+
     /// The quantization's name (`Q4_K_M`, …) from `general.file_type`.
     pub fn quant_label(&self) -> String {
         self.file_type

@@ -93,9 +93,7 @@ fn files_grid(
                     ui.end_row();
                 }
                 let name = if best == Some(i) {
-                    RichText::new(format!("{} · recommended", c.file.name))
-                        .strong()
-                        .color(theme::VRAM_MARK)
+                    RichText::new(&c.file.name).strong()
                 } else {
                     RichText::new(&c.file.name)
                 };
@@ -120,7 +118,13 @@ fn files_grid(
                         ui.label(RichText::new(p.unwrap_or_else(|| "unknown".to_owned())).weak());
                     }
                 }
-                action_ui(ui, app, c, commands);
+                ui.horizontal(|ui| {
+                    action_ui(ui, app, c, commands);
+                    if best == Some(i) {
+                        ui.label(RichText::new("recommended").color(theme::VRAM_MARK).strong())
+                            .on_hover_text("The best quality (most bits per weight) that fits on the GPU; else the best that fits with part of it in RAM");
+                    }
+                });
                 ui.end_row();
             }
         });

@@ -26,5 +26,20 @@ pub fn app_harness(state: PersistedState, assume: &str) -> Harness<'static, App>
     harness.run_ok();
     harness
 }
+/// Steps frames until `done` holds (the workers run on their own threads meanwhile), for at
+/// most a minute.
+pub fn wait_until(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App) -> bool) {
+    let started = std::time::Instant::now();
+    while !done(h.state()) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    h.step();
+}
+
 pub mod hub_server;
 pub mod tiny;
