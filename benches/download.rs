@@ -79,11 +79,7 @@ fn main() {
     }
     let server = hub_server::HubServer::start();
     let work = tempfile::tempdir().unwrap();
-    let config = HubConfig {
-        endpoint: server.url.clone(),
-        token: None,
-        cache: work.path().join("hub"),
-    };
+    let config = HubConfig::at(server.url.clone(), work.path().join("hub"));
     let http = Http::new(&config);
     throughput(&server, &config, &http, work.path());
     listing(&server, &http, work.path());

@@ -69,11 +69,7 @@ impl Setup {
     }
 
     fn config(&self) -> HubConfig {
-        HubConfig {
-            endpoint: self.server.url.clone(),
-            token: None,
-            cache: self.cache(),
-        }
+        HubConfig::at(self.server.url.clone(), self.cache())
     }
 
     fn http(&self) -> Http {
@@ -437,11 +433,10 @@ fn unknown_repositories_and_files_are_404_in_words() {
 
 #[test]
 fn an_unreachable_hub_says_so() {
-    let config = HubConfig {
-        endpoint: "http://127.0.0.1:9".to_owned(),
-        token: None,
-        cache: PathBuf::from("/nonexistent"),
-    };
+    let config = HubConfig::at(
+        "http://127.0.0.1:9".to_owned(),
+        PathBuf::from("/nonexistent"),
+    );
     let err = list_repo(&Http::new(&config), REPO).unwrap_err();
     assert!(
         err.to_string().starts_with("cannot reach 127.0.0.1:9"),
@@ -734,4 +729,55 @@ fn a_disk_that_fills_while_writing_pauses_and_the_bytes_so_far_are_kept() {
     assert_done_and_verified(&s, &f, s.download(&f).unwrap());
     let last = s.server.file_requests().last().unwrap().range.clone();
     assert_eq!(last, Some(format!("bytes={kept}-")));
+}
+
+#[test]
+fn several_files_queue_up_and_each_can_be_paused_resumed_or_cancelled() {
+    let s = Setup::new();
+    let single = s.file("model-Q8_0.gguf");
+    let split = s.file("model-Q4_0.gguf (2 parts)");
+    s.server.set_faults(Faults {
+        slow: Some(Duration::from_millis(30)),
+        ..Faults::default()
+    });
+    let downloads = Downloads::start(s.http(), s.cache(), fast(), None, || {});
+    let first = downloads.add(single.clone());
+    let second = downloads.add(split.clone());
+    assert_eq!(
+        downloads.add(single.clone()),
+        first,
+        "a file queued twice is one job"
+    );
+    wait_for(&downloads, first, |st| *st == JobState::Running);
+    let state_of = |id| {
+        downloads
+            .jobs()
+            .into_iter()
+            .find(|j| j.job.id == id)
+            .map(|j| j.job.state)
+    };
+    assert_eq!(state_of(second), Some(JobState::Queued), "one at a time");
+    // Pausing the running one lets the next start.
+    while downloads.jobs()[0].done < 100_000 {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    downloads.pause(first);
+    wait_for(&downloads, first, |st| *st == JobState::Paused(None));
+    wait_for(&downloads, second, |st| *st == JobState::Running);
+    // Cancelling the running one deletes its bytes; the paused one keeps its own.
+    while downloads.jobs()[1].done == 0 {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    downloads.cancel(second);
+    let start = Instant::now();
+    while state_of(second).is_some() {
+        assert!(start.elapsed() < Duration::from_secs(20));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(!s.incomplete_of(&split).exists());
+    assert!(s.incomplete_of(&single).exists());
+    s.server.set_faults(Faults::default());
+    downloads.resume(first);
+    wait_for(&downloads, first, |st| matches!(st, JobState::Done(_)));
+    assert_done_and_verified(&s, &single, s.download(&single).unwrap());
 }

@@ -34,11 +34,7 @@ fn harness(server: &HubServer, dir: &std::path::Path) -> Harness<'static, App> {
             path: cache.clone(),
         }],
         scan_on_start: true,
-        hub: Some(HubConfig {
-            endpoint: server.url.clone(),
-            token: None,
-            cache,
-        }),
+        hub: Some(HubConfig::at(server.url.clone(), cache)),
         downloads_file: Some(dir.join("downloads.json")),
         ..AppOptions::default()
     };

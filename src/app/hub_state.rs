@@ -129,19 +129,23 @@ impl HubState {
         state
     }
 
-    /// Whether a Hub is configured.
-    pub fn enabled(&self) -> bool {
-        self.config.is_some()
+    /// The Hub's address, for the section's wording; none when there is no Hub to ask (tests
+    /// without one, or `HF_HUB_OFFLINE`).
+    pub fn endpoint(&self) -> Option<&str> {
+        self.config
+            .as_ref()
+            .filter(|c| !c.offline)
+            .map(|c| c.endpoint.as_str())
     }
 
-    /// The Hub's address, for the section's wording.
-    pub fn endpoint(&self) -> Option<&str> {
-        self.config.as_ref().map(|c| c.endpoint.as_str())
+    /// Whether `HF_HUB_OFFLINE` turned the Hub off.
+    pub fn offline(&self) -> bool {
+        self.config.as_ref().is_some_and(|c| c.offline)
     }
 
     fn start_queue(&mut self) -> Option<&Downloads> {
         if self.downloads.is_none() {
-            let config = self.config.as_ref()?;
+            let config = self.config.as_ref().filter(|c| !c.offline)?;
             let notify = self.notify.clone();
             self.downloads = Some(Downloads::start(
                 Http::new(config),
@@ -161,7 +165,7 @@ impl HubState {
 
     /// Asks the Hub for the files of `repos` (the catalog's and the added ones) for `model_id`.
     pub(crate) fn ask(&mut self, model_id: &str, repos: Vec<String>) {
-        let Some(config) = self.config.clone() else {
+        let Some(config) = self.config.clone().filter(|c| !c.offline) else {
             return;
         };
         self.lists.insert(model_id.to_owned(), RemoteList::Loading);

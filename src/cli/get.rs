@@ -79,6 +79,12 @@ pub fn run_get(args: &GetArgs, models: &[Model], assume: Option<&str>) -> Result
     }
     let hw = machine(assume)?;
     let config = HubConfig::from_env();
+    if config.offline {
+        return Err(CliError {
+            message: "HF_HUB_OFFLINE is set: seekdeck does not ask the Hub (unset it to list or download)".to_owned(),
+            code: 1,
+        });
+    }
     let http = Http::new(&config);
     let mut headers = RemoteHeaders::load(RemoteHeaders::user_file());
     eprintln!("Asking {} for {} …", config.endpoint, repos.join(", "));

@@ -514,6 +514,24 @@ mod tests {
     }
 
     #[test]
+    fn a_remote_header_is_read_within_its_byte_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = sample(dir.path());
+        let header = GgufHeader::read(&path).unwrap().data_offset;
+        // Enough room: read as usual; too little: refused before asking for more.
+        let mut roomy = ranges_of(&path, 64).with_limit(4 * header);
+        assert!(GgufHeader::read_from(&mut roomy).is_ok());
+        assert!(roomy.requested_bytes <= 4 * header);
+        let mut tight = ranges_of(&path, 64).with_limit(header / 2);
+        let e = GgufHeader::read_from(&mut tight).unwrap_err();
+        assert!(
+            matches!(e, HeaderError::Io(ref m) if m.contains("header needs more than")),
+            "{e}"
+        );
+        assert!(tight.requested_bytes <= header / 2);
+    }
+
+    #[test]
     fn lengths_and_counts_beyond_the_file_allocate_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("hostile.gguf");

@@ -60,13 +60,19 @@ impl<S: HeaderSource + ?Sized> HeaderSource for &mut S {
     }
 }
 
+/// Most bytes a [`RangeSource`] asks for in all: the largest real headers (a 256k-token
+/// vocabulary) are about 20 MB; a remote header claiming more is refused, not fetched.
+pub const MAX_REMOTE_HEADER_BYTES: u64 = 256 << 20;
+
 /// A file read by ranges through `fetch` (an HTTP range request, for a download): the first
 /// request asks for `first_guess` bytes, each later one for twice the last, so a header of any
-/// size takes a few requests and at most about twice its own bytes — never the weights behind it.
+/// size takes a few requests and at most about twice its own bytes — never the weights behind it,
+/// and never more than [`MAX_REMOTE_HEADER_BYTES`] in all, whatever the header claims.
 pub struct RangeSource<F> {
     len: u64,
     next_size: u64,
     fetch: F,
+    limit: u64,
     /// Bytes asked for so far.
     pub requested_bytes: u64,
     /// Requests made so far.
@@ -80,9 +86,16 @@ impl<F: FnMut(Range<u64>) -> io::Result<Vec<u8>>> RangeSource<F> {
             len,
             next_size: first_guess.max(1),
             fetch,
+            limit: MAX_REMOTE_HEADER_BYTES,
             requested_bytes: 0,
             requests: 0,
         }
+    }
+
+    /// The same, asking for at most `limit` bytes in all.
+    pub fn with_limit(mut self, limit: u64) -> Self {
+        self.limit = limit;
+        self
     }
 }
 
@@ -94,6 +107,18 @@ impl<F: FnMut(Range<u64>) -> io::Result<Vec<u8>>> HeaderSource for RangeSource<F
     fn read_at(&mut self, offset: u64, want: usize, buf: &mut Vec<u8>) -> io::Result<()> {
         let size = self.next_size.max(want as u64);
         let end = offset.saturating_add(size).min(self.len);
+        // What the header needs must fit; the read-ahead is trimmed to what is left.
+        let left = self.limit.saturating_sub(self.requested_bytes);
+        if want as u64 > left {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "the header needs more than {} MiB: not a header seekdeck reads remotely",
+                    self.limit >> 20
+                ),
+            ));
+        }
+        let end = end.min(offset.saturating_add(left.max(want as u64)));
         let bytes = (self.fetch)(offset..end)?;
         // An answer of another length than asked is a server not honouring the range.
         if bytes.len() as u64 != end - offset {

@@ -21,6 +21,8 @@ pub struct HubConfig {
     pub token: Option<String>,
     /// The Hugging Face cache (`…/huggingface/hub`).
     pub cache: PathBuf,
+    /// `HF_HUB_OFFLINE` is set: the Hub is never asked.
+    pub offline: bool,
 }
 
 impl std::fmt::Debug for HubConfig {
@@ -29,11 +31,22 @@ impl std::fmt::Debug for HubConfig {
             .field("endpoint", &self.endpoint)
             .field("token", &self.token.as_ref().map(|_| "<set>"))
             .field("cache", &self.cache)
+            .field("offline", &self.offline)
             .finish()
     }
 }
 
 impl HubConfig {
+    /// A Hub at `endpoint` downloading into `cache`, without a token.
+    pub fn at(endpoint: impl Into<String>, cache: PathBuf) -> Self {
+        Self {
+            endpoint: endpoint.into().trim_end_matches('/').to_owned(),
+            token: None,
+            cache,
+            offline: false,
+        }
+    }
+
     /// From this process's environment and home folder.
     pub fn from_env() -> Self {
         let home = directories::BaseDirs::new()
@@ -59,10 +72,14 @@ impl HubConfig {
             .or_else(|| read_token_file(&token_file))
             .map(|t| t.trim().to_owned())
             .filter(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_graphic()));
+        let offline = var("HF_HUB_OFFLINE").is_some_and(|v| {
+            matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")
+        });
         Self {
             endpoint,
             token,
             cache: hf_hub_cache(home, &env),
+            offline,
         }
     }
 }

@@ -20,7 +20,14 @@ pub(crate) fn get_gguf_ui(ui: &mut Ui, app: &App, m: &Model, commands: &mut Vec<
         .default_open(false)
         .show(ui, |ui| {
             let Some(endpoint) = app.hub.endpoint() else {
-                ui.label(RichText::new("Downloads are off in this window.").weak());
+                ui.label(
+                    RichText::new(if app.hub.offline() {
+                        "HF_HUB_OFFLINE is set: the Hub is not asked. Unset it to list and download files."
+                    } else {
+                        "Downloads are off in this window."
+                    })
+                    .weak(),
+                );
                 return;
             };
             match app.hub.list(&m.id) {
