@@ -52,7 +52,7 @@ impl ConversationStore {
     }
 
     /// Saves one conversation atomically.
-    pub(crate) fn save(&self, c: &Conversation) -> std::io::Result<()> {
+    pub fn save(&self, c: &Conversation) -> std::io::Result<()> {
         let text = ron::ser::to_string_pretty(c, ron::ser::PrettyConfig::default())
             .map_err(std::io::Error::other)?;
         crate::paths::write_atomically(&self.file(&c.id), text.as_bytes())
@@ -67,7 +67,7 @@ impl ConversationStore {
     }
 
     /// Loads every conversation; damaged files are set aside and reported.
-    pub(crate) fn load_all(&self) -> Loaded {
+    pub fn load_all(&self) -> Loaded {
         let mut out = Loaded::default();
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return out;

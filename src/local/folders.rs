@@ -11,7 +11,7 @@ pub(crate) fn folders_file() -> Option<PathBuf> {
 }
 
 /// Reads the list; a missing file is an empty list, a damaged one is reported and treated as empty.
-pub(crate) fn load_folders(file: &Path) -> Vec<PathBuf> {
+pub fn load_folders(file: &Path) -> Vec<PathBuf> {
     match std::fs::read_to_string(file) {
         Ok(text) => ron::from_str(&text).unwrap_or_else(|e| {
             tracing::warn!("{}: {e}; the added folders are ignored", file.display());
@@ -22,7 +22,7 @@ pub(crate) fn load_folders(file: &Path) -> Vec<PathBuf> {
 }
 
 /// Writes the list atomically.
-pub(crate) fn save_folders(file: &Path, folders: &[PathBuf]) -> std::io::Result<()> {
+pub fn save_folders(file: &Path, folders: &[PathBuf]) -> std::io::Result<()> {
     let text = ron::ser::to_string_pretty(folders, ron::ser::PrettyConfig::default())
         .map_err(std::io::Error::other)?;
     crate::paths::write_atomically(file, text.as_bytes())
