@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test build deps test-deps lint bench bench-estimator bench-engine bench-scan bench-download bench-window screenshot accuracy accuracy-gpu clean
+.PHONY: run test build deps test-deps lint fuzz bench bench-estimator bench-engine bench-scan bench-download bench-window screenshot accuracy accuracy-gpu clean
 
 run: deps
 	$(CARGO) run --release --
@@ -15,12 +15,17 @@ build: deps
 
 test: deps test-deps
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets --features verify -- -D warnings
-	$(CARGO) test --all-targets --features verify
+	$(CARGO) clippy --all-targets --features verify,fuzzing -- -D warnings
+	$(CARGO) test --all-targets --features verify,fuzzing
 
 lint: deps
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets --features verify -- -D warnings
+	$(CARGO) clippy --all-targets --features verify,fuzzing -- -D warnings
+
+# Coverage-guided fuzzing of every reader of outside input (cargo-fuzz, nightly), FUZZ_SECONDS
+# (default 60) per target; findings land in fuzz/regressions/, which `make test` replays.
+fuzz: deps
+	scripts/fuzz.sh
 
 # Build tools for llama.cpp (cmake, a C++ compiler, libclang for bindgen) and the window's
 # run-time libraries (xkbcommon, Vulkan/GL drivers).

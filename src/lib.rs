@@ -22,6 +22,8 @@ pub mod cli;
 pub mod engine;
 pub mod estimate;
 pub mod format;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod gguf;
 pub mod hardware;
 pub mod hub;

@@ -18,7 +18,7 @@ const LAYERS: &[&[&str]] = &[
     &["llama"],
     &["engine"],
     &["chat"],
-    &["verify"],
+    &["verify", "fuzzing"],
     &["cli"],
     &["app"],
     &["ui"],

@@ -50,6 +50,27 @@ impl HeaderSource for FileSource {
     }
 }
 
+/// Bytes already in memory (a fuzzer's input, a test's file).
+pub struct BytesSource<'a>(pub &'a [u8]);
+
+impl HeaderSource for BytesSource<'_> {
+    fn file_len(&self) -> u64 {
+        self.0.len() as u64
+    }
+
+    fn read_at(&mut self, offset: u64, want: usize, buf: &mut Vec<u8>) -> io::Result<()> {
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.0.len());
+        let end = start
+            .saturating_add(want.max(WINDOW_BYTES))
+            .min(self.0.len());
+        buf.clear();
+        buf.extend_from_slice(&self.0[start..end]);
+        Ok(())
+    }
+}
+
 impl<S: HeaderSource + ?Sized> HeaderSource for &mut S {
     fn file_len(&self) -> u64 {
         (**self).file_len()

@@ -18,7 +18,7 @@ pub struct Preset {
 /// The presets of the "What if…" picker. Bandwidths are the data sheets' peak figures: the GPU's
 /// memory, and dual-channel DDR5-5600 (89.6 GB/s) or DDR4-3200 (51.2 GB/s) for desktop RAM,
 /// eight-channel DDR5-4800 (307 GB/s, one socket) for the server, M4 Max (546 GB/s) for the Mac.
-pub(crate) const PRESETS: [Preset; 6] = [
+pub const PRESETS: [Preset; 6] = [
     Preset {
         label: "Laptop: RTX 4060 8 GiB, 16 GiB RAM",
         spec: "8GiB GPU @256GB/s, 16GiB RAM @89.6GB/s",

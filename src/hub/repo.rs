@@ -115,6 +115,13 @@ pub fn list_repo(http: &Http, repo: &str) -> Result<RepoListing, HubError> {
     listing_from(repo, info)
 }
 
+/// A model-info answer's bytes as a listing (what [`list_repo`] does with the Hub's answer).
+pub(crate) fn parse_listing(repo: &str, bytes: &[u8]) -> Result<RepoListing, HubError> {
+    let info: ModelInfo = serde_json::from_slice(bytes)
+        .map_err(|e| HubError::Malformed(format!("{repo}: not the JSON the Hub sends ({e})")))?;
+    listing_from(repo, info)
+}
+
 fn listing_from(repo: &str, info: ModelInfo) -> Result<RepoListing, HubError> {
     let commit = info
         .sha

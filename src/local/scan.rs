@@ -155,7 +155,7 @@ pub(crate) fn find_ollama(root: &Path) -> Vec<FoundFile> {
 /// The blob file of a layer digest: `sha256:<64 hex digits>` → `sha256-<hex>`. Anything else is
 /// refused: a manifest is outside input, and a digest like `sha256:../../x` would lead out of the
 /// blob store.
-fn blob_file_name(digest: &str) -> Result<String, String> {
+pub(crate) fn blob_file_name(digest: &str) -> Result<String, String> {
     match digest.strip_prefix("sha256:") {
         Some(hex) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
             Ok(format!("sha256-{hex}"))
@@ -170,7 +170,7 @@ fn blob_file_name(digest: &str) -> Result<String, String> {
 }
 
 /// The digest of the weights layer of an Ollama manifest.
-fn model_digest(manifest: &str) -> Option<String> {
+pub(crate) fn model_digest(manifest: &str) -> Option<String> {
     let json: serde_json::Value = serde_json::from_str(manifest).ok()?;
     json.get("layers")?
         .as_array()?

@@ -1,0 +1,3 @@
+//! Fuzz target: `seekdeck::fuzzing::catalog_ron`.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| seekdeck::fuzzing::catalog_ron(data));
