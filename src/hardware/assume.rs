@@ -94,16 +94,29 @@ pub fn parse_assume(spec: &str) -> Result<HardwareSnapshot, AssumeError> {
                 if n.trim().chars().all(|c| c.is_ascii_digit()) && !n.trim().is_empty() =>
             {
                 let n: u32 = n.trim().parse().map_err(|_| err("bad GPU count"))?;
+                if n > MAX_DEVICES {
+                    return Err(err(&format!(
+                        "{n} devices in one machine: seekdeck plans at most {MAX_DEVICES}"
+                    )));
+                }
                 (n, rest.trim())
             }
             _ => (1, size_part.trim()),
         };
-        let bytes = parse_size(size_text)
-            .ok_or_else(|| err(&format!("\"{size_text}\" is not a size like 24GiB")))?;
+        let bytes = parse_size(size_text).ok_or_else(|| {
+            err(&format!(
+                "\"{size_text}\" is not a size like 24GiB (at most 1024 TiB)"
+            ))
+        })?;
         match kind {
             "gpu" | "gpus" | "vram" => {
                 if count == 0 {
                     return Err(err("GPU count is zero"));
+                }
+                if gpus.len() + count as usize > MAX_DEVICES as usize {
+                    return Err(err(&format!(
+                        "more than {MAX_DEVICES} GPUs in one machine: seekdeck plans at most {MAX_DEVICES}"
+                    )));
                 }
                 for i in 0..count {
                     let name = if count > 1 {
@@ -186,6 +199,11 @@ fn split_bandwidth(part: &str) -> Result<(String, Option<u64>), String> {
     }
 }
 
+/// Most devices of one kind a spec may give ("8x141GiB GPU" is the largest real one).
+const MAX_DEVICES: u32 = 64;
+/// The largest size or bandwidth figure a spec may give: 1 PiB, 1 PB/s.
+const MAX_FIGURE: f64 = (1u64 << 50) as f64;
+
 /// "1008GB/s", "4.8 TB/s", "900 gb/s" → bytes per second (decimal units, as data sheets).
 fn parse_bandwidth(text: &str) -> Option<u64> {
     let t = text.trim().to_ascii_lowercase();
@@ -199,7 +217,8 @@ fn parse_bandwidth(text: &str) -> Option<u64> {
         "mb" => 1e6,
         _ => return None,
     };
-    (value > 0.0 && value.is_finite()).then(|| (value * mult).round() as u64)
+    let bytes = value * mult;
+    (value > 0.0 && bytes <= MAX_FIGURE).then(|| bytes.round() as u64)
 }
 
 /// "24GiB", "24 GB", "1.5T", "512MiB" → bytes (binary units).
@@ -214,12 +233,29 @@ fn parse_size(text: &str) -> Option<u64> {
         "mib" | "mb" | "m" => (1u64 << 20) as f64,
         _ => return None,
     };
-    (value > 0.0 && value.is_finite()).then(|| (value * mult).round() as u64)
+    let bytes = value * mult;
+    (value > 0.0 && bytes <= MAX_FIGURE).then(|| bytes.round() as u64)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absurd_figures_are_refused_not_computed() {
+        for spec in [
+            "99999999999999999999TiB RAM",
+            "4000000000x24GiB GPU",
+            "65x24GiB GPU",
+            "40x8GiB GPU, 40x8GiB GPU",
+            "24GiB GPU @99999999TB/s",
+            "nanGiB RAM",
+            "infGiB RAM",
+        ] {
+            assert!(parse_assume(spec).is_err(), "{spec}");
+        }
+        assert!(parse_assume("64x80GiB GPU, 1024TiB RAM").is_ok());
+    }
 
     #[test]
     fn parses_common_specs() {

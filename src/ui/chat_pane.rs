@@ -7,6 +7,7 @@ use egui::{RichText, Ui};
 use super::theme;
 use crate::app::chat_state::ChatState;
 use crate::app::command::Command;
+use crate::app::draft::MAX_DRAFT_CHARS;
 use crate::chat::{thinking, ChatMessage, Role};
 use crate::engine::{FinishReason, GenerationStats};
 
@@ -385,8 +386,32 @@ fn input_ui(ui: &mut Ui, chat: &mut ChatState, commands: &mut Vec<Command>) {
     let streaming = chat.busy();
     let can_send = chat.can_send();
     let label = ui.label(RichText::new("Message").weak().size(11.0));
+    // A paste longer than the box holds is cut by the box; say so (the paste is still on the
+    // clipboard).
+    let pasted = ui.input(|i| {
+        i.events
+            .iter()
+            .filter_map(|e| match e {
+                egui::Event::Paste(t) | egui::Event::Text(t) => Some(t.chars().count()),
+                _ => None,
+            })
+            .max()
+    });
+    if let Some(n) = pasted {
+        let room = MAX_DRAFT_CHARS.saturating_sub(chat.draft.text.chars().count());
+        chat.draft.cut_paste = (n > room).then_some(n);
+    }
+    if let Some(n) = chat.draft.cut_paste {
+        ui.colored_label(
+            super::theme::WARNING,
+            format!(
+                "The paste had {n} characters; the message box holds {MAX_DRAFT_CHARS} (about twice the longest context of any DeepSeek model), so the rest was left out."
+            ),
+        );
+    }
     let response = ui.add(
         egui::TextEdit::multiline(&mut chat.draft.text)
+            .char_limit(MAX_DRAFT_CHARS)
             .id_salt("chat_input")
             .desired_rows(3)
             .desired_width(f32::INFINITY)

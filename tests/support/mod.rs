@@ -12,6 +12,11 @@ pub const RTX_4090: &str = "24GiB GPU, 64GiB RAM";
 /// A harness around the whole app on a simulated machine, with an empty user catalog folder and no
 /// live poller, so every frame is deterministic.
 pub fn app_harness(state: PersistedState, assume: &str) -> Harness<'static, App> {
+    app_harness_with(state, assume, false)
+}
+
+/// [`app_harness`], drawing missing glyphs as boxes when `tofu` (for text of any script).
+pub fn app_harness_with(state: PersistedState, assume: &str, tofu: bool) -> Harness<'static, App> {
     let options = AppOptions {
         assume: Some(assume.to_owned()),
         poll_hardware: false,
@@ -19,10 +24,13 @@ pub fn app_harness(state: PersistedState, assume: &str) -> Harness<'static, App>
         report_first_frame_from: None,
         ..AppOptions::default()
     };
-    let mut harness = Harness::builder()
+    let mut builder = Harness::builder()
         .with_size(egui::vec2(1400.0, 1100.0))
-        .with_max_steps(12)
-        .build_eframe(move |cc| App::new_with_state(cc, state, options));
+        .with_max_steps(12);
+    if tofu {
+        builder = builder.allow_missing_glyphs();
+    }
+    let mut harness = builder.build_eframe(move |cc| App::new_with_state(cc, state, options));
     harness.run_ok();
     harness
 }
