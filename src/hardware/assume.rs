@@ -89,20 +89,7 @@ pub fn parse_assume(spec: &str) -> Result<HardwareSnapshot, AssumeError> {
                 "\"{part}\" needs a size and a kind (GPU, RAM or unified)"
             ))
         })?;
-        let (count, size_text) = match size_part.split_once(['x', '×']) {
-            Some((n, rest))
-                if n.trim().chars().all(|c| c.is_ascii_digit()) && !n.trim().is_empty() =>
-            {
-                let n: u32 = n.trim().parse().map_err(|_| err("bad GPU count"))?;
-                if n > MAX_DEVICES {
-                    return Err(err(&format!(
-                        "{n} devices in one machine: seekdeck plans at most {MAX_DEVICES}"
-                    )));
-                }
-                (n, rest.trim())
-            }
-            _ => (1, size_part.trim()),
-        };
+        let (count, size_text) = device_count(size_part).map_err(|why| err(&why))?;
         let bytes = parse_size(size_text).ok_or_else(|| {
             err(&format!(
                 "\"{size_text}\" is not a size like 24GiB (at most 1024 TiB)"
@@ -203,6 +190,22 @@ fn split_bandwidth(part: &str) -> Result<(String, Option<u64>), String> {
 const MAX_DEVICES: u32 = 64;
 /// The largest size or bandwidth figure a spec may give: 1 PiB, 1 PB/s.
 const MAX_FIGURE: f64 = (1u64 << 50) as f64;
+
+/// "2x24GiB" → (2, "24GiB"); "24GiB" → (1, "24GiB"); at most [`MAX_DEVICES`].
+fn device_count(size_part: &str) -> Result<(u32, &str), String> {
+    match size_part.split_once(['x', '×']) {
+        Some((n, rest)) if !n.trim().is_empty() && n.trim().chars().all(|c| c.is_ascii_digit()) => {
+            let n: u32 = n.trim().parse().map_err(|_| "bad GPU count".to_owned())?;
+            if n > MAX_DEVICES {
+                return Err(format!(
+                    "{n} devices in one machine: seekdeck plans at most {MAX_DEVICES}"
+                ));
+            }
+            Ok((n, rest.trim()))
+        }
+        _ => Ok((1, size_part.trim())),
+    }
+}
 
 /// "1008GB/s", "4.8 TB/s", "900 gb/s" → bytes per second (decimal units, as data sheets).
 fn parse_bandwidth(text: &str) -> Option<u64> {
