@@ -380,3 +380,46 @@ fn the_model_slot_shows_llama_cpps_check_of_the_gpu_split() {
          with the runtime overhead, 1.0 GiB to spare (the estimate said 54).",
     );
 }
+
+#[test]
+fn an_unwritable_data_folder_and_a_replaced_file_are_said_and_nothing_else_breaks() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let file = models.join("tiny-chat.gguf");
+    write_tiny_model_with_context(&file, "llama", "chatml", 2048);
+    // Where conversations should go is a file: no folder can be made there (works as root too,
+    // where a read-only folder would not stop a write).
+    let blocked = dir.path().join("conversations");
+    std::fs::write(&blocked, "in the way").unwrap();
+    let mut h = harness(&models, &blocked);
+    wait_until(&mut h, "the scan", |a| a.local.models.len() == 1);
+    h.get_by_label("Launch").click();
+    h.step();
+    wait_until(&mut h, "the model to load", |a| {
+        matches!(a.chat.session.model, ModelState::Loaded { .. })
+    });
+    h.state_mut().chat.conversation_mut().sampling.max_tokens = 8;
+    send(&mut h, "hello");
+    wait_until(&mut h, "the answer", |a| {
+        a.chat.session.generation.is_none()
+    });
+    h.run_ok();
+    h.get_by_label_contains("The conversation could not be saved in");
+    assert_eq!(answers(h.state()).len(), 1, "the answer is still shown");
+    // The listed file is replaced by something that is not GGUF: the next launch says so.
+    h.get_by_label("Unload").click();
+    h.step();
+    wait_until(&mut h, "the unload", |a| {
+        matches!(a.chat.session.model, ModelState::Empty)
+    });
+    std::fs::write(&file, "this is no longer a model").unwrap();
+    h.get_by_label("Launch").click();
+    h.step();
+    wait_until(&mut h, "the failure", |a| {
+        a.chat.session.load_error.is_some()
+    });
+    let error = h.state().chat.session.load_error.clone().unwrap();
+    assert!(error.contains("not a GGUF file"), "{error}");
+    h.get_by_label_contains("Load failed:");
+}
