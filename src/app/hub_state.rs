@@ -293,8 +293,11 @@ impl HubState {
 
     /// Verdicts again when the machine or the context changed (no request: headers are kept).
     fn rejudge(&mut self, ctx_tokens: u32, hw: &HardwareSnapshot) {
-        let key = (ctx_tokens, hw.clone());
-        if self.judged_for.as_ref() == Some(&key) {
+        if self
+            .judged_for
+            .as_ref()
+            .is_some_and(|(c, h)| *c == ctx_tokens && h == hw)
+        {
             return;
         }
         for list in self.lists.values_mut() {
@@ -305,7 +308,7 @@ impl HubState {
                 *best = recommend(choices);
             }
         }
-        self.judged_for = Some(key);
+        self.judged_for = Some((ctx_tokens, hw.clone()));
     }
 
     fn refresh_rows(&mut self) -> bool {

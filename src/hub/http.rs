@@ -151,21 +151,15 @@ impl Http {
             .and_then(|r| self.check(r, what, from))
     }
 
-    /// The JSON answer of an API `url`, at most [`MAX_API_BYTES`].
-    pub fn get_json<T: serde::de::DeserializeOwned>(
-        &self,
-        url: &str,
-        what: &str,
-    ) -> Result<T, HubError> {
+    /// The whole answer of an API `url`, at most [`MAX_API_BYTES`].
+    pub fn get_bytes(&self, url: &str, what: &str) -> Result<Vec<u8>, HubError> {
         let mut response = self.get(url, 0, what)?;
-        let bytes = response
+        response
             .body_mut()
             .with_config()
             .limit(MAX_API_BYTES)
             .read_to_vec()
-            .map_err(|e| broken(&e))?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| HubError::Malformed(format!("{what}: not the JSON the Hub sends ({e})")))
+            .map_err(|e| broken(&e))
     }
 
     /// Exactly the bytes `range` of `url` (a header read before downloading): a server that

@@ -111,8 +111,7 @@ pub fn list_repo(http: &Http, repo: &str) -> Result<RepoListing, HubError> {
         "{}/api/models/{repo}/revision/main?blobs=true",
         http.endpoint()
     );
-    let info: ModelInfo = http.get_json(&url, repo)?;
-    listing_from(repo, info)
+    parse_listing(repo, &http.get_bytes(&url, repo)?)
 }
 
 /// A model-info answer's bytes as a listing (what [`list_repo`] does with the Hub's answer).
