@@ -116,7 +116,23 @@ impl Conversation {
     /// Adds the person's message (the first one names the conversation).
     pub fn push_user(&mut self, text: &str) {
         if self.title.is_empty() {
-            let line = text.lines().next().unwrap_or_default().trim();
+            // Control characters and direction overrides would garble the picker: spaces.
+            let line: String = text
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .map(|c| {
+                    if c.is_control()
+                        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+                    {
+                        ' '
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            let line = line.trim();
             self.title = if line.chars().count() > TITLE_CHARS {
                 format!("{}…", line.chars().take(TITLE_CHARS).collect::<String>())
             } else {
@@ -205,6 +221,19 @@ mod tests {
             finish: Some(FinishReason::EndOfTurn),
             ..ChatMessage::pending_answer()
         }
+    }
+
+    #[test]
+    fn a_title_never_carries_control_or_direction_characters() {
+        let mut c = Conversation::new(None, SamplingParams::default(), false);
+        let typed = "\u{1b}[31mred\u{0}\tq\u{202e}evil\rx\nsecond line";
+        c.push_user(typed);
+        assert_eq!(c.title, "[31mred  q evil x");
+        assert!(!c.title.chars().any(char::is_control));
+        assert_eq!(
+            c.messages[0].text, typed,
+            "the message itself is kept as typed"
+        );
     }
 
     #[test]
