@@ -75,6 +75,9 @@ struct Shared {
     running: Option<Running>,
     shutdown: bool,
     file: Option<PathBuf>,
+    /// Bytes on disk of each job not running: read when a job is loaded or added and when it
+    /// stops, so a viewer drawing the list never touches the disk.
+    known_done: std::collections::HashMap<u64, u64>,
 }
 
 impl Shared {
@@ -126,12 +129,18 @@ impl Downloads {
         queue.next_id = queue
             .next_id
             .max(queue.jobs.iter().map(|j| j.id + 1).max().unwrap_or(0));
+        let known_done = queue
+            .jobs
+            .iter()
+            .map(|j| (j.id, on_disk(&cache, &j.file)))
+            .collect();
         let shared: SharedState = Arc::new((
             Mutex::new(Shared {
                 queue,
                 running: None,
                 shutdown: false,
                 file: queue_file,
+                known_done,
             }),
             Condvar::new(),
         ));
@@ -184,6 +193,8 @@ impl Downloads {
         }
         let id = s.queue.next_id;
         s.queue.next_id += 1;
+        let done = on_disk(&self.cache, &file);
+        s.known_done.insert(id, done);
         s.queue.jobs.push(DownloadJob {
             id,
             file,
@@ -251,7 +262,7 @@ impl Downloads {
                 let done = match (&j.state, live) {
                     (_, Some(r)) => r.progress.done.load(std::sync::atomic::Ordering::Relaxed),
                     (JobState::Done(_), None) => total,
-                    _ => on_disk(&self.cache, &j.file),
+                    _ => s.known_done.get(&j.id).copied().unwrap_or(0),
                 };
                 JobView {
                     job: j.clone(),
@@ -364,6 +375,8 @@ fn work(
         {
             let mut s = lock.lock().unwrap_or_else(|e| e.into_inner());
             s.running = None;
+            // Read here, on the download thread, not by whoever draws the list.
+            s.known_done.insert(id, on_disk(cache, &file));
             let shutdown = s.shutdown;
             let next = match end {
                 Ok(TransferEnd::Done(path)) => Some(JobState::Done(path)),
