@@ -5,7 +5,8 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test build deps test-deps lint fuzz bench bench-estimator bench-engine bench-scan bench-download bench-window screenshot accuracy accuracy-gpu clean
+
+.PHONY: run test build deps test-deps llama-server lint fuzz bench bench-estimator bench-engine bench-scan bench-download bench-window screenshot accuracy accuracy-gpu clean
 
 run: deps
 	$(CARGO) run --release --
@@ -16,6 +17,7 @@ build: deps
 test: deps test-deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets --features verify,fuzzing -- -D warnings
+	scripts/llama-server.sh >/dev/null
 	$(CARGO) test --all-targets --features verify,fuzzing
 
 lint: deps
@@ -31,6 +33,11 @@ fuzz: deps
 # run-time libraries (xkbcommon, Vulkan/GL drivers).
 deps:
 	@scripts/install-deps.sh build
+
+# llama.cpp's own llama-server (same llama.cpp as the engine), the real server the remote
+# engine's tests talk to: built once into target/llama-server (about ten minutes on 2 cores).
+llama-server: deps
+	scripts/llama-server.sh
 
 # Xvfb and Mesa, so UI tests and screenshots run without a display or a GPU.
 test-deps:
