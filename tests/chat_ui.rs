@@ -337,7 +337,7 @@ fn the_model_slot_shows_llama_cpps_check_of_the_gpu_split() {
         &dir.path().join("conversations"),
     );
     h.state_mut().chat.session.model = ModelState::Loading {
-        path: "big.gguf".into(),
+        source: seekdeck::engine::ModelSource::File("big.gguf".into()),
         name: "DeepSeek 67B".into(),
         progress: 0.0,
         cancel: Arc::new(AtomicBool::new(false)),
@@ -355,7 +355,7 @@ fn the_model_slot_shows_llama_cpps_check_of_the_gpu_split() {
     h.state_mut().chat.session.model = ModelState::Loaded {
         name: "DeepSeek 67B".into(),
         info: LoadedModel {
-            path: "big.gguf".into(),
+            source: seekdeck::engine::ModelSource::File("big.gguf".into()),
             architecture: "llama".into(),
             params: 67_000_000_000,
             size_bytes: 40 << 30,

@@ -9,7 +9,7 @@ use std::path::Path;
 
 /// Top to bottom; each line is one layer.
 const LAYERS: &[&[&str]] = &[
-    &["format", "paths", "log_buffer"],
+    &["format", "paths", "log_buffer", "net"],
     &["catalog", "hardware"],
     &["estimate"],
     &["gguf"],
@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["hub"],
     &["llama"],
     &["engine"],
-    &["chat"],
+    &["chat", "servers"],
     &["verify", "fuzzing"],
     &["cli"],
     &["app"],

@@ -137,7 +137,7 @@ fn a_narrow_window_shows_tabs_and_send_stays_in_view() {
     h.get_by_label("Open GGUF…");
     let send_empty = h.get_by_label("Send").rect();
     h.state_mut().chat.session.model = seekdeck::app::chat_state::ModelState::Loading {
-        path: "m.gguf".into(),
+        source: seekdeck::engine::ModelSource::File("m.gguf".into()),
         name: "M".into(),
         progress: 0.4,
         cancel: std::sync::Arc::default(),
@@ -232,7 +232,7 @@ fn long_file_names_and_a_loaded_model_do_not_widen_the_side_panel() {
     // The model slot while a long-named file loads (a real load of the tiny model is over
     // before a frame could show it).
     h.state_mut().chat.session.model = seekdeck::app::chat_state::ModelState::Loading {
-        path: dir.path().join(name),
+        source: seekdeck::engine::ModelSource::File(dir.path().join(name)),
         name: name.to_owned(),
         progress: 0.4,
         cancel: std::sync::Arc::default(),

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::engine::{
-    Engine, EngineError, Event, LoadedModel, Prompt, Request, SamplingParams, TemplateMessage,
+    Engine, EngineError, Event, LoadedModel, ModelSource, Prompt, RemoteServer, Request,
+    SamplingParams, TemplateMessage,
 };
 
 /// The model slot.
@@ -19,9 +20,9 @@ pub enum ModelState {
     Empty,
     /// Loading, with llama.cpp's progress.
     Loading {
-        /// The GGUF being loaded (part 1 of a split model).
-        path: PathBuf,
-        /// The file's name as "On this PC" lists it.
+        /// The GGUF being loaded (part 1 of a split model), or the server connected to.
+        source: ModelSource,
+        /// The file's name as "On this PC" lists it, or "model on server".
         name: String,
         /// 0 to 1.
         progress: f32,
@@ -36,7 +37,7 @@ pub enum ModelState {
     Loaded {
         /// What the engine reported.
         info: LoadedModel,
-        /// The file's name as "On this PC" lists it.
+        /// The file's name as "On this PC" lists it, or "model on server".
         name: String,
     },
 }
@@ -145,17 +146,8 @@ impl ChatSession {
     /// Starts loading `plan` (replacing any loaded model); the engine thread starts at the first
     /// launch and wakes the window through `notify` after every event.
     pub fn launch(&mut self, plan: LaunchPlan, notify: impl Fn() + Send + Sync + 'static) {
-        self.refusal = None;
-        self.load_error = None;
-        self.stop();
-        if self.engine.is_none() {
-            match Engine::spawn(notify) {
-                Ok(e) => self.engine = Some(e),
-                Err(e) => {
-                    self.load_error = Some(format!("The engine thread did not start: {e}"));
-                    return;
-                }
-            }
+        if !self.prepare(notify) {
+            return;
         }
         let cancel = Arc::new(AtomicBool::new(false));
         self.model_defaults = (plan.sampling, plan.reasoning);
@@ -167,13 +159,67 @@ impl ChatSession {
             cancel: cancel.clone(),
         });
         self.model = ModelState::Loading {
-            path: plan.path,
+            source: ModelSource::File(plan.path),
             name: plan.name,
             progress: 0.0,
             cancel,
             started: Instant::now(),
             checking_split: false,
         };
+    }
+
+    /// Puts `model` served by `server` in the slot (replacing any loaded model); `defaults` are
+    /// the sampling and reasoning new conversations take.
+    pub fn connect(
+        &mut self,
+        server: RemoteServer,
+        model: &str,
+        defaults: (SamplingParams, bool),
+        notify: impl Fn() + Send + Sync + 'static,
+    ) {
+        if !self.prepare(notify) {
+            return;
+        }
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.model_defaults = defaults;
+        // A served model takes nothing of this PC's memory.
+        self.launched_footprint = (0, 0);
+        let source = ModelSource::Server {
+            server: server.name.clone(),
+            base_url: server.base_url.clone(),
+            model: model.to_owned(),
+        };
+        self.send(Request::Connect {
+            server,
+            model: model.to_owned(),
+            cancel: cancel.clone(),
+        });
+        self.model = ModelState::Loading {
+            name: source.label(),
+            source,
+            progress: 0.0,
+            cancel,
+            started: Instant::now(),
+            checking_split: false,
+        };
+    }
+
+    /// Clears the last launch's outcome, stops any answer and starts the engine thread if it is
+    /// not running; `false` when it could not start.
+    fn prepare(&mut self, notify: impl Fn() + Send + Sync + 'static) -> bool {
+        self.refusal = None;
+        self.load_error = None;
+        self.stop();
+        if self.engine.is_none() {
+            match Engine::spawn(notify) {
+                Ok(e) => self.engine = Some(e),
+                Err(e) => {
+                    self.load_error = Some(format!("The engine thread did not start: {e}"));
+                    return false;
+                }
+            }
+        }
+        true
     }
 
     /// Aborts a load in progress.
@@ -230,10 +276,10 @@ impl ChatSession {
         true
     }
 
-    /// The loaded model's file, if one is loaded.
-    pub(crate) fn loaded_file(&self) -> Option<PathBuf> {
+    /// What is loaded, if anything.
+    pub(crate) fn loaded_source(&self) -> Option<&ModelSource> {
         match &self.model {
-            ModelState::Loaded { info, .. } => Some(info.path.clone()),
+            ModelState::Loaded { info, .. } => Some(&info.source),
             _ => None,
         }
     }
@@ -276,9 +322,9 @@ impl ChatSession {
             Event::Loaded(info) => {
                 let name = match &self.model {
                     ModelState::Loading { name, .. } => name.clone(),
-                    _ => info.path.display().to_string(),
+                    _ => info.source.label(),
                 };
-                tracing::info!("loaded {} in {:.1} s", info.path.display(), info.load_secs);
+                tracing::info!("loaded {} in {:.1} s", info.source.label(), info.load_secs);
                 self.model = ModelState::Loaded {
                     info: info.clone(),
                     name,
@@ -323,10 +369,10 @@ impl ChatSession {
         matches!(self.model, ModelState::Loaded { .. }).then_some(self.launched_footprint)
     }
 
-    /// The loaded model's context size.
+    /// The loaded model's context size (none for a server that does not say).
     pub fn ctx_tokens(&self) -> Option<u32> {
         match &self.model {
-            ModelState::Loaded { info, .. } => Some(info.ctx_tokens),
+            ModelState::Loaded { info, .. } => Some(info.ctx_tokens).filter(|&n| n > 0),
             _ => None,
         }
     }

@@ -10,7 +10,7 @@ pub use super::chat_session::{ChatSession, Generation, LaunchPlan, ModelState, R
 pub use super::conversations::Conversations;
 pub use super::draft::Draft;
 use crate::chat::{ChatMessage, Conversation, Role};
-use crate::engine::{EngineError, Event, FinishReason};
+use crate::engine::{EngineError, Event, FinishReason, ModelSource};
 
 /// Chat state: the session, the conversations and the draft.
 pub struct ChatState {
@@ -59,12 +59,30 @@ impl ChatState {
     /// Starts loading `plan`; a fresh open conversation takes the model's recommended settings.
     pub fn launch(&mut self, plan: LaunchPlan, notify: impl Fn() + Send + Sync + 'static) {
         self.session.launch(plan, notify);
+        self.adopt_model_defaults();
+    }
+
+    /// A fresh open conversation takes the model's recommended settings.
+    fn adopt_model_defaults(&mut self) {
         if self.conversation().messages.is_empty() {
             let (sampling, reasoning) = self.session.model_defaults;
             let c = self.conversation_mut();
             c.sampling = sampling;
             c.reasoning = reasoning;
         }
+    }
+
+    /// Puts a served model in the slot; a fresh open conversation takes `defaults` (sampling,
+    /// reasoning).
+    pub fn connect(
+        &mut self,
+        server: crate::engine::RemoteServer,
+        model: &str,
+        defaults: (crate::engine::SamplingParams, bool),
+        notify: impl Fn() + Send + Sync + 'static,
+    ) {
+        self.session.connect(server, model, defaults, notify);
+        self.adopt_model_defaults();
     }
 
     /// Sends the draft as the next question.
@@ -83,12 +101,20 @@ impl ChatState {
         if !self.can_send() {
             return;
         }
-        let file = self.session.loaded_file();
+        let source = self.session.loaded_source().cloned();
         let (history, sampling, id) = {
             let c = self.conversation_mut();
             c.messages.push(ChatMessage::pending_answer());
-            if file.is_some() {
-                c.model_file = file;
+            match source {
+                Some(ModelSource::File(path)) => {
+                    c.model_file = Some(path);
+                    c.model_server = None;
+                }
+                Some(served @ ModelSource::Server { .. }) => {
+                    c.model_file = None;
+                    c.model_server = Some(served.label());
+                }
+                None => {}
             }
             (c.history(), c.sampling, c.id.clone())
         };
@@ -288,7 +314,7 @@ mod tests {
 
     fn loaded() -> LoadedModel {
         LoadedModel {
-            path: "m.gguf".into(),
+            source: ModelSource::File("m.gguf".into()),
             architecture: "llama".into(),
             params: 1,
             size_bytes: 1,
@@ -322,7 +348,7 @@ mod tests {
     fn load_events_drive_the_model_slot() {
         let mut chat = ChatState::new(None);
         chat.session.model = ModelState::Loading {
-            path: "m.gguf".into(),
+            source: ModelSource::File("m.gguf".into()),
             name: "M".into(),
             progress: 0.0,
             cancel: std::sync::Arc::default(),

@@ -105,6 +105,21 @@ pub enum Command {
     Download(crate::hub::RemoteGguf),
     /// Pause, resume or cancel download `id`.
     ControlDownload(u64, super::hub_state::DownloadAction),
+    /// Show or hide the "Connect to a server…" form.
+    ToggleServerForm,
+    /// Save the form's server and list its models.
+    SubmitServerForm,
+    /// Ask a saved server (by name) for its models again.
+    ListServerModels(String),
+    /// Put a served model in the model slot.
+    UseServerModel {
+        /// The saved server's name.
+        server: String,
+        /// The model's id on it.
+        model: String,
+    },
+    /// Forget a saved server and its key.
+    ForgetServer(String),
 }
 
 impl App {
@@ -160,6 +175,11 @@ impl App {
             | Command::AddRepo(_)
             | Command::Download(_)
             | Command::ControlDownload(..)) => self.apply_hub(c),
+            c @ (Command::ToggleServerForm
+            | Command::SubmitServerForm
+            | Command::ListServerModels(_)
+            | Command::UseServerModel { .. }
+            | Command::ForgetServer(_)) => self.apply_servers(c),
             Command::OpenGgufDialog => self.open_dialog(PickPurpose::OpenGguf, None),
             Command::AddFolderDialog => self.open_dialog(PickPurpose::AddFolder, None),
             Command::ExportDialog => {
@@ -238,6 +258,7 @@ impl App {
             self.local.rescan(&self.catalog.models);
         }
         self.chat.drain_engine();
+        self.servers.drain();
         self.card_checks.drain();
         let Some(answer) = self.pending_pick.as_ref().and_then(PendingPick::poll) else {
             return;
@@ -280,6 +301,34 @@ impl App {
             Command::TypeRepo(text) => self.hub.repo_typed = (text, None),
             Command::Download(file) => self.hub.download(file),
             Command::ControlDownload(id, action) => self.hub.control(id, action),
+            _ => {}
+        }
+    }
+
+    /// Carries out a servers command.
+    fn apply_servers(&mut self, command: Command) {
+        match command {
+            Command::ToggleServerForm => {
+                let open = !self.servers.form.open;
+                self.servers.form = super::server_state::ServerForm {
+                    open,
+                    ..Default::default()
+                };
+            }
+            Command::SubmitServerForm => self.servers.submit_form(),
+            Command::ListServerModels(name) => self.servers.ask_models(&name),
+            Command::UseServerModel { server, model } => {
+                let Some(remote) = self.servers.remote(&server) else {
+                    return;
+                };
+                self.servers.picked(&server, &model);
+                self.tab = super::Tab::Chat;
+                let defaults =
+                    super::server_state::served_model_defaults(&model, &self.catalog.models);
+                let notify = self.waker();
+                self.chat.connect(remote, &model, defaults, notify);
+            }
+            Command::ForgetServer(name) => self.servers.forget(&name),
             _ => {}
         }
     }

@@ -10,6 +10,15 @@ use crate::estimate::fit::Verdict;
 use crate::estimate::placement::effective_context;
 use crate::format::format_bytes;
 
+/// The catalog's recommended sampling for `model` (DeepSeek's own advice), else the defaults.
+pub(crate) fn recommended_sampling(model: Option<&crate::catalog::Model>) -> SamplingParams {
+    model.map_or_else(SamplingParams::default, |m| SamplingParams {
+        temperature: m.sampling.temperature,
+        top_p: m.sampling.top_p,
+        ..SamplingParams::default()
+    })
+}
+
 impl App {
     /// The launch of the file at `path` as it would run, and the reason to refuse it, if any.
     pub(crate) fn launch_plan(&self, path: &Path) -> (LaunchPlan, Option<String>) {
@@ -30,11 +39,7 @@ impl App {
         let catalog_model = local
             .and_then(|l| l.catalog_match.as_ref())
             .and_then(|m| self.catalog.models.iter().find(|c| c.id == m.model_id));
-        let sampling = catalog_model.map_or_else(SamplingParams::default, |m| SamplingParams {
-            temperature: m.sampling.temperature,
-            top_p: m.sampling.top_p,
-            ..SamplingParams::default()
-        });
+        let sampling = recommended_sampling(catalog_model);
         let name = local.map_or_else(
             || path.display().to_string(),
             |l| l.found.display_name.clone(),

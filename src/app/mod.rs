@@ -15,6 +15,7 @@ pub mod local_state;
 pub(crate) mod pickers;
 pub mod refresh;
 pub mod script;
+pub mod server_state;
 pub(crate) mod views;
 pub(crate) mod waker;
 
@@ -133,6 +134,14 @@ pub struct AppOptions {
     pub remote_headers: Option<std::path::PathBuf>,
     /// Where the download queue is kept (`None`: not kept).
     pub downloads_file: Option<std::path::PathBuf>,
+    /// Where the OpenAI-compatible servers connected to are remembered (`None`: not remembered).
+    pub servers_file: Option<std::path::PathBuf>,
+    /// Where servers' API keys are kept when the system keyring is not used or not there
+    /// (`None`: not kept).
+    pub server_keys_file: Option<std::path::PathBuf>,
+    /// Keep API keys in the operating system's keyring (the window; tests keep them in
+    /// `server_keys_file` only).
+    pub system_keyring: bool,
 }
 
 /// The whole window state.
@@ -170,6 +179,8 @@ pub struct App {
     pub chat: chat_state::ChatState,
     /// "Get a GGUF": remote lists and downloads.
     pub hub: hub_state::HubState,
+    /// OpenAI-compatible servers: saved, their keys and model lists.
+    pub servers: server_state::ServerState,
     /// A file dialog that is open.
     pub pending_pick: Option<pickers::PendingPick>,
     /// A path asked for in the window, where no file dialog could open.
@@ -223,9 +234,18 @@ impl App {
             options.downloads_file.clone(),
             waker.closure(),
         );
+        let servers = server_state::ServerState::new(
+            crate::servers::ServerList::load(options.servers_file.clone()),
+            crate::servers::keys::KeyStore::new(
+                options.server_keys_file.clone(),
+                options.system_keyring,
+            ),
+            waker.clone(),
+        );
         let mut app = Self {
             local,
             hub,
+            servers,
             chat: chat_state::ChatState::new(store),
             pending_pick: None,
             path_prompt: None,

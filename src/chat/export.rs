@@ -17,6 +17,9 @@ pub(crate) fn to_markdown(c: &Conversation) -> String {
     if let Some(file) = &c.model_file {
         let _ = writeln!(out, "Model: `{}`  ", file.display());
     }
+    if let Some(served) = &c.model_server {
+        let _ = writeln!(out, "Model: {served}  ");
+    }
     let s = &c.sampling;
     let _ = writeln!(
         out,

@@ -4,7 +4,7 @@
 
 pub(crate) mod export;
 pub mod store;
-pub(crate) mod thinking;
+pub mod thinking;
 
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -76,6 +76,8 @@ pub struct Conversation {
     pub created_unix: u64,
     /// The model file it was held with.
     pub model_file: Option<PathBuf>,
+    /// The served model it was held with ("model on server"; never the server's key).
+    pub model_server: Option<String>,
     /// The system prompt.
     pub system_prompt: String,
     /// Sampling settings.
@@ -106,6 +108,7 @@ impl Conversation {
             title: String::new(),
             created_unix: now.as_secs(),
             model_file,
+            model_server: None,
             system_prompt: String::new(),
             sampling,
             reasoning,

@@ -1,24 +1,39 @@
-//! `seekdeck chat FILE`: the engine from the terminal. One turn with `--prompt`, else an
-//! interactive loop (empty line or end of input to quit). Text streams to stdout; load progress,
-//! statistics and errors go to stderr.
+//! `seekdeck chat FILE` or `seekdeck chat --server URL`: the engine from the terminal, local or
+//! served. One turn with `--prompt`, else an interactive loop (empty line or end of input to
+//! quit). Text streams to stdout; load progress, statistics and errors go to stderr.
 
 use std::io::{BufRead, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::Args;
 
 use super::common::{machine, CliError};
 use crate::catalog::builtin_catalog_models;
-use crate::engine::{Engine, Event, Prompt, Request, SamplingParams, TemplateMessage};
+use crate::engine::remote::{normalize_base_url, Client};
+use crate::engine::{
+    Engine, Event, Prompt, RemoteServer, Request, SamplingParams, TemplateMessage,
+};
 use crate::estimate::placement::Placement;
 use crate::local::inspect_path;
 
 /// Options of `seekdeck chat`.
 #[derive(Debug, Args, Clone)]
 pub struct ChatArgs {
-    /// The GGUF file.
-    pub file: PathBuf,
+    /// The GGUF file (not with --server).
+    #[arg(required_unless_present = "server", conflicts_with = "server")]
+    pub file: Option<PathBuf>,
+    /// Chat with a model on an OpenAI-compatible server instead, e.g. http://127.0.0.1:8080 or
+    /// https://api.deepseek.com.
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// The server's model to use (default: the only one it serves).
+    #[arg(long, requires = "server")]
+    pub model: Option<String>,
+    /// The environment variable holding the server's API key (the key itself never goes on the
+    /// command line, where other users could read it).
+    #[arg(long, value_name = "VAR", requires = "server")]
+    pub api_key_env: Option<String>,
     /// Ask this and exit; without it, chat interactively.
     #[arg(long)]
     pub prompt: Option<String>,
@@ -48,11 +63,11 @@ fn fail(message: String) -> CliError {
 }
 
 /// Loads the file, placed as the window's Launch places it (or on the CPU with `--cpu-only`).
-fn load(engine: &Engine, args: &ChatArgs, assume: Option<&str>) -> Result<(), CliError> {
-    let local = inspect_path(&args.file, &builtin_catalog_models());
+fn load(engine: &Engine, file: &Path, args: &ChatArgs, assume: Option<&str>) -> Result<(), CliError> {
+    let local = inspect_path(file, &builtin_catalog_models());
     // A header seekdeck cannot read is one llama.cpp cannot load: say what is wrong with it.
     if let Err(problem) = &local.info {
-        return Err(fail(format!("{}: {problem}", args.file.display())));
+        return Err(fail(format!("{}: {problem}", file.display())));
     }
     let ctx = local.context(args.ctx);
     if let Some(note) = ctx.cap_note() {
@@ -64,18 +79,87 @@ fn load(engine: &Engine, args: &ChatArgs, assume: Option<&str>) -> Result<(), Cl
         local.placement(ctx.ctx_tokens, &machine(assume)?)
     };
     engine.send(Request::Load {
-        path: args.file.clone(),
+        path: file.to_path_buf(),
         ctx_tokens: ctx.ctx_tokens,
         placement,
         cancel: Arc::default(),
     });
+    wait_loaded(engine)
+}
+
+/// Connects to `--model` (or the only model) on `--server`, the key from `--api-key-env`.
+fn connect(engine: &Engine, url: &str, args: &ChatArgs) -> Result<(), CliError> {
+    let base_url = normalize_base_url(url).map_err(|e| CliError {
+        message: e.to_string(),
+        code: 2,
+    })?;
+    let api_key = match &args.api_key_env {
+        Some(var) => Some(std::env::var(var).map_err(|_| CliError {
+            message: format!("the environment variable {var} (--api-key-env) is not set"),
+            code: 2,
+        })?),
+        None => None,
+    };
+    let server = RemoteServer {
+        name: crate::net::host_of(&base_url),
+        base_url,
+        api_key,
+        stall_secs: 0,
+    };
+    let model = match &args.model {
+        Some(m) => m.clone(),
+        None => {
+            let models = Client::new(&server)
+                .models()
+                .map_err(|e| fail(e.to_string()))?;
+            match models.as_slice() {
+                [only] => only.id.clone(),
+                [] => return Err(fail(format!("{} serves no models", server.name))),
+                many => {
+                    let ids: Vec<&str> = many.iter().map(|m| m.id.as_str()).collect();
+                    return Err(CliError {
+                        message: format!(
+                            "{} serves {} models; choose one with --model: {}",
+                            server.name,
+                            many.len(),
+                            ids.join(", ")
+                        ),
+                        code: 2,
+                    });
+                }
+            }
+        }
+    };
+    engine.send(Request::Connect {
+        server,
+        model,
+        cancel: Arc::default(),
+    });
+    wait_loaded(engine)
+}
+
+/// Waits for the model in the slot, saying what it is on stderr.
+fn wait_loaded(engine: &Engine) -> Result<(), CliError> {
     loop {
         match engine.events.recv() {
             Ok(Event::Progress(_)) => {}
+            Ok(Event::Loaded(info)) if info.source.file().is_none() => {
+                eprintln!(
+                    "connected to {} in {:.1} s{}",
+                    info.source.label(),
+                    info.load_secs,
+                    if info.ctx_tokens > 0 {
+                        format!(", {} tokens of context", info.ctx_tokens)
+                    } else {
+                        String::new()
+                    }
+                );
+                return Ok(());
+            }
             Ok(Event::Loaded(info)) => {
                 eprintln!(
                     "loaded {} ({}, {} parameters) in {:.1} s, {} tokens of context, {}",
-                    info.path.display(),
+                    info.source.label(),
                     info.architecture,
                     info.params,
                     info.load_secs,
@@ -97,7 +181,11 @@ fn load(engine: &Engine, args: &ChatArgs, assume: Option<&str>) -> Result<(), Cl
 /// given (e.g. "8GiB GPU" to leave the rest of a bigger card free), else for this PC.
 pub(crate) fn run_chat(args: &ChatArgs, assume: Option<&str>) -> Result<(), CliError> {
     let engine = Engine::spawn(|| {}).map_err(|e| fail(format!("cannot start the engine: {e}")))?;
-    load(&engine, args, assume)?;
+    match (&args.file, &args.server) {
+        (Some(file), _) => load(&engine, file, args, assume)?,
+        (None, Some(url)) => connect(&engine, url, args)?,
+        (None, None) => return Err(fail("give a GGUF file or --server URL".into())),
+    }
     let sampling = SamplingParams {
         temperature: args.temp,
         seed: args.seed,

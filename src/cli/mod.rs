@@ -44,7 +44,8 @@ pub enum Command {
         #[command(flatten)]
         args: EstimateArgs,
     },
-    /// Chat with a local GGUF through llama.cpp.
+    /// Chat with a local GGUF through llama.cpp, or with a model on an OpenAI-compatible server
+    /// (--server URL).
     Chat(chat::ChatArgs),
     /// List the GGUF models found on this PC (LM Studio, Hugging Face cache, llama.cpp cache,
     /// Ollama, ~/models and the folders added in the window).

@@ -47,4 +47,7 @@ pub enum EngineError {
     /// llama.cpp failed while decoding.
     #[error("llama.cpp failed while generating: {0}")]
     Decode(String),
+    /// The server of a served model failed or refused.
+    #[error("{0}")]
+    Remote(#[from] super::remote::RemoteError),
 }

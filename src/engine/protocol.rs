@@ -2,7 +2,7 @@
 //! plain-data requests and events, sampling settings, statistics and the reasons a generation
 //! ends. No llama.cpp types, so every kind of engine speaks it and `chat` depends on nothing else.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -118,6 +118,16 @@ pub enum Request {
         /// Set to stop; checked once per token.
         cancel: Arc<AtomicBool>,
     },
+    /// Use a model served by an OpenAI-compatible server (replacing any loaded model): the
+    /// server is asked for its models, and `model` must be one of them.
+    Connect {
+        /// The server and its key.
+        server: RemoteServer,
+        /// The model's id on the server.
+        model: String,
+        /// Set to abort the connection.
+        cancel: Arc<AtomicBool>,
+    },
     /// Free the model.
     Unload,
     /// End the worker.
@@ -135,24 +145,85 @@ pub enum Prompt {
     Chat(Vec<TemplateMessage>),
 }
 
+/// An OpenAI-compatible server (vLLM, SGLang, llama-server, DeepSeek's API, a gateway).
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct RemoteServer {
+    /// The name the user gave it.
+    pub name: String,
+    /// Its base URL, ending in `/v1` (see [`crate::engine::remote::normalize_base_url`]).
+    pub base_url: String,
+    /// The API key sent as `Authorization: Bearer`; never written to conversations, logs or
+    /// exports (`Debug` prints whether there is one, not the key).
+    pub api_key: Option<String>,
+    /// Seconds without a byte after which an answer counts as stalled; 0 for the default
+    /// ([`crate::engine::remote::DEFAULT_STALL_SECS`]: a large model's prompt on a slow server
+    /// can take minutes before its first token).
+    pub stall_secs: u64,
+}
+
+impl std::fmt::Debug for RemoteServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteServer")
+            .field("name", &self.name)
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<hidden>"))
+            .field("stall_secs", &self.stall_secs)
+            .finish()
+    }
+}
+
+/// Where the model in the slot runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelSource {
+    /// A GGUF loaded by llama.cpp in this process (part 1 of a split model).
+    File(PathBuf),
+    /// A model served by an OpenAI-compatible server.
+    Server {
+        /// The server's name.
+        server: String,
+        /// The server's base URL.
+        base_url: String,
+        /// The model's id on the server.
+        model: String,
+    },
+}
+
+impl ModelSource {
+    /// The file, for a local model.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Self::File(p) => Some(p),
+            Self::Server { .. } => None,
+        }
+    }
+
+    /// "model on server" or the file's path, for messages and the log.
+    pub fn label(&self) -> String {
+        match self {
+            Self::File(p) => p.display().to_string(),
+            Self::Server { server, model, .. } => format!("{model} on {server}"),
+        }
+    }
+}
+
 /// Facts about a loaded model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadedModel {
-    /// The file that was loaded.
-    pub path: PathBuf,
-    /// `general.architecture`.
+    /// The file that was loaded, or the server and model.
+    pub source: ModelSource,
+    /// `general.architecture` (for a served model, what the server says it is, if anything).
     pub architecture: String,
-    /// Parameters.
+    /// Parameters (0 when a server does not say).
     pub params: u64,
-    /// Bytes of weights.
+    /// Bytes of weights (0 when a server does not say).
     pub size_bytes: u64,
-    /// Context length of the created context.
+    /// Context length of the created context (0 when a server does not say).
     pub ctx_tokens: u32,
-    /// The model's trained context length.
+    /// The model's trained context length (0 when a server does not say).
     pub ctx_train_tokens: u32,
     /// The GGUF's chat template, if it has one.
     pub chat_template: Option<String>,
-    /// Seconds the load took.
+    /// Seconds the load (or the connection) took.
     pub load_secs: f64,
     /// How it was placed.
     pub offload: Offload,

@@ -15,7 +15,7 @@ use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 
 use super::errors::EngineError;
 use super::generate::{ctx_param, generate, PROMPT_CHUNK_TOKENS};
-use super::protocol::{Event, LoadedModel, Prompt, Request};
+use super::protocol::{Event, LoadedModel, ModelSource, Prompt, Request};
 use crate::estimate::placement::{Offload, Placement};
 use crate::llama::backend::gpu_devices;
 use crate::llama::split_search::{check_split, SplitCheck};
@@ -34,7 +34,7 @@ impl Outbox {
     }
 
     /// Sends; `false` when the caller is gone.
-    fn send(&self, event: Event) -> bool {
+    pub(crate) fn send(&self, event: Event) -> bool {
         let ok = self.tx.send(event).is_ok();
         (self.notify)();
         ok
@@ -64,16 +64,39 @@ pub fn run(requests: &Receiver<Request>, out: &Outbox) {
                 ctx_tokens,
                 placement,
                 cancel,
-            } => match load_and_serve(&path, ctx_tokens, placement, &cancel, requests, out) {
-                Ok(next) => next,
-                Err(error) => {
-                    if !out.send(Event::Failed { id: None, error }) {
-                        return;
-                    }
-                    requests.recv().ok()
-                }
-            },
+            } => served(
+                load_and_serve(&path, ctx_tokens, placement, &cancel, requests, out),
+                requests,
+                out,
+            ),
+            Request::Connect {
+                server,
+                model,
+                cancel,
+            } => served(
+                super::remote::serve::connect_and_serve(&server, &model, &cancel, requests, out),
+                requests,
+                out,
+            ),
         };
+    }
+}
+
+/// The request after a model's serving loop: the one that ended it, or — after a failed load or
+/// connection, reported here — the next one.
+fn served(
+    result: Result<Option<Request>, EngineError>,
+    requests: &Receiver<Request>,
+    out: &Outbox,
+) -> Option<Request> {
+    match result {
+        Ok(next) => next,
+        Err(error) => {
+            if !out.send(Event::Failed { id: None, error }) {
+                return None;
+            }
+            requests.recv().ok()
+        }
     }
 }
 
@@ -210,7 +233,7 @@ fn load_and_serve(
             detail: e.to_string(),
         })?;
     let info = LoadedModel {
-        path: path.to_path_buf(),
+        source: ModelSource::File(path.to_path_buf()),
         architecture: model
             .meta_val_str("general.architecture")
             .unwrap_or_default(),
@@ -275,7 +298,9 @@ fn load_and_serve(
                 out.send(Event::Unloaded);
                 return Ok(requests.recv().ok());
             }
-            other @ (Request::Load { .. } | Request::Shutdown) => return Ok(Some(other)),
+            other @ (Request::Load { .. } | Request::Connect { .. } | Request::Shutdown) => {
+                return Ok(Some(other))
+            }
         }
     }
 }

@@ -205,29 +205,17 @@ impl Http {
         {
             request = request.header("Authorization", format!("Bearer {token}"));
         }
-        request.call().map_err(|e| match e {
-            ureq::Error::HostNotFound => HubError::Unreachable {
-                host: host_of(url),
-                reason: "no such host (DNS)".to_owned(),
-            },
-            ureq::Error::ConnectionFailed => HubError::Unreachable {
-                host: host_of(url),
-                reason: "connection refused".to_owned(),
-            },
-            ureq::Error::Tls(_) | ureq::Error::Rustls(_) => HubError::Unreachable {
-                host: host_of(url),
-                reason: format!("TLS failed: {e}"),
-            },
-            ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+        request.call().map_err(|e| {
+            if let Some(reason) = crate::net::connect_failure(&e, url) {
                 HubError::Unreachable {
-                    host: host_of(url),
-                    reason: "connection refused".to_owned(),
+                    host: crate::net::host_of(url),
+                    reason,
                 }
-            }
-            ureq::Error::BadUri(_) | ureq::Error::Http(_) => {
+            } else if crate::net::is_bad_url(&e) {
                 HubError::Malformed(format!("{what}: not a usable URL ({e})"))
+            } else {
+                broken(&e)
             }
-            other => broken(&other),
         })
     }
 
@@ -275,14 +263,4 @@ impl Http {
 
 fn broken(e: &ureq::Error) -> HubError {
     HubError::Broken(e.to_string())
-}
-
-fn host_of(url: &str) -> String {
-    url.split("://")
-        .nth(1)
-        .unwrap_or(url)
-        .split('/')
-        .next()
-        .unwrap_or_default()
-        .to_owned()
 }

@@ -5,6 +5,7 @@
 pub mod card;
 pub(crate) mod chat_pane;
 pub(crate) mod downloads;
+pub(crate) mod servers;
 pub(crate) mod fonts;
 pub(crate) mod frame_pacing;
 pub(crate) mod get_gguf;

@@ -1,11 +1,13 @@
-//! The model slot between the file list and the chat: loading progress with Cancel, the loaded
-//! model with Unload, a load failure, or a refused launch with "Launch anyway".
+//! The model slot between the file list and the chat: loading progress (or the connection to a
+//! server) with Cancel, the loaded or served model with Unload, a load failure, or a refused
+//! launch with "Launch anyway".
 
 use egui::{RichText, Ui};
 
 use super::theme;
 use crate::app::chat_session::{ChatSession, ModelState};
 use crate::app::command::Command;
+use crate::engine::{LoadedModel, ModelSource};
 
 /// Whether llama.cpp was built with a GPU back-end.
 const GPU_BUILD: bool = cfg!(any(feature = "cuda", feature = "vulkan", feature = "metal"));
@@ -35,7 +37,26 @@ pub(crate) fn model_status_ui(ui: &mut Ui, chat: &ChatSession) -> Vec<Command> {
     }
     match &chat.model {
         ModelState::Empty => {
-            ui.label(RichText::new("No model loaded: launch a file above.").weak());
+            ui.label(
+                RichText::new("No model loaded: launch a file above, or use a server's model.")
+                    .weak(),
+            );
+        }
+        ModelState::Loading {
+            source: ModelSource::Server { server, .. },
+            name,
+            started,
+            ..
+        } => {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(format!("Connecting to {server} for {name}"));
+                ui.label(RichText::new(format!("{} s", started.elapsed().as_secs())).weak());
+                if ui.button("Cancel").clicked() {
+                    commands.push(Command::CancelLoad);
+                }
+            });
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_secs(1));
         }
         ModelState::Loading {
             name,
@@ -65,6 +86,9 @@ pub(crate) fn model_status_ui(ui: &mut Ui, chat: &ChatSession) -> Vec<Command> {
                 ui.ctx()
                     .request_repaint_after(std::time::Duration::from_secs(1));
             }
+        }
+        ModelState::Loaded { info, name } if info.source.file().is_none() => {
+            served_ui(ui, info, name, chat.generation.is_none(), &mut commands);
         }
         ModelState::Loaded { info, name } => {
             ui.horizontal_wrapped(|ui| {
@@ -99,4 +123,31 @@ pub(crate) fn model_status_ui(ui: &mut Ui, chat: &ChatSession) -> Vec<Command> {
         }
     }
     commands
+}
+
+/// A served model in the slot: where it runs and what the server said of it.
+fn served_ui(ui: &mut Ui, info: &LoadedModel, name: &str, idle: bool, commands: &mut Vec<Command>) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new(name).strong());
+        let mut facts = Vec::new();
+        if info.params > 0 {
+            facts.push(crate::format::format_params(info.params));
+        }
+        facts.push(if info.ctx_tokens > 0 {
+            format!("{} tokens of context", info.ctx_tokens)
+        } else {
+            "context length not given by the server".to_owned()
+        });
+        facts.push(format!("connected in {:.1} s", info.load_secs));
+        ui.label(RichText::new(facts.join(" · ")).weak());
+        if ui
+            .add_enabled(idle, egui::Button::new("Disconnect"))
+            .clicked()
+        {
+            commands.push(Command::Unload);
+        }
+    });
+    if let ModelSource::Server { base_url, .. } = &info.source {
+        ui.label(RichText::new(format!("Served by {base_url}: answers stream from the server.")).weak());
+    }
 }

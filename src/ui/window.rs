@@ -178,6 +178,9 @@ pub fn run_window(assume: Option<String>, started: std::time::Instant) -> eframe
         hub: Some(crate::hub::HubConfig::from_env()),
         remote_headers: crate::hub::RemoteHeaders::user_file(),
         downloads_file: crate::hub::Downloads::user_file(),
+        servers_file: crate::servers::ServerList::user_file(),
+        server_keys_file: crate::servers::keys::KeyStore::user_file(),
+        system_keyring: true,
     };
     eframe::run_native(
         "seekdeck",

@@ -51,3 +51,5 @@ pub fn wait_until(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App)
 
 pub mod hub_server;
 pub mod tiny;
+pub mod openai_server;
+pub mod llama_server;

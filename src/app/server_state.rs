@@ -1,0 +1,223 @@
+//! The window's OpenAI-compatible servers: the saved list and their keys, the "Connect to a
+//! server…" form, and each server's model list — asked on a short-lived **server-lister**
+//! thread per request (ends by itself when the server answers or its timeouts pass; not joined,
+//! as a blocking request cannot be interrupted). Picking a model is the chat session's business.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc::{self, Receiver, Sender};
+
+use super::waker::Waker;
+use crate::catalog::Model;
+use crate::engine::remote::{Client, ServedModel};
+use crate::engine::{RemoteServer, SamplingParams};
+use crate::servers::keys::KeyStore;
+use crate::servers::{SavedServer, ServerList};
+
+/// The "Connect to a server…" form.
+#[derive(Debug, Clone, Default)]
+pub struct ServerForm {
+    /// Shown.
+    pub open: bool,
+    /// The name typed.
+    pub name: String,
+    /// The address typed.
+    pub address: String,
+    /// The API key typed (cleared once kept).
+    pub key: String,
+    /// Why the last submission was refused.
+    pub error: Option<String>,
+}
+
+/// A server's answer to "which models?".
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelList {
+    /// Asked, not answered yet.
+    Asking,
+    /// The models it serves.
+    Listed(Vec<ServedModel>),
+    /// Why there is no list, in words.
+    Failed(String),
+}
+
+/// Saved servers, their keys and model lists.
+pub struct ServerState {
+    /// The saved servers.
+    pub list: ServerList,
+    keys: KeyStore,
+    /// The form.
+    pub form: ServerForm,
+    /// Each server's models, by server name.
+    pub models: BTreeMap<String, ModelList>,
+    /// Where the last key went, or a save problem.
+    pub note: Option<String>,
+    sender: Sender<(String, ModelList)>,
+    answers: Receiver<(String, ModelList)>,
+    waker: Waker,
+}
+
+impl ServerState {
+    /// The servers in `list`, keys in `keys`.
+    pub fn new(list: ServerList, keys: KeyStore, waker: Waker) -> Self {
+        let (sender, answers) = mpsc::channel();
+        Self {
+            list,
+            keys,
+            form: ServerForm::default(),
+            models: BTreeMap::new(),
+            note: None,
+            sender,
+            answers,
+            waker,
+        }
+    }
+
+    /// Saves the form's server (and key) and asks it for its models; the form closes. A bad
+    /// address keeps the form open with the reason.
+    pub fn submit_form(&mut self) {
+        let mut server = match SavedServer::new(&self.form.name, &self.form.address) {
+            Ok(s) => s,
+            Err(e) => {
+                self.form.error = Some(e.to_string());
+                return;
+            }
+        };
+        let key = self.form.key.trim().to_owned();
+        let kept = self.list.get(&server.name).is_some_and(|s| s.has_key);
+        if key.is_empty() {
+            server.has_key = kept;
+        } else {
+            match self.keys.set(&server.name, &key) {
+                Ok(place) => {
+                    server.has_key = true;
+                    self.note = Some(format!("{}: {place}.", server.name));
+                }
+                Err(e) => {
+                    self.form.error = Some(e);
+                    return;
+                }
+            }
+        }
+        server.last_model = self
+            .list
+            .get(&server.name)
+            .and_then(|s| s.last_model.clone());
+        let name = server.name.clone();
+        if !self.list.put(server) {
+            self.form.error = Some(format!(
+                "at most {} servers are kept: forget one first",
+                crate::servers::MAX_SERVERS
+            ));
+            return;
+        }
+        self.save();
+        self.form = ServerForm::default();
+        self.ask_models(&name);
+    }
+
+    /// Asks server `name` for its models.
+    pub fn ask_models(&mut self, name: &str) {
+        let Some(server) = self.remote(name) else {
+            return;
+        };
+        self.models.insert(name.to_owned(), ModelList::Asking);
+        let (sender, waker, asked) = (self.sender.clone(), self.waker.clone(), name.to_owned());
+        let spawned = std::thread::Builder::new()
+            .name("server-lister".to_owned())
+            .spawn(move || {
+                let answer = match Client::new(&server).models() {
+                    Ok(models) => ModelList::Listed(models),
+                    Err(e) => ModelList::Failed(e.to_string()),
+                };
+                let _ = sender.send((asked, answer));
+                waker.wake();
+            });
+        if let Err(e) = spawned {
+            self.models.insert(
+                name.to_owned(),
+                ModelList::Failed(format!("no thread to ask it: {e}")),
+            );
+        }
+    }
+
+    /// Forgets server `name` and its key.
+    pub fn forget(&mut self, name: &str) {
+        self.list.remove(name);
+        self.keys.delete(name);
+        self.models.remove(name);
+        self.save();
+    }
+
+    /// Remembers that `model` was picked on `name`.
+    pub fn picked(&mut self, name: &str, model: &str) {
+        self.list.set_last_model(name, model);
+        self.save();
+    }
+
+    /// Server `name` as the engine needs it, its key included.
+    pub fn remote(&self, name: &str) -> Option<RemoteServer> {
+        let saved = self.list.get(name)?;
+        Some(RemoteServer {
+            name: saved.name.clone(),
+            base_url: saved.base_url.clone(),
+            api_key: if saved.has_key {
+                self.keys.get(&saved.name)
+            } else {
+                None
+            },
+            stall_secs: 0,
+        })
+    }
+
+    /// Takes the lists answered since the last call; `true` if any.
+    pub fn drain(&mut self) -> bool {
+        let mut changed = false;
+        for (name, answer) in self.answers.try_iter() {
+            if self.list.get(&name).is_some() {
+                self.models.insert(name, answer);
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    fn save(&mut self) {
+        if let Err(e) = self.list.save() {
+            self.note = Some(e);
+        }
+    }
+}
+
+/// The sampling and reasoning a conversation with served model `id` starts with: the catalog
+/// entry whose id the served id contains (the longest: `deepseek-ai/DeepSeek-R1-Distill-Qwen-7B`
+/// is the 7B distill, not R1), else reasoning when the id says so (DeepSeek's API calls R1
+/// `deepseek-reasoner`).
+pub fn served_model_defaults(id: &str, models: &[Model]) -> (SamplingParams, bool) {
+    let served = id.to_lowercase().replace(['_', ' ', '.'], "-");
+    let entry = models
+        .iter()
+        .filter(|m| served.contains(&m.id.to_lowercase()))
+        .max_by_key(|m| m.id.len());
+    match entry {
+        Some(m) => (super::launch::recommended_sampling(Some(m)), m.reasoning),
+        None => (
+            SamplingParams::default(),
+            served.contains("r1") || served.contains("reasoner") || served.contains("think"),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn served_ids_find_their_catalog_entry() {
+        let models = crate::catalog::builtin_catalog_models();
+        let (_, reasoning) = served_model_defaults("deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", &models);
+        assert!(reasoning);
+        let (_, reasoning) = served_model_defaults("deepseek-chat", &models);
+        assert!(!reasoning);
+        let (_, reasoning) = served_model_defaults("deepseek-reasoner", &models);
+        assert!(reasoning);
+    }
+}
