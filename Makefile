@@ -5,7 +5,6 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-
 .PHONY: run test build deps test-deps llama-server lint fuzz bench bench-estimator bench-engine bench-scan bench-download bench-window screenshot accuracy accuracy-gpu clean
 
 run: deps
