@@ -41,14 +41,27 @@ fn harness(dir: &Path) -> Harness<'static, App> {
 fn fill_form(h: &mut Harness<'static, App>, url: &str, key: &str) {
     h.get_by_label("Connect to a server…").click();
     h.run_ok();
-    for (field, text) in [("Server name", "GPU box"), ("Address", url), ("API key", key)] {
-        h.get_by_role_and_label(Role::TextInput, field).click();
+    for (role, field, text) in [
+        (Role::TextInput, "Server name", "GPU box"),
+        (Role::TextInput, "Address", url),
+        (Role::PasswordInput, "API key", key),
+    ] {
+        h.get_by_role_and_label(role, field).click();
         h.run_ok();
-        h.get_by_role_and_label(Role::TextInput, field).type_text(text);
+        h.get_by_role_and_label(role, field).type_text(text);
         h.run_ok();
     }
     h.get_by_label("Connect").click();
     h.run_ok();
+}
+
+fn ask(h: &mut Harness<'static, App>, text: &str) {
+    h.get_by_label("Message").click();
+    h.step();
+    h.get_by_label("Message").type_text(text);
+    h.step();
+    h.get_by_label("Send").click();
+    h.step();
 }
 
 fn answered(app: &App) -> bool {
@@ -72,7 +85,8 @@ fn connect_pick_stream_stop_and_a_bad_key_in_words() {
         matches!(app.servers.models.get("GPU box"), Some(ModelList::Listed(_)))
     });
     h.get_by_label(MODEL);
-    h.get_by_label("Use").click();
+    // The toolbar has a "Use" of its own (What if…); the side panel's comes last.
+    h.get_all_by_label("Use").last().unwrap().click();
     h.run_ok();
     wait_until(&mut h, "the connection", |app| {
         matches!(app.chat.session.model, ModelState::Loaded { .. })
@@ -91,10 +105,7 @@ fn connect_pick_stream_stop_and_a_bad_key_in_words() {
         pause: Duration::from_millis(20),
         done: true,
     });
-    h.get_by_label("Message").type_text("What is 2 + 2?");
-    h.run_ok();
-    h.get_by_label("Send").click();
-    h.run_ok();
+    ask(&mut h, "What is 2 + 2?");
     wait_until(&mut h, "streamed words", |app| {
         app.chat
             .conversation()
@@ -121,12 +132,9 @@ fn connect_pick_stream_stop_and_a_bad_key_in_words() {
         pause: Duration::ZERO,
         done: true,
     });
-    h.get_by_label("Message").type_text("And again?");
-    h.run_ok();
-    h.get_by_label("Send").click();
-    h.run_ok();
+    ask(&mut h, "And again?");
     wait_until(&mut h, "the answer", |app| !app.chat.session.generation.is_some());
-    h.get_by_label_contains("Thinking");
+    assert_eq!(h.get_all_by_label("Thinking").count(), 2, "one Thinking block per answer");
     h.get_by_label("It is 4.");
 
     // The key is in the key store only: not in the server list, not in conversations.

@@ -12,13 +12,21 @@ use crate::servers::SavedServer;
 /// Draws the servers section.
 pub(crate) fn servers_ui(ui: &mut Ui, servers: &mut ServerState, busy: bool) -> Vec<Command> {
     let mut commands = Vec::new();
+    if servers.list.servers.is_empty() && !servers.form.open {
+        // Nothing to fold yet: one line, so the way in is always in sight.
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Servers").strong());
+            form_ui(ui, servers, &mut commands);
+        });
+        return commands;
+    }
     let title = match servers.list.servers.len() {
         0 => "Servers".to_owned(),
         n => format!("Servers · {n}"),
     };
     egui::CollapsingHeader::new(RichText::new(title).strong())
         .id_salt("servers_section")
-        .default_open(!servers.list.servers.is_empty())
+        .default_open(true)
         .show(ui, |ui| {
             for server in &servers.list.servers {
                 server_ui(ui, server, servers.models.get(&server.name), busy, &mut commands);
