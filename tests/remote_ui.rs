@@ -65,7 +65,10 @@ fn ask(h: &mut Harness<'static, App>, text: &str) {
 }
 
 fn answered(app: &App) -> bool {
-    !matches!(app.servers.models.get("GPU box"), Some(ModelList::Asking) | None)
+    !matches!(
+        app.servers.models.get("GPU box"),
+        Some(ModelList::Asking) | None
+    )
 }
 
 #[test]
@@ -82,7 +85,10 @@ fn connect_pick_stream_stop_and_a_bad_key_in_words() {
     // The right key: the model is listed; Use puts it in the slot.
     fill_form(&mut h, &fake.url, "sk-right-key");
     wait_until(&mut h, "the model list", |app| {
-        matches!(app.servers.models.get("GPU box"), Some(ModelList::Listed(_)))
+        matches!(
+            app.servers.models.get("GPU box"),
+            Some(ModelList::Listed(_))
+        )
     });
     h.get_by_label(MODEL);
     // The toolbar has a "Use" of its own (What if…); the side panel's comes last.
@@ -97,9 +103,9 @@ fn connect_pick_stream_stop_and_a_bad_key_in_words() {
 
     // A slow answer: it streams, Stop ends it at once and closes the request.
     let mut events = dialect_stream(Some("reasoning_content"), &["Let me", " think."], &[]);
-    events.extend((0..400).map(|i| {
-        format!(r#"{{"choices":[{{"index":0,"delta":{{"content":" w{i}"}}}}]}}"#)
-    }));
+    events.extend(
+        (0..400).map(|i| format!(r#"{{"choices":[{{"index":0,"delta":{{"content":" w{i}"}}}}]}}"#)),
+    );
     fake.reply(Reply::Stream {
         events,
         pause: Duration::from_millis(20),
@@ -115,14 +121,30 @@ fn connect_pick_stream_stop_and_a_bad_key_in_words() {
     });
     h.get_by_label("Stop").click();
     h.run_ok();
-    wait_until(&mut h, "the stop", |app| !app.chat.session.generation.is_some());
-    let last = h.state().chat.conversation().messages.last().cloned().unwrap();
+    wait_until(&mut h, "the stop", |app| {
+        app.chat.session.generation.is_none()
+    });
+    let last = h
+        .state()
+        .chat
+        .conversation()
+        .messages
+        .last()
+        .cloned()
+        .unwrap();
     assert_eq!(last.finish, Some(FinishReason::Stopped));
-    assert!(last.text.starts_with("<think>\nLet me think.\n</think>"), "{}", last.text);
+    assert!(
+        last.text.starts_with("<think>\nLet me think.\n</think>"),
+        "{}",
+        last.text
+    );
     assert!(!last.text.contains(" w399"));
     let started = std::time::Instant::now();
     while !fake.client_left() {
-        assert!(started.elapsed() < Duration::from_secs(10), "the server never saw the stop");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the server never saw the stop"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 
@@ -133,8 +155,14 @@ fn connect_pick_stream_stop_and_a_bad_key_in_words() {
         done: true,
     });
     ask(&mut h, "And again?");
-    wait_until(&mut h, "the answer", |app| !app.chat.session.generation.is_some());
-    assert_eq!(h.get_all_by_label("Thinking").count(), 2, "one Thinking block per answer");
+    wait_until(&mut h, "the answer", |app| {
+        app.chat.session.generation.is_none()
+    });
+    assert_eq!(
+        h.get_all_by_label("Thinking").count(),
+        2,
+        "one Thinking block per answer"
+    );
     h.get_by_label("It is 4.");
 
     // The key is in the key store only: not in the server list, not in conversations.
@@ -149,5 +177,10 @@ fn connect_pick_stream_stop_and_a_bad_key_in_words() {
     }
     // Remembered: the next start lists the server again.
     let h = harness(dir.path());
-    assert!(h.state().servers.list.get("GPU box").is_some_and(|s| s.has_key));
+    assert!(h
+        .state()
+        .servers
+        .list
+        .get("GPU box")
+        .is_some_and(|s| s.has_key));
 }

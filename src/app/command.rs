@@ -200,26 +200,19 @@ impl App {
             Command::DismissRefusal => self.chat.session.refusal = None,
             Command::CancelLoad => self.chat.session.cancel_load(),
             Command::Unload => self.chat.session.unload(),
-            Command::Send => self.chat.send_draft(),
-            Command::Stop => self.chat.stop(),
-            Command::Regenerate => self.chat.regenerate(),
-            Command::StartEdit(i) => self.chat.start_edit(i),
-            Command::ResendEdit => self.chat.resend_edit(),
-            Command::CancelEdit => self.chat.draft.editing = None,
-            Command::NewConversation => self.chat.new_conversation(),
-            Command::ClearConversation => self.chat.clear(),
-            Command::SelectConversation(i) => self.chat.select(i),
-            Command::DeleteConversation(i) => self.chat.delete(i),
-            Command::UndoRemoval => {
-                if !self.chat.busy() {
-                    self.chat.conversations.undo();
-                }
-            }
-            Command::DropOldestTurn => self.chat.drop_oldest_and_retry(),
-            Command::ResetSampling => {
-                let (sampling, _) = self.chat.session.model_defaults;
-                self.chat.conversation_mut().sampling = sampling;
-            }
+            c @ (Command::Send
+            | Command::Stop
+            | Command::Regenerate
+            | Command::StartEdit(_)
+            | Command::ResendEdit
+            | Command::CancelEdit
+            | Command::NewConversation
+            | Command::ClearConversation
+            | Command::SelectConversation(_)
+            | Command::DeleteConversation(_)
+            | Command::UndoRemoval
+            | Command::DropOldestTurn
+            | Command::ResetSampling) => self.apply_chat(c),
             Command::TypePath(text) => {
                 if let Some(p) = &mut self.path_prompt {
                     p.text = text;
@@ -301,6 +294,29 @@ impl App {
             Command::TypeRepo(text) => self.hub.repo_typed = (text, None),
             Command::Download(file) => self.hub.download(file),
             Command::ControlDownload(id, action) => self.hub.control(id, action),
+            _ => {}
+        }
+    }
+
+    /// Carries out a chat pane command.
+    fn apply_chat(&mut self, command: Command) {
+        match command {
+            Command::Send => self.chat.send_draft(),
+            Command::Stop => self.chat.stop(),
+            Command::Regenerate => self.chat.regenerate(),
+            Command::StartEdit(i) => self.chat.start_edit(i),
+            Command::ResendEdit => self.chat.resend_edit(),
+            Command::CancelEdit => self.chat.draft.editing = None,
+            Command::NewConversation => self.chat.new_conversation(),
+            Command::ClearConversation => self.chat.clear(),
+            Command::SelectConversation(i) => self.chat.select(i),
+            Command::DeleteConversation(i) => self.chat.delete(i),
+            Command::UndoRemoval if !self.chat.busy() => self.chat.conversations.undo(),
+            Command::DropOldestTurn => self.chat.drop_oldest_and_retry(),
+            Command::ResetSampling => {
+                let (sampling, _) = self.chat.session.model_defaults;
+                self.chat.conversation_mut().sampling = sampling;
+            }
             _ => {}
         }
     }

@@ -276,6 +276,17 @@ impl App {
         if options.scan_on_start {
             app.local.rescan(&app.catalog.models);
         }
+        // The saved servers' model lists, so "Use" is there when the window is.
+        let saved: Vec<String> = app
+            .servers
+            .list
+            .servers
+            .iter()
+            .map(|s| s.name.clone())
+            .collect();
+        for name in saved {
+            app.servers.ask_models(&name);
+        }
         app.refresh();
         app
     }

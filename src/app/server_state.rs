@@ -213,7 +213,8 @@ mod tests {
     #[test]
     fn served_ids_find_their_catalog_entry() {
         let models = crate::catalog::builtin_catalog_models();
-        let (_, reasoning) = served_model_defaults("deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", &models);
+        let (_, reasoning) =
+            served_model_defaults("deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", &models);
         assert!(reasoning);
         let (_, reasoning) = served_model_defaults("deepseek-chat", &models);
         assert!(!reasoning);

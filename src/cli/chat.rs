@@ -63,7 +63,12 @@ fn fail(message: String) -> CliError {
 }
 
 /// Loads the file, placed as the window's Launch places it (or on the CPU with `--cpu-only`).
-fn load(engine: &Engine, file: &Path, args: &ChatArgs, assume: Option<&str>) -> Result<(), CliError> {
+fn load(
+    engine: &Engine,
+    file: &Path,
+    args: &ChatArgs,
+    assume: Option<&str>,
+) -> Result<(), CliError> {
     let local = inspect_path(file, &builtin_catalog_models());
     // A header seekdeck cannot read is one llama.cpp cannot load: say what is wrong with it.
     if let Err(problem) = &local.info {

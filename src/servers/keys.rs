@@ -69,7 +69,9 @@ impl KeyStore {
     /// Keeps `key` for `server`.
     pub fn set(&self, server: &str, key: &str) -> Result<KeyPlace, String> {
         if key.chars().count() > MAX_KEY_CHARS || key.chars().any(char::is_control) {
-            return Err("that is not an API key (control characters, or over 4096 characters)".into());
+            return Err(
+                "that is not an API key (control characters, or over 4096 characters)".into(),
+            );
         }
         let keyring_problem = if self.use_keyring {
             match keyring::Entry::new(SERVICE, server).and_then(|e| e.set_password(key)) {
@@ -126,7 +128,10 @@ impl KeyStore {
     }
 
     /// Changes the file's keys and writes it back, readable only by the user; returns its path.
-    fn edit_file(&self, change: impl FnOnce(&mut BTreeMap<String, String>)) -> Result<PathBuf, String> {
+    fn edit_file(
+        &self,
+        change: impl FnOnce(&mut BTreeMap<String, String>),
+    ) -> Result<PathBuf, String> {
         let Some(path) = &self.file else {
             return Err("no config folder to keep the key in".into());
         };
@@ -136,7 +141,8 @@ impl KeyStore {
         if keys == before && !path.exists() {
             return Ok(path.clone());
         }
-        write_private(path, &keys).map_err(|e| format!("the key could not be saved to {}: {e}", path.display()))?;
+        write_private(path, &keys)
+            .map_err(|e| format!("the key could not be saved to {}: {e}", path.display()))?;
         Ok(path.clone())
     }
 }

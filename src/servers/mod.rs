@@ -126,8 +126,12 @@ impl ServerList {
         let Some(path) = &self.path else {
             return Ok(());
         };
-        crate::paths::write_json_file(path, &self.servers)
-            .map_err(|e| format!("the server list could not be saved to {}: {e}", path.display()))
+        crate::paths::write_json_file(path, &self.servers).map_err(|e| {
+            format!(
+                "the server list could not be saved to {}: {e}",
+                path.display()
+            )
+        })
     }
 }
 
@@ -142,8 +146,16 @@ mod tests {
         let mut list = ServerList::load(Some(path.clone()));
         assert!(list.servers.is_empty());
         let s = SavedServer::new("  GPU box\u{7}  ", "10.0.0.5:8000").unwrap();
-        assert_eq!((s.name.as_str(), s.base_url.as_str()), ("GPU box", "http://10.0.0.5:8000/v1"));
-        assert_eq!(SavedServer::new("", "https://api.deepseek.com").unwrap().name, "api.deepseek.com");
+        assert_eq!(
+            (s.name.as_str(), s.base_url.as_str()),
+            ("GPU box", "http://10.0.0.5:8000/v1")
+        );
+        assert_eq!(
+            SavedServer::new("", "https://api.deepseek.com")
+                .unwrap()
+                .name,
+            "api.deepseek.com"
+        );
         assert!(SavedServer::new("x", "ftp://nope").is_err());
         assert!(list.put(s));
         list.set_last_model("GPU box", "deepseek-r1");

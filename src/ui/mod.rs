@@ -5,7 +5,6 @@
 pub mod card;
 pub(crate) mod chat_pane;
 pub(crate) mod downloads;
-pub(crate) mod servers;
 pub(crate) mod fonts;
 pub(crate) mod frame_pacing;
 pub(crate) mod get_gguf;
@@ -15,6 +14,7 @@ pub(crate) mod log_panel;
 pub(crate) mod memory_bar;
 pub(crate) mod model_status;
 pub(crate) mod path_prompt;
+pub(crate) mod servers;
 pub(crate) mod side_panel;
 pub mod table;
 pub(crate) mod tabs;

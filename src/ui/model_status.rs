@@ -16,21 +16,7 @@ const GPU_BUILD: bool = cfg!(any(feature = "cuda", feature = "vulkan", feature =
 pub(crate) fn model_status_ui(ui: &mut Ui, chat: &ChatSession) -> Vec<Command> {
     let mut commands = Vec::new();
     if let Some(r) = &chat.refusal {
-        ui.group(|ui| {
-            ui.colored_label(theme::WARNING, RichText::new("Not launched").strong());
-            ui.label(&r.reason);
-            ui.horizontal_wrapped(|ui| {
-                if ui.button("Launch anyway").clicked() {
-                    commands.push(Command::Launch {
-                        path: r.plan.path.clone(),
-                        force: true,
-                    });
-                }
-                if ui.button("Don't launch").clicked() {
-                    commands.push(Command::DismissRefusal);
-                }
-            });
-        });
+        refusal_ui(ui, r, &mut commands);
     }
     if let Some(e) = &chat.load_error {
         ui.colored_label(theme::GAUGE_FULL, format!("Load failed: {e}"));
@@ -148,6 +134,30 @@ fn served_ui(ui: &mut Ui, info: &LoadedModel, name: &str, idle: bool, commands: 
         }
     });
     if let ModelSource::Server { base_url, .. } = &info.source {
-        ui.label(RichText::new(format!("Served by {base_url}: answers stream from the server.")).weak());
+        ui.label(
+            RichText::new(format!(
+                "Served by {base_url}: answers stream from the server."
+            ))
+            .weak(),
+        );
     }
+}
+
+/// A launch the estimate advises against, with "Launch anyway" / "Don't launch".
+fn refusal_ui(ui: &mut Ui, r: &crate::app::chat_session::Refusal, commands: &mut Vec<Command>) {
+    ui.group(|ui| {
+        ui.colored_label(theme::WARNING, RichText::new("Not launched").strong());
+        ui.label(&r.reason);
+        ui.horizontal_wrapped(|ui| {
+            if ui.button("Launch anyway").clicked() {
+                commands.push(Command::Launch {
+                    path: r.plan.path.clone(),
+                    force: true,
+                });
+            }
+            if ui.button("Don't launch").clicked() {
+                commands.push(Command::DismissRefusal);
+            }
+        });
+    });
 }

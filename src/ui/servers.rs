@@ -29,7 +29,13 @@ pub(crate) fn servers_ui(ui: &mut Ui, servers: &mut ServerState, busy: bool) -> 
         .default_open(true)
         .show(ui, |ui| {
             for server in &servers.list.servers {
-                server_ui(ui, server, servers.models.get(&server.name), busy, &mut commands);
+                server_ui(
+                    ui,
+                    server,
+                    servers.models.get(&server.name),
+                    busy,
+                    &mut commands,
+                );
             }
             if let Some(note) = &servers.note {
                 ui.label(RichText::new(note).weak().small());
@@ -113,7 +119,9 @@ fn form_ui(ui: &mut Ui, servers: &mut ServerState, commands: &mut Vec<Command>) 
     if !servers.form.open {
         if ui
             .button("Connect to a server…")
-            .on_hover_text("vLLM, SGLang, llama-server, DeepSeek's API or any OpenAI-compatible server")
+            .on_hover_text(
+                "vLLM, SGLang, llama-server, DeepSeek's API or any OpenAI-compatible server",
+            )
             .clicked()
         {
             commands.push(Command::ToggleServerForm);
@@ -121,39 +129,48 @@ fn form_ui(ui: &mut Ui, servers: &mut ServerState, commands: &mut Vec<Command>) 
         return;
     }
     let form = &mut servers.form;
-    egui::Grid::new("server_form").num_columns(2).show(ui, |ui| {
-        let label = ui.label("Server name");
-        ui.add(egui::TextEdit::singleline(&mut form.name).hint_text("GPU box").char_limit(60))
-            .labelled_by(label.id);
-        ui.end_row();
-        let label = ui.label("Address");
-        ui.add(
-            egui::TextEdit::singleline(&mut form.address)
-                .hint_text("http://192.168.1.20:8000")
-                .char_limit(2048),
-        )
-        .labelled_by(label.id);
-        ui.end_row();
-        let label = ui.label("API key");
-        let key = ui
-            .add(
-                egui::TextEdit::singleline(&mut form.key)
-                    .password(true)
-                    .hint_text("optional")
-                    .char_limit(crate::servers::keys::MAX_KEY_CHARS),
+    egui::Grid::new("server_form")
+        .num_columns(2)
+        .show(ui, |ui| {
+            let label = ui.label("Server name");
+            ui.add(
+                egui::TextEdit::singleline(&mut form.name)
+                    .hint_text("GPU box")
+                    .char_limit(60),
             )
             .labelled_by(label.id);
-        if key.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
-            commands.push(Command::SubmitServerForm);
-        }
-        ui.end_row();
-    });
+            ui.end_row();
+            let label = ui.label("Address");
+            ui.add(
+                egui::TextEdit::singleline(&mut form.address)
+                    .hint_text("http://192.168.1.20:8000")
+                    .char_limit(2048),
+            )
+            .labelled_by(label.id);
+            ui.end_row();
+            let label = ui.label("API key");
+            let key = ui
+                .add(
+                    egui::TextEdit::singleline(&mut form.key)
+                        .password(true)
+                        .hint_text("optional")
+                        .char_limit(crate::servers::keys::MAX_KEY_CHARS),
+                )
+                .labelled_by(label.id);
+            if key.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                commands.push(Command::SubmitServerForm);
+            }
+            ui.end_row();
+        });
     if let Some(e) = &form.error {
         ui.colored_label(theme::GAUGE_FULL, e);
     }
     ui.horizontal(|ui| {
         if ui
-            .add_enabled(!form.address.trim().is_empty(), egui::Button::new("Connect"))
+            .add_enabled(
+                !form.address.trim().is_empty(),
+                egui::Button::new("Connect"),
+            )
             .clicked()
         {
             commands.push(Command::SubmitServerForm);

@@ -44,7 +44,14 @@ impl LlamaServer {
         let log = dir.path().join("llama-server.log");
         let log_file = std::fs::File::create(&log).unwrap();
         let child = Command::new(binary())
-            .args(["-m", model.to_str().unwrap(), "--host", "127.0.0.1", "--port", &port.to_string()])
+            .args([
+                "-m",
+                model.to_str().unwrap(),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+            ])
             .args(["-t", "2", "-c", "2048", "-np", "1", "--no-webui", "-v"])
             .args(args)
             .stdin(Stdio::null())

@@ -50,6 +50,6 @@ pub fn wait_until(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App)
 }
 
 pub mod hub_server;
-pub mod tiny;
-pub mod openai_server;
 pub mod llama_server;
+pub mod openai_server;
+pub mod tiny;

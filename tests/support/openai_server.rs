@@ -85,18 +85,23 @@ impl OpenAiServer {
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let (s, st) = (state.clone(), stop.clone());
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                if st.load(Ordering::Relaxed) {
-                    return;
+        let named = |name: &str| std::thread::Builder::new().name(name.to_owned());
+        named("openai-server")
+            .spawn(move || {
+                for stream in listener.incoming() {
+                    if st.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    let (s, st) = (s.clone(), st.clone());
+                    named("openai-request")
+                        .spawn(move || {
+                            let _ = serve(stream, &s, &st);
+                        })
+                        .unwrap();
                 }
-                let Ok(stream) = stream else { continue };
-                let (s, st) = (s.clone(), st.clone());
-                std::thread::spawn(move || {
-                    let _ = serve(stream, &s, &st);
-                });
-            }
-        });
+            })
+            .unwrap();
         Self { url, state, stop }
     }
 
@@ -132,16 +137,31 @@ pub fn dialect_stream(key: Option<&str>, reasoning: &[&str], answer: &[&str]) ->
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
         .to_string()
     };
-    let mut out = vec![chunk(serde_json::json!({"role": "assistant", "content": ""}), None)];
+    let mut out = vec![chunk(
+        serde_json::json!({"role": "assistant", "content": ""}),
+        None,
+    )];
     match key {
-        Some(k) => out.extend(reasoning.iter().map(|r| chunk(serde_json::json!({ k: r }), None))),
+        Some(k) => out.extend(
+            reasoning
+                .iter()
+                .map(|r| chunk(serde_json::json!({ k: r }), None)),
+        ),
         None => {
             // R1 without a reasoning parser: the template opened <think>, so the text starts inside it.
-            out.extend(reasoning.iter().map(|r| chunk(serde_json::json!({"content": r}), None)));
+            out.extend(
+                reasoning
+                    .iter()
+                    .map(|r| chunk(serde_json::json!({"content": r}), None)),
+            );
             out.push(chunk(serde_json::json!({"content": "</think>\n\n"}), None));
         }
     }
-    out.extend(answer.iter().map(|a| chunk(serde_json::json!({"content": a}), None)));
+    out.extend(
+        answer
+            .iter()
+            .map(|a| chunk(serde_json::json!({"content": a}), None)),
+    );
     out.push(chunk(serde_json::json!({}), Some("stop")));
     let n = (reasoning.len() + answer.len()) as u32;
     out.push(
@@ -152,12 +172,17 @@ pub fn dialect_stream(key: Option<&str>, reasoning: &[&str], answer: &[&str]) ->
     out
 }
 
-fn serve(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) -> std::io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut out = stream;
+/// The request line, the `Authorization` header and the JSON body of a request.
+fn read_request(
+    reader: &mut BufReader<TcpStream>,
+) -> std::io::Result<(String, Option<String>, serde_json::Value)> {
     let mut line = String::new();
     reader.read_line(&mut line)?;
-    let target = line.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+    let target = line
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ");
     let (mut authorization, mut length) = (None, 0usize);
     loop {
         line.clear();
@@ -176,7 +201,17 @@ fn serve(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) -> std::io:
     }
     let mut body = vec![0u8; length];
     reader.read_exact(&mut body)?;
-    let body = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+    Ok((
+        target,
+        authorization,
+        serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+    ))
+}
+
+fn serve(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut out = stream;
+    let (target, authorization, body) = read_request(&mut reader)?;
     let key = state.lock().unwrap().key.clone();
     state.lock().unwrap().seen.push(SeenRequest {
         target: target.clone(),
@@ -185,7 +220,12 @@ fn serve(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) -> std::io:
     });
     if let Some(key) = key {
         if authorization.as_deref() != Some(&format!("Bearer {key}")) {
-            return answer(&mut out, 401, r#"{"error":{"message":"Invalid API key","type":"invalid_request_error","code":"invalid_api_key"}}"#, &[]);
+            return answer(
+                &mut out,
+                401,
+                r#"{"error":{"message":"Invalid API key","type":"invalid_request_error","code":"invalid_api_key"}}"#,
+                &[],
+            );
         }
     }
     if target == "GET /v1/models" {
@@ -197,22 +237,50 @@ fn serve(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) -> std::io:
     }
     let reply = state.lock().unwrap().replies.pop_front();
     let Some(reply) = reply else {
-        return answer(&mut out, 500, r#"{"error":{"message":"no reply scripted"}}"#, &[]);
+        return answer(
+            &mut out,
+            500,
+            r#"{"error":{"message":"no reply scripted"}}"#,
+            &[],
+        );
     };
+    play(reply, &mut reader, &mut out, state, stop)
+}
+
+/// Answers a chat request as scripted.
+fn play(
+    reply: Reply,
+    reader: &mut BufReader<TcpStream>,
+    out: &mut TcpStream,
+    state: &Mutex<State>,
+    stop: &AtomicBool,
+) -> std::io::Result<()> {
     match reply {
-        Reply::Status { code, body, headers } => answer(&mut out, code, &body, &headers),
+        Reply::Status {
+            code,
+            body,
+            headers,
+        } => answer(out, code, &body, &headers),
         Reply::Raw(bytes) => {
-            stream_head(&mut out)?;
+            stream_head(out)?;
             out.write_all(&bytes)
         }
-        Reply::Stream { events, pause, done } => {
-            stream_head(&mut out)?;
+        Reply::Stream {
+            events,
+            pause,
+            done,
+        } => {
+            stream_head(out)?;
             let mut sent = events.iter().map(String::as_str).collect::<Vec<_>>();
             if done {
                 sent.push("[DONE]");
             }
             for data in sent {
-                if out.write_all(format!("data: {data}\n\n").as_bytes()).and_then(|()| out.flush()).is_err() {
+                if out
+                    .write_all(format!("data: {data}\n\n").as_bytes())
+                    .and_then(|()| out.flush())
+                    .is_err()
+                {
                     state.lock().unwrap().client_left = true;
                     return Ok(());
                 }
@@ -221,7 +289,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) -> std::io:
             Ok(())
         }
         Reply::Stall(events) => {
-            stream_head(&mut out)?;
+            stream_head(out)?;
             for data in events {
                 out.write_all(format!("data: {data}\n\n").as_bytes())?;
             }
@@ -230,12 +298,9 @@ fn serve(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) -> std::io:
             let mut probe = [0u8; 1];
             out.set_read_timeout(Some(Duration::from_millis(100)))?;
             while !stop.load(Ordering::Relaxed) {
-                match reader.get_mut().read(&mut probe) {
-                    Ok(0) => {
-                        state.lock().unwrap().client_left = true;
-                        return Ok(());
-                    }
-                    _ => {}
+                if let Ok(0) = reader.get_mut().read(&mut probe) {
+                    state.lock().unwrap().client_left = true;
+                    return Ok(());
                 }
             }
             Ok(())
@@ -247,7 +312,12 @@ fn stream_head(out: &mut TcpStream) -> std::io::Result<()> {
     out.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n")
 }
 
-fn answer(out: &mut TcpStream, code: u16, body: &str, headers: &[(String, String)]) -> std::io::Result<()> {
+fn answer(
+    out: &mut TcpStream,
+    code: u16,
+    body: &str,
+    headers: &[(String, String)],
+) -> std::io::Result<()> {
     let mut head = format!(
         "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
         body.len()

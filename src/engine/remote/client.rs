@@ -149,7 +149,11 @@ impl Client {
     }
 
     /// A 2xx answer, or the error its status and body say.
-    fn check(&self, mut response: Response<Body>, model: &str) -> Result<Response<Body>, RemoteError> {
+    fn check(
+        &self,
+        mut response: Response<Body>,
+        model: &str,
+    ) -> Result<Response<Body>, RemoteError> {
         let status = response.status().as_u16();
         if (200..300).contains(&status) {
             return Ok(response);

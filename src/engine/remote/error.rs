@@ -16,7 +16,10 @@ pub enum RemoteError {
         reason: String,
     },
     /// 401 or 403.
-    #[error("{server} refused the API key (HTTP {status}){}: check the key in the server's settings", detail_suffix(detail))]
+    #[error(
+        "{server} refused the API key (HTTP {status}){}: check the key in the server's settings",
+        detail_suffix(detail)
+    )]
     BadKey {
         /// The server's name.
         server: String,
@@ -64,7 +67,10 @@ pub enum RemoteError {
         detail: String,
     },
     /// Any other refusal (400 and the like).
-    #[error("{server} refused the request (HTTP {status}){}", detail_suffix(detail))]
+    #[error(
+        "{server} refused the request (HTTP {status}){}",
+        detail_suffix(detail)
+    )]
     Refused {
         /// The server's name.
         server: String,
@@ -82,7 +88,9 @@ pub enum RemoteError {
         detail: String,
     },
     /// The stream ended (or broke) before the answer did.
-    #[error("the connection to {server} was cut off mid-answer ({reason}); the partial answer is kept")]
+    #[error(
+        "the connection to {server} was cut off mid-answer ({reason}); the partial answer is kept"
+    )]
     CutOff {
         /// The server's name.
         server: String,

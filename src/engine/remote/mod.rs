@@ -66,15 +66,34 @@ mod tests {
 
     #[test]
     fn base_urls() {
-        assert_eq!(normalize_base_url("127.0.0.1:8080").unwrap(), "http://127.0.0.1:8080/v1");
-        assert_eq!(normalize_base_url("https://api.deepseek.com/").unwrap(), "https://api.deepseek.com/v1");
-        assert_eq!(normalize_base_url("https://openrouter.ai/api/v1").unwrap(), "https://openrouter.ai/api/v1");
+        assert_eq!(
+            normalize_base_url("127.0.0.1:8080").unwrap(),
+            "http://127.0.0.1:8080/v1"
+        );
+        assert_eq!(
+            normalize_base_url("https://api.deepseek.com/").unwrap(),
+            "https://api.deepseek.com/v1"
+        );
+        assert_eq!(
+            normalize_base_url("https://openrouter.ai/api/v1").unwrap(),
+            "https://openrouter.ai/api/v1"
+        );
         assert_eq!(
             normalize_base_url("http://gpu:8000/v1/chat/completions").unwrap(),
             "http://gpu:8000/v1"
         );
-        assert_eq!(normalize_base_url("HTTP://h/v1/models").unwrap(), "http://h/v1");
-        for bad in ["", "ftp://x", "http://", "a b", "http://u:p@h", "http://h/v1?x=1"] {
+        assert_eq!(
+            normalize_base_url("HTTP://h/v1/models").unwrap(),
+            "http://h/v1"
+        );
+        for bad in [
+            "",
+            "ftp://x",
+            "http://",
+            "a b",
+            "http://u:p@h",
+            "http://h/v1?x=1",
+        ] {
             assert!(normalize_base_url(bad).is_err(), "{bad}");
         }
     }

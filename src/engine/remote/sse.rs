@@ -137,7 +137,9 @@ mod tests {
 
     #[test]
     fn data_comments_and_crlf() {
-        let got = events(b": keep-alive\n\ndata: {\"a\":1}\n\ndata: x\r\ndata: y\r\n\r\ndata: [DONE]\n\n");
+        let got = events(
+            b": keep-alive\n\ndata: {\"a\":1}\n\ndata: x\r\ndata: y\r\n\r\ndata: [DONE]\n\n",
+        );
         let got: Vec<String> = got.into_iter().map(|e| e.unwrap()).collect();
         assert_eq!(got, ["{\"a\":1}", "x\ny", "[DONE]"]);
     }
@@ -153,6 +155,9 @@ mod tests {
     #[test]
     fn invalid_utf8_is_said() {
         let got = events(b"data: \xff\xfe\n\n");
-        assert!(matches!(got.first(), Some(Err(SseError::Malformed(_)))), "{got:?}");
+        assert!(
+            matches!(got.first(), Some(Err(SseError::Malformed(_)))),
+            "{got:?}"
+        );
     }
 }

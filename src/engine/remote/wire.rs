@@ -46,13 +46,19 @@ pub fn parse_models(body: &[u8]) -> Result<Vec<ServedModel>, String> {
         .take(MAX_MODELS)
         .filter_map(|m| {
             let id = m.get("id")?.as_str()?;
-            if id.is_empty() || id.chars().count() > MAX_ID_CHARS || id.chars().any(char::is_control)
+            if id.is_empty()
+                || id.chars().count() > MAX_ID_CHARS
+                || id.chars().any(char::is_control)
             {
                 return None;
             }
             let meta = m.get("meta");
             let number = |v: Option<&Value>| v.and_then(Value::as_u64);
-            let ctx = |v: Option<&Value>| number(v).and_then(|n| u32::try_from(n).ok()).filter(|&n| n > 0);
+            let ctx = |v: Option<&Value>| {
+                number(v)
+                    .and_then(|n| u32::try_from(n).ok())
+                    .filter(|&n| n > 0)
+            };
             Some(ServedModel {
                 id: id.to_owned(),
                 owned_by: m
@@ -125,7 +131,10 @@ pub fn parse_chunk(data: &str) -> Result<StreamDelta, String> {
         )
     })?;
     if !v.is_object() {
-        return Err(format!("a streamed line is not a JSON object: \"{}\"", clean(data, 120)));
+        return Err(format!(
+            "a streamed line is not a JSON object: \"{}\"",
+            clean(data, 120)
+        ));
     }
     let mut delta = StreamDelta {
         usage: v
@@ -138,7 +147,11 @@ pub fn parse_chunk(data: &str) -> Result<StreamDelta, String> {
         error: v.get("error").map(message_of),
         ..StreamDelta::default()
     };
-    if let Some(choice) = v.get("choices").and_then(Value::as_array).and_then(|c| c.first()) {
+    if let Some(choice) = v
+        .get("choices")
+        .and_then(Value::as_array)
+        .and_then(|c| c.first())
+    {
         let d = choice.get("delta");
         let text = |key: &str| d.and_then(|d| d.get(key)).and_then(Value::as_str);
         delta.content = text("content").unwrap_or_default().to_owned();
@@ -212,7 +225,10 @@ mod tests {
     fn models_of_llama_server_and_vllm() {
         let llama = br#"{"object":"list","data":[{"id":"tiny.gguf","object":"model","owned_by":"llamacpp","meta":{"n_ctx":2048,"n_ctx_train":16384,"n_params":123,"size":456}}]}"#;
         let m = &parse_models(llama).unwrap()[0];
-        assert_eq!((m.ctx_tokens, m.ctx_train_tokens, m.params), (Some(2048), Some(16384), Some(123)));
+        assert_eq!(
+            (m.ctx_tokens, m.ctx_train_tokens, m.params),
+            (Some(2048), Some(16384), Some(123))
+        );
         let vllm = br#"{"data":[{"id":"deepseek-ai/DeepSeek-R1","owned_by":"vllm","max_model_len":163840},{"id":"bad\u0007id"},{"id":7}]}"#;
         let list = parse_models(vllm).unwrap();
         assert_eq!(list.len(), 1);
@@ -222,14 +238,28 @@ mod tests {
 
     #[test]
     fn chunks_of_each_dialect() {
-        let d = parse_chunk(r#"{"choices":[{"index":0,"delta":{"reasoning_content":"hm"},"finish_reason":null}]}"#).unwrap();
+        let d = parse_chunk(
+            r#"{"choices":[{"index":0,"delta":{"reasoning_content":"hm"},"finish_reason":null}]}"#,
+        )
+        .unwrap();
         assert_eq!((d.reasoning.as_str(), d.content.as_str()), ("hm", ""));
         let d = parse_chunk(r#"{"choices":[{"delta":{"reasoning":"vllm"}}]}"#).unwrap();
         assert_eq!(d.reasoning, "vllm");
-        let d = parse_chunk(r#"{"choices":[{"delta":{"content":"4"},"finish_reason":"stop"}]}"#).unwrap();
-        assert_eq!((d.content.as_str(), d.finish_reason.as_deref()), ("4", Some("stop")));
-        let d = parse_chunk(r#"{"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":3}}"#).unwrap();
-        assert_eq!(d.usage, Some(Usage { prompt_tokens: 9, completion_tokens: 3 }));
+        let d = parse_chunk(r#"{"choices":[{"delta":{"content":"4"},"finish_reason":"stop"}]}"#)
+            .unwrap();
+        assert_eq!(
+            (d.content.as_str(), d.finish_reason.as_deref()),
+            ("4", Some("stop"))
+        );
+        let d = parse_chunk(r#"{"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":3}}"#)
+            .unwrap();
+        assert_eq!(
+            d.usage,
+            Some(Usage {
+                prompt_tokens: 9,
+                completion_tokens: 3
+            })
+        );
         let d = parse_chunk(r#"{"error":{"message":"boom","type":"server_error"}}"#).unwrap();
         assert_eq!(d.error.as_deref(), Some("boom"));
         assert!(parse_chunk("not json").is_err());
@@ -238,11 +268,18 @@ mod tests {
 
     #[test]
     fn error_bodies() {
-        assert_eq!(error_message(br#"{"error":{"message":"Invalid API Key","code":401}}"#), "Invalid API Key");
+        assert_eq!(
+            error_message(br#"{"error":{"message":"Invalid API Key","code":401}}"#),
+            "Invalid API Key"
+        );
         assert_eq!(error_message(br#"{"detail":"Not Found"}"#), "Not Found");
         assert_eq!(error_message(b"plain\ntext"), "plain text");
-        assert!(is_context_exceeded(br#"{"error":{"type":"exceed_context_size_error"}}"#));
-        assert!(is_context_exceeded(b"This model's maximum context length is 4096 tokens"));
+        assert!(is_context_exceeded(
+            br#"{"error":{"type":"exceed_context_size_error"}}"#
+        ));
+        assert!(is_context_exceeded(
+            b"This model's maximum context length is 4096 tokens"
+        ));
         assert!(!is_context_exceeded(b"model not found"));
     }
 }
