@@ -23,6 +23,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("assume_spec", assume_spec),
     ("hub_listing", hub_listing),
     ("think_split", think_split),
+    ("server_stream", server_stream),
+    ("server_models", server_models),
 ];
 
 /// A GGUF header read from the bytes (whole, and by ranges of a size the first byte picks), then
@@ -130,6 +132,33 @@ pub fn think_split(data: &[u8]) {
     let _ = crate::chat::thinking::split(&text, false);
 }
 
+/// A streamed answer of an OpenAI-compatible server: the SSE events the bytes hold, each read as
+/// a chunk (content, reasoning, usage, an error), as the remote engine reads them.
+pub fn server_stream(data: &[u8]) {
+    use crate::engine::remote::{sse::SseEvents, wire};
+    for event in SseEvents::new(std::io::Cursor::new(data)) {
+        match event {
+            Ok(text) => {
+                assert!(text.len() <= data.len(), "an event longer than its bytes");
+                let _ = wire::parse_chunk(&text);
+            }
+            Err(_) => break,
+        }
+    }
+    let _ = wire::error_message(data);
+    let _ = wire::is_context_exceeded(data);
+}
+
+/// A server's `/v1/models` answer: every id kept is short and free of control characters.
+pub fn server_models(data: &[u8]) {
+    if let Ok(models) = crate::engine::remote::wire::parse_models(data) {
+        for m in models {
+            assert!(!m.id.is_empty() && !m.id.chars().any(char::is_control));
+            assert!(m.id.chars().count() <= 256);
+        }
+    }
+}
+
 /// Seed inputs for each target, from the same generators the tests use: real catalog models'
 /// GGUF headers (shape-only, cut after the header), the embedded catalog, DeepSeek-R1's chat
 /// template and a hostile one, a saved conversation, Hub and Ollama answers, machine specs.
@@ -210,5 +239,23 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     ] {
         out.push(("think_split", t.as_bytes().to_vec()));
     }
+    out.push((
+        "server_stream",
+        concat!(
+            ": keep-alive\n\n",
+            "data: {\"choices\":[{\"delta\":{\"reasoning_content\":\"hm\"}}]}\n\n",
+            "data: {\"choices\":[{\"delta\":{\"reasoning\":\"hm\"}}]}\r\n\r\n",
+            "data: {\"choices\":[{\"delta\":{\"content\":\"4\"},\"finish_reason\":\"stop\"}]}\n\n",
+            "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":3},\"timings\":{\"predicted_per_second\":9.5}}\n\n",
+            "data: {\"error\":{\"message\":\"boom\"}}\n\n",
+            "data: [DONE]\n\n"
+        )
+        .as_bytes()
+        .to_vec(),
+    ));
+    out.push((
+        "server_models",
+        br#"{"object":"list","data":[{"id":"tiny","owned_by":"llamacpp","meta":{"n_ctx":2048,"n_ctx_train":16384,"n_params":1,"size":2}},{"id":"deepseek-ai/DeepSeek-R1","max_model_len":163840}]}"#.to_vec(),
+    ));
     out
 }
