@@ -70,13 +70,15 @@ bench-window: deps test-deps
 	scripts/bench-window-chat.sh target/release
 
 # The README's screenshots: the real window under Xvfb (the second one chats with the tiny
-# random-weight test model, the third downloads from the loopback Hub, driven by xdotool).
+# random-weight test model, the third downloads from the loopback Hub, the fourth chats with
+# llama.cpp's own llama-server on loopback, driven by xdotool).
 screenshot: deps test-deps
 	@scripts/install-deps.sh shot
 	$(CARGO) build --release --bin seekdeck --example fake_home --example tiny_model --example hub_server
 	scripts/screenshot.sh target/release/seekdeck docs/screenshot.png
 	scripts/screenshot-chat.sh target/release docs/screenshot-chat.png
 	scripts/screenshot-get.sh target/release docs/screenshot-get.png
+	scripts/screenshot-server.sh target/release docs/screenshot-server.png
 
 clean:
 	$(CARGO) clean
