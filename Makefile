@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test build deps test-deps llama-server lint fuzz bench bench-estimator bench-engine bench-scan bench-download bench-window screenshot accuracy accuracy-gpu clean
+.PHONY: run test build deps test-deps llama-server lint fuzz bench bench-estimator bench-engine bench-scan bench-download bench-remote bench-window screenshot accuracy accuracy-gpu clean
 
 run: deps
 	$(CARGO) run --release --
@@ -42,7 +42,7 @@ llama-server: deps
 test-deps:
 	@scripts/install-deps.sh test
 
-bench: bench-estimator bench-engine bench-scan bench-download bench-window
+bench: bench-estimator bench-engine bench-scan bench-download bench-remote bench-window
 
 bench-estimator: deps
 	$(CARGO) bench --bench estimator
@@ -61,6 +61,11 @@ bench-scan: deps
 # list 30 remote GGUFs with a verdict each (headers read by range requests, then cached).
 bench-download: deps
 	$(CARGO) bench --bench download
+
+# A served model's tokens/s as the chat pane measures it against llama-server's own timings for
+# the same requests (llama.cpp's llama-server on loopback, the 1.5B-shaped random model).
+bench-remote: deps llama-server
+	$(CARGO) bench --bench remote
 
 # The real window under Xvfb: idle CPU over 30 s, time to first frame, and a chat in the window
 # against `seekdeck chat` on the same 7B-shaped file (load, first token, tokens/s as ratios).

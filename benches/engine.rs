@@ -13,7 +13,7 @@
 mod tiny;
 
 use std::num::NonZeroU32;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,7 +27,6 @@ use llama_cpp_2::sampling::LlamaSampler;
 use seekdeck::app::chat_state::ModelState;
 use seekdeck::app::{App, AppOptions, PersistedState};
 use seekdeck::engine::{Engine, Event, Prompt, Request, SamplingParams};
-use seekdeck::estimate::quant::GgmlType;
 
 const GENERATED: u32 = 64;
 const RUNS: usize = 15;
@@ -38,23 +37,6 @@ const CYCLES: usize = 5;
 struct Run {
     first_token_secs: f64,
     tokens_per_sec: f64,
-}
-
-fn model_file() -> PathBuf {
-    let dir = std::env::var_os("SEEKDECK_BENCH_DIR")
-        .map_or_else(|| PathBuf::from("target/bench-models"), PathBuf::from);
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("r1-distill-qwen-1.5b-random-q4_0.gguf");
-    if !path.exists() {
-        let arch = seekdeck::catalog::builtin_model("deepseek-r1-distill-qwen-1.5b")
-            .unwrap()
-            .architecture;
-        eprintln!("writing {} …", path.display());
-        let tmp = path.with_extension("tmp");
-        tiny::write_random_model(&tmp, &arch, "chatml", GgmlType::Q4_0);
-        std::fs::rename(&tmp, &path).unwrap();
-    }
-    path
 }
 
 /// Run `i`'s prompt: each run starts differently, so the engine cannot reuse the previous run's
@@ -347,7 +329,7 @@ fn main() {
         println!("engine benchmark: run it with `cargo bench --bench engine` (make bench-engine)");
         return;
     }
-    let path = model_file();
+    let path = tiny::bench_model_file();
     // SEEKDECK_BENCH=frames or =throughput runs only that part.
     if std::env::var("SEEKDECK_BENCH").as_deref() != Ok("frames") {
         // The bare loop runs on a thread of the engine's priority (nice 5), so the two loops

@@ -255,3 +255,24 @@ fn random_blocks(rng: &mut Rng, ty: GgmlType, n: u64) -> Vec<u8> {
     }
     out
 }
+
+/// The benchmarks' model: DeepSeek-R1-Distill-Qwen-1.5B's real shape with random Q4_0 weights
+/// (about 1 GB), written once into target/bench-models (or `SEEKDECK_BENCH_DIR`).
+pub fn bench_model_file() -> std::path::PathBuf {
+    let dir = std::env::var_os("SEEKDECK_BENCH_DIR").map_or_else(
+        || std::path::PathBuf::from("target/bench-models"),
+        std::path::PathBuf::from,
+    );
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("r1-distill-qwen-1.5b-random-q4_0.gguf");
+    if !path.exists() {
+        let arch = seekdeck::catalog::builtin_model("deepseek-r1-distill-qwen-1.5b")
+            .unwrap()
+            .architecture;
+        eprintln!("writing {} …", path.display());
+        let tmp = path.with_extension("tmp");
+        write_random_model(&tmp, &arch, "chatml", GgmlType::Q4_0);
+        std::fs::rename(&tmp, &path).unwrap();
+    }
+    path
+}

@@ -7,7 +7,7 @@
 
 pub mod client;
 mod error;
-pub(crate) mod serve;
+pub mod serve;
 pub mod sse;
 pub mod wire;
 

@@ -266,8 +266,9 @@ impl Assembly {
     }
 }
 
-/// Streams one answer; `emit` gets each piece of text with the tokens generated so far.
-pub(crate) fn stream_answer(
+/// Streams one answer; `emit` gets each piece of text with the tokens generated so far. The
+/// engine's remote loop runs this for every question (`benches/remote.rs` too).
+pub fn stream_answer(
     client: &Client,
     model: &str,
     messages: Vec<TemplateMessage>,
