@@ -13,10 +13,15 @@ run: deps
 build: deps
 	$(CARGO) build --release
 
+# llama-server (for the remote engine's tests) builds beside clippy and the test build, filling
+# the moments cargo leaves a core idle (single crates, links); its log is printed if it fails.
 test: deps test-deps
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets --features verify,fuzzing -- -D warnings
-	scripts/llama-server.sh >/dev/null
+	@mkdir -p target
+	scripts/llama-server.sh >target/llama-server-build.log 2>&1 & server=$$!; \
+	  $(CARGO) clippy --all-targets --features verify,fuzzing -- -D warnings \
+	  && $(CARGO) test --all-targets --features verify,fuzzing --no-run; built=$$?; \
+	  wait $$server || { tail -40 target/llama-server-build.log; exit 1; }; exit $$built
 	$(CARGO) test --all-targets --features verify,fuzzing
 
 lint: deps
