@@ -165,6 +165,33 @@ fn connect_pick_stream_stop_and_a_bad_key_in_words() {
     );
     h.get_by_label("It is 4.");
 
+    // Regenerate asks again without the answer it replaces; Edit is the local engine's (same code).
+    fake.reply(Reply::Stream {
+        events: dialect_stream(None, &["Again."], &["Four."]),
+        pause: Duration::ZERO,
+        done: true,
+    });
+    h.get_all_by_label("Regenerate").last().unwrap().click();
+    h.run_ok();
+    wait_until(&mut h, "the new answer", |app| {
+        app.chat.session.generation.is_none()
+            && app
+                .chat
+                .conversation()
+                .messages
+                .last()
+                .is_some_and(|m| m.text.contains("Four."))
+    });
+    let sent = fake.seen().last().unwrap().body.clone();
+    let roles: Vec<&str> = sent["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["user", "assistant", "user"], "{sent}");
+    h.get_by_label("Four.");
+
     // The key is in the key store only: not in the server list, not in conversations.
     let key_file = std::fs::read_to_string(dir.path().join("server-keys.json")).unwrap();
     assert!(key_file.contains("sk-right-key"));

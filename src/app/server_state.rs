@@ -1,7 +1,10 @@
 //! The window's OpenAI-compatible servers: the saved list and their keys, the "Connect to a
 //! server…" form, and each server's model list — asked on a short-lived **server-lister**
 //! thread per request (ends by itself when the server answers or its timeouts pass; not joined,
-//! as a blocking request cannot be interrupted). Picking a model is the chat session's business.
+//! as a blocking request cannot be interrupted). The keyring is only ever touched on those
+//! threads (a locked keyring may wait for its unlock prompt): the lister stores a new key or reads
+//! the saved one, and hands it back with the list for "Use". Picking a model is the chat
+//! session's business.
 
 use std::collections::BTreeMap;
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -50,9 +53,19 @@ pub struct ServerState {
     pub models: BTreeMap<String, ModelList>,
     /// Where the last key went, or a save problem.
     pub note: Option<String>,
-    sender: Sender<(String, ModelList)>,
-    answers: Receiver<(String, ModelList)>,
+    /// Keys the listers read or stored, by server name, for "Use" (memory only).
+    keys_read: BTreeMap<String, String>,
+    sender: Sender<Listed>,
+    answers: Receiver<Listed>,
     waker: Waker,
+}
+
+/// A lister's answer.
+struct Listed {
+    server: String,
+    models: ModelList,
+    key: Option<String>,
+    note: Option<String>,
 }
 
 impl ServerState {
@@ -65,14 +78,15 @@ impl ServerState {
             form: ServerForm::default(),
             models: BTreeMap::new(),
             note: None,
+            keys_read: BTreeMap::new(),
             sender,
             answers,
             waker,
         }
     }
 
-    /// Saves the form's server (and key) and asks it for its models; the form closes. A bad
-    /// address keeps the form open with the reason.
+    /// Saves the form's server and asks it for its models (the lister keeps the typed key); the
+    /// form closes. A bad address or key keeps the form open with the reason.
     pub fn submit_form(&mut self) {
         let mut server = match SavedServer::new(&self.form.name, &self.form.address) {
             Ok(s) => s,
@@ -82,25 +96,13 @@ impl ServerState {
             }
         };
         let key = self.form.key.trim().to_owned();
-        let kept = self.list.get(&server.name).is_some_and(|s| s.has_key);
-        if key.is_empty() {
-            server.has_key = kept;
-        } else {
-            match self.keys.set(&server.name, &key) {
-                Ok(place) => {
-                    server.has_key = true;
-                    self.note = Some(format!("{}: {place}.", server.name));
-                }
-                Err(e) => {
-                    self.form.error = Some(e);
-                    return;
-                }
-            }
+        if let Err(e) = crate::servers::keys::check_key(&key) {
+            self.form.error = Some(e);
+            return;
         }
-        server.last_model = self
-            .list
-            .get(&server.name)
-            .and_then(|s| s.last_model.clone());
+        let saved = self.list.get(&server.name);
+        server.has_key = !key.is_empty() || saved.is_some_and(|s| s.has_key);
+        server.last_model = saved.and_then(|s| s.last_model.clone());
         let name = server.name.clone();
         if !self.list.put(server) {
             self.form.error = Some(format!(
@@ -111,24 +113,53 @@ impl ServerState {
         }
         self.save();
         self.form = ServerForm::default();
-        self.ask_models(&name);
+        self.list_models(&name, (!key.is_empty()).then_some(key));
     }
 
     /// Asks server `name` for its models.
     pub fn ask_models(&mut self, name: &str) {
-        let Some(server) = self.remote(name) else {
+        self.list_models(name, None);
+    }
+
+    /// Asks server `name` for its models on a lister thread, which first stores `new_key` or
+    /// reads the saved key.
+    fn list_models(&mut self, name: &str, new_key: Option<String>) {
+        let Some(saved) = self.list.get(name).cloned() else {
             return;
         };
         self.models.insert(name.to_owned(), ModelList::Asking);
-        let (sender, waker, asked) = (self.sender.clone(), self.waker.clone(), name.to_owned());
+        let (sender, waker, keys) = (self.sender.clone(), self.waker.clone(), self.keys.clone());
         let spawned = std::thread::Builder::new()
             .name("server-lister".to_owned())
             .spawn(move || {
-                let answer = match Client::new(&server).models() {
+                let mut note = None;
+                let key = match new_key {
+                    Some(key) => {
+                        note = Some(match keys.set(&saved.name, &key) {
+                            Ok(place) => format!("{}: {place}.", saved.name),
+                            Err(e) => format!("{}: {e}", saved.name),
+                        });
+                        Some(key)
+                    }
+                    None if saved.has_key => keys.get(&saved.name),
+                    None => None,
+                };
+                let server = RemoteServer {
+                    name: saved.name.clone(),
+                    base_url: saved.base_url.clone(),
+                    api_key: key.clone(),
+                    stall_secs: 0,
+                };
+                let models = match Client::new(&server).models() {
                     Ok(models) => ModelList::Listed(models),
                     Err(e) => ModelList::Failed(e.to_string()),
                 };
-                let _ = sender.send((asked, answer));
+                let _ = sender.send(Listed {
+                    server: saved.name,
+                    models,
+                    key,
+                    note,
+                });
                 waker.wake();
             });
         if let Err(e) = spawned {
@@ -139,12 +170,19 @@ impl ServerState {
         }
     }
 
-    /// Forgets server `name` and its key.
+    /// Forgets server `name` and its key (the key on a short thread, as the keyring may wait).
     pub fn forget(&mut self, name: &str) {
         self.list.remove(name);
-        self.keys.delete(name);
         self.models.remove(name);
+        self.keys_read.remove(name);
         self.save();
+        let (keys, name) = (self.keys.clone(), name.to_owned());
+        let spawned = std::thread::Builder::new()
+            .name("server-key-delete".to_owned())
+            .spawn(move || keys.delete(&name));
+        if let Err(e) = spawned {
+            tracing::warn!("the key was not deleted: no thread ({e})");
+        }
     }
 
     /// Remembers that `model` was picked on `name`.
@@ -153,17 +191,16 @@ impl ServerState {
         self.save();
     }
 
-    /// Server `name` as the engine needs it, its key included.
+    /// Server `name` as the engine needs it, with the key its lister read.
     pub fn remote(&self, name: &str) -> Option<RemoteServer> {
         let saved = self.list.get(name)?;
         Some(RemoteServer {
             name: saved.name.clone(),
             base_url: saved.base_url.clone(),
-            api_key: if saved.has_key {
-                self.keys.get(&saved.name)
-            } else {
-                None
-            },
+            api_key: saved
+                .has_key
+                .then(|| self.keys_read.get(name).cloned())
+                .flatten(),
             stall_secs: 0,
         })
     }
@@ -171,11 +208,18 @@ impl ServerState {
     /// Takes the lists answered since the last call; `true` if any.
     pub fn drain(&mut self) -> bool {
         let mut changed = false;
-        for (name, answer) in self.answers.try_iter() {
-            if self.list.get(&name).is_some() {
-                self.models.insert(name, answer);
-                changed = true;
+        for answer in self.answers.try_iter() {
+            if self.list.get(&answer.server).is_none() {
+                continue;
             }
+            if let Some(key) = answer.key {
+                self.keys_read.insert(answer.server.clone(), key);
+            }
+            if answer.note.is_some() {
+                self.note = answer.note;
+            }
+            self.models.insert(answer.server, answer.models);
+            changed = true;
         }
         changed
     }

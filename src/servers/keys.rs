@@ -147,6 +147,14 @@ impl KeyStore {
     }
 }
 
+/// Why `key` cannot be an API key, if it cannot (control characters, over 4096 characters).
+pub fn check_key(key: &str) -> Result<(), String> {
+    if key.chars().count() > MAX_KEY_CHARS || key.chars().any(char::is_control) {
+        return Err("that is not an API key (control characters, or over 4096 characters)".into());
+    }
+    Ok(())
+}
+
 /// Writes `keys` to `path` atomically; the temporary file is created 0600 (tempfile's mode), and
 /// the mode is set again in case the folder's defaults differ.
 fn write_private(path: &Path, keys: &BTreeMap<String, String>) -> std::io::Result<()> {
