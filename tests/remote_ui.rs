@@ -101,52 +101,7 @@ fn connect_pick_stream_stop_and_a_bad_key_in_words() {
     // R1 by name: the conversation reads reasoning.
     assert!(h.state().chat.conversation().reasoning);
 
-    // A slow answer: it streams, Stop ends it at once and closes the request.
-    let mut events = dialect_stream(Some("reasoning_content"), &["Let me", " think."], &[]);
-    events.extend(
-        (0..400).map(|i| format!(r#"{{"choices":[{{"index":0,"delta":{{"content":" w{i}"}}}}]}}"#)),
-    );
-    fake.reply(Reply::Stream {
-        events,
-        pause: Duration::from_millis(20),
-        done: true,
-    });
-    ask(&mut h, "What is 2 + 2?");
-    wait_until(&mut h, "streamed words", |app| {
-        app.chat
-            .conversation()
-            .messages
-            .last()
-            .is_some_and(|m| m.text.contains(" w3"))
-    });
-    h.get_by_label("Stop").click();
-    h.run_ok();
-    wait_until(&mut h, "the stop", |app| {
-        app.chat.session.generation.is_none()
-    });
-    let last = h
-        .state()
-        .chat
-        .conversation()
-        .messages
-        .last()
-        .cloned()
-        .unwrap();
-    assert_eq!(last.finish, Some(FinishReason::Stopped));
-    assert!(
-        last.text.starts_with("<think>\nLet me think.\n</think>"),
-        "{}",
-        last.text
-    );
-    assert!(!last.text.contains(" w399"));
-    let started = std::time::Instant::now();
-    while !fake.client_left() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the server never saw the stop"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    stream_and_stop(&mut h, &fake);
 
     // A whole answer: the reasoning folds into the Thinking block.
     fake.reply(Reply::Stream {
@@ -192,18 +147,71 @@ fn connect_pick_stream_stop_and_a_bad_key_in_words() {
     assert_eq!(roles, ["user", "assistant", "user"], "{sent}");
     h.get_by_label("Four.");
 
-    // The key is in the key store only: not in the server list, not in conversations.
-    let key_file = std::fs::read_to_string(dir.path().join("server-keys.json")).unwrap();
+    keys_stay_in_the_key_store(h, dir.path());
+}
+
+/// A slow answer streams; Stop ends it at once and the server sees the request closed.
+fn stream_and_stop(h: &mut Harness<'static, App>, fake: &OpenAiServer) {
+    // A slow answer: it streams, Stop ends it at once and closes the request.
+    let mut events = dialect_stream(Some("reasoning_content"), &["Let me", " think."], &[]);
+    events.extend(
+        (0..400).map(|i| format!(r#"{{"choices":[{{"index":0,"delta":{{"content":" w{i}"}}}}]}}"#)),
+    );
+    fake.reply(Reply::Stream {
+        events,
+        pause: Duration::from_millis(20),
+        done: true,
+    });
+    ask(h, "What is 2 + 2?");
+    wait_until(h, "streamed words", |app| {
+        app.chat
+            .conversation()
+            .messages
+            .last()
+            .is_some_and(|m| m.text.contains(" w3"))
+    });
+    h.get_by_label("Stop").click();
+    h.run_ok();
+    wait_until(h, "the stop", |app| app.chat.session.generation.is_none());
+    let last = h
+        .state()
+        .chat
+        .conversation()
+        .messages
+        .last()
+        .cloned()
+        .unwrap();
+    assert_eq!(last.finish, Some(FinishReason::Stopped));
+    assert!(
+        last.text.starts_with("<think>\nLet me think.\n</think>"),
+        "{}",
+        last.text
+    );
+    assert!(!last.text.contains(" w399"));
+    let started = std::time::Instant::now();
+    while !fake.client_left() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the server never saw the stop"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The key is in the key store only: not in the server list, not in conversations; the server
+/// is remembered for the next start.
+fn keys_stay_in_the_key_store(h: Harness<'static, App>, dir: &Path) {
+    let key_file = std::fs::read_to_string(dir.join("server-keys.json")).unwrap();
     assert!(key_file.contains("sk-right-key"));
-    let servers = std::fs::read_to_string(dir.path().join("servers.json")).unwrap();
+    let servers = std::fs::read_to_string(dir.join("servers.json")).unwrap();
     assert!(servers.contains("GPU box") && !servers.contains("sk-right"));
     drop(h);
-    for entry in std::fs::read_dir(dir.path().join("conversations")).unwrap() {
+    for entry in std::fs::read_dir(dir.join("conversations")).unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
         assert!(!text.contains("sk-right"), "a key in a conversation file");
     }
     // Remembered: the next start lists the server again.
-    let h = harness(dir.path());
+    let h = harness(dir);
     assert!(h
         .state()
         .servers
