@@ -49,14 +49,7 @@ fn answers(app: &App) -> Vec<seekdeck::chat::ChatMessage> {
         .collect()
 }
 
-fn send(h: &mut Harness<'static, App>, text: &str) {
-    h.get_by_label("Message").click();
-    h.step();
-    h.get_by_label("Message").type_text(text);
-    h.step();
-    h.get_by_label("Send").click();
-    h.step();
-}
+use support::send_message as send;
 
 #[test]
 fn launch_chat_stream_stop_and_restore() {

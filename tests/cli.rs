@@ -6,14 +6,7 @@ mod support;
 
 use std::process::Command;
 
-fn seekdeck(args: &[&str]) -> std::process::Output {
-    let config = tempfile::tempdir().unwrap();
-    Command::new(env!("CARGO_BIN_EXE_seekdeck"))
-        .args(args)
-        .env("SEEKDECK_CONFIG_DIR", config.path())
-        .output()
-        .unwrap()
-}
+use support::seekdeck;
 
 const RTX: &str = "24GiB GPU, 64GiB RAM";
 

@@ -15,13 +15,7 @@ use support::tiny::write_tiny_model;
 
 const WAIT: Duration = Duration::from_secs(60);
 
-fn greedy(max_tokens: u32) -> SamplingParams {
-    SamplingParams {
-        temperature: 0.0,
-        max_tokens,
-        ..SamplingParams::default()
-    }
-}
+use support::greedy;
 
 fn load(engine: &Engine, path: &Path, ctx_tokens: u32) -> Event {
     engine.send(Request::Load {

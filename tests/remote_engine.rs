@@ -25,13 +25,7 @@ use support::tiny::{write_tiny_model, write_tiny_model_with_context};
 
 const WAIT: Duration = Duration::from_secs(60);
 
-fn greedy(max_tokens: u32) -> SamplingParams {
-    SamplingParams {
-        temperature: 0.0,
-        max_tokens,
-        ..SamplingParams::default()
-    }
-}
+use support::greedy;
 
 /// A server entry with a stall timeout of a minute: a real llama-server on a busy 2-core
 /// machine (tests run side by side) can take seconds before its first token.
@@ -457,33 +451,24 @@ fn the_command_line_chats_with_a_server() {
     let model = dir.path().join("tiny.gguf");
     write_tiny_model_with_context(&model, "llama", "chatml", 16384);
     let llama = LlamaServer::start(&model, &["--alias", "tiny"]);
-    let run = |args: &[&str], env: &[(&str, &str)]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_seekdeck"))
-            .arg("chat")
-            .args(args)
-            .envs(env.iter().copied())
-            .env("SEEKDECK_CONFIG_DIR", dir.path())
-            .output()
-            .unwrap();
+    let run = |args: &[&str]| {
+        let out = support::seekdeck(&[&["chat"], args].concat());
         (
             out.status.code(),
             String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
-    let (code, stdout, stderr) = run(
-        &[
-            "--server",
-            &llama.url,
-            "--prompt",
-            "hello world",
-            "--temp",
-            "0",
-            "--max-tokens",
-            "8",
-        ],
-        &[],
-    );
+    let (code, stdout, stderr) = run(&[
+        "--server",
+        &llama.url,
+        "--prompt",
+        "hello world",
+        "--temp",
+        "0",
+        "--max-tokens",
+        "8",
+    ]);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(!stdout.trim().is_empty());
     assert!(
@@ -492,26 +477,20 @@ fn the_command_line_chats_with_a_server() {
     );
     assert!(stderr.contains("8 generated tokens"), "{stderr}");
     // The key comes from the variable --api-key-env names; a missing one is one line, code 2.
-    let (code, _, stderr) = run(
-        &[
-            "--server",
-            &llama.url,
-            "--api-key-env",
-            "SEEKDECK_TEST_NO_SUCH_VAR",
-            "--prompt",
-            "x",
-        ],
-        &[],
-    );
+    let (code, _, stderr) = run(&[
+        "--server",
+        &llama.url,
+        "--api-key-env",
+        "SEEKDECK_TEST_NO_SUCH_VAR",
+        "--prompt",
+        "x",
+    ]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("SEEKDECK_TEST_NO_SUCH_VAR"), "{stderr}");
-    let (code, _, stderr) = run(&["--server", "ftp://nope", "--prompt", "x"], &[]);
+    let (code, _, stderr) = run(&["--server", "ftp://nope", "--prompt", "x"]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("is not a server address"), "{stderr}");
-    let (code, _, stderr) = run(
-        &["--server", &llama.url, "--model", "other", "--prompt", "x"],
-        &[],
-    );
+    let (code, _, stderr) = run(&["--server", &llama.url, "--model", "other", "--prompt", "x"]);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains("does not serve \"other\": it serves tiny"),

@@ -55,14 +55,7 @@ fn fill_form(h: &mut Harness<'static, App>, url: &str, key: &str) {
     h.run_ok();
 }
 
-fn ask(h: &mut Harness<'static, App>, text: &str) {
-    h.get_by_label("Message").click();
-    h.step();
-    h.get_by_label("Message").type_text(text);
-    h.step();
-    h.get_by_label("Send").click();
-    h.step();
-}
+use support::send_message as ask;
 
 fn answered(app: &App) -> bool {
     !matches!(

@@ -82,6 +82,62 @@ pub fn run(requests: &Receiver<Request>, out: &Outbox) {
     }
 }
 
+/// One question for the model in the slot.
+pub(crate) struct Question {
+    /// The generation's id.
+    pub id: u64,
+    /// What to answer.
+    pub prompt: Prompt,
+    /// Sampling settings.
+    pub sampling: crate::engine::protocol::SamplingParams,
+    /// Set to stop.
+    pub cancel: Arc<AtomicBool>,
+}
+
+/// How a model's serving loop ended.
+pub(crate) enum Served {
+    /// `Unload`: the caller frees the model, then says so.
+    Unload,
+    /// Another request takes the slot (`None`: the caller is gone).
+    Next(Option<Request>),
+}
+
+/// The serving loop both kinds of model share: each `Generate` goes to `answer`, which streams
+/// its pieces and returns the generation's last event; `Unload` and any other request end it.
+pub(crate) fn serve_questions(
+    requests: &Receiver<Request>,
+    out: &Outbox,
+    mut answer: impl FnMut(Question) -> Event,
+) -> Served {
+    loop {
+        let Ok(request) = requests.recv() else {
+            return Served::Next(None);
+        };
+        match request {
+            Request::Generate {
+                id,
+                prompt,
+                sampling,
+                cancel,
+            } => {
+                let event = answer(Question {
+                    id,
+                    prompt,
+                    sampling,
+                    cancel,
+                });
+                if !out.send(event) {
+                    return Served::Next(Some(Request::Shutdown));
+                }
+            }
+            Request::Unload => return Served::Unload,
+            other @ (Request::Load { .. } | Request::Connect { .. } | Request::Shutdown) => {
+                return Served::Next(Some(other))
+            }
+        }
+    }
+}
+
 /// The request after a model's serving loop: the one that ended it, or — after a failed load or
 /// connection, reported here — the next one.
 fn served(
@@ -251,56 +307,42 @@ fn load_and_serve(
     }
     // Tokens whose keys and values are in the context's cache, for reuse by the next turn.
     let mut cached = Vec::new();
-    loop {
-        let Ok(request) = requests.recv() else {
-            return Ok(None);
-        };
-        match request {
-            Request::Generate {
-                id,
-                prompt,
-                sampling,
-                cancel,
-            } => {
-                let result = prompt_text(&model, prompt).and_then(|(text, add_special)| {
-                    generate(
-                        &model,
-                        &mut ctx,
-                        &mut cached,
-                        &text,
-                        add_special,
-                        sampling,
-                        &cancel,
-                        |text, generated_tokens, ctx_used_tokens| {
-                            out.send(Event::Piece {
-                                id,
-                                text,
-                                generated_tokens,
-                                ctx_used_tokens,
-                            });
-                        },
-                    )
-                });
-                let event = match result {
-                    Ok((reason, stats)) => Event::Finished { id, reason, stats },
-                    Err(error) => Event::Failed {
-                        id: Some(id),
-                        error,
-                    },
-                };
-                if !out.send(event) {
-                    return Ok(Some(Request::Shutdown));
-                }
-            }
-            Request::Unload => {
-                drop(ctx);
-                drop(model);
-                out.send(Event::Unloaded);
-                return Ok(requests.recv().ok());
-            }
-            other @ (Request::Load { .. } | Request::Connect { .. } | Request::Shutdown) => {
-                return Ok(Some(other))
-            }
+    let served = serve_questions(requests, out, |q| {
+        let id = q.id;
+        let result = prompt_text(&model, q.prompt).and_then(|(text, add_special)| {
+            generate(
+                &model,
+                &mut ctx,
+                &mut cached,
+                &text,
+                add_special,
+                q.sampling,
+                &q.cancel,
+                |text, generated_tokens, ctx_used_tokens| {
+                    out.send(Event::Piece {
+                        id,
+                        text,
+                        generated_tokens,
+                        ctx_used_tokens,
+                    });
+                },
+            )
+        });
+        match result {
+            Ok((reason, stats)) => Event::Finished { id, reason, stats },
+            Err(error) => Event::Failed {
+                id: Some(id),
+                error,
+            },
+        }
+    });
+    match served {
+        Served::Next(next) => Ok(next),
+        Served::Unload => {
+            drop(ctx);
+            drop(model);
+            out.send(Event::Unloaded);
+            Ok(requests.recv().ok())
         }
     }
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #![allow(dead_code)]
 
+use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use seekdeck::app::{App, AppOptions, PersistedState};
 
@@ -47,6 +48,35 @@ pub fn wait_until(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App)
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     h.step();
+}
+
+/// Types `text` into the message box and clicks Send, as a user would.
+pub fn send_message(h: &mut Harness<'static, App>, text: &str) {
+    h.get_by_label("Message").click();
+    h.step();
+    h.get_by_label("Message").type_text(text);
+    h.step();
+    h.get_by_label("Send").click();
+    h.step();
+}
+
+/// Greedy sampling (temperature 0) for `max_tokens`: answers that repeat.
+pub fn greedy(max_tokens: u32) -> seekdeck::engine::SamplingParams {
+    seekdeck::engine::SamplingParams {
+        temperature: 0.0,
+        max_tokens,
+        ..seekdeck::engine::SamplingParams::default()
+    }
+}
+
+/// Runs the `seekdeck` binary with `args` and a fresh config folder.
+pub fn seekdeck(args: &[&str]) -> std::process::Output {
+    let config = tempfile::tempdir().unwrap();
+    std::process::Command::new(env!("CARGO_BIN_EXE_seekdeck"))
+        .args(args)
+        .env("SEEKDECK_CONFIG_DIR", config.path())
+        .output()
+        .unwrap()
 }
 
 pub mod hub_server;

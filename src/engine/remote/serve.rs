@@ -22,7 +22,7 @@ use crate::engine::protocol::{
     Event, FinishReason, GenerationStats, LoadedModel, ModelSource, Prompt, RemoteServer, Request,
     SamplingParams, TemplateMessage,
 };
-use crate::engine::worker::Outbox;
+use crate::engine::worker::{serve_questions, Outbox, Served};
 use crate::estimate::placement::Offload;
 
 /// How often the loop looks at the Stop flag while the server is silent.
@@ -65,57 +65,43 @@ pub(crate) fn connect_and_serve(
         return Ok(Some(Request::Shutdown));
     }
     let mut ctx_used = 0u32;
-    loop {
-        let Ok(request) = requests.recv() else {
-            return Ok(None);
+    let served = serve_questions(requests, out, |q| {
+        let id = q.id;
+        let messages = match q.prompt {
+            Prompt::Chat(m) => m,
+            Prompt::Text(t) => vec![TemplateMessage::new("user", &t)],
         };
-        match request {
-            Request::Generate {
+        let mut emit = |text: String, generated_tokens: u32| {
+            out.send(Event::Piece {
                 id,
-                prompt,
-                sampling,
-                cancel,
-            } => {
-                let messages = match prompt {
-                    Prompt::Chat(m) => m,
-                    Prompt::Text(t) => vec![TemplateMessage::new("user", &t)],
-                };
-                let mut emit = |text: String, generated_tokens: u32| {
-                    out.send(Event::Piece {
-                        id,
-                        text,
-                        generated_tokens,
-                        ctx_used_tokens: ctx_used + generated_tokens,
-                    });
-                };
-                let result = stream_answer(
-                    &client, &served.id, messages, sampling, &cancel, ctx_total, &mut emit,
-                );
-                let event = match result {
-                    Ok(answer) => {
-                        ctx_used = answer.stats.ctx_used_tokens;
-                        Event::Finished {
-                            id,
-                            reason: answer.reason,
-                            stats: answer.stats,
-                        }
-                    }
-                    Err(error) => Event::Failed {
-                        id: Some(id),
-                        error: EngineError::Remote(error),
-                    },
-                };
-                if !out.send(event) {
-                    return Ok(Some(Request::Shutdown));
+                text,
+                generated_tokens,
+                ctx_used_tokens: ctx_used + generated_tokens,
+            });
+        };
+        let result = stream_answer(
+            &client, &served.id, messages, q.sampling, &q.cancel, ctx_total, &mut emit,
+        );
+        match result {
+            Ok(answer) => {
+                ctx_used = answer.stats.ctx_used_tokens;
+                Event::Finished {
+                    id,
+                    reason: answer.reason,
+                    stats: answer.stats,
                 }
             }
-            Request::Unload => {
-                out.send(Event::Unloaded);
-                return Ok(requests.recv().ok());
-            }
-            other @ (Request::Load { .. } | Request::Connect { .. } | Request::Shutdown) => {
-                return Ok(Some(other))
-            }
+            Err(error) => Event::Failed {
+                id: Some(id),
+                error: EngineError::Remote(error),
+            },
+        }
+    });
+    match served {
+        Served::Next(next) => Ok(next),
+        Served::Unload => {
+            out.send(Event::Unloaded);
+            Ok(requests.recv().ok())
         }
     }
 }
