@@ -23,25 +23,35 @@ const MAX_ERROR_BYTES: u64 = 64 << 10;
 #[derive(Clone)]
 pub struct Client {
     agent: ureq::Agent,
+    /// For the model list: a server that does not list its models within this long will not
+    /// (a question may legitimately wait minutes for its first token; a list may not).
+    list_agent: ureq::Agent,
     server: RemoteServer,
+}
+
+/// How long a model list may take.
+const LIST_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn agent(stall: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_connect(Some(Duration::from_secs(15)))
+        .timeout_recv_response(Some(stall))
+        .timeout_per_read(Some(stall))
+        // A redirect could carry the key to another host: follow none.
+        .max_redirects(0)
+        .user_agent(concat!("seekdeck/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .new_agent()
 }
 
 impl Client {
     /// A client for `server`.
     pub fn new(server: &RemoteServer) -> Self {
         let stall = Duration::from_secs(stall_secs(server));
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(Duration::from_secs(15)))
-            .timeout_recv_response(Some(stall))
-            .timeout_per_read(Some(stall))
-            // A redirect could carry the key to another host: follow none.
-            .max_redirects(0)
-            .user_agent(concat!("seekdeck/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .new_agent();
         Self {
-            agent,
+            agent: agent(stall),
+            list_agent: agent(stall.min(LIST_TIMEOUT)),
             server: server.clone(),
         }
     }
@@ -61,7 +71,7 @@ impl Client {
     pub fn models(&self) -> Result<Vec<ServedModel>, RemoteError> {
         let url = self.url("models");
         let response = self
-            .authorize(self.agent.get(&url))
+            .authorize(self.list_agent.get(&url))
             .header("Accept", "application/json")
             .call()
             .map_err(|e| self.transport(&url, &e))?;
