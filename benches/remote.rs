@@ -30,6 +30,11 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
+    // `cargo test --all-targets` runs bench targets without `--bench`: only `cargo bench` measures.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("remote benchmark: run it with `cargo bench --bench remote` (make bench-remote)");
+        return;
+    }
     let model = tiny::bench_model_file();
     let server = llama_server::LlamaServer::start(&model, &["--alias", "bench", "--ignore-eos"]);
     let client = Client::new(&RemoteServer {

@@ -127,6 +127,12 @@ fn llama_server_lists_streams_and_answers_as_the_local_engine_does() {
         remote.ctx_used_tokens,
         remote.prompt_tokens + remote.generated_tokens
     );
+    // A second question after a pause longer than llama-server's keep-alive (5 s): the idle
+    // connection is closed by then, and a pooled one would fail with "peer disconnected".
+    std::thread::sleep(Duration::from_secs(6));
+    let (again, end, _) = ask(&engine, 3, hello(), greedy(24), None);
+    stats_of(&end);
+    assert_eq!(again, remote_text);
 
     // The same file in this process, greedy, same context: the same answer token for token.
     engine.send(Request::Load {

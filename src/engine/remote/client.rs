@@ -40,6 +40,10 @@ fn agent(stall: Duration) -> ureq::Agent {
         .timeout_per_read(Some(stall))
         // A redirect could carry the key to another host: follow none.
         .max_redirects(0)
+        // A new connection per request: servers close idle ones (llama-server after each
+        // streamed answer), and a question sent on a closed pooled connection fails with
+        // "peer disconnected" — a POST is not retried. A question a minute needs no pool.
+        .max_idle_connections(0)
         .user_agent(concat!("seekdeck/", env!("CARGO_PKG_VERSION")))
         .build()
         .new_agent()
