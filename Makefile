@@ -13,14 +13,15 @@ run: deps
 build: deps
 	$(CARGO) build --release
 
-# llama-server (for the remote engine's tests) builds beside clippy and the test build, filling
-# the moments cargo leaves a core idle (single crates, links); its log is printed if it fails.
+# llama-server (for the remote engine's tests) is compiled on the llama.cpp libraries clippy's
+# build of llama-cpp-sys-2 leaves, beside the test build, filling the moments cargo leaves a core
+# idle (single crates, links); its log is printed if it fails.
 test: deps test-deps
 	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets --features verify,fuzzing -- -D warnings
 	@mkdir -p target
 	scripts/llama-server.sh >target/llama-server-build.log 2>&1 & server=$$!; \
-	  $(CARGO) clippy --all-targets --features verify,fuzzing -- -D warnings \
-	  && $(CARGO) test --all-targets --features verify,fuzzing --no-run; built=$$?; \
+	  $(CARGO) test --all-targets --features verify,fuzzing --no-run; built=$$?; \
 	  wait $$server || { tail -40 target/llama-server-build.log; exit 1; }; exit $$built
 	$(CARGO) test --all-targets --features verify,fuzzing
 
@@ -39,7 +40,8 @@ deps:
 	@scripts/install-deps.sh build
 
 # llama.cpp's own llama-server (same llama.cpp as the engine), the real server the remote
-# engine's tests talk to: built once into target/llama-server (about ten minutes on 2 cores).
+# engine's tests talk to, compiled on the engine's own llama.cpp libraries: built once into
+# target/llama-server (about five minutes on 2 cores).
 llama-server: deps
 	scripts/llama-server.sh
 

