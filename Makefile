@@ -55,9 +55,12 @@ bench-estimator: deps
 	$(CARGO) bench --bench estimator
 
 # Engine tokens/s and first-token time against a bare llama-cpp-2 loop, and UI frame times while
-# a model loads and streams (writes a 1 GB random-weight model into target/bench-models once).
-bench-engine: deps
+# a model loads and streams (writes a 1 GB random-weight model into target/bench-models once);
+# then `seekdeck chat` against llama.cpp's llama-server on a shape-only 7B Q4_K_M (load, first
+# token of a first and a follow-up turn, prompt and decode tokens/s, peak RSS).
+bench-engine: deps llama-server
 	$(CARGO) bench --bench engine
+	$(CARGO) bench --bench local_vs_server
 
 # "On this PC" filling: 50 files with a 7B's 5.9 MB header, read, remembered, one changed;
 # against reading the same bytes as cat would.

@@ -9,6 +9,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+#[path = "support/frames.rs"]
+mod frames;
 #[path = "../tests/support/tiny.rs"]
 mod tiny;
 
@@ -16,7 +18,7 @@ use std::num::NonZeroU32;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use egui_kittest::kittest::Queryable;
 use llama_cpp_2::context::params::LlamaContextParams;
@@ -215,60 +217,6 @@ fn throughput(path: &Path) {
     );
 }
 
-fn percentile(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[((v.len() - 1) as f64 * p).round() as usize]
-}
-
-fn report(what: &str, frames: &mut [f64]) {
-    if std::env::var_os("SEEKDECK_BENCH_TRACE").is_some() {
-        let mut slow: Vec<(usize, f64)> = frames
-            .iter()
-            .copied()
-            .enumerate()
-            .filter(|f| f.1 > 16.0)
-            .collect();
-        slow.sort_by(|a, b| b.1.total_cmp(&a.1));
-        eprintln!("{what}: frames over 16 ms (index, ms): {slow:?}");
-    }
-    let slowest = frames
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .map_or(0, |(i, _)| i);
-    println!(
-        "  {what:<24} {:5} frames, median {:5.2} ms, p99 {:5.2} ms, max {:5.2} ms (frame {slowest}), over 16 ms: {}",
-        frames.len(),
-        percentile(frames, 0.5),
-        percentile(frames, 0.99),
-        percentile(frames, 1.0),
-        frames.iter().filter(|&&f| f > 16.0).count()
-    );
-}
-
-/// Steps frames (with a short pause, as a display's refresh would) while `going` holds, recording
-/// each frame's time in milliseconds.
-fn timed_steps(
-    h: &mut egui_kittest::Harness<'static, App>,
-    frames: &mut Vec<f64>,
-    going: impl Fn(&App) -> bool,
-) {
-    let started = Instant::now();
-    while going(h.state()) {
-        let t = Instant::now();
-        h.step();
-        let ms = t.elapsed().as_secs_f64() * 1e3;
-        frames.push(ms);
-        if ms > 16.0 && std::env::var_os("SEEKDECK_BENCH_TRACE").is_some() {
-            eprintln!(
-                "slow frame: {ms:.1} ms, {:.2} s into the phase",
-                started.elapsed().as_secs_f64()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
 fn frame_times(path: &Path) {
     let folder = path.parent().unwrap().to_path_buf();
     let options = AppOptions {
@@ -298,7 +246,7 @@ fn frame_times(path: &Path) {
             h.step();
         }
         h.get_by_label("Launch").click();
-        timed_steps(&mut h, &mut loading, |a| {
+        frames::timed_steps(&mut h, &mut loading, |a| {
             !matches!(a.chat.session.model, ModelState::Loaded { .. })
         });
         h.state_mut().chat.new_conversation();
@@ -312,15 +260,15 @@ fn frame_times(path: &Path) {
             h.state().chat.session.generation.is_some(),
             "Send did not start an answer"
         );
-        timed_steps(&mut h, &mut streaming, |a| {
+        frames::timed_steps(&mut h, &mut streaming, |a| {
             a.chat.session.generation.is_some()
         });
     }
     println!(
         "UI frame times ({CYCLES} × load + {GENERATED}-token answer; egui_kittest steps of the whole window, CPU only, no GPU upload)"
     );
-    report("while the model loads", &mut loading);
-    report("while an answer streams", &mut streaming);
+    frames::report("while the model loads", &mut loading);
+    frames::report("while an answer streams", &mut streaming);
 }
 
 fn main() {

@@ -4,11 +4,16 @@
 //! 128 tokens through `engine::remote::serve::stream_answer` — the loop behind every question the
 //! pane asks a server — and compares its tokens/s with the server's `predicted_per_second`.
 //!
+//! Then the window's frame times while answers stream from that server (the app's real UI code
+//! stepped by egui_kittest, as `make bench-engine` does for the local engine).
+//!
 //! `make bench-remote` prints the figures the README reports; 7 runs, each prompt different (no
 //! cache reuse), medians and the per-run ratio's median.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+#[path = "support/frames.rs"]
+mod frames;
 #[path = "../tests/support/llama_server.rs"]
 mod llama_server;
 #[path = "../tests/support/tiny.rs"]
@@ -17,12 +22,17 @@ mod tiny;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
+use egui_kittest::kittest::Queryable;
+use seekdeck::app::chat_state::ModelState;
+use seekdeck::app::{App, AppOptions, PersistedState};
 use seekdeck::engine::remote::serve::stream_answer;
 use seekdeck::engine::remote::{normalize_base_url, Client};
 use seekdeck::engine::{RemoteServer, SamplingParams, TemplateMessage};
 
 const RUNS: usize = 7;
 const GENERATED: u32 = 128;
+/// Answers streamed into the window for its frame times.
+const FRAME_ANSWERS: usize = 3;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -48,6 +58,12 @@ fn main() {
         max_tokens: GENERATED,
         ..SamplingParams::default()
     };
+    tokens_per_sec(&client, sampling);
+    frame_times(&server.url, sampling);
+}
+
+/// The pane's tokens/s against llama-server's own `timings`, request by request.
+fn tokens_per_sec(client: &Client, sampling: SamplingParams) {
     let (mut pane, mut theirs, mut ratios, mut first) = (vec![], vec![], vec![], vec![]);
     for i in 0..RUNS {
         let question = format!(
@@ -55,7 +71,7 @@ fn main() {
             "hello world the deep seek is a model of the world and ".repeat(3)
         );
         let answer = stream_answer(
-            &client,
+            client,
             "bench",
             vec![TemplateMessage::new("user", &question)],
             sampling,
@@ -84,4 +100,54 @@ fn main() {
         median(ratios),
         median(first)
     );
+}
+
+/// The window connected to the server, answers streaming into the chat pane, each frame timed.
+fn frame_times(url: &str, sampling: SamplingParams) {
+    let dir = tempfile::tempdir().unwrap();
+    let options = AppOptions {
+        assume: Some("24GiB GPU, 64GiB RAM".into()),
+        conversations_dir: Some(dir.path().join("conversations")),
+        servers_file: Some(dir.path().join("servers.json")),
+        server_keys_file: Some(dir.path().join("server-keys.json")),
+        system_keyring: false,
+        ..AppOptions::default()
+    };
+    let mut h = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1440.0, 900.0))
+        .allow_missing_glyphs()
+        .build_eframe(move |cc| App::new_with_state(cc, PersistedState::default(), options));
+    h.step();
+    let server = RemoteServer {
+        name: "llama-server".into(),
+        base_url: normalize_base_url(url).unwrap(),
+        api_key: None,
+        stall_secs: 0,
+    };
+    h.state_mut()
+        .chat
+        .connect(server, "bench", (sampling, false), || {});
+    while !matches!(h.state().chat.session.model, ModelState::Loaded { .. }) {
+        h.step();
+    }
+    let mut streaming = Vec::new();
+    for i in 0..FRAME_ANSWERS {
+        h.state_mut().chat.new_conversation();
+        h.state_mut().chat.conversation_mut().sampling = sampling;
+        h.state_mut().chat.draft.text = format!("{i} hello world the deep seek");
+        h.step();
+        h.get_by_label("Send").click();
+        h.step();
+        assert!(
+            h.state().chat.session.generation.is_some(),
+            "Send did not start an answer"
+        );
+        frames::timed_steps(&mut h, &mut streaming, |a| {
+            a.chat.session.generation.is_some()
+        });
+    }
+    println!(
+        "UI frame times ({FRAME_ANSWERS} × {GENERATED}-token answer streamed from llama-server; egui_kittest steps of the whole window, CPU only, no GPU upload)"
+    );
+    frames::report("while an answer streams", &mut streaming);
 }

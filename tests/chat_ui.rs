@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
-use seekdeck::app::chat_state::ModelState;
+use seekdeck::app::chat_state::{LoadStage, ModelState};
 use seekdeck::app::{App, AppOptions, PersistedState};
 use seekdeck::chat::Role;
 use seekdeck::engine::FinishReason;
@@ -335,10 +335,15 @@ fn the_model_slot_shows_llama_cpps_check_of_the_gpu_split() {
         progress: 0.0,
         cancel: Arc::new(AtomicBool::new(false)),
         started: Instant::now(),
-        checking_split: true,
+        stage: LoadStage::CheckingSplit,
     };
     h.step();
     h.get_by_label_contains("llama.cpp is checking the GPU split");
+    if let ModelState::Loading { stage, .. } = &mut h.state_mut().chat.session.model {
+        *stage = LoadStage::WarmingUp;
+    }
+    h.step();
+    h.get_by_label_contains("warming up: a first run reads the weights into memory");
 
     let layers = |gpu_layers| Offload {
         gpu_layers,

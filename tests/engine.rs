@@ -26,7 +26,7 @@ fn load(engine: &Engine, path: &Path, ctx_tokens: u32) -> Event {
     });
     loop {
         match engine.events.recv_timeout(WAIT).unwrap() {
-            Event::Progress(_) => {}
+            Event::Progress(_) | Event::WarmingUp => {}
             other => return other,
         }
     }
@@ -338,16 +338,22 @@ fn every_event_wakes_the_caller_load_progress_included() {
     });
     let mut events = 0;
     let mut progress = 0;
+    let mut warming = 0;
     loop {
         let event = engine.events.recv_timeout(WAIT).unwrap();
         events += 1;
         match event {
-            Event::Progress(_) => progress += 1,
+            Event::Progress(_) => {
+                assert_eq!(warming, 0, "progress after the warm-up began");
+                progress += 1;
+            }
+            Event::WarmingUp => warming += 1,
             Event::Loaded(_) => break,
             other => panic!("unexpected {other:?}"),
         }
     }
     assert!(progress > 0, "llama.cpp reported no load progress");
+    assert_eq!(warming, 1, "one warm-up, after the load and before Loaded");
     // The wake-up follows each send; give the last one a moment to land.
     let deadline = std::time::Instant::now() + WAIT;
     while wakes.load(Ordering::SeqCst) < events && std::time::Instant::now() < deadline {

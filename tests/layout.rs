@@ -142,7 +142,7 @@ fn a_narrow_window_shows_tabs_and_send_stays_in_view() {
         progress: 0.4,
         cancel: std::sync::Arc::default(),
         started: std::time::Instant::now(),
-        checking_split: false,
+        stage: seekdeck::app::chat_state::LoadStage::Reading,
     };
     h.run_ok();
     assert!(
@@ -237,7 +237,7 @@ fn long_file_names_and_a_loaded_model_do_not_widen_the_side_panel() {
         progress: 0.4,
         cancel: std::sync::Arc::default(),
         started: std::time::Instant::now(),
-        checking_split: true,
+        stage: seekdeck::app::chat_state::LoadStage::CheckingSplit,
     };
     h.run_ok();
     let loading = h.get_by_label("Send").rect();

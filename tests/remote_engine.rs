@@ -143,7 +143,7 @@ fn llama_server_lists_streams_and_answers_as_the_local_engine_does() {
     });
     loop {
         match engine.events.recv_timeout(WAIT).unwrap() {
-            Event::Progress(_) => {}
+            Event::Progress(_) | Event::WarmingUp => {}
             Event::Loaded(_) => break,
             other => panic!("{other:?}"),
         }

@@ -30,8 +30,8 @@ pub enum ModelState {
         cancel: Arc<AtomicBool>,
         /// When the load started.
         started: Instant,
-        /// llama.cpp's dry runs are checking the GPU split.
-        checking_split: bool,
+        /// What the load is doing now.
+        stage: LoadStage,
     },
     /// Ready to chat.
     Loaded {
@@ -40,6 +40,17 @@ pub enum ModelState {
         /// The file's name as "On this PC" lists it, or "model on server".
         name: String,
     },
+}
+
+/// What a load is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadStage {
+    /// llama.cpp's dry runs are checking the GPU split (nothing allocated yet).
+    CheckingSplit,
+    /// llama.cpp is reading the file (progress events come).
+    Reading,
+    /// A first run reads the weights into memory (llama.cpp's warm-up; no progress events).
+    WarmingUp,
 }
 
 /// What "Launch" needs to know about a file.
@@ -164,7 +175,7 @@ impl ChatSession {
             progress: 0.0,
             cancel,
             started: Instant::now(),
-            checking_split: false,
+            stage: LoadStage::Reading,
         };
     }
 
@@ -200,7 +211,7 @@ impl ChatSession {
             progress: 0.0,
             cancel,
             started: Instant::now(),
-            checking_split: false,
+            stage: LoadStage::Reading,
         };
     }
 
@@ -304,19 +315,26 @@ impl ChatSession {
     pub(crate) fn apply_model_event(&mut self, event: &Event) -> bool {
         match event {
             Event::CheckingSplit => {
-                if let ModelState::Loading { checking_split, .. } = &mut self.model {
-                    *checking_split = true;
+                if let ModelState::Loading { stage, .. } = &mut self.model {
+                    *stage = LoadStage::CheckingSplit;
                 }
             }
             Event::Progress(p) => {
                 if let ModelState::Loading {
-                    progress,
-                    checking_split,
-                    ..
+                    progress, stage, ..
                 } = &mut self.model
                 {
                     *progress = *p;
-                    *checking_split = false;
+                    *stage = LoadStage::Reading;
+                }
+            }
+            Event::WarmingUp => {
+                if let ModelState::Loading {
+                    progress, stage, ..
+                } = &mut self.model
+                {
+                    *progress = 1.0;
+                    *stage = LoadStage::WarmingUp;
                 }
             }
             Event::Loaded(info) => {

@@ -6,7 +6,9 @@
 
 use std::path::Path;
 
-pub use super::chat_session::{ChatSession, Generation, LaunchPlan, ModelState, Refusal};
+pub use super::chat_session::{
+    ChatSession, Generation, LaunchPlan, LoadStage, ModelState, Refusal,
+};
 pub use super::conversations::Conversations;
 pub use super::draft::Draft;
 use crate::chat::{ChatMessage, Conversation, Role};
@@ -353,20 +355,25 @@ mod tests {
             progress: 0.0,
             cancel: std::sync::Arc::default(),
             started: std::time::Instant::now(),
-            checking_split: false,
+            stage: LoadStage::Reading,
         };
         chat.apply_event(Event::CheckingSplit);
         assert!(matches!(
             chat.session.model,
             ModelState::Loading {
-                checking_split: true,
+                stage: LoadStage::CheckingSplit,
                 ..
             }
         ));
         chat.apply_event(Event::Progress(0.5));
         assert!(matches!(
             chat.session.model,
-            ModelState::Loading { progress, checking_split: false, .. } if progress == 0.5
+            ModelState::Loading { progress, stage: LoadStage::Reading, .. } if progress == 0.5
+        ));
+        chat.apply_event(Event::WarmingUp);
+        assert!(matches!(
+            chat.session.model,
+            ModelState::Loading { progress, stage: LoadStage::WarmingUp, .. } if progress == 1.0
         ));
         chat.apply_event(Event::Loaded(loaded()));
         assert!(matches!(chat.session.model, ModelState::Loaded { ref name, .. } if name == "M"));

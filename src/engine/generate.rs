@@ -175,6 +175,35 @@ fn decode_prompt(
     Ok(())
 }
 
+/// llama.cpp's warm-up (`common_init_from_params`, which llama-server and llama-cli run at start):
+/// one decode of BOS and EOS, then an empty cache. It reads the weights a first prompt would
+/// touch into memory (an mmap'd file is otherwise paged in by the first question) and sets up the
+/// CPU back-end's buffers, so the first answer starts as fast as the next ones. A failure only
+/// means the first prompt pays that cost: it is logged, not reported.
+pub(crate) fn warm_up(model: &LlamaModel, ctx: &mut LlamaContext<'_>) {
+    let vocab = model.vocab();
+    let mut tokens: Vec<LlamaToken> = [vocab.bos(), vocab.eos()]
+        .into_iter()
+        .filter(|t| t.0 >= 0)
+        .collect();
+    if tokens.is_empty() {
+        tokens.push(LlamaToken(0));
+    }
+    let mut batch = LlamaBatch::new(tokens.len(), 1);
+    let last = tokens.len() - 1;
+    let added = tokens
+        .iter()
+        .enumerate()
+        .try_for_each(|(i, &t)| batch.add(t, i as i32, &[0], i == last));
+    if let Err(e) = added
+        .map_err(|e| e.to_string())
+        .and_then(|()| ctx.decode(&mut batch).map_err(|e| e.to_string()))
+    {
+        tracing::warn!("warm-up run failed (the first prompt reads the weights instead): {e}");
+    }
+    ctx.clear_kv_cache();
+}
+
 /// Empties the cache (after an error its contents are unknown).
 fn forget(ctx: &mut LlamaContext<'_>, cache: &mut Vec<LlamaToken>) {
     ctx.clear_kv_cache();

@@ -238,6 +238,8 @@ pub enum Event {
     CheckingSplit,
     /// Load progress, 0 to 1.
     Progress(f32),
+    /// The weights are read; a first run reads them into memory (llama.cpp's warm-up).
+    WarmingUp,
     /// A model is ready.
     Loaded(LoadedModel),
     /// The model was freed.

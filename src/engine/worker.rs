@@ -14,7 +14,7 @@ use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 
 use super::errors::EngineError;
-use super::generate::{ctx_param, generate, PROMPT_CHUNK_TOKENS};
+use super::generate::{ctx_param, generate, warm_up, PROMPT_CHUNK_TOKENS};
 use super::protocol::{Event, LoadedModel, ModelSource, Prompt, Request};
 use crate::estimate::placement::{Offload, Placement};
 use crate::llama::backend::gpu_devices;
@@ -288,6 +288,11 @@ fn load_and_serve(
             ctx_tokens,
             detail: e.to_string(),
         })?;
+    if cancel.load(Ordering::Relaxed) {
+        return Err(EngineError::Cancelled);
+    }
+    out.send(Event::WarmingUp);
+    warm_up(&model, &mut ctx);
     let info = LoadedModel {
         source: ModelSource::File(path.to_path_buf()),
         architecture: model

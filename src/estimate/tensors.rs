@@ -327,11 +327,7 @@ fn use_more_bits(i_layer: i64, n_layers: i64) -> bool {
 
 /// The ggml type of every tensor of `plan` (same order) when the model is quantized to `quant`
 /// from an F16/BF16 source by `llama-quantize` without an importance matrix.
-pub(crate) fn assign_types(
-    plan: &[TensorInfo],
-    arch: &Architecture,
-    quant: Quant,
-) -> Vec<GgmlType> {
+pub fn assign_types(plan: &[TensorInfo], arch: &Architecture, quant: Quant) -> Vec<GgmlType> {
     let mut qs = QuantState {
         n_layer: i64::from(arch.layers),
         n_gqa: arch.heads / arch.kv_heads().max(1),

@@ -5,12 +5,50 @@
 use egui::{RichText, Ui};
 
 use super::theme;
-use crate::app::chat_session::{ChatSession, ModelState};
+use crate::app::chat_session::{ChatSession, LoadStage, ModelState};
 use crate::app::command::Command;
 use crate::engine::{LoadedModel, ModelSource};
 
 /// Whether llama.cpp was built with a GPU back-end.
 const GPU_BUILD: bool = cfg!(any(feature = "cuda", feature = "vulkan", feature = "metal"));
+
+/// A file loading: its name, the stage, the seconds, Cancel and the progress bar.
+fn loading_ui(
+    ui: &mut Ui,
+    name: &str,
+    progress: f32,
+    started: std::time::Instant,
+    stage: LoadStage,
+    commands: &mut Vec<Command>,
+) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(format!("Loading {name}"));
+        match stage {
+            LoadStage::CheckingSplit => {
+                ui.label("· llama.cpp is checking the GPU split (dry runs, nothing allocated)");
+            }
+            LoadStage::WarmingUp => {
+                ui.label("· warming up: a first run reads the weights into memory");
+            }
+            LoadStage::Reading => {}
+        }
+        ui.label(RichText::new(format!("{} s", started.elapsed().as_secs())).weak());
+        if ui.button("Cancel").clicked() {
+            commands.push(Command::CancelLoad);
+        }
+    });
+    ui.add(
+        egui::ProgressBar::new(progress)
+            .show_percentage()
+            .desired_height(14.0),
+    );
+    // Progress events wake the window themselves (and move the seconds with them); the
+    // split check's dry runs and the warm-up send none, so the seconds tick on their own.
+    if stage != LoadStage::Reading {
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_secs(1));
+    }
+}
 
 /// Draws the model slot.
 pub(crate) fn model_status_ui(ui: &mut Ui, chat: &ChatSession) -> Vec<Command> {
@@ -48,31 +86,9 @@ pub(crate) fn model_status_ui(ui: &mut Ui, chat: &ChatSession) -> Vec<Command> {
             name,
             progress,
             started,
-            checking_split,
+            stage,
             ..
-        } => {
-            ui.horizontal_wrapped(|ui| {
-                ui.label(format!("Loading {name}"));
-                if *checking_split {
-                    ui.label("· llama.cpp is checking the GPU split (dry runs, nothing allocated)");
-                }
-                ui.label(RichText::new(format!("{} s", started.elapsed().as_secs())).weak());
-                if ui.button("Cancel").clicked() {
-                    commands.push(Command::CancelLoad);
-                }
-            });
-            ui.add(
-                egui::ProgressBar::new(*progress)
-                    .show_percentage()
-                    .desired_height(14.0),
-            );
-            // Progress events wake the window themselves (and move the seconds with them); only
-            // the split check's dry runs send none, so the seconds tick on their own then.
-            if *checking_split {
-                ui.ctx()
-                    .request_repaint_after(std::time::Duration::from_secs(1));
-            }
-        }
+        } => loading_ui(ui, name, *progress, *started, *stage, &mut commands),
         ModelState::Loaded { info, name } if info.source.file().is_none() => {
             served_ui(ui, info, name, chat.generation.is_none(), &mut commands);
         }

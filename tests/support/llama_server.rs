@@ -32,9 +32,17 @@ pub struct LlamaServer {
 }
 
 impl LlamaServer {
-    /// Serves `model` with `args` added (e.g. `--reasoning-format deepseek`); waits until
-    /// `/health` answers 200 (at most a minute).
+    /// Serves `model` on 2 threads, 2048 tokens of context, one slot, verbose log, with `args`
+    /// added (e.g. `--reasoning-format deepseek`); waits until `/health` answers 200.
     pub fn start(model: &Path, args: &[&str]) -> Self {
+        let mut all = vec!["-t", "2", "-c", "2048", "-np", "1", "-v"];
+        all.extend_from_slice(args);
+        Self::start_with(model, &all)
+    }
+
+    /// Serves `model` with only `args` (threads, context, …) beside the address; waits until
+    /// `/health` answers 200 (at most two minutes: a real-size model loads and warms up first).
+    pub fn start_with(model: &Path, args: &[&str]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -52,7 +60,7 @@ impl LlamaServer {
                 "--port",
                 &port.to_string(),
             ])
-            .args(["-t", "2", "-c", "2048", "-np", "1", "--no-webui", "-v"])
+            .arg("--no-webui")
             .args(args)
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().unwrap())
@@ -88,12 +96,17 @@ impl LlamaServer {
                 return;
             }
             assert!(
-                started.elapsed() < Duration::from_secs(60),
+                started.elapsed() < Duration::from_secs(120),
                 "llama-server did not become healthy:\n{}",
                 self.log()
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// What the server has logged so far.

@@ -174,32 +174,7 @@ fn random_model(
         file_type,
         MlaLayout::Split,
     );
-    let mut tokens = vec!["<unk>".to_owned(), "<s>".to_owned(), "</s>".to_owned()];
-    let mut types = vec![2i32, 3, 3];
-    for byte in 0..=255u8 {
-        tokens.push(format!("<0x{byte:02X}>"));
-        types.push(6);
-    }
-    for w in WORDS {
-        tokens.push(w.to_owned());
-        types.push(1);
-    }
-    while (tokens.len() as u64) < arch.vocab_size {
-        tokens.push(format!("tok{}", tokens.len()));
-        types.push(1);
-    }
-    let scores: Vec<f32> = (0..tokens.len()).map(|i| -(i as f32)).collect();
-    b.kv("tokenizer.ggml.model", MetaValue::Str("llama".to_owned()))
-        .kv("tokenizer.ggml.tokens", MetaValue::StrArray(tokens))
-        .kv("tokenizer.ggml.scores", MetaValue::F32Array(scores))
-        .kv("tokenizer.ggml.token_type", MetaValue::I32Array(types))
-        .kv("tokenizer.ggml.unknown_token_id", MetaValue::U32(0))
-        .kv("tokenizer.ggml.bos_token_id", MetaValue::U32(1))
-        .kv("tokenizer.ggml.eos_token_id", MetaValue::U32(2))
-        .kv(
-            "tokenizer.chat_template",
-            MetaValue::Str(chat_template.to_owned()),
-        );
+    add_vocabulary(&mut b, &arch, chat_template);
     let plan = tensor_plan(&arch, MlaLayout::Split);
     let type_of = |t: &seekdeck::estimate::tensors::TensorInfo| {
         if t.n_dims >= 2 && t.ne[0] % 32 == 0 {
@@ -237,6 +212,65 @@ fn random_model(
         }
     };
     (b, fill)
+}
+
+/// The toy vocabulary padded with `tokNNNNN` pieces to `arch.vocab_size`, and `chat_template`.
+fn add_vocabulary(
+    b: &mut seekdeck::gguf::write::GgufBuilder,
+    arch: &Architecture,
+    chat_template: &str,
+) {
+    let mut tokens = vec!["<unk>".to_owned(), "<s>".to_owned(), "</s>".to_owned()];
+    let mut types = vec![2i32, 3, 3];
+    for byte in 0..=255u8 {
+        tokens.push(format!("<0x{byte:02X}>"));
+        types.push(6);
+    }
+    for w in WORDS {
+        tokens.push(w.to_owned());
+        types.push(1);
+    }
+    while (tokens.len() as u64) < arch.vocab_size {
+        tokens.push(format!("tok{}", tokens.len()));
+        types.push(1);
+    }
+    let scores: Vec<f32> = (0..tokens.len()).map(|i| -(i as f32)).collect();
+    b.kv("tokenizer.ggml.model", MetaValue::Str("llama".to_owned()))
+        .kv("tokenizer.ggml.tokens", MetaValue::StrArray(tokens))
+        .kv("tokenizer.ggml.scores", MetaValue::F32Array(scores))
+        .kv("tokenizer.ggml.token_type", MetaValue::I32Array(types))
+        .kv("tokenizer.ggml.unknown_token_id", MetaValue::U32(0))
+        .kv("tokenizer.ggml.bos_token_id", MetaValue::U32(1))
+        .kv("tokenizer.ggml.eos_token_id", MetaValue::U32(2))
+        .kv(
+            "tokenizer.chat_template",
+            MetaValue::Str(chat_template.to_owned()),
+        );
+}
+
+/// A catalog model's real shape at `quant` (llama.cpp's own per-tensor types) with the toy
+/// vocabulary and no weights: the data region is a hole, read as zeros, so the file costs no disk
+/// yet llama.cpp loads it and runs at the real model's speed (its answers are one token repeated).
+/// Returns the logical size.
+pub fn write_holey_model(
+    path: &Path,
+    arch: &Architecture,
+    chat_template: &str,
+    quant: seekdeck::estimate::quant::Quant,
+) -> u64 {
+    let mut b = architecture_metadata(
+        arch,
+        "seekdeck shape-only model",
+        quant.file_type(),
+        MlaLayout::Split,
+    );
+    add_vocabulary(&mut b, arch, chat_template);
+    let plan = tensor_plan(arch, MlaLayout::Split);
+    let types = seekdeck::estimate::tensors::assign_types(&plan, arch, quant);
+    for (t, ty) in plan.iter().zip(types) {
+        b.tensor(t.name(), &t.ne[..usize::from(t.n_dims)], ty);
+    }
+    b.write_shape_only(path).unwrap()
 }
 
 /// Random Q8_0 (f16 scale + 32 × i8) or Q4_0 (f16 scale + 16 bytes of nibbles) blocks, with a
