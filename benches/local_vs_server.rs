@@ -118,9 +118,10 @@ fn watch(stdout: impl Read + Send + 'static, stderr: impl Read + Send + 'static)
     rx
 }
 
-/// The numbers of the CLI's statistics line, `[P prompt + G generated tokens, …]`.
+/// The numbers of the CLI's statistics line, `[P prompt + G generated tokens, …]` (after the
+/// `> ` prompt that has no line of its own).
 fn stats_line(line: &str) -> Option<(u32, u32)> {
-    let rest = line.strip_prefix('[')?;
+    let rest = line.trim_start_matches("> ").strip_prefix('[')?;
     let (prompt, rest) = rest.split_once(" prompt + ")?;
     let (generated, _) = rest.split_once(" generated tokens")?;
     Some((prompt.parse().ok()?, generated.parse().ok()?))

@@ -139,31 +139,43 @@ impl GgufBuilder {
         path: &Path,
         mut fill: impl FnMut(&TensorEntry) -> Vec<u8>,
     ) -> io::Result<u64> {
+        self.write_some_data(path, |t| Some(fill(t)))
+    }
+
+    /// Writes the file with the data `fill` returns for some tensors (exactly
+    /// `TensorEntry::bytes` long); a tensor it returns `None` for is left a hole (zeros, no disk).
+    pub fn write_some_data(
+        &self,
+        path: &Path,
+        mut fill: impl FnMut(&TensorEntry) -> Option<Vec<u8>>,
+    ) -> io::Result<u64> {
         let mut w = BufWriter::new(File::create(path)?);
         let data_start = self.write_header(&mut w)?;
         let mut offset = 0u64;
         for t in &self.tensors {
-            let data = fill(t);
-            if data.len() as u64 != t.bytes() {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!(
-                        "tensor {} needs {} bytes, got {}",
-                        t.name,
-                        t.bytes(),
-                        data.len()
-                    ),
-                ));
+            let padded = (offset + t.bytes()).next_multiple_of(ALIGNMENT);
+            if let Some(data) = fill(t) {
+                if data.len() as u64 != t.bytes() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!(
+                            "tensor {} needs {} bytes, got {}",
+                            t.name,
+                            t.bytes(),
+                            data.len()
+                        ),
+                    ));
+                }
+                w.seek(SeekFrom::Start(data_start + offset))?;
+                w.write_all(&data)?;
             }
-            w.write_all(&data)?;
-            offset += data.len() as u64;
-            let padded = offset.next_multiple_of(ALIGNMENT);
-            w.write_all(&vec![0u8; (padded - offset) as usize])?;
             offset = padded;
         }
         w.flush()?;
-        let mut file = w.into_inner().map_err(io::IntoInnerError::into_error)?;
-        Ok(file.seek(SeekFrom::End(0))?.max(data_start + offset))
+        let file = w.into_inner().map_err(io::IntoInnerError::into_error)?;
+        let len = data_start + offset;
+        file.set_len(len)?;
+        Ok(len)
     }
 
     /// Writes everything up to the (aligned) start of the data region; returns that offset.

@@ -249,9 +249,12 @@ fn add_vocabulary(
 }
 
 /// A catalog model's real shape at `quant` (llama.cpp's own per-tensor types) with the toy
-/// vocabulary and no weights: the data region is a hole, read as zeros, so the file costs no disk
-/// yet llama.cpp loads it and runs at the real model's speed (its answers are one token repeated).
-/// Returns the logical size.
+/// vocabulary, for speed measurements at real size without a download or the disk a real file
+/// takes: every block's weights are a hole (read as zeros, so each layer adds nothing to the
+/// residual stream) except the token embeddings, the output norm and the output layer, which are
+/// random — so the logits follow the last token and the answers are varied, visible tokens, as a
+/// real model's are, while every matrix is multiplied at the real model's cost. Returns the
+/// logical size.
 pub fn write_holey_model(
     path: &Path,
     arch: &Architecture,
@@ -270,22 +273,51 @@ pub fn write_holey_model(
     for (t, ty) in plan.iter().zip(types) {
         b.tensor(t.name(), &t.ne[..usize::from(t.n_dims)], ty);
     }
-    b.write_shape_only(path).unwrap()
+    let mut rng = Rng(0x5eed_dec0_de00_0002);
+    b.write_some_data(path, |t| {
+        let n: u64 = t.ne.iter().product();
+        match t.name.as_str() {
+            "output_norm.weight" => Some(
+                vec![1.0f32; n as usize]
+                    .iter()
+                    .flat_map(|v| v.to_le_bytes())
+                    .collect(),
+            ),
+            "token_embd.weight" | "output.weight" => Some(random_blocks(&mut rng, t.ty, n)),
+            _ => None,
+        }
+    })
+    .unwrap()
 }
 
-/// Random Q8_0 (f16 scale + 32 × i8) or Q4_0 (f16 scale + 16 bytes of nibbles) blocks, with a
-/// scale that keeps activations finite (`ggml-common.h` block layouts).
+/// Random quantized blocks (`ggml-common.h` layouts) whose f16 scales are fixed small values,
+/// keeping activations finite: Q8_0 and Q4_0/Q5_0 (scale first), Q4_K/Q5_K (d and dmin first),
+/// Q2_K (d and dmin last), Q3_K/Q6_K (d last); the other bytes are random.
 fn random_blocks(rng: &mut Rng, ty: GgmlType, n: u64) -> Vec<u8> {
     let (per_block, bytes_per_block) = ty.block();
+    let bytes_per_block = bytes_per_block as usize;
     let blocks = n.div_ceil(per_block);
-    // f16 0.0039 (0x1C00) for Q8_0, 0.0156 (0x2400) for Q4_0: values of about ±0.5 and ±0.12.
+    // f16 0.0039 (0x1C00) for Q8_0, 0.0156 (0x2400) for the 4-6-bit types.
     let scale: u16 = if ty == GgmlType::Q8_0 { 0x1C00 } else { 0x2400 };
-    let mut out = Vec::with_capacity((blocks * bytes_per_block) as usize);
+    let scales: Vec<usize> = match ty {
+        GgmlType::Q8_0 | GgmlType::Q4_0 | GgmlType::Q5_0 => vec![0],
+        GgmlType::Q4_K | GgmlType::Q5_K => vec![0, 2],
+        GgmlType::Q2_K => vec![bytes_per_block - 4, bytes_per_block - 2],
+        GgmlType::Q3_K | GgmlType::Q6_K => vec![bytes_per_block - 2],
+        other => panic!("no random blocks for {other:?}"),
+    };
+    let mut out = Vec::with_capacity(blocks as usize * bytes_per_block);
+    let mut block = vec![0u8; bytes_per_block];
     for _ in 0..blocks {
-        out.extend_from_slice(&scale.to_le_bytes());
-        for _ in 2..bytes_per_block {
-            out.push((rng.next_u64() >> 32) as u8);
+        for (i, b) in block.iter_mut().enumerate() {
+            if !scales.iter().any(|&at| (at..at + 2).contains(&i)) {
+                *b = (rng.next_u64() >> 32) as u8;
+            }
         }
+        for &at in &scales {
+            block[at..at + 2].copy_from_slice(&scale.to_le_bytes());
+        }
+        out.extend_from_slice(&block);
     }
     out
 }
