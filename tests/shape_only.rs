@@ -59,6 +59,7 @@ fn llama_cpp_loader_agrees_on_weights() {
     for (id, quant) in [
         ("deepseek-r1-distill-qwen-7b", Quant::Q4_K_M),
         ("deepseek-llm-7b", Quant::Q8_0),
+        ("deepseek-llm-67b", Quant::Q4_K_M),
         ("deepseek-coder-1.3b", Quant::Q2_K),
         ("deepseek-v2-lite", Quant::Q4_K_M),
         ("deepseek-r1-distill-llama-8b", Quant::IQ1_S),
