@@ -78,6 +78,10 @@ fn clicking_a_row_opens_its_card() {
     h.get_by_label_contains("MoE option — experts in RAM");
     h.get_by_label_contains("deepseek-ai/DeepSeek-V2-Lite-Chat (original weights)");
     h.get_by_label("Every quantization on this machine");
+    // What the overview lacks, from the public record: here the two context figures.
+    h.get_by_label("Good to know");
+    h.get_by_label_contains("the README says 32K; config.json allows 163,840 positions");
+    h.get_by_label_contains("temperature 0.3, top-p 0.95");
     h.get_by_label("Close").click();
     h.run_ok();
     assert!(!h.state().state.card_open);

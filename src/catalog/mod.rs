@@ -64,6 +64,11 @@ pub struct Model {
     /// Whether the model writes a `<think>…</think>` reasoning part before its answer.
     #[serde(default)]
     pub reasoning: bool,
+    /// Facts a user needs that the overview lacks: the weights' format, usage rules, the base
+    /// model of a distill, what a GGUF repository or an Ollama tag really holds. Each one's source
+    /// is in `sources`.
+    #[serde(default)]
+    pub good_to_know: Vec<String>,
     /// Where each fact that is not in the seed document comes from.
     pub sources: Vec<String>,
 }

@@ -137,6 +137,13 @@ fn facts_ui(ui: &mut Ui, m: &Model) {
             ));
             ui.end_row();
         });
+    if !m.good_to_know.is_empty() {
+        ui.add_space(6.0);
+        ui.label(RichText::new("Good to know").strong());
+        for fact in &m.good_to_know {
+            ui.add(Label::new(format!("• {fact}")).wrap());
+        }
+    }
     ui.collapsing("Sources", |ui| {
         for s in &m.sources {
             ui.label(format!("• {s}"));
