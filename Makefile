@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test build deps test-deps llama-server lint fuzz bench bench-estimator bench-engine bench-scan bench-download bench-remote bench-window screenshot accuracy accuracy-gpu clean
+.PHONY: run test build deps test-deps llama-server lint fuzz bench bench-estimator bench-engine bench-scan bench-download bench-remote bench-window catalog-doc screenshot accuracy accuracy-gpu clean
 
 run: deps
 	$(CARGO) run --release --
@@ -97,6 +97,10 @@ screenshot: deps test-deps
 
 clean:
 	$(CARGO) clean
+
+# docs/catalog.md: every catalog fact with its source, generated from catalog/deepseek.ron.
+catalog-doc:
+	$(CARGO) run --example catalog_doc > docs/catalog.md.tmp && mv docs/catalog.md.tmp docs/catalog.md
 
 # The estimator against llama.cpp's own dry run for every catalog model (docs/accuracy.md).
 accuracy: deps

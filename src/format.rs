@@ -32,6 +32,19 @@ pub fn plural(n: usize, noun: &str) -> String {
     }
 }
 
+/// 671026419200 → "671,026,419,200".
+pub fn group_digits(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -196,3 +196,25 @@ fn embedded_catalog_parses_on_its_own() {
     let file = parse_catalog(seekdeck::catalog::load::EMBEDDED_CATALOG, "embedded").unwrap();
     assert_eq!(file.models.len(), 13);
 }
+
+/// docs/catalog.md is generated from the catalog (`make catalog-doc`): it must say what the
+/// catalog says, so a fact changed in the data without regenerating the page fails here.
+#[test]
+fn catalog_page_is_current() {
+    let page =
+        seekdeck::catalog::doc::catalog_markdown(&seekdeck::catalog::builtin_catalog_models());
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/catalog.md");
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == page,
+        "docs/catalog.md is out of date: run `make catalog-doc`"
+    );
+    // Every model's section names its sources.
+    for m in seekdeck::catalog::builtin_catalog_models() {
+        assert!(
+            page.contains(&format!("<a id=\"{}\"></a>", m.id)),
+            "{}",
+            m.id
+        );
+    }
+}

@@ -5,6 +5,7 @@
 //! user's config folder add or override entries ([`load`]). Entries are checked by [`validate`] before
 //! anything else sees them, so the rest of the app can trust every [`Model`] it is handed.
 
+pub mod doc;
 pub mod load;
 pub(crate) mod validate;
 

@@ -15,7 +15,7 @@ use crate::estimate::placement::vram_margin_bytes;
 use crate::estimate::quant::Quant;
 use crate::estimate::speed::speed_line;
 use crate::estimate::tensors::MlaLayout;
-use crate::format::format_bytes;
+use crate::format::{format_bytes, group_digits};
 
 /// Draws the open card (its computed parts are `view`).
 pub(crate) fn card_ui(ui: &mut Ui, app: &App, view: &CardView) -> Vec<Command> {
@@ -390,19 +390,6 @@ fn links_ui(ui: &mut Ui, m: &Model) {
             ui.label(format!("Ollama: {tag}"));
         }
     });
-}
-
-/// 671026419200 → "671,026,419,200".
-pub(crate) fn group_digits(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The files of this model found on this PC, each with its own verdict and Launch.
