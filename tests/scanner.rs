@@ -67,15 +67,10 @@ fn every_catalog_model_is_recognised_from_its_header() {
         let expected = weight_split(c, Quant::Q4_K_M, MlaLayout::Split);
         assert_eq!(info.weights_bytes, expected.total_bytes(), "{}", m.id);
         assert_eq!(info.split, expected, "{}", m.id);
-        // The catalog's parameter count is the published one; the tensors' sum is within 0.1%.
-        let ratio = info.params as f64 / m.params_total as f64;
-        assert!(
-            (ratio - 1.0).abs() < 0.001,
-            "{}: {} vs {}",
-            m.id,
-            info.params,
-            m.params_total
-        );
+        // The header's tensors hold exactly the catalog's parameters (plus Llama 3.1's 64
+        // precomputed `rope_freqs`, which only the GGUF conversion adds).
+        let rope_freqs = if c.rope_freqs { 64 } else { 0 };
+        assert_eq!(info.params, m.params_total + rope_freqs, "{}", m.id);
         let matched = local.catalog_match.as_ref().unwrap();
         assert_eq!(matched.model_id, m.id, "{file}");
         assert!(matched.by_name, "{file}");
@@ -419,4 +414,52 @@ fn a_gguf_of_another_kind_is_listed_with_its_reason() {
     assert!(local
         .estimate(4096, &parse_assume("8GiB GPU, 16GiB RAM").unwrap())
         .is_none());
+}
+
+/// Ollama's tags change meaning (`deepseek-r1:8b` was the Llama distill and is now
+/// DeepSeek-R1-0528-Qwen3-8B): a pulled file is matched by what its tensors are, and the Llama
+/// distill's own tag is `deepseek-r1:8b-llama-distill-q4_K_M`.
+#[test]
+fn an_ollama_tag_is_matched_by_what_the_file_is_not_by_the_tag() {
+    let home = tempfile::tempdir().unwrap();
+    let ollama = home.path().join(".ollama/models");
+    let llama8b = model("deepseek-r1-distill-llama-8b");
+    // Under the old tag: a file of another architecture with the very same dimensions.
+    let mut other = llama8b.clone();
+    other.architecture.gguf_architecture = "qwen3".into();
+    let pulls = [
+        ("8b", "aa", &other),
+        ("8b-llama-distill-q4_K_M", "bb", &llama8b),
+    ];
+    for (tag, digit, m) in pulls {
+        let digest = digit.repeat(32);
+        let blob = ollama.join(format!("blobs/sha256-{digest}"));
+        std::fs::create_dir_all(blob.parent().unwrap()).unwrap();
+        write_shape_only(m, Quant::Q4_K_M, MlaLayout::Split, &blob).unwrap();
+        let manifest = ollama.join(format!(
+            "manifests/registry.ollama.ai/library/deepseek-r1/{tag}"
+        ));
+        std::fs::create_dir_all(manifest.parent().unwrap()).unwrap();
+        std::fs::write(
+            &manifest,
+            format!(
+                r#"{{"schemaVersion":2,"layers":[{{"mediaType":"application/vnd.ollama.image.model","digest":"sha256:{digest}","size":1}}]}}"#
+            ),
+        )
+        .unwrap();
+    }
+    let roots = default_roots(home.path(), |_| None);
+    let found = scan_roots(&roots, &models(), &mut HeaderCache::default());
+    let new_tag = by_name(&found, "deepseek-r1:8b");
+    assert!(
+        new_tag.catalog_match.is_none(),
+        "a qwen3 file under deepseek-r1:8b was taken for {:?}",
+        new_tag.catalog_match
+    );
+    let distill = by_name(&found, "deepseek-r1:8b-llama-distill-q4_K_M");
+    let m = distill.catalog_match.as_ref().unwrap();
+    assert_eq!(
+        (m.model_id.as_str(), m.by_name),
+        ("deepseek-r1-distill-llama-8b", true)
+    );
 }
