@@ -278,7 +278,7 @@ fn a_context_beyond_the_native_maximum_is_capped_and_said() {
         RTX,
     ]);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["ctx_tokens"], 32768);
+    assert_eq!(report["ctx_tokens"], 163_840);
     let out = seekdeck(&["list", "--json", "--assume", RTX]);
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let row = |id: &str| {
