@@ -80,7 +80,8 @@ fn clicking_a_row_opens_its_card() {
     h.get_by_label("Every quantization on this machine");
     // What the overview lacks, from the public record: here the two context figures.
     h.get_by_label("Good to know");
-    h.get_by_label_contains("the README says 32K; config.json allows 163,840 positions");
+    h.get_by_label_contains("163,840 positions as its config.json says");
+    h.get_by_label_contains("its README says 32K");
     h.get_by_label_contains("temperature 0.3, top-p 0.95");
     h.get_by_label("Close").click();
     h.run_ok();
