@@ -249,19 +249,9 @@ fn frame_times(path: &Path) {
         frames::timed_steps(&mut h, &mut loading, |a| {
             !matches!(a.chat.session.model, ModelState::Loaded { .. })
         });
-        h.state_mut().chat.new_conversation();
-        h.state_mut().chat.conversation_mut().sampling.max_tokens = GENERATED;
-        h.state_mut().chat.conversation_mut().sampling.temperature = 0.0;
-        h.state_mut().chat.draft.text = "hello world".into();
-        h.step();
-        h.get_by_label("Send").click();
-        h.step();
-        assert!(
-            h.state().chat.session.generation.is_some(),
-            "Send did not start an answer"
-        );
-        frames::timed_steps(&mut h, &mut streaming, |a| {
-            a.chat.session.generation.is_some()
+        frames::timed_answer(&mut h, &mut streaming, "hello world", |s| {
+            s.max_tokens = GENERATED;
+            s.temperature = 0.0;
         });
     }
     println!(

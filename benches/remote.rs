@@ -22,7 +22,6 @@ mod tiny;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use egui_kittest::kittest::Queryable;
 use seekdeck::app::chat_state::ModelState;
 use seekdeck::app::{App, AppOptions, PersistedState};
 use seekdeck::engine::remote::serve::stream_answer;
@@ -132,19 +131,12 @@ fn frame_times(url: &str, sampling: SamplingParams) {
     }
     let mut streaming = Vec::new();
     for i in 0..FRAME_ANSWERS {
-        h.state_mut().chat.new_conversation();
-        h.state_mut().chat.conversation_mut().sampling = sampling;
-        h.state_mut().chat.draft.text = format!("{i} hello world the deep seek");
-        h.step();
-        h.get_by_label("Send").click();
-        h.step();
-        assert!(
-            h.state().chat.session.generation.is_some(),
-            "Send did not start an answer"
+        frames::timed_answer(
+            &mut h,
+            &mut streaming,
+            &format!("{i} hello world the deep seek"),
+            |s| *s = sampling,
         );
-        frames::timed_steps(&mut h, &mut streaming, |a| {
-            a.chat.session.generation.is_some()
-        });
     }
     println!(
         "UI frame times ({FRAME_ANSWERS} × {GENERATED}-token answer streamed from llama-server; egui_kittest steps of the whole window, CPU only, no GPU upload)"

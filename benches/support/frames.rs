@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
+use egui_kittest::kittest::Queryable;
 use seekdeck::app::App;
+use seekdeck::engine::SamplingParams;
 
 pub fn percentile(v: &mut [f64], p: f64) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -58,4 +60,25 @@ pub fn timed_steps(
         }
         std::thread::sleep(Duration::from_millis(2));
     }
+}
+
+/// Asks `question` in a new conversation whose sampling `set` adjusts (through the draft and the
+/// Send button, as a user does) and times each frame until the answer has streamed.
+pub fn timed_answer(
+    h: &mut egui_kittest::Harness<'static, App>,
+    frames: &mut Vec<f64>,
+    question: &str,
+    set: impl FnOnce(&mut SamplingParams),
+) {
+    h.state_mut().chat.new_conversation();
+    set(&mut h.state_mut().chat.conversation_mut().sampling);
+    h.state_mut().chat.draft.text = question.to_owned();
+    h.step();
+    h.get_by_label("Send").click();
+    h.step();
+    assert!(
+        h.state().chat.session.generation.is_some(),
+        "Send did not start an answer"
+    );
+    timed_steps(h, frames, |a| a.chat.session.generation.is_some());
 }
