@@ -27,7 +27,7 @@ use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::sampling::LlamaSampler;
 use seekdeck::app::chat_state::ModelState;
-use seekdeck::app::{App, AppOptions, PersistedState};
+use seekdeck::app::AppOptions;
 use seekdeck::engine::{Engine, Event, Prompt, Request, SamplingParams};
 
 const GENERATED: u32 = 64;
@@ -228,10 +228,7 @@ fn frame_times(path: &Path) {
         scan_on_start: true,
         ..AppOptions::default()
     };
-    let mut h = egui_kittest::Harness::builder()
-        .with_size(egui::vec2(1440.0, 900.0))
-        .allow_missing_glyphs()
-        .build_eframe(move |cc| App::new_with_state(cc, PersistedState::default(), options));
+    let mut h = frames::window(options);
     while h.state().local.models.is_empty() {
         h.step();
     }

@@ -59,18 +59,13 @@ struct Turn {
 }
 
 fn model_file() -> PathBuf {
-    let dir = PathBuf::from("target/bench-models");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("r1-distill-qwen-7b-shape-q4_k_m.gguf");
-    if !path.exists() {
-        let arch = seekdeck::catalog::builtin_model("deepseek-r1-distill-qwen-7b")
-            .unwrap()
-            .architecture;
-        let tmp = path.with_extension("tmp");
-        tiny::write_holey_model(&tmp, &arch, "chatml", Quant::Q4_K_M);
-        std::fs::rename(&tmp, &path).unwrap();
-    }
-    path
+    tiny::bench_file(
+        "r1-distill-qwen-7b-shape-q4_k_m.gguf",
+        "deepseek-r1-distill-qwen-7b",
+        |path, arch| {
+            tiny::write_holey_model(path, arch, "chatml", Quant::Q4_K_M);
+        },
+    )
 }
 
 /// `VmHWM` of process `pid` in MiB.

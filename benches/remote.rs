@@ -23,7 +23,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use seekdeck::app::chat_state::ModelState;
-use seekdeck::app::{App, AppOptions, PersistedState};
+use seekdeck::app::AppOptions;
 use seekdeck::engine::remote::serve::stream_answer;
 use seekdeck::engine::remote::{normalize_base_url, Client};
 use seekdeck::engine::{RemoteServer, SamplingParams, TemplateMessage};
@@ -112,10 +112,7 @@ fn frame_times(url: &str, sampling: SamplingParams) {
         system_keyring: false,
         ..AppOptions::default()
     };
-    let mut h = egui_kittest::Harness::builder()
-        .with_size(egui::vec2(1440.0, 900.0))
-        .allow_missing_glyphs()
-        .build_eframe(move |cc| App::new_with_state(cc, PersistedState::default(), options));
+    let mut h = frames::window(options);
     h.step();
     let server = RemoteServer {
         name: "llama-server".into(),

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use egui_kittest::kittest::Queryable;
-use seekdeck::app::App;
+use seekdeck::app::{App, AppOptions, PersistedState};
 use seekdeck::engine::SamplingParams;
 
 pub fn percentile(v: &mut [f64], p: f64) -> f64 {
@@ -81,4 +81,12 @@ pub fn timed_answer(
         "Send did not start an answer"
     );
     timed_steps(h, frames, |a| a.chat.session.generation.is_some());
+}
+
+/// The whole window at 1440×900 with `options`, for egui_kittest to step.
+pub fn window(options: AppOptions) -> egui_kittest::Harness<'static, App> {
+    egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1440.0, 900.0))
+        .allow_missing_glyphs()
+        .build_eframe(move |cc| App::new_with_state(cc, PersistedState::default(), options))
 }

@@ -189,16 +189,11 @@ pub(crate) fn warm_up(model: &LlamaModel, ctx: &mut LlamaContext<'_>) {
     if tokens.is_empty() {
         tokens.push(LlamaToken(0));
     }
-    let mut batch = LlamaBatch::new(tokens.len(), 1);
-    let last = tokens.len() - 1;
-    let added = tokens
-        .iter()
-        .enumerate()
-        .try_for_each(|(i, &t)| batch.add(t, i as i32, &[0], i == last));
-    if let Err(e) = added
+    // `llama_batch_get_one`, as llama.cpp's own warm-up builds its batch.
+    let run = LlamaBatch::get_one(&tokens)
         .map_err(|e| e.to_string())
-        .and_then(|()| ctx.decode(&mut batch).map_err(|e| e.to_string()))
-    {
+        .and_then(|mut batch| ctx.decode(&mut batch).map_err(|e| e.to_string()));
+    if let Err(e) = run {
         tracing::warn!("warm-up run failed (the first prompt reads the weights instead): {e}");
     }
     ctx.clear_kv_cache();

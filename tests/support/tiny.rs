@@ -325,19 +325,34 @@ fn random_blocks(rng: &mut Rng, ty: GgmlType, n: u64) -> Vec<u8> {
 /// The benchmarks' model: DeepSeek-R1-Distill-Qwen-1.5B's real shape with random Q4_0 weights
 /// (about 1 GB), written once into target/bench-models (or `SEEKDECK_BENCH_DIR`).
 pub fn bench_model_file() -> std::path::PathBuf {
+    bench_file(
+        "r1-distill-qwen-1.5b-random-q4_0.gguf",
+        "deepseek-r1-distill-qwen-1.5b",
+        |path, arch| {
+            write_random_model(path, arch, "chatml", GgmlType::Q4_0);
+        },
+    )
+}
+
+/// `name` in target/bench-models (or `SEEKDECK_BENCH_DIR`), written once by `write` with the
+/// catalog model `id`'s architecture (into a temporary name first, so an interrupted write is
+/// never taken for the file).
+pub fn bench_file(
+    name: &str,
+    id: &str,
+    write: impl FnOnce(&Path, &Architecture),
+) -> std::path::PathBuf {
     let dir = std::env::var_os("SEEKDECK_BENCH_DIR").map_or_else(
         || std::path::PathBuf::from("target/bench-models"),
         std::path::PathBuf::from,
     );
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("r1-distill-qwen-1.5b-random-q4_0.gguf");
+    let path = dir.join(name);
     if !path.exists() {
-        let arch = seekdeck::catalog::builtin_model("deepseek-r1-distill-qwen-1.5b")
-            .unwrap()
-            .architecture;
+        let arch = seekdeck::catalog::builtin_model(id).unwrap().architecture;
         eprintln!("writing {} …", path.display());
         let tmp = path.with_extension("tmp");
-        write_random_model(&tmp, &arch, "chatml", GgmlType::Q4_0);
+        write(&tmp, &arch);
         std::fs::rename(&tmp, &path).unwrap();
     }
     path
