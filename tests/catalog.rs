@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use seekdeck::catalog::load::{load_catalog, parse_catalog, CatalogIssue};
-use seekdeck::catalog::Model;
+use seekdeck::catalog::{Model, SeedFacts};
 
 const SEED: &str = include_str!("../docs/seed-models.md");
 
@@ -28,11 +28,40 @@ fn by_name<'a>(models: &'a [Model], name: &str) -> &'a Model {
         .unwrap_or_else(|| panic!("no model named {name}"))
 }
 
+/// The overview figures of the model named `name`, which the overview must list.
+fn seed_of<'a>(models: &'a [Model], name: &str) -> &'a SeedFacts {
+    by_name(models, name)
+        .seed
+        .as_ref()
+        .unwrap_or_else(|| panic!("{name} has no overview figures"))
+}
+
+/// The overview's thirteen models come first, in its order, with their figures; the seven of the
+/// family it does not list follow, each with a summary instead.
 #[test]
-fn thirteen_models_load_without_issues() {
+fn thirteen_overview_models_then_seven_of_the_family_load_without_issues() {
     let cat = load_catalog(None);
     assert!(cat.issues.is_empty(), "{:?}", cat.issues);
-    assert_eq!(cat.models.len(), 13);
+    assert_eq!(cat.models.len(), 20);
+    assert!(cat.models[..13].iter().all(|m| m.in_overview()));
+    let family: Vec<&str> = cat.models[13..].iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(
+        family,
+        [
+            "DeepSeek-R1-0528",
+            "DeepSeek-R1-0528-Qwen3-8B",
+            "DeepSeek-V3-0324",
+            "DeepSeek-V3.1",
+            "DeepSeek-V2.5",
+            "DeepSeek-Coder-V2",
+            "DeepSeek-Coder-V2-Lite"
+        ]
+    );
+    for m in &cat.models[13..] {
+        assert!(!m.in_overview(), "{}", m.id);
+        assert!(!m.features_display().is_empty(), "{}", m.id);
+        assert!(!m.sources.is_empty(), "{}", m.id);
+    }
 }
 
 #[test]
@@ -44,34 +73,34 @@ fn every_seed_figure_is_in_the_catalog() {
         match row.len() {
             // Overview: Model | Release | Parameter Size | Activation | Key Features | Input | Output
             7 => {
-                let m = by_name(&cat.models, &row[0]);
+                let m = seed_of(&cat.models, &row[0]);
                 assert_eq!(
-                    m.seed.release.as_deref(),
+                    m.release.as_deref(),
                     Some(row[1].as_str()),
                     "{}",
                     row[0]
                 );
-                assert_eq!(m.seed.parameter_size, row[2], "{}", row[0]);
+                assert_eq!(m.parameter_size, row[2], "{}", row[0]);
                 assert_eq!(
-                    m.seed.activation_parameters.as_deref(),
+                    m.activation_parameters.as_deref(),
                     Some(row[3].as_str()),
                     "{}",
                     row[0]
                 );
                 assert_eq!(
-                    m.seed.key_features.as_deref(),
+                    m.key_features.as_deref(),
                     Some(row[4].as_str()),
                     "{}",
                     row[0]
                 );
                 assert_eq!(
-                    m.seed.input_modalities.as_deref(),
+                    m.input_modalities.as_deref(),
                     Some(row[5].as_str()),
                     "{}",
                     row[0]
                 );
                 assert_eq!(
-                    m.seed.output_modalities.as_deref(),
+                    m.output_modalities.as_deref(),
                     Some(row[6].as_str()),
                     "{}",
                     row[0]
@@ -79,29 +108,31 @@ fn every_seed_figure_is_in_the_catalog() {
             }
             // Hardware: Model | Parameter Size | Activation | Precision | VRAM | RAM
             6 => {
-                let m = by_name(&cat.models, &row[0]);
-                assert_eq!(m.seed.parameter_size, row[1], "{}", row[0]);
+                let m = seed_of(&cat.models, &row[0]);
+                assert_eq!(m.parameter_size, row[1], "{}", row[0]);
                 assert_eq!(
-                    m.seed.activation_parameters.as_deref(),
+                    m.activation_parameters.as_deref(),
                     Some(row[2].as_str()),
                     "{}",
                     row[0]
                 );
-                assert_eq!(m.seed.precision, row[3], "{}", row[0]);
-                assert_eq!(m.seed.vram_required, row[4], "{}", row[0]);
-                assert_eq!(m.seed.system_ram_required, row[5], "{}", row[0]);
+                assert_eq!(m.precision, row[3], "{}", row[0]);
+                assert_eq!(m.vram_required, row[4], "{}", row[0]);
+                assert_eq!(m.system_ram_required, row[5], "{}", row[0]);
             }
             // Distills: Parameter Size | Precision | VRAM | RAM | Notes
             5 => {
                 let m = cat
                     .models
                     .iter()
-                    .find(|m| m.family == "R1-Distill" && m.seed.parameter_size == row[0])
+                    .filter(|m| m.family == "R1-Distill")
+                    .filter_map(|m| m.seed.as_ref())
+                    .find(|s| s.parameter_size == row[0])
                     .unwrap_or_else(|| panic!("no distill of size {}", row[0]));
-                assert_eq!(m.seed.precision, row[1]);
-                assert_eq!(m.seed.vram_required, row[2]);
-                assert_eq!(m.seed.system_ram_required, row[3]);
-                assert_eq!(m.seed.notes.as_deref(), Some(row[4].as_str()));
+                assert_eq!(m.precision, row[1]);
+                assert_eq!(m.vram_required, row[2]);
+                assert_eq!(m.system_ram_required, row[3]);
+                assert_eq!(m.notes.as_deref(), Some(row[4].as_str()));
             }
             n => panic!("unexpected seed row of {n} cells: {row:?}"),
         }
@@ -126,7 +157,7 @@ fn malformed_user_file_names_file_line_column_and_field() {
     .unwrap();
     let cat = load_catalog(Some(dir.path()));
     // Everything else still loads.
-    assert_eq!(cat.models.len(), 13);
+    assert_eq!(cat.models.len(), 20);
     assert_eq!(cat.issues.len(), 2, "{:?}", cat.issues);
     let first = cat.issues[0].to_string();
     assert!(first.contains("a_missing_field.ron:"), "{first}");
@@ -172,7 +203,7 @@ fn impossible_entries_are_rejected_by_name() {
         "{}",
         texts[2]
     );
-    assert_eq!(cat.models.len(), 13);
+    assert_eq!(cat.models.len(), 20);
 }
 
 #[test]
@@ -185,7 +216,7 @@ fn user_files_add_and_override_entries() {
     .unwrap();
     let cat = load_catalog(Some(dir.path()));
     assert!(cat.issues.is_empty(), "{:?}", cat.issues);
-    assert_eq!(cat.models.len(), 14);
+    assert_eq!(cat.models.len(), 21);
     let r1 = cat.models.iter().find(|m| m.id == "deepseek-r1").unwrap();
     assert_eq!(r1.name, "DeepSeek-R1 (my notes)");
     assert!(cat.models.iter().any(|m| m.id == "my-finetune"));
@@ -194,7 +225,7 @@ fn user_files_add_and_override_entries() {
 #[test]
 fn embedded_catalog_parses_on_its_own() {
     let file = parse_catalog(seekdeck::catalog::load::EMBEDDED_CATALOG, "embedded").unwrap();
-    assert_eq!(file.models.len(), 13);
+    assert_eq!(file.models.len(), 20);
 }
 
 /// docs/catalog.md is generated from the catalog (`make catalog-doc`): it must say what the

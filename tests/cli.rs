@@ -20,7 +20,7 @@ fn list_json_has_thirteen_verdicts() {
     );
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = rows.as_array().unwrap();
-    assert_eq!(rows.len(), 13);
+    assert_eq!(rows.len(), 20);
     let verdict = |id: &str| {
         rows.iter().find(|r| r["id"] == id).unwrap()["verdict"]
             .as_str()
@@ -32,6 +32,13 @@ fn list_json_has_thirteen_verdicts() {
     assert!(verdict("deepseek-r1-distill-llama-70b").starts_with("partial offload"));
     let r1 = rows.iter().find(|r| r["id"] == "deepseek-r1").unwrap();
     assert_eq!(r1["fp16_vram_required"], "~1 TB");
+    assert_eq!(r1["in_overview"], true);
+    // The family the overview does not list: marked, with no overview figures.
+    let r1_0528 = rows.iter().find(|r| r["id"] == "deepseek-r1-0528").unwrap();
+    assert_eq!(r1_0528["in_overview"], false);
+    assert!(r1_0528["fp16_vram_required"].is_null());
+    assert_eq!(r1_0528["parameter_size"], "671B");
+    assert_eq!(verdict("deepseek-r1-0528-qwen3-8b"), "fits on GPU");
     assert!(r1["fit"]["breakdown"]["kv_cache_bytes"].as_u64().unwrap() > 0);
 }
 

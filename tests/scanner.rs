@@ -416,50 +416,66 @@ fn a_gguf_of_another_kind_is_listed_with_its_reason() {
         .is_none());
 }
 
+/// Writes `m`'s shape-only file into `home`'s Ollama store as pulled under `deepseek-r1:{tag}`.
+fn ollama_pull(home: &Path, tag: &str, digit: &str, m: &Model) {
+    let ollama = home.join(".ollama/models");
+    let digest = digit.repeat(32);
+    let blob = ollama.join(format!("blobs/sha256-{digest}"));
+    std::fs::create_dir_all(blob.parent().unwrap()).unwrap();
+    write_shape_only(m, Quant::Q4_K_M, MlaLayout::Split, &blob).unwrap();
+    let manifest = ollama.join(format!(
+        "manifests/registry.ollama.ai/library/deepseek-r1/{tag}"
+    ));
+    std::fs::create_dir_all(manifest.parent().unwrap()).unwrap();
+    std::fs::write(
+        &manifest,
+        format!(
+            r#"{{"schemaVersion":2,"layers":[{{"mediaType":"application/vnd.ollama.image.model","digest":"sha256:{digest}","size":1}}]}}"#
+        ),
+    )
+    .unwrap();
+}
+
+/// What a scan of `home`'s Ollama store matched `name` to: (catalog id, confirmed by name or tag).
+fn ollama_match(home: &Path, name: &str) -> Option<(String, bool)> {
+    let roots = default_roots(home, |_| None);
+    let found = scan_roots(&roots, &models(), &mut HeaderCache::default());
+    by_name(&found, name)
+        .catalog_match
+        .as_ref()
+        .map(|m| (m.model_id.clone(), m.by_name))
+}
+
 /// Ollama's tags change meaning (`deepseek-r1:8b` was the Llama distill and is now
 /// DeepSeek-R1-0528-Qwen3-8B): a pulled file is matched by what its tensors are, and the Llama
 /// distill's own tag is `deepseek-r1:8b-llama-distill-q4_K_M`.
 #[test]
 fn an_ollama_tag_is_matched_by_what_the_file_is_not_by_the_tag() {
-    let home = tempfile::tempdir().unwrap();
-    let ollama = home.path().join(".ollama/models");
+    // Today's deepseek-r1:8b: qwen3 tensors, R1-0528-Qwen3-8B.
+    let today = tempfile::tempdir().unwrap();
+    ollama_pull(today.path(), "8b", "aa", &model("deepseek-r1-0528-qwen3-8b"));
+    assert_eq!(
+        ollama_match(today.path(), "deepseek-r1:8b"),
+        Some(("deepseek-r1-0528-qwen3-8b".to_owned(), true))
+    );
+    // A pull from before Ollama 0.9.0 under the same tag: llama tensors, the Llama distill; and
+    // the Llama distill under its own tag today.
+    let before = tempfile::tempdir().unwrap();
     let llama8b = model("deepseek-r1-distill-llama-8b");
-    // Under the old tag: a file of another architecture with the very same dimensions.
+    ollama_pull(before.path(), "8b", "aa", &llama8b);
+    ollama_pull(before.path(), "8b-llama-distill-q4_K_M", "bb", &llama8b);
+    for tag in ["deepseek-r1:8b", "deepseek-r1:8b-llama-distill-q4_K_M"] {
+        assert_eq!(
+            ollama_match(before.path(), tag),
+            Some(("deepseek-r1-distill-llama-8b".to_owned(), true)),
+            "{tag}"
+        );
+    }
+    // Under the new tag, a file of an architecture no catalog model has with those dimensions
+    // (qwen3 tensors laid out like the Llama distill) is nobody's.
+    let odd = tempfile::tempdir().unwrap();
     let mut other = llama8b.clone();
     other.architecture.gguf_architecture = "qwen3".into();
-    let pulls = [
-        ("8b", "aa", &other),
-        ("8b-llama-distill-q4_K_M", "bb", &llama8b),
-    ];
-    for (tag, digit, m) in pulls {
-        let digest = digit.repeat(32);
-        let blob = ollama.join(format!("blobs/sha256-{digest}"));
-        std::fs::create_dir_all(blob.parent().unwrap()).unwrap();
-        write_shape_only(m, Quant::Q4_K_M, MlaLayout::Split, &blob).unwrap();
-        let manifest = ollama.join(format!(
-            "manifests/registry.ollama.ai/library/deepseek-r1/{tag}"
-        ));
-        std::fs::create_dir_all(manifest.parent().unwrap()).unwrap();
-        std::fs::write(
-            &manifest,
-            format!(
-                r#"{{"schemaVersion":2,"layers":[{{"mediaType":"application/vnd.ollama.image.model","digest":"sha256:{digest}","size":1}}]}}"#
-            ),
-        )
-        .unwrap();
-    }
-    let roots = default_roots(home.path(), |_| None);
-    let found = scan_roots(&roots, &models(), &mut HeaderCache::default());
-    let new_tag = by_name(&found, "deepseek-r1:8b");
-    assert!(
-        new_tag.catalog_match.is_none(),
-        "a qwen3 file under deepseek-r1:8b was taken for {:?}",
-        new_tag.catalog_match
-    );
-    let distill = by_name(&found, "deepseek-r1:8b-llama-distill-q4_K_M");
-    let m = distill.catalog_match.as_ref().unwrap();
-    assert_eq!(
-        (m.model_id.as_str(), m.by_name),
-        ("deepseek-r1-distill-llama-8b", true)
-    );
+    ollama_pull(odd.path(), "8b", "cc", &other);
+    assert_eq!(ollama_match(odd.path(), "deepseek-r1:8b"), None);
 }

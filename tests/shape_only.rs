@@ -65,6 +65,8 @@ fn llama_cpp_loader_agrees_on_weights() {
         ("deepseek-r1-distill-llama-8b", Quant::IQ1_S),
         ("deepseek-v3", Quant::Q4_K_M),
         ("deepseek-r1-distill-llama-70b", Quant::Q4_K_M),
+        ("deepseek-r1-0528-qwen3-8b", Quant::Q4_K_M),
+        ("deepseek-coder-v2-lite", Quant::Q4_K_M),
     ] {
         let m = model(id);
         let path = dir.path().join(format!("{id}-{quant}.gguf"));
@@ -84,6 +86,24 @@ fn llama_cpp_loader_agrees_on_weights() {
     }
 }
 
+/// Every catalog model's parameter count, rebuilt from its architecture (the catalog's exact
+/// figure, checked against the tensor plan in `estimate::tensors`), is the count llama.cpp gives
+/// for its shape-only file — plus only the 64 `rope_freqs` factors Llama 3.1's conversion adds.
+#[test]
+fn llama_cpp_counts_every_catalog_models_parameters_as_the_catalog_does() {
+    let dir = tempfile::tempdir().unwrap();
+    for m in seekdeck::catalog::builtin_catalog_models() {
+        let path = dir.path().join(format!("{}.gguf", m.id));
+        write_shape_only(&m, Quant::Q4_K_M, MlaLayout::Split, &path).unwrap();
+        let params = LlamaModelParams::default().with_no_alloc(true);
+        let loaded = LlamaModel::load_from_file(backend(), &path, &params)
+            .unwrap_or_else(|e| panic!("llama.cpp could not load {}: {e}", m.id));
+        let rope_freqs = if m.architecture.rope_freqs { 64 } else { 0 };
+        assert_eq!(loaded.n_params(), m.params_total + rope_freqs, "{}", m.id);
+        std::fs::remove_file(&path).unwrap();
+    }
+}
+
 /// llama.cpp's dry run (model loaded with `no_alloc`, context created) against the estimator:
 /// weights and KV cache agree to the byte for dense GQA, MHA and MLA + MoE models.
 #[test]
@@ -94,6 +114,7 @@ fn dry_run_weights_and_kv_cache_match_the_estimator() {
         ("deepseek-llm-7b", Quant::Q8_0, 4096),
         ("deepseek-v2-lite", Quant::Q4_K_M, 32768),
         ("deepseek-v3", Quant::Q2_K, 32768),
+        ("deepseek-r1-0528-qwen3-8b", Quant::Q4_K_M, 8192),
     ] {
         let m = model(id);
         let path = dir.path().join(format!("{id}.gguf"));

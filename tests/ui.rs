@@ -33,12 +33,14 @@ fn cell_text(h: &egui_kittest::Harness<'_, seekdeck::app::App>, id: &str) -> Str
 }
 
 #[test]
-fn table_shows_thirteen_rows() {
+fn table_shows_the_overview_and_the_family() {
     let h = app_harness(PersistedState::default(), RTX_4090);
     for m in &h.state().catalog.models {
         h.get_by_label(&m.name);
     }
-    assert_eq!(h.state().rows.len(), 13);
+    assert_eq!(h.state().rows.len(), 20);
+    // The family the overview does not list is marked so, row by row.
+    assert_eq!(h.get_all_by_label("family").count(), 7);
     // The seed's figures are in the table.
     h.get_by_label("For math modeling, code generation etc.");
     h.get_by_label("Runs on entry-level GPUs and mobile devices");
@@ -55,8 +57,8 @@ fn verdicts_on_a_24_gib_gpu() {
     assert!(v3.starts_with("too large · "), "{v3}");
     assert_eq!(
         h.get_all_by_label(&v3).count(),
-        2,
-        "R1 and V3 share the figure"
+        5,
+        "R1, V3 and their three updates (R1-0528, V3-0324, V3.1) share the figure"
     );
     h.get_by_label("What if: 24GiB GPU, 64GiB RAM");
 }
@@ -136,7 +138,7 @@ fn keyboard_moves_opens_and_searches() {
     h.run_ok();
     h.get_by_label("Search").type_text("qwen");
     h.run_ok();
-    assert_eq!(h.state().rows.len(), 4);
+    assert_eq!(h.state().rows.len(), 5);
     assert!(h.query_by_label("DeepSeek-V3").is_none());
 }
 

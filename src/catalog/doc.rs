@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Attention, Model};
+use super::{Attention, Model, SeedFacts};
 use crate::format::group_digits;
 
 /// The page for `models`.
@@ -14,16 +14,22 @@ pub fn catalog_markdown(models: &[Model]) -> String {
     out.push_str(
         "Generated from `catalog/deepseek.ron` by `make catalog-doc`; `make test` fails when this page \
          is out of date. \"Overview\" rows are the DeepSeek model overview's figures exactly as it \
-         gives them; every other fact names its source below its model.\n\n",
+         gives them; every other fact names its source below its model. Models marked \"not in the \
+         overview\" are the rest of the family people download, with no overview figures.\n\n",
     );
     out.push_str("| model | family | released | parameters (total / active) | architecture | context | licence |\n");
     out.push_str("|---|---|---|---|---|---|---|\n");
     for m in models {
         let _ = writeln!(
             out,
-            "| [{}](#{}) | {} | {} | {} / {} | {} | {} | {} |",
+            "| [{}](#{}){} | {} | {} | {} / {} | {} | {} | {} |",
             m.name,
             m.id,
+            if m.in_overview() {
+                ""
+            } else {
+                " (not in the overview)"
+            },
             m.family,
             m.released,
             group_digits(m.params_total),
@@ -39,9 +45,8 @@ pub fn catalog_markdown(models: &[Model]) -> String {
     out
 }
 
-fn model_section(out: &mut String, m: &Model) {
-    let _ = write!(out, "\n## {}\n\n<a id=\"{}\"></a>\n\n", m.name, m.id);
-    let s = &m.seed;
+/// The overview's figures for a model it lists.
+fn overview_rows(out: &mut String, s: &SeedFacts) {
     out.push_str("| overview | |\n|---|---|\n");
     let mut row = |k: &str, v: Option<&str>| {
         if let Some(v) = v {
@@ -58,6 +63,20 @@ fn model_section(out: &mut String, m: &Model) {
     row("VRAM required", Some(&s.vram_required));
     row("System RAM required", Some(&s.system_ram_required));
     row("Notes", s.notes.as_deref());
+}
+
+fn model_section(out: &mut String, m: &Model) {
+    let _ = write!(out, "\n## {}\n\n<a id=\"{}\"></a>\n\n", m.name, m.id);
+    match &m.seed {
+        Some(s) => overview_rows(out, s),
+        None => {
+            let _ = writeln!(
+                out,
+                "Not in the DeepSeek model overview. {}",
+                m.summary.as_deref().unwrap_or_default()
+            );
+        }
+    }
     let a = &m.architecture;
     out.push_str("\n| public record | |\n|---|---|\n");
     let facts = [

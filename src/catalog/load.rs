@@ -61,9 +61,13 @@ pub struct LoadedCatalog {
     pub user_files: Vec<PathBuf>,
 }
 
-/// Parses one catalog file's text. `file` names it in messages.
+/// Parses one catalog file's text. `file` names it in messages. Optional fields may be written
+/// with or without `Some(…)`, so files written before `seed` became optional still read.
 pub fn parse_catalog(text: &str, file: &str) -> Result<CatalogFile, CatalogIssue> {
-    ron::from_str::<CatalogFile>(text).map_err(|e| CatalogIssue::Parse {
+    ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .from_str::<CatalogFile>(text)
+        .map_err(|e| CatalogIssue::Parse {
         file: file.to_owned(),
         line: e.span.start.line,
         column: e.span.start.col,

@@ -41,8 +41,14 @@ pub struct Model {
     pub name: String,
     /// Family, e.g. `R1`, `V3`, `R1-Distill`.
     pub family: String,
-    /// The figures of the user's source document, exactly as it gives them.
-    pub seed: SeedFacts,
+    /// The figures of the DeepSeek model overview (the user's source document), exactly as it
+    /// gives them; `None` for the rest of the family, which the overview does not list.
+    #[serde(default)]
+    pub seed: Option<SeedFacts>,
+    /// What the model is, in a line, for a model the overview does not list (the overview's
+    /// "Key features" stand in for it otherwise).
+    #[serde(default)]
+    pub summary: Option<String>,
     /// Public release date (ISO 8601), from the model's README.
     pub released: String,
     /// Licence of the weights.
@@ -115,7 +121,7 @@ pub struct Sampling {
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Architecture {
-    /// llama.cpp's `general.architecture` for this model: `llama`, `qwen2` or `deepseek2`.
+    /// llama.cpp's `general.architecture` for this model: `llama`, `qwen2`, `qwen3` or `deepseek2`.
     pub gguf_architecture: String,
     /// Transformer blocks.
     pub layers: u32,
@@ -139,6 +145,10 @@ pub struct Architecture {
     pub qkv_bias: bool,
     /// Whether the GGUF carries a `rope_freqs` tensor (Llama 3.1 RoPE scaling).
     pub rope_freqs: bool,
+    /// Whether each head's queries and keys are RMS-normalised before attention (Qwen3's
+    /// `attn_q_norm` / `attn_k_norm`, one head wide each).
+    #[serde(default)]
+    pub qk_norm: bool,
 }
 
 /// The attention kind, which decides the size of the KV cache.
@@ -228,28 +238,56 @@ impl Model {
         format!("https://huggingface.co/{repo}")
     }
 
-    /// Release as the seed gives it, else the year of the public record.
+    /// Whether the DeepSeek model overview lists this model.
+    pub fn in_overview(&self) -> bool {
+        self.seed.is_some()
+    }
+
+    /// Release as the overview gives it, else the year of the public record.
     pub(crate) fn release_display(&self) -> String {
-        match &self.seed.release {
+        match self.seed.as_ref().and_then(|s| s.release.as_ref()) {
             Some(r) => r.clone(),
             None => self.released.chars().take(4).collect(),
         }
     }
 
-    /// Active parameters as the seed gives them, else computed.
-    pub(crate) fn active_display(&self) -> String {
-        match &self.seed.activation_parameters {
-            Some(a) => a.clone(),
-            None => self.seed.parameter_size.clone(),
+    /// Total parameters as the overview gives them, else from the exact count (`671B`, `8.2B`).
+    pub(crate) fn size_display(&self) -> String {
+        match &self.seed {
+            Some(s) => s.parameter_size.clone(),
+            None => params_label(self.params_total),
         }
     }
 
-    /// Key features (seed), or the distill notes (seed) where the seed gives no features.
-    pub(crate) fn features_display(&self) -> &str {
+    /// Active parameters as the overview gives them, else from the exact count.
+    pub(crate) fn active_display(&self) -> String {
+        match &self.seed {
+            Some(s) => s
+                .activation_parameters
+                .clone()
+                .unwrap_or_else(|| s.parameter_size.clone()),
+            None => params_label(self.params_active),
+        }
+    }
+
+    /// Key features or the distill notes (overview), else the summary of a family model.
+    pub fn features_display(&self) -> &str {
         self.seed
-            .key_features
-            .as_deref()
-            .or(self.seed.notes.as_deref())
+            .as_ref()
+            .and_then(|s| s.key_features.as_deref().or(s.notes.as_deref()))
+            .or(self.summary.as_deref())
             .unwrap_or("")
     }
+}
+
+/// A parameter count as the overview writes them: whole billions from 100B up (`671B`), one
+/// decimal below unless it is zero (`15.7B`, `8.2B`, `37B`).
+fn params_label(n: u64) -> String {
+    let b = n as f64 / 1e9;
+    let digits = if b >= 100.0 {
+        format!("{b:.0}")
+    } else {
+        format!("{b:.1}")
+    };
+    format!("{}B", digits.strip_suffix(".0").unwrap_or(&digits))
 }

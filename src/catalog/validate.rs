@@ -13,6 +13,11 @@ pub(crate) fn validate_model(m: &Model) -> Result<(), String> {
     if m.name.trim().is_empty() {
         return fail("`name` is empty".into());
     }
+    if m.seed.is_none() && m.summary.as_deref().is_none_or(|s| s.trim().is_empty()) {
+        return fail(
+            "a model without `seed` (not in the DeepSeek model overview) needs a `summary`".into(),
+        );
+    }
     if a.layers == 0 {
         return fail("`layers` is zero".into());
     }
@@ -86,10 +91,10 @@ pub(crate) fn validate_model(m: &Model) -> Result<(), String> {
     }
     if !matches!(
         a.gguf_architecture.as_str(),
-        "llama" | "qwen2" | "deepseek2"
+        "llama" | "qwen2" | "qwen3" | "deepseek2"
     ) {
         return fail(format!(
-            "`gguf_architecture` \"{}\" is not one seekdeck can estimate (llama, qwen2, deepseek2)",
+            "`gguf_architecture` \"{}\" is not one seekdeck can estimate (llama, qwen2, qwen3, deepseek2)",
             a.gguf_architecture
         ));
     }

@@ -44,14 +44,16 @@ pub struct ListRow<'a> {
     pub name: &'a str,
     /// Release as shown.
     pub release: String,
-    /// Parameter size (seed).
-    pub parameter_size: &'a str,
+    /// Whether the DeepSeek model overview lists the model (the FP16 figures are its).
+    pub in_overview: bool,
+    /// Parameter size (the overview's, else from the exact count).
+    pub parameter_size: String,
     /// Activation parameters.
     pub activation_parameters: String,
-    /// Seed's FP16 VRAM figure.
-    pub fp16_vram_required: &'a str,
-    /// Seed's system RAM figure.
-    pub fp16_system_ram_required: &'a str,
+    /// The overview's FP16 VRAM figure.
+    pub fp16_vram_required: Option<&'a str>,
+    /// The overview's system RAM figure.
+    pub fp16_system_ram_required: Option<&'a str>,
     /// Verdict in words.
     pub verdict: String,
     /// The requested context, when it was capped at this model's native maximum.
@@ -86,10 +88,11 @@ pub(crate) fn list_output(
                 id: &m.id,
                 name: &m.name,
                 release: m.release_display(),
-                parameter_size: &m.seed.parameter_size,
+                in_overview: m.in_overview(),
+                parameter_size: m.size_display(),
                 activation_parameters: m.active_display(),
-                fp16_vram_required: &m.seed.vram_required,
-                fp16_system_ram_required: &m.seed.system_ram_required,
+                fp16_vram_required: m.seed.as_ref().map(|s| s.vram_required.as_str()),
+                fp16_system_ram_required: m.seed.as_ref().map(|s| s.system_ram_required.as_str()),
                 verdict: fit.verdict.label(),
                 ctx_capped_from: ctx.capped_from,
                 fit,
@@ -115,11 +118,15 @@ pub(crate) fn list_output(
     for r in &rows {
         out.push_str(&format!(
             "{:<31} {:>7} {:>7} {:>7} {:>10} {:>10}  {}\n",
-            r.name,
+            if r.in_overview {
+                r.name.to_owned()
+            } else {
+                format!("{} *", r.name)
+            },
             r.release,
             r.parameter_size,
             r.activation_parameters,
-            r.fp16_vram_required,
+            r.fp16_vram_required.unwrap_or("—"),
             format_bytes(r.fit.breakdown.total_bytes()),
             match r.ctx_capped_from {
                 Some(_) => format!(
@@ -129,6 +136,9 @@ pub(crate) fn list_output(
                 None => r.verdict.clone(),
             }
         ));
+    }
+    if rows.iter().any(|r| !r.in_overview) {
+        out.push_str("* not in the DeepSeek model overview (added from the public record)\n");
     }
     out
 }

@@ -1,7 +1,7 @@
 //! The complete tensor list of a catalog model as llama.cpp lays it out in a GGUF (names, shapes in
 //! ggml order), and the type each tensor gets under a quantization preset.
 //!
-//! Shapes follow llama.cpp's loaders (`src/models/llama.cpp`, `qwen2.cpp`, `deepseek2.cpp`); types follow
+//! Shapes follow llama.cpp's loaders (`src/models/llama.cpp`, `qwen2.cpp`, `qwen3.cpp`, `deepseek2.cpp`); types follow
 //! `llama_tensor_get_type_impl` and `tensor_type_fallback` in `src/llama-quant.cpp` of the llama.cpp
 //! that llama-cpp-sys-2 0.1.161 vendors. Each rule below names the branch it mirrors. The estimator sums
 //! these tensors; the shape-only GGUF writer writes them.
@@ -24,6 +24,8 @@ pub enum TensorKind {
     AttnQBias,
     AttnKBias,
     AttnVBias,
+    AttnQNorm,
+    AttnKNorm,
     AttnOutput,
     AttnQA,
     AttnQANorm,
@@ -62,6 +64,8 @@ impl TensorKind {
             Self::AttnQBias => "attn_q.bias",
             Self::AttnKBias => "attn_k.bias",
             Self::AttnVBias => "attn_v.bias",
+            Self::AttnQNorm => "attn_q_norm.weight",
+            Self::AttnKNorm => "attn_k_norm.weight",
             Self::AttnOutput => "attn_output.weight",
             Self::AttnQA => "attn_q_a.weight",
             Self::AttnQANorm => "attn_q_a_norm.weight",
@@ -107,6 +111,8 @@ impl TensorKind {
                 | Self::AttnQBias
                 | Self::AttnKBias
                 | Self::AttnVBias
+                | Self::AttnQNorm
+                | Self::AttnKNorm
                 | Self::FfnGateInp
                 | Self::ExpProbsB
         )
@@ -216,7 +222,7 @@ pub fn tensor_plan(arch: &Architecture, layout: MlaLayout) -> Vec<TensorInfo> {
     out
 }
 
-/// One block's attention tensors (`src/models/llama.cpp`, `qwen2.cpp`, `deepseek2.cpp`).
+/// One block's attention tensors (`src/models/llama.cpp`, `qwen2.cpp`, `qwen3.cpp`, `deepseek2.cpp`).
 fn attention_tensors(arch: &Architecture, layout: MlaLayout, il: u32, out: &mut Vec<TensorInfo>) {
     use TensorKind as K;
     let l = Some(il);
@@ -232,6 +238,10 @@ fn attention_tensors(arch: &Architecture, layout: MlaLayout, il: u32, out: &mut 
                 out.push(t1(K::AttnQBias, l, n_head * head_dim));
                 out.push(t1(K::AttnKBias, l, n_kv * head_dim));
                 out.push(t1(K::AttnVBias, l, n_kv * head_dim));
+            }
+            if arch.qk_norm {
+                out.push(t1(K::AttnQNorm, l, head_dim));
+                out.push(t1(K::AttnKNorm, l, head_dim));
             }
             out.push(t2(K::AttnOutput, l, n_head * head_dim, n_embd));
         }

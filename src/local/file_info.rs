@@ -217,6 +217,7 @@ fn architecture_of(h: &GgufHeader, parts: &[GgufHeader]) -> Result<Architecture,
         tied_embeddings: !has_tensor("output.weight"),
         qkv_bias: has_tensor("attn_q.bias"),
         rope_freqs: has_tensor("rope_freqs"),
+        qk_norm: has_tensor("attn_q_norm"),
     })
 }
 

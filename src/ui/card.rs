@@ -9,7 +9,7 @@ use crate::app::card_checker::CheckState;
 use crate::app::command::Command;
 use crate::app::views::CardView;
 use crate::app::App;
-use crate::catalog::{Attention, Model};
+use crate::catalog::{Attention, Model, SeedFacts};
 use crate::estimate::fit::{kv_cache_bytes, FitReport, Verdict};
 use crate::estimate::placement::vram_margin_bytes;
 use crate::estimate::quant::Quant;
@@ -76,13 +76,13 @@ pub(crate) fn card_ui(ui: &mut Ui, app: &App, view: &CardView) -> Vec<Command> {
     commands
 }
 
-fn facts_ui(ui: &mut Ui, m: &Model) {
+/// The overview's figures for a model it lists, exactly as it gives them.
+fn overview_facts_ui(ui: &mut Ui, s: &SeedFacts) {
     ui.label(RichText::new("From the DeepSeek model overview").strong());
     Grid::new("seed_facts")
         .num_columns(2)
         .striped(true)
         .show(ui, |ui| {
-            let s = &m.seed;
             let row = |ui: &mut Ui, k: &str, v: &str| {
                 ui.label(k);
                 ui.add(Label::new(v).wrap());
@@ -111,6 +111,25 @@ fn facts_ui(ui: &mut Ui, m: &Model) {
                 row(ui, "Notes", v);
             }
         });
+}
+
+fn facts_ui(ui: &mut Ui, m: &Model) {
+    match &m.seed {
+        Some(s) => overview_facts_ui(ui, s),
+        None => {
+            ui.label(RichText::new("Not in the DeepSeek model overview").strong());
+            ui.add(Label::new(m.features_display()).wrap());
+            ui.add(
+                Label::new(
+                    RichText::new(
+                        "A model of the same family that people download; every figure below comes from the public record, each with its source.",
+                    )
+                    .weak(),
+                )
+                .wrap(),
+            );
+        }
+    }
     ui.add_space(6.0);
     ui.label(RichText::new("Public record").strong());
     Grid::new("public_facts")
@@ -203,7 +222,7 @@ fn architecture_ui(ui: &mut Ui, m: &Model) {
             moe.experts_per_token,
             crate::format::plural(moe.leading_dense_layers as usize, "dense layer"),
             m.active_display(),
-            m.seed.parameter_size
+            m.size_display()
         ));
     } else {
         ui.label("Dense model: every parameter works on every token.");

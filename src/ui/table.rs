@@ -7,6 +7,7 @@ use egui_extras::{Column, TableBuilder};
 use super::theme;
 use crate::app::command::Command;
 use crate::app::{App, SortColumn};
+use crate::catalog::{Model, SeedFacts};
 use crate::estimate::fit::FitReport;
 use crate::estimate::speed::speed_line;
 use crate::format::format_bytes;
@@ -87,26 +88,24 @@ pub(crate) fn table_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
                         let text = |ui: &mut Ui, s: &str| {
                             ui.add(Label::new(s).selectable(false).truncate());
                         };
-                        row.col(|ui| {
-                            ui.add(Label::new(RichText::new(&m.name).strong()).selectable(false));
-                        });
+                        row.col(|ui| name_cell(ui, m));
                         row.col(|ui| {
                             verdict_cell(ui, fit, app.model_ctx(m) < app.state.ctx_tokens)
                         });
                         row.col(|ui| text(ui, &m.release_display()));
-                        row.col(|ui| text(ui, &m.seed.parameter_size));
+                        row.col(|ui| text(ui, &m.size_display()));
                         row.col(|ui| text(ui, &m.active_display()));
                         row.col(|ui| text(ui, m.features_display()));
                         if !compact {
                             row.col(|ui| {
-                                text(ui, m.seed.input_modalities.as_deref().unwrap_or("Text"))
+                                text(ui, modality(m, |s| &s.input_modalities))
                             });
                             row.col(|ui| {
-                                text(ui, m.seed.output_modalities.as_deref().unwrap_or("Text"))
+                                text(ui, modality(m, |s| &s.output_modalities))
                             });
                         }
-                        row.col(|ui| text(ui, &m.seed.vram_required));
-                        row.col(|ui| text(ui, &m.seed.system_ram_required));
+                        row.col(|ui| overview_figure(ui, m, |s| &s.vram_required));
+                        row.col(|ui| overview_figure(ui, m, |s| &s.system_ram_required));
                         if row.response().clicked() {
                             commands.push(Command::OpenCard(i));
                         }
@@ -146,6 +145,40 @@ fn header(
         }
         None => {
             ui.add(Label::new(RichText::new(title).strong()).selectable(false));
+        }
+    }
+}
+
+/// What a family model not in the overview is said to be, on hover in the table and on its card.
+const NOT_IN_OVERVIEW: &str =
+    "Not in the DeepSeek model overview: added from the public record (sources on its card).";
+
+/// The model's name; a model the overview does not list carries a small "family" mark.
+fn name_cell(ui: &mut Ui, m: &Model) {
+    ui.add(Label::new(RichText::new(&m.name).strong()).selectable(false));
+    if !m.in_overview() {
+        ui.add(Label::new(RichText::new("family").small().weak()).selectable(false))
+            .on_hover_text(NOT_IN_OVERVIEW);
+    }
+}
+
+/// An input or output modality as the overview gives it ("Text" for every DeepSeek model).
+fn modality(m: &Model, pick: impl Fn(&SeedFacts) -> &Option<String>) -> &str {
+    m.seed
+        .as_ref()
+        .and_then(|s| pick(s).as_deref())
+        .unwrap_or("Text")
+}
+
+/// One of the overview's FP16 figures, or a dash (with the reason on hover) for a family model.
+fn overview_figure(ui: &mut Ui, m: &Model, pick: impl Fn(&SeedFacts) -> &String) {
+    match &m.seed {
+        Some(s) => {
+            ui.add(Label::new(pick(s).as_str()).selectable(false).truncate());
+        }
+        None => {
+            ui.add(Label::new(RichText::new("—").weak()).selectable(false))
+                .on_hover_text(NOT_IN_OVERVIEW);
         }
     }
 }

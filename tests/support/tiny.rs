@@ -62,6 +62,7 @@ pub fn tiny_architecture(gguf_architecture: &str) -> Architecture {
         tied_embeddings: false,
         qkv_bias: gguf_architecture == "qwen2",
         rope_freqs: false,
+        qk_norm: gguf_architecture == "qwen3",
     }
 }
 
