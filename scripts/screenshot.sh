@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Takes a screenshot of the real window under Xvfb, with a card open, on a simulated
 # RTX 4090 (so the picture shows every verdict colour whatever machine takes it).
-# Usage: scripts/screenshot.sh target/release/seekdeck docs/screenshot.png
+# Usage: scripts/screenshot.sh target/release/seekdeck docs/screenshot.png [model id]
 set -euo pipefail
 bin=${1:-target/release/seekdeck}
 out=${2:-docs/screenshot.png}
+card=${3:-deepseek-v2-lite}
 # shellcheck source=scripts/xvfb.sh
 . "$(dirname "$0")/xvfb.sh"
 data=$(mktemp -d)
-# Start with DeepSeek-V2-Lite's card open, through eframe's own persisted state.
+# Start with the model's card open (DeepSeek-V2-Lite's by default), through eframe's own
+# persisted state.
 mkdir -p "$data/seekdeck"
-cat > "$data/seekdeck/app.ron" <<'RON'
-{"app":"(quant:Q4_K_M,ctx_tokens:8192,selected:Some(\"deepseek-v2-lite\"),card_open:true,sort:Catalog,ascending:true)"}
+cat > "$data/seekdeck/app.ron" <<RON
+{"app":"(quant:Q4_K_M,ctx_tokens:8192,selected:Some(\\"$card\\"),card_open:true,sort:Catalog,ascending:true)"}
 RON
 XDG_DATA_HOME=$data SEEKDECK_CONFIG_DIR=$data "$bin" --assume "24GiB GPU @1008GB/s, 64GiB RAM @89.6GB/s" >/dev/null 2>&1 &
 pid=$!

@@ -36,13 +36,13 @@ fn seed_of<'a>(models: &'a [Model], name: &str) -> &'a SeedFacts {
         .unwrap_or_else(|| panic!("{name} has no overview figures"))
 }
 
-/// The overview's thirteen models come first, in its order, with their figures; the seven of the
+/// The overview's thirteen models come first, in its order, with their figures; the eight of the
 /// family it does not list follow, each with a summary instead.
 #[test]
-fn thirteen_overview_models_then_seven_of_the_family_load_without_issues() {
+fn thirteen_overview_models_then_eight_of_the_family_load_without_issues() {
     let cat = load_catalog(None);
     assert!(cat.issues.is_empty(), "{:?}", cat.issues);
-    assert_eq!(cat.models.len(), 20);
+    assert_eq!(cat.models.len(), 21);
     assert!(cat.models[..13].iter().all(|m| m.in_overview()));
     let family: Vec<&str> = cat.models[13..].iter().map(|m| m.name.as_str()).collect();
     assert_eq!(
@@ -54,7 +54,8 @@ fn thirteen_overview_models_then_seven_of_the_family_load_without_issues() {
             "DeepSeek-V3.1",
             "DeepSeek-V2.5",
             "DeepSeek-Coder-V2",
-            "DeepSeek-Coder-V2-Lite"
+            "DeepSeek-Coder-V2-Lite",
+            "DeepSeek-V3.2"
         ]
     );
     for m in &cat.models[13..] {
@@ -74,12 +75,7 @@ fn every_seed_figure_is_in_the_catalog() {
             // Overview: Model | Release | Parameter Size | Activation | Key Features | Input | Output
             7 => {
                 let m = seed_of(&cat.models, &row[0]);
-                assert_eq!(
-                    m.release.as_deref(),
-                    Some(row[1].as_str()),
-                    "{}",
-                    row[0]
-                );
+                assert_eq!(m.release.as_deref(), Some(row[1].as_str()), "{}", row[0]);
                 assert_eq!(m.parameter_size, row[2], "{}", row[0]);
                 assert_eq!(
                     m.activation_parameters.as_deref(),
@@ -157,7 +153,7 @@ fn malformed_user_file_names_file_line_column_and_field() {
     .unwrap();
     let cat = load_catalog(Some(dir.path()));
     // Everything else still loads.
-    assert_eq!(cat.models.len(), 20);
+    assert_eq!(cat.models.len(), 21);
     assert_eq!(cat.issues.len(), 2, "{:?}", cat.issues);
     let first = cat.issues[0].to_string();
     assert!(first.contains("a_missing_field.ron:"), "{first}");
@@ -203,7 +199,7 @@ fn impossible_entries_are_rejected_by_name() {
         "{}",
         texts[2]
     );
-    assert_eq!(cat.models.len(), 20);
+    assert_eq!(cat.models.len(), 21);
 }
 
 #[test]
@@ -216,7 +212,7 @@ fn user_files_add_and_override_entries() {
     .unwrap();
     let cat = load_catalog(Some(dir.path()));
     assert!(cat.issues.is_empty(), "{:?}", cat.issues);
-    assert_eq!(cat.models.len(), 21);
+    assert_eq!(cat.models.len(), 22);
     let r1 = cat.models.iter().find(|m| m.id == "deepseek-r1").unwrap();
     assert_eq!(r1.name, "DeepSeek-R1 (my notes)");
     assert!(cat.models.iter().any(|m| m.id == "my-finetune"));
@@ -225,7 +221,7 @@ fn user_files_add_and_override_entries() {
 #[test]
 fn embedded_catalog_parses_on_its_own() {
     let file = parse_catalog(seekdeck::catalog::load::EMBEDDED_CATALOG, "embedded").unwrap();
-    assert_eq!(file.models.len(), 20);
+    assert_eq!(file.models.len(), 21);
 }
 
 /// docs/catalog.md is generated from the catalog (`make catalog-doc`): it must say what the
@@ -248,4 +244,35 @@ fn catalog_page_is_current() {
             m.id
         );
     }
+}
+
+/// V3.2's sparse-attention indexer belongs to `deepseek32` and nothing else: a user entry that
+/// drops it, or gives it to another architecture, is rejected with the reason.
+#[test]
+fn an_indexer_goes_with_deepseek32_only() {
+    let v32 = seekdeck::catalog::builtin_model("deepseek-v3.2").unwrap();
+    let mut no_indexer = v32.clone();
+    no_indexer.id = "no-indexer".into();
+    no_indexer.architecture.indexer = None;
+    let mut misplaced = v32.clone();
+    misplaced.id = "misplaced".into();
+    misplaced.architecture.gguf_architecture = "deepseek2".into();
+    let file = seekdeck::catalog::CatalogFile {
+        models: vec![no_indexer, misplaced],
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("sparse.ron"),
+        ron::ser::to_string_pretty(&file, ron::ser::PrettyConfig::default()).unwrap(),
+    )
+    .unwrap();
+    let cat = load_catalog(Some(dir.path()));
+    let texts: Vec<String> = cat.issues.iter().map(ToString::to_string).collect();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(
+        texts[0].contains("`deepseek32` needs an `indexer`"),
+        "{}",
+        texts[0]
+    );
+    assert!(texts[1].contains("an `indexer` needs"), "{}", texts[1]);
 }

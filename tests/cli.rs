@@ -20,7 +20,7 @@ fn list_json_has_thirteen_verdicts() {
     );
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = rows.as_array().unwrap();
-    assert_eq!(rows.len(), 20);
+    assert_eq!(rows.len(), 21);
     let verdict = |id: &str| {
         rows.iter().find(|r| r["id"] == id).unwrap()["verdict"]
             .as_str()

@@ -453,7 +453,12 @@ fn ollama_match(home: &Path, name: &str) -> Option<(String, bool)> {
 fn an_ollama_tag_is_matched_by_what_the_file_is_not_by_the_tag() {
     // Today's deepseek-r1:8b: qwen3 tensors, R1-0528-Qwen3-8B.
     let today = tempfile::tempdir().unwrap();
-    ollama_pull(today.path(), "8b", "aa", &model("deepseek-r1-0528-qwen3-8b"));
+    ollama_pull(
+        today.path(),
+        "8b",
+        "aa",
+        &model("deepseek-r1-0528-qwen3-8b"),
+    );
     assert_eq!(
         ollama_match(today.path(), "deepseek-r1:8b"),
         Some(("deepseek-r1-0528-qwen3-8b".to_owned(), true))

@@ -115,6 +115,7 @@ fn dry_run_weights_and_kv_cache_match_the_estimator() {
         ("deepseek-v2-lite", Quant::Q4_K_M, 32768),
         ("deepseek-v3", Quant::Q2_K, 32768),
         ("deepseek-r1-0528-qwen3-8b", Quant::Q4_K_M, 8192),
+        ("deepseek-v3.2", Quant::Q2_K, 32768),
     ] {
         let m = model(id);
         let path = dir.path().join(format!("{id}.gguf"));

@@ -68,11 +68,11 @@ pub fn parse_catalog(text: &str, file: &str) -> Result<CatalogFile, CatalogIssue
         .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
         .from_str::<CatalogFile>(text)
         .map_err(|e| CatalogIssue::Parse {
-        file: file.to_owned(),
-        line: e.span.start.line,
-        column: e.span.start.col,
-        message: e.code.to_string(),
-    })
+            file: file.to_owned(),
+            line: e.span.start.line,
+            column: e.span.start.col,
+            message: e.code.to_string(),
+        })
 }
 
 /// Loads the embedded catalog plus every `*.ron` file in `user_dir` (sorted by name).

@@ -121,7 +121,8 @@ pub struct Sampling {
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Architecture {
-    /// llama.cpp's `general.architecture` for this model: `llama`, `qwen2`, `qwen3` or `deepseek2`.
+    /// llama.cpp's `general.architecture` for this model: `llama`, `qwen2`, `qwen3`, `deepseek2`
+    /// or `deepseek32` (V3.2: `deepseek2` plus the sparse-attention indexer).
     pub gguf_architecture: String,
     /// Transformer blocks.
     pub layers: u32,
@@ -149,6 +150,23 @@ pub struct Architecture {
     /// `attn_q_norm` / `attn_k_norm`, one head wide each).
     #[serde(default)]
     pub qk_norm: bool,
+    /// DeepSeek Sparse Attention's lightning indexer (V3.2, llama.cpp's `deepseek32`): it picks
+    /// the `top_k` earlier tokens each token attends to, and caches one key per token and layer.
+    #[serde(default)]
+    pub indexer: Option<Indexer>,
+}
+
+/// The lightning indexer of DeepSeek Sparse Attention (`index_n_heads`, `index_head_dim`,
+/// `index_topk` in V3.2's config.json).
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Indexer {
+    /// Indexer query heads.
+    pub heads: u32,
+    /// Width of one indexer head (and of the one cached indexer key).
+    pub head_dim: u64,
+    /// Earlier tokens each token attends to.
+    pub top_k: u32,
 }
 
 /// The attention kind, which decides the size of the KV cache.

@@ -1,7 +1,7 @@
 //! Checks that a parsed catalog entry describes a possible model, so that the estimator never divides
 //! by zero or reasons about nonsense. Each rule returns a sentence that names the offending field.
 
-use super::{Attention, Model};
+use super::{Architecture, Attention, Model};
 
 /// Returns `Err(reason)` for an impossible entry.
 pub(crate) fn validate_model(m: &Model) -> Result<(), String> {
@@ -89,14 +89,42 @@ pub(crate) fn validate_model(m: &Model) -> Result<(), String> {
     if !(0.0..=2.0).contains(&m.sampling.temperature) || !(0.0..=1.0).contains(&m.sampling.top_p) {
         return fail("`sampling` must have temperature in 0..=2 and top_p in 0..=1".into());
     }
+    validate_kind(a)
+}
+
+/// The architecture is one seekdeck estimates, and the sparse-attention indexer goes with
+/// `deepseek32` (and MLA with compressed queries) and nowhere else.
+fn validate_kind(a: &Architecture) -> Result<(), String> {
+    let fail = |msg: String| Err(msg);
     if !matches!(
         a.gguf_architecture.as_str(),
-        "llama" | "qwen2" | "qwen3" | "deepseek2"
+        "llama" | "qwen2" | "qwen3" | "deepseek2" | "deepseek32"
     ) {
         return fail(format!(
-            "`gguf_architecture` \"{}\" is not one seekdeck can estimate (llama, qwen2, qwen3, deepseek2)",
+            "`gguf_architecture` \"{}\" is not one seekdeck can estimate (llama, qwen2, qwen3, deepseek2, deepseek32)",
             a.gguf_architecture
         ));
+    }
+    let sparse = a.gguf_architecture == "deepseek32";
+    let compressed_queries = matches!(
+        a.attention,
+        Attention::Mla {
+            q_lora_rank: Some(_),
+            ..
+        }
+    );
+    match a.indexer {
+        Some(_) if !sparse || !compressed_queries => {
+            return fail(
+                "an `indexer` needs `gguf_architecture: \"deepseek32\"` and MLA with a `q_lora_rank`"
+                    .into(),
+            );
+        }
+        Some(ix) if ix.heads == 0 || ix.head_dim == 0 || ix.top_k == 0 => {
+            return fail("`indexer` heads, head_dim and top_k must be positive".into());
+        }
+        None if sparse => return fail("`deepseek32` needs an `indexer`".into()),
+        _ => {}
     }
     Ok(())
 }

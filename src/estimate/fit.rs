@@ -310,15 +310,18 @@ pub fn kv_cache_bytes(arch: &Architecture, ctx_tokens: u32, layout: MlaLayout) -
             }
         },
     };
-    u64::from(arch.layers) * ctx * per_token_layer_elems * 2
+    // V3.2's lightning indexer caches one f16 key of `head_dim` per token and layer beside the
+    // latent (`llama_kv_cache_dsa`).
+    let indexer_elems = arch.indexer.map_or(0, |ix| ix.head_dim);
+    u64::from(arch.layers) * ctx * (per_token_layer_elems + indexer_elems) * 2
 }
 
 /// llama.cpp's compute buffer at the default micro-batch `u = min(n_ctx, 512)`, as its graph
 /// allocator sizes it (flash attention on, llama.cpp's default where supported):
 /// `4·u·(widest per-token stage + 5·n_embd + 10)` bytes of f32 activations plus the f16 attention
 /// mask, `2·u·n_ctx` bytes. The widest stage is the logits (`n_vocab`) — or, for MLA models with
-/// many heads, the absorbed attention (`n_head × (2·(kv_lora + rope) + nope + rope)`).
-/// Fitted to llama.cpp's own dry runs of every catalog model (`tests/shape_only.rs`,
+/// many heads, the absorbed attention (`n_head × (2·(kv_lora + rope) + nope + rope)`); sparse
+/// attention adds its own stages (below). Fitted to llama.cpp's own dry runs of every catalog model (`tests/shape_only.rs`,
 /// docs/accuracy.md); within a few MiB at every context.
 pub(crate) fn compute_buffer_bytes(arch: &Architecture, ctx_tokens: u32) -> u64 {
     let ctx = u64::from(ctx_tokens).div_ceil(CTX_PAD_TOKENS) * CTX_PAD_TOKENS;
@@ -336,7 +339,14 @@ pub(crate) fn compute_buffer_bytes(arch: &Architecture, ctx_tokens: u32) -> u64 
         Attention::Mha { .. } | Attention::Gqa { .. } => 0,
     };
     let per_token_floats = arch.vocab_size.max(attention_stage) + 5 * arch.hidden_size + 10;
-    4 * u * per_token_floats + 2 * u * ctx
+    // Sparse attention (V3.2) adds the scores over the keys the indexer picked, f16
+    // `[min(ctx, top_k), n_head, u]`, and the indexer's own f32 scores and f16 mask over the whole
+    // context, `6·u·ctx`. Fitted like the rest to llama.cpp's dry runs of V3.2's shape from 512 to
+    // 163,840 tokens: within 36 MiB (docs/accuracy.md).
+    let sparse = arch.indexer.map_or(0, |ix| {
+        2 * u64::from(arch.heads) * u * ctx.min(u64::from(ix.top_k)) + 6 * u * ctx
+    });
+    4 * u * per_token_floats + 2 * u * ctx + sparse
 }
 
 /// Memory breakdown without a machine.

@@ -1,7 +1,8 @@
 //! The complete tensor list of a catalog model as llama.cpp lays it out in a GGUF (names, shapes in
 //! ggml order), and the type each tensor gets under a quantization preset.
 //!
-//! Shapes follow llama.cpp's loaders (`src/models/llama.cpp`, `qwen2.cpp`, `qwen3.cpp`, `deepseek2.cpp`); types follow
+//! Shapes follow llama.cpp's loaders (`src/models/llama.cpp`, `qwen2.cpp`, `qwen3.cpp`, `deepseek2.cpp`,
+//! `deepseek32.cpp`); types follow
 //! `llama_tensor_get_type_impl` and `tensor_type_fallback` in `src/llama-quant.cpp` of the llama.cpp
 //! that llama-cpp-sys-2 0.1.161 vendors. Each rule below names the branch it mirrors. The estimator sums
 //! these tensors; the shape-only GGUF writer writes them.
@@ -35,6 +36,11 @@ pub enum TensorKind {
     AttnKB,
     AttnVB,
     AttnKvB,
+    IndexerKNorm,
+    IndexerKNormBias,
+    IndexerProj,
+    IndexerAttnK,
+    IndexerAttnQB,
     FfnNorm,
     FfnGate,
     FfnUp,
@@ -75,6 +81,11 @@ impl TensorKind {
             Self::AttnKB => "attn_k_b.weight",
             Self::AttnVB => "attn_v_b.weight",
             Self::AttnKvB => "attn_kv_b.weight",
+            Self::IndexerKNorm => "indexer.k_norm.weight",
+            Self::IndexerKNormBias => "indexer.k_norm.bias",
+            Self::IndexerProj => "indexer.proj.weight",
+            Self::IndexerAttnK => "indexer.attn_k.weight",
+            Self::IndexerAttnQB => "indexer.attn_q_b.weight",
             Self::FfnNorm => "ffn_norm.weight",
             Self::FfnGate => "ffn_gate.weight",
             Self::FfnUp => "ffn_up.weight",
@@ -113,6 +124,8 @@ impl TensorKind {
                 | Self::AttnVBias
                 | Self::AttnQNorm
                 | Self::AttnKNorm
+                | Self::IndexerKNorm
+                | Self::IndexerKNormBias
                 | Self::FfnGateInp
                 | Self::ExpProbsB
         )
@@ -212,6 +225,7 @@ pub fn tensor_plan(arch: &Architecture, layout: MlaLayout) -> Vec<TensorInfo> {
     for il in 0..arch.layers {
         out.push(t1(K::AttnNorm, Some(il), n_embd));
         attention_tensors(arch, layout, il, &mut out);
+        indexer_tensors(arch, il, &mut out);
         out.push(t1(K::FfnNorm, Some(il), n_embd));
         ffn_tensors(arch, il, &mut out);
     }
@@ -287,6 +301,33 @@ fn attention_tensors(arch: &Architecture, layout: MlaLayout, il: u32, out: &mut 
     }
 }
 
+/// One block's lightning-indexer tensors (`src/models/deepseek32.cpp`), for sparse attention.
+fn indexer_tensors(arch: &Architecture, il: u32, out: &mut Vec<TensorInfo>) {
+    use TensorKind as K;
+    let (
+        Some(ix),
+        Attention::Mla {
+            q_lora_rank: Some(q_lora),
+            ..
+        },
+    ) = (arch.indexer, arch.attention)
+    else {
+        return;
+    };
+    let l = Some(il);
+    let n_embd = arch.hidden_size;
+    out.push(t1(K::IndexerKNorm, l, ix.head_dim));
+    out.push(t1(K::IndexerKNormBias, l, ix.head_dim));
+    out.push(t2(K::IndexerProj, l, n_embd, u64::from(ix.heads)));
+    out.push(t2(K::IndexerAttnK, l, n_embd, ix.head_dim));
+    out.push(t2(
+        K::IndexerAttnQB,
+        l,
+        q_lora,
+        u64::from(ix.heads) * ix.head_dim,
+    ));
+}
+
 /// One block's feed-forward tensors: dense, or router + routed experts + shared experts.
 fn ffn_tensors(arch: &Architecture, il: u32, out: &mut Vec<TensorInfo>) {
     use TensorKind as K;
@@ -344,7 +385,7 @@ pub fn assign_types(plan: &[TensorInfo], arch: &Architecture, quant: Quant) -> V
         n_expert: arch.moe.map_or(0, |m| m.routed_experts),
         // llama.cpp's model type: `llama` with 80 GQA layers and `qwen2` with 80 layers are LLM_TYPE_70B.
         is_70b: arch.layers == 80
-            && arch.gguf_architecture != "deepseek2"
+            && !arch.gguf_architecture.starts_with("deepseek")
             && arch.kv_heads() != arch.heads,
         has_output: plan.iter().any(|t| t.kind == TensorKind::Output),
         i_attention_wv: 0,

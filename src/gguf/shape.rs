@@ -89,6 +89,11 @@ pub fn architecture_metadata(
             }
         }
     }
+    if let Some(ix) = a.indexer {
+        b.kv(k("attention.indexer.head_count"), MetaValue::U32(ix.heads))
+            .kv(k("attention.indexer.key_length"), u(ix.head_dim))
+            .kv(k("attention.indexer.top_k"), MetaValue::U32(ix.top_k));
+    }
     if let Some(moe) = a.moe {
         b.kv(
             k("leading_dense_block_count"),

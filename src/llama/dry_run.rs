@@ -114,14 +114,17 @@ pub(crate) fn parse_log(text: &str) -> ReferenceSizes {
     s
 }
 
-/// The "N.NN MiB" figure after `marker`, in bytes.
+/// The "N.NN MiB" figure after `marker`, in bytes; `None` when the number is not in MiB
+/// (`creating main KV cache, size = 32768 cells`, V3.2's sparse-attention cache, is a count).
 pub(crate) fn mib_after(line: &str, marker: &str) -> Option<u64> {
-    let rest = &line[line.find(marker)? + marker.len()..];
+    let rest = line[line.find(marker)? + marker.len()..].trim_start();
     let number: String = rest
-        .trim_start()
         .chars()
         .take_while(|c| c.is_ascii_digit() || *c == '.')
         .collect();
+    if !rest[number.len()..].trim_start().starts_with("MiB") {
+        return None;
+    }
     let mib: f64 = number.parse().ok()?;
     Some((mib * 1024.0 * 1024.0).round() as u64)
 }
@@ -156,5 +159,20 @@ mod tests {
         assert_eq!(s.v_bytes, 224 << 20);
         assert_eq!(s.compute_bytes, 304 << 20);
         assert_eq!(s.output_bytes, (0.58f64 * 1048576.0).round() as u64);
+    }
+
+    /// V3.2's sparse-attention cache announces its parts with a cell count ("size = 32768
+    /// cells"), which is not a size: only the two MiB lines count.
+    #[test]
+    fn the_sparse_attention_caches_cell_counts_are_not_sizes() {
+        let log = "INFO llama_kv_cache_dsa: creating main KV cache, size = 32768 cells
+                   INFO llama_kv_cache: size = 2196.00 MiB ( 32768 cells,  61 layers,  1/1 seqs), K (f16): 2196.00 MiB, V (f16):    0.00 MiB
+                   INFO llama_kv_cache_dsa: creating indexer KV cache, size = 32768 cells
+                   INFO llama_kv_cache: size =  488.00 MiB ( 32768 cells,  61 layers,  1/1 seqs), K (f16):  488.00 MiB, V (f16):    0.00 MiB
+";
+        let s = parse_log(log);
+        assert_eq!(s.kv_bytes, (2196 + 488) << 20);
+        assert_eq!(s.k_bytes, (2196 + 488) << 20);
+        assert_eq!(s.v_bytes, 0);
     }
 }

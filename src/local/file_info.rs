@@ -2,7 +2,7 @@
 //! context, chat template, and the hyper-parameters the memory estimate needs (MLA and MoE keys
 //! included), turned into the same [`Architecture`] the catalog uses.
 
-use crate::catalog::{Architecture, Attention, Moe};
+use crate::catalog::{Architecture, Attention, Indexer, Moe};
 use crate::estimate::fit::{
     compute_buffer_bytes, judge, kv_cache_bytes, FitReport, MemoryBreakdown, WeightSplit,
 };
@@ -60,7 +60,7 @@ impl GgufInfo {
                 t.bytes().unwrap_or(0),
             );
         }
-        let mla_layout = (architecture == "deepseek2").then(|| {
+        let mla_layout = is_mla_architecture(&architecture).then(|| {
             if first.arch_uint("attention.key_length_mla").is_some() {
                 MlaLayout::Split
             } else {
@@ -165,7 +165,7 @@ fn architecture_of(h: &GgufHeader, parts: &[GgufHeader]) -> Result<Architecture,
             .flat_map(|p| p.tensors.iter())
             .any(|t| t.name.contains(needle))
     };
-    let attention = if arch == "deepseek2" {
+    let attention = if is_mla_architecture(arch) {
         let rope = need("rope.dimension_count")?;
         let kv_lora_rank = need("attention.kv_lora_rank")?;
         let (nope, v) = match h.arch_uint("attention.key_length_mla") {
@@ -218,7 +218,20 @@ fn architecture_of(h: &GgufHeader, parts: &[GgufHeader]) -> Result<Architecture,
         qkv_bias: has_tensor("attn_q.bias"),
         rope_freqs: has_tensor("rope_freqs"),
         qk_norm: has_tensor("attn_q_norm"),
+        indexer: h
+            .arch_uint("attention.indexer.head_count")
+            .map(|heads| Indexer {
+                heads: heads as u32,
+                head_dim: h.arch_uint("attention.indexer.key_length").unwrap_or(0),
+                top_k: h.arch_uint("attention.indexer.top_k").unwrap_or(0) as u32,
+            }),
     })
+}
+
+/// llama.cpp's DeepSeek architectures with multi-head latent attention: `deepseek2` (V2, V3, R1)
+/// and `deepseek32` (V3.2, the same plus the sparse-attention indexer).
+fn is_mla_architecture(arch: &str) -> bool {
+    matches!(arch, "deepseek2" | "deepseek32")
 }
 
 /// llama.cpp's name for a `general.file_type` (`enum llama_ftype` in `include/llama.h`).

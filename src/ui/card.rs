@@ -28,8 +28,14 @@ pub(crate) fn card_ui(ui: &mut Ui, app: &App, view: &CardView) -> Vec<Command> {
         ui.heading(RichText::new(&m.name).strong());
         ui.label(
             RichText::new(format!(
-                "{} · {}",
-                m.family, m.architecture.gguf_architecture
+                "{} · {}{}",
+                m.family,
+                m.architecture.gguf_architecture,
+                if m.in_overview() {
+                    ""
+                } else {
+                    " · not in the DeepSeek model overview"
+                }
             ))
             .weak(),
         );

@@ -97,12 +97,8 @@ pub(crate) fn table_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
                         row.col(|ui| text(ui, &m.active_display()));
                         row.col(|ui| text(ui, m.features_display()));
                         if !compact {
-                            row.col(|ui| {
-                                text(ui, modality(m, |s| &s.input_modalities))
-                            });
-                            row.col(|ui| {
-                                text(ui, modality(m, |s| &s.output_modalities))
-                            });
+                            row.col(|ui| text(ui, modality(m, |s| &s.input_modalities)));
+                            row.col(|ui| text(ui, modality(m, |s| &s.output_modalities)));
                         }
                         row.col(|ui| overview_figure(ui, m, |s| &s.vram_required));
                         row.col(|ui| overview_figure(ui, m, |s| &s.system_ram_required));

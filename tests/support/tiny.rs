@@ -63,6 +63,7 @@ pub fn tiny_architecture(gguf_architecture: &str) -> Architecture {
         qkv_bias: gguf_architecture == "qwen2",
         rope_freqs: false,
         qk_norm: gguf_architecture == "qwen3",
+        indexer: None,
     }
 }
 
