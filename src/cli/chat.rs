@@ -163,7 +163,7 @@ fn wait_loaded(engine: &Engine) -> Result<(), CliError> {
             }
             Ok(Event::Loaded(info)) => {
                 eprintln!(
-                    "loaded {} ({}, {} parameters) in {:.1} s, {} tokens of context, {}",
+                    "loaded {} ({}, {} parameters) in {:.2} s, {} tokens of context, {}",
                     info.source.label(),
                     info.architecture,
                     info.params,
@@ -224,7 +224,7 @@ pub(crate) fn run_chat(args: &ChatArgs, assume: Option<&str>) -> Result<(), CliE
                 Ok(Event::Finished { reason, stats, .. }) => {
                     println!();
                     eprintln!(
-                        "[{} prompt + {} generated tokens, first token {:.2} s, {:.1} tokens/s, context {}/{}, {:?}]",
+                        "[{} prompt + {} generated tokens, first token {:.2} s, {:.2} tokens/s, context {}/{}, {:?}]",
                         stats.prompt_tokens,
                         stats.generated_tokens,
                         stats.first_token_secs,
