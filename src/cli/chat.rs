@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::common::{machine, CliError};
+use super::common::{failure, machine, CliError};
 use crate::catalog::builtin_catalog_models;
 use crate::engine::remote::{normalize_base_url, Client};
 use crate::engine::{
@@ -58,10 +58,6 @@ pub struct ChatArgs {
     pub cpu_only: bool,
 }
 
-fn fail(message: String) -> CliError {
-    CliError { message, code: 1 }
-}
-
 /// Loads the file, placed as the window's Launch places it (or on the CPU with `--cpu-only`).
 fn load(
     engine: &Engine,
@@ -72,7 +68,7 @@ fn load(
     let local = inspect_path(file, &builtin_catalog_models());
     // A header seekdeck cannot read is one llama.cpp cannot load: say what is wrong with it.
     if let Err(problem) = &local.info {
-        return Err(fail(format!("{}: {problem}", file.display())));
+        return Err(failure(format!("{}: {problem}", file.display())));
     }
     let ctx = local.context(args.ctx);
     if let Some(note) = ctx.cap_note() {
@@ -116,10 +112,10 @@ fn connect(engine: &Engine, url: &str, args: &ChatArgs) -> Result<(), CliError> 
         None => {
             let models = Client::new(&server)
                 .models()
-                .map_err(|e| fail(e.to_string()))?;
+                .map_err(|e| failure(e.to_string()))?;
             match models.as_slice() {
                 [only] => only.id.clone(),
-                [] => return Err(fail(format!("{} serves no models", server.name))),
+                [] => return Err(failure(format!("{} serves no models", server.name))),
                 many => {
                     let ids: Vec<&str> = many.iter().map(|m| m.id.as_str()).collect();
                     return Err(CliError {
@@ -175,9 +171,9 @@ fn wait_loaded(engine: &Engine) -> Result<(), CliError> {
                 );
                 return Ok(());
             }
-            Ok(Event::Failed { error, .. }) => return Err(fail(error.to_string())),
+            Ok(Event::Failed { error, .. }) => return Err(failure(error.to_string())),
             Ok(_) => {}
-            Err(_) => return Err(fail("the engine stopped".into())),
+            Err(_) => return Err(failure("the engine stopped".into())),
         }
     }
 }
@@ -185,11 +181,12 @@ fn wait_loaded(engine: &Engine) -> Result<(), CliError> {
 /// Runs the chat; returns when done. The layers are placed for the `--assume` machine when
 /// given (e.g. "8GiB GPU" to leave the rest of a bigger card free), else for this PC.
 pub(crate) fn run_chat(args: &ChatArgs, assume: Option<&str>) -> Result<(), CliError> {
-    let engine = Engine::spawn(|| {}).map_err(|e| fail(format!("cannot start the engine: {e}")))?;
+    let engine =
+        Engine::spawn(|| {}).map_err(|e| failure(format!("cannot start the engine: {e}")))?;
     match (&args.file, &args.server) {
         (Some(file), _) => load(&engine, file, args, assume)?,
         (None, Some(url)) => connect(&engine, url, args)?,
-        (None, None) => return Err(fail("give a GGUF file or --server URL".into())),
+        (None, None) => return Err(failure("give a GGUF file or --server URL".into())),
     }
     let sampling = SamplingParams {
         temperature: args.temp,
@@ -238,10 +235,10 @@ pub(crate) fn run_chat(args: &ChatArgs, assume: Option<&str>) -> Result<(), CliE
                 }
                 Ok(Event::Failed { error, .. }) => {
                     history.pop();
-                    return Err(fail(error.to_string()));
+                    return Err(failure(error.to_string()));
                 }
                 Ok(_) => {}
-                Err(_) => return Err(fail("the engine stopped".into())),
+                Err(_) => return Err(failure("the engine stopped".into())),
             }
         }
     };

@@ -22,6 +22,11 @@ pub(crate) fn usage_error(message: String) -> CliError {
     CliError { message, code: 2 }
 }
 
+/// A failure that is not the user's input (a file llama.cpp refused, a port in use): exit code 1.
+pub(crate) fn failure(message: String) -> CliError {
+    CliError { message, code: 1 }
+}
+
 /// The machine to estimate against: `--assume` or a live reading.
 pub fn machine(assume: Option<&str>) -> Result<HardwareSnapshot, CliError> {
     match assume {

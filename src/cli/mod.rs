@@ -1,5 +1,5 @@
 //! The command line: one file per subcommand family ([`estimate`]: `list`, `fit`, `hw`; [`scan`];
-//! [`chat`]; [`get`], the Hub), what they share in [`common`]; the same library code as the window.
+//! [`chat`]; [`get`], the Hub; [`worker`], serving this machine to others), what they share in [`common`]; the same library code as the window.
 //! Bad input (an unknown model, a spec that does not parse) is one line on stderr and exit code 2.
 
 use clap::{Parser, Subcommand};
@@ -9,6 +9,7 @@ pub mod common;
 pub mod estimate;
 pub mod get;
 pub mod scan;
+pub mod worker;
 
 pub use common::CliError;
 use common::{find_model, machine, to_json};
@@ -53,6 +54,9 @@ pub enum Command {
     /// List a model's GGUF files on the Hugging Face Hub with this PC's verdict for each, and
     /// download one (resumable, verified) into the Hugging Face cache.
     Get(get::GetArgs),
+    /// Serve this machine's devices to other machines' seekdeck (llama.cpp's RPC server), so a
+    /// model can be split across several PCs. Listens on 127.0.0.1 unless --host says otherwise.
+    Worker(worker::WorkerArgs),
     /// Print this machine's hardware readings.
     Hw {
         /// Print JSON.
@@ -70,6 +74,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<String, CliError> {
     match command {
         Command::Chat(args) => chat::run_chat(args, cli.assume.as_deref()).map(|()| String::new()),
         Command::Get(args) => get::run_get(args, &catalog.models, cli.assume.as_deref()),
+        Command::Worker(args) => worker::run_worker(args),
         Command::Scan(args) => {
             let hw = machine(cli.assume.as_deref())?;
             Ok(scan::scan_output(args, &catalog.models, &hw))

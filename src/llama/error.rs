@@ -25,6 +25,9 @@ pub enum LlamaError {
     /// llama.cpp could not create a context for the file.
     #[error("llama.cpp could not create a context: {0}")]
     Context(String),
+    /// llama.cpp's RPC back-end (other machines' workers) failed.
+    #[error("RPC: {0}")]
+    Rpc(String),
     /// llama.cpp would not take the device list (`--device none`).
     #[error("llama.cpp could not leave the GPU out: {0}")]
     Devices(String),

@@ -1,0 +1,237 @@
+//! `seekdeck worker` as a user starts it: the real binary on loopback, read by seekdeck's own RPC
+//! probe (llama.cpp's protocol, checked in plain Rust), its warning when it listens beyond this
+//! machine, and its answers to bad input.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::num::NonZeroU32;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::model::params::LlamaModelParams;
+use llama_cpp_2::model::LlamaModel;
+use llama_cpp_2::sampling::LlamaSampler;
+use seekdeck::catalog::Architecture;
+use seekdeck::estimate::quant::GgmlType;
+use seekdeck::hardware::rpc_probe::{probe_worker, ProbeError, WorkerReading, RPC_PROTOCOL};
+use support::tiny::{tiny_architecture, write_random_model};
+
+/// A port nothing listens on right now.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A worker process, killed when dropped.
+struct Worker(Child);
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_worker(args: &[&str]) -> Worker {
+    let home = std::env::temp_dir();
+    Worker(
+        Command::new(env!("CARGO_BIN_EXE_seekdeck"))
+            .arg("worker")
+            .args(args)
+            .env("HOME", &home)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// Probes `endpoint` until it answers (the worker is starting) or 60 s pass.
+fn wait_for(endpoint: &str) -> WorkerReading {
+    let started = Instant::now();
+    loop {
+        match probe_worker(endpoint, Duration::from_secs(2)) {
+            Ok(r) => return r,
+            Err(e) if started.elapsed() > Duration::from_secs(60) => {
+                panic!("{endpoint} never answered: {e}")
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+}
+
+#[test]
+fn a_worker_on_loopback_serves_this_machines_memory_and_stops() {
+    let port = free_port();
+    let endpoint = format!("127.0.0.1:{port}");
+    let mut w = start_worker(&["--port", &port.to_string(), "--threads", "1"]);
+    let reading = wait_for(&endpoint);
+    assert_eq!(reading.version, RPC_PROTOCOL);
+    assert_eq!(reading.devices.len(), 1, "a CPU build serves its CPU");
+    let d = reading.devices[0];
+    assert!(
+        d.total_bytes > 1 << 30 && d.free_bytes <= d.total_bytes,
+        "{d:?}"
+    );
+    // A second probe works too: the worker serves one client after another.
+    assert_eq!(wait_for(&endpoint).devices.len(), 1);
+    w.0.kill().unwrap();
+    w.0.wait().unwrap();
+    let mut out = String::new();
+    w.0.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    assert!(
+        out.contains(&format!("seekdeck worker on {endpoint}")),
+        "{out}"
+    );
+    assert!(out.contains("free of"), "{out}");
+    // Gone: said in words, not a hang.
+    assert!(matches!(
+        probe_worker(&endpoint, Duration::from_secs(2)),
+        Err(ProbeError::Unreachable { .. })
+    ));
+}
+
+#[test]
+fn listening_beyond_loopback_prints_the_warning() {
+    let port = free_port();
+    let mut w = start_worker(&["--host", "0.0.0.0", "--port", &port.to_string()]);
+    wait_for(&format!("127.0.0.1:{port}"));
+    w.0.kill().unwrap();
+    w.0.wait().unwrap();
+    let mut err = String::new();
+    w.0.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert!(err.contains("no authentication and no encryption"), "{err}");
+}
+
+#[test]
+fn bad_arguments_and_a_taken_port_are_one_line_each() {
+    let out = Command::new(env!("CARGO_BIN_EXE_seekdeck"))
+        .args(["worker", "--host", "my-laptop"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("--host must be an IP address"), "{err}");
+
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let out = Command::new(env!("CARGO_BIN_EXE_seekdeck"))
+        .args(["worker", "--port", &port.to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("could not listen on 127.0.0.1"), "{err}");
+}
+
+/// Loads `path` with `params`, feeds `prompt` and returns 16 greedily generated token ids.
+fn generate(path: &std::path::Path, params: &LlamaModelParams, prompt: &str) -> Vec<i32> {
+    let backend = seekdeck::llama::backend::backend().unwrap();
+    let model = LlamaModel::load_from_file(backend, path, params).unwrap();
+    let mut ctx = model
+        .new_context(
+            backend,
+            LlamaContextParams::default().with_n_ctx(NonZeroU32::new(256)),
+        )
+        .unwrap();
+    let tokens = model.vocab().tokenize(prompt.as_bytes(), true, false);
+    let mut batch = LlamaBatch::new(64, 1);
+    for (i, t) in tokens.iter().enumerate() {
+        batch
+            .add(*t, i as i32, &[0], i == tokens.len() - 1)
+            .unwrap();
+    }
+    ctx.decode(&mut batch).unwrap();
+    let mut sampler = LlamaSampler::greedy();
+    let mut out = Vec::new();
+    let start = tokens.len() as i32;
+    for pos in start..start + 16 {
+        let tok = sampler.sample(&ctx, batch.n_tokens() - 1);
+        out.push(tok.0);
+        batch.clear();
+        batch.add(tok, pos, &[0], true).unwrap();
+        ctx.decode(&mut batch).unwrap();
+    }
+    out
+}
+
+/// llama.cpp's RPC back-end through seekdeck's FFI module: two workers on loopback become
+/// devices of this process, a six-layer model is split across this process's CPU (two layers)
+/// and the two workers (two each, by their equal free memory), and its greedy answer is the
+/// single-process answer token for token.
+#[test]
+fn a_model_split_across_two_workers_answers_as_in_one_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("six-layers.gguf");
+    let arch = Architecture {
+        layers: 6,
+        ..tiny_architecture("llama")
+    };
+    write_random_model(&path, &arch, "chatml", GgmlType::F32);
+    let alone = generate(&path, &LlamaModelParams::default(), "hello world");
+
+    let ports = [free_port(), free_port()];
+    let _workers: Vec<Worker> = ports
+        .iter()
+        .map(|p| start_worker(&["--port", &p.to_string(), "--threads", "1"]))
+        .collect();
+    let mut devices = Vec::new();
+    for p in ports {
+        let endpoint = format!("127.0.0.1:{p}");
+        wait_for(&endpoint);
+        devices.extend(seekdeck::llama::rpc::add_worker(&endpoint).unwrap());
+    }
+    assert_eq!(devices.len(), 2);
+    // Adding a worker twice gives the same devices, registered once.
+    assert_eq!(
+        seekdeck::llama::rpc::add_worker(&format!("127.0.0.1:{}", ports[0])).unwrap(),
+        devices[..1]
+    );
+    let params = LlamaModelParams::default()
+        .with_devices(&devices)
+        .unwrap()
+        .with_n_gpu_layers(4);
+    // llama.cpp's own log of the load says where the layers went.
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    let sink = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(move || LogWriter(sink.clone()))
+        .finish();
+    let split =
+        tracing::subscriber::with_default(subscriber, || generate(&path, &params, "hello world"));
+    assert_eq!(split, alone);
+    let log = String::from_utf8_lossy(&log.lock().unwrap()).into_owned();
+    assert!(log.contains("offloaded 4/7 layers"), "{log}");
+    for p in ports {
+        assert!(
+            log.contains(&format!("RPC0[127.0.0.1:{p}]"))
+                || log.contains(&format!("127.0.0.1:{p}")),
+            "no buffer on the worker at port {p}: {log}"
+        );
+    }
+}
+
+/// Collects what a tracing subscriber writes.
+struct LogWriter(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
