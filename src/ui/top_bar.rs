@@ -22,7 +22,9 @@ pub(crate) fn app_icon() -> egui::IconData {
 pub(crate) fn top_bar_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
     let mut commands = Vec::new();
     ui.add_space(4.0);
-    ui.horizontal(|ui| {
+    // Wrapped: in a narrow window the gauges and "Back to this PC" move to a second line instead
+    // of running past the edge.
+    ui.horizontal_wrapped(|ui| {
         ui.add(
             egui::Image::new(LOGO)
                 .fit_to_exact_size(egui::vec2(44.0, 44.0))
