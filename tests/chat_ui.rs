@@ -421,3 +421,57 @@ fn an_unwritable_data_folder_and_a_replaced_file_are_said_and_nothing_else_break
     assert!(error.contains("not a GGUF file"), "{error}");
     h.get_by_label_contains("Load failed:");
 }
+
+/// A GGUF whose chat template never finishes: the answer fails with the reason, the model stays
+/// loaded, and the pane offers llama.cpp's built-in formats; choosing one answers.
+#[test]
+fn a_failing_chat_template_is_said_and_a_built_in_format_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let endless = "{% for a in range(10000) %}{% for b in range(10000) %}{% for c in range(10000) %}x{% endfor %}{% endfor %}{% endfor %}";
+    write_tiny_model_with_context(
+        &models.join("endless-template.gguf"),
+        "llama",
+        endless,
+        2048,
+    );
+    let mut h = harness(&models, &dir.path().join("conversations"));
+    wait_until(&mut h, "the scan", |a| a.local.models.len() == 1);
+    h.get_by_label("Launch").click();
+    wait_until(&mut h, "the model to load", |a| {
+        matches!(a.chat.session.model, ModelState::Loaded { .. })
+    });
+    h.state_mut().chat.conversation_mut().sampling.max_tokens = 8;
+    send(&mut h, "hi");
+    wait_until(&mut h, "the failure", |a| {
+        a.chat.session.generation.is_none()
+    });
+    let failed = answers(h.state()).pop().unwrap();
+    assert!(
+        failed
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("chat template"),
+        "{failed:?}"
+    );
+    assert!(matches!(
+        h.state().chat.session.model,
+        ModelState::Loaded { .. }
+    ));
+    h.get_by_label("Use deepseek3").click();
+    h.step();
+    wait_until(&mut h, "the answer in the built-in format", |a| {
+        a.chat.session.generation.is_none()
+            && answers(a)
+                .last()
+                .is_some_and(|m| m.stats.is_some() && m.error.is_none())
+    });
+    assert_eq!(
+        h.state().chat.session.chat_format.as_deref(),
+        Some("deepseek3")
+    );
+    h.get_by_label_contains("Answering in llama.cpp's built-in \"deepseek3\" format");
+    assert!(h.query_by_label("Use deepseek3").is_none());
+}

@@ -134,10 +134,28 @@ fn a_chat_template_that_never_ends_is_stopped_with_a_reason() {
         err.contains("chat template") && err.contains("steps"),
         "{err}"
     );
+    assert!(err.contains("--chat-format"), "the way on is named: {err}");
     assert!(
         started.elapsed().as_secs() < 60,
         "took {:?}",
         started.elapsed()
+    );
+    // That way on: one of llama.cpp's built-in formats answers.
+    let out = seekdeck(&[
+        "chat",
+        model.to_str().unwrap(),
+        "--prompt",
+        "hi",
+        "--max-tokens",
+        "4",
+        "--chat-format",
+        "chatml",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("4 generated tokens") || err.contains("generated tokens"),
+        "{err}"
     );
 }
 

@@ -125,7 +125,11 @@ fn a_narrow_window_shows_tabs_and_send_stays_in_view() {
     // The header wraps rather than running past the edge: the way back from a simulated machine
     // stays on screen.
     let back = h.get_by_label("Back to this PC").rect();
-    assert!(back.right() <= 900.0, "Back to this PC ends at {}", back.right());
+    assert!(
+        back.right() <= 900.0,
+        "Back to this PC ends at {}",
+        back.right()
+    );
     h.get_by_label("Chat").click();
     h.run_ok();
     assert_eq!(h.state().tab, Tab::Chat);

@@ -129,6 +129,11 @@ pub struct ChatSession {
     pub model_defaults: (SamplingParams, bool),
     /// The launched file's estimated (VRAM, RAM), from its launch plan.
     launched_footprint: (u64, u64),
+    /// One of llama.cpp's built-in chat formats chosen in place of the loaded model's own
+    /// template after that template failed; `None` uses the model's template.
+    pub chat_format: Option<String>,
+    /// The last answer failed in the model's chat template (the pane offers a built-in format).
+    pub template_failed: bool,
     next_id: u64,
 }
 
@@ -143,6 +148,8 @@ impl Default for ChatSession {
             context_full: false,
             model_defaults: (SamplingParams::default(), false),
             launched_footprint: (0, 0),
+            chat_format: None,
+            template_failed: false,
             next_id: 1,
         }
     }
@@ -266,6 +273,7 @@ impl ChatSession {
             return false;
         }
         self.context_full = false;
+        self.template_failed = false;
         let id = self.next_id;
         self.next_id += 1;
         let cancel = Arc::new(AtomicBool::new(false));
@@ -280,7 +288,13 @@ impl ChatSession {
         });
         self.send(Request::Generate {
             id,
-            prompt: Prompt::Chat(history),
+            prompt: match &self.chat_format {
+                Some(format) => Prompt::ChatBuiltIn {
+                    messages: history,
+                    format: format.clone(),
+                },
+                None => Prompt::Chat(history),
+            },
             sampling,
             cancel,
         });
@@ -343,6 +357,9 @@ impl ChatSession {
                     _ => info.source.label(),
                 };
                 tracing::info!("loaded {} in {:.1} s", info.source.label(), info.load_secs);
+                // A new model starts with its own template.
+                self.chat_format = None;
+                self.template_failed = false;
                 self.model = ModelState::Loaded {
                     info: info.clone(),
                     name,

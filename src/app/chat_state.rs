@@ -279,6 +279,7 @@ impl ChatState {
                 error,
             } => {
                 self.session.context_full = matches!(error, EngineError::ContextFull { .. });
+                self.session.template_failed = matches!(error, EngineError::Template(_));
                 if let Some(m) = self.answer_of(id) {
                     m.error = Some(error.to_string());
                 }

@@ -61,6 +61,9 @@ pub enum Command {
     Stop,
     /// Write the last answer again.
     Regenerate,
+    /// Answer with llama.cpp's built-in chat format (e.g. `deepseek3`) instead of the model's own
+    /// template, which failed, and write the failed answer again.
+    UseBuiltInFormat(String),
     /// Start editing question `n` of the open conversation.
     StartEdit(usize),
     /// Send the edited question.
@@ -203,6 +206,7 @@ impl App {
             c @ (Command::Send
             | Command::Stop
             | Command::Regenerate
+            | Command::UseBuiltInFormat(_)
             | Command::StartEdit(_)
             | Command::ResendEdit
             | Command::CancelEdit
@@ -304,6 +308,10 @@ impl App {
             Command::Send => self.chat.send_draft(),
             Command::Stop => self.chat.stop(),
             Command::Regenerate => self.chat.regenerate(),
+            Command::UseBuiltInFormat(format) => {
+                self.chat.session.chat_format = Some(format);
+                self.chat.regenerate();
+            }
             Command::StartEdit(i) => self.chat.start_edit(i),
             Command::ResendEdit => self.chat.resend_edit(),
             Command::CancelEdit => self.chat.draft.editing = None,

@@ -12,7 +12,7 @@ use super::common::{failure, machine, CliError};
 use crate::catalog::builtin_catalog_models;
 use crate::engine::remote::{normalize_base_url, Client};
 use crate::engine::{
-    Engine, Event, Prompt, RemoteServer, Request, SamplingParams, TemplateMessage,
+    Engine, EngineError, Event, Prompt, RemoteServer, Request, SamplingParams, TemplateMessage,
 };
 use crate::estimate::placement::Placement;
 use crate::local::inspect_path;
@@ -56,6 +56,10 @@ pub struct ChatArgs {
     /// places them: the estimate, checked by llama.cpp's dry runs on a GPU build).
     #[arg(long)]
     pub cpu_only: bool,
+    /// Use one of llama.cpp's built-in chat formats (deepseek3, deepseek2, deepseek, chatml, …)
+    /// instead of the GGUF's own template, e.g. when that template fails.
+    #[arg(long, value_name = "NAME", conflicts_with = "server")]
+    pub chat_format: Option<String>,
 }
 
 /// Loads the file, placed as the window's Launch places it (or on the CPU with `--cpu-only`).
@@ -205,7 +209,13 @@ pub(crate) fn run_chat(args: &ChatArgs, assume: Option<&str>) -> Result<(), CliE
         id += 1;
         engine.send(Request::Generate {
             id,
-            prompt: Prompt::Chat(history.clone()),
+            prompt: match &args.chat_format {
+                Some(format) => Prompt::ChatBuiltIn {
+                    messages: history.clone(),
+                    format: format.clone(),
+                },
+                None => Prompt::Chat(history.clone()),
+            },
             sampling,
             cancel: Arc::default(),
         });
@@ -235,7 +245,12 @@ pub(crate) fn run_chat(args: &ChatArgs, assume: Option<&str>) -> Result<(), CliE
                 }
                 Ok(Event::Failed { error, .. }) => {
                     history.pop();
-                    return Err(failure(error.to_string()));
+                    let hint = if matches!(error, EngineError::Template(_)) {
+                        " (--chat-format deepseek3, deepseek2, deepseek or chatml answers with one of llama.cpp's built-in formats instead)"
+                    } else {
+                        ""
+                    };
+                    return Err(failure(format!("{error}{hint}")));
                 }
                 Ok(_) => {}
                 Err(_) => return Err(failure("the engine stopped".into())),

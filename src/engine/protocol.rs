@@ -143,6 +143,14 @@ pub enum Prompt {
     /// llama.cpp's built-in formats when the template is just a name or absent), with the
     /// assistant's turn opened.
     Chat(Vec<TemplateMessage>),
+    /// A conversation rendered with one of llama.cpp's built-in formats (`deepseek3`, `chatml`,
+    /// …) instead of the GGUF's own template: the way on after that template failed.
+    ChatBuiltIn {
+        /// The conversation.
+        messages: Vec<TemplateMessage>,
+        /// llama.cpp's name for the format.
+        format: String,
+    },
 }
 
 /// An OpenAI-compatible server (vLLM, SGLang, llama-server, DeepSeek's API, a gateway).

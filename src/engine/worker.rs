@@ -355,11 +355,11 @@ fn load_and_serve(
 /// The text to tokenize and whether llama.cpp should add BOS itself (a Jinja template writes
 /// `bos_token` into the text; llama.cpp's built-in formats do not).
 fn prompt_text(model: &LlamaModel, prompt: Prompt) -> Result<(String, bool), EngineError> {
-    let messages = match prompt {
+    let (messages, template) = match prompt {
         Prompt::Text(text) => return Ok((text, true)),
-        Prompt::Chat(messages) => messages,
+        Prompt::Chat(messages) => (messages, model.meta_val_str("tokenizer.chat_template").ok()),
+        Prompt::ChatBuiltIn { messages, format } => (messages, Some(format)),
     };
-    let template = model.meta_val_str("tokenizer.chat_template").ok();
     match template {
         Some(t) if t.contains("{%") || t.contains("{{") => {
             let vocab = model.vocab();

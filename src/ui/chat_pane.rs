@@ -213,7 +213,49 @@ fn messages_ui(ui: &mut Ui, chat: &mut ChatState, commands: &mut Vec<Command>) {
         if ends_with_answer && ui.button("Regenerate").clicked() {
             commands.push(Command::Regenerate);
         }
+        if chat.session.template_failed {
+            builtin_format_ui(ui, commands);
+        }
     }
+    if let Some(format) = &chat.session.chat_format {
+        ui.label(
+            RichText::new(format!(
+                "Answering in llama.cpp's built-in \"{format}\" format: the model's own chat template failed."
+            ))
+            .weak()
+            .size(11.0),
+        );
+    }
+}
+
+/// llama.cpp's built-in chat formats a DeepSeek model can fall back on, with the models that use
+/// each (`llm_chat_template` names in the vendored llama.cpp).
+const BUILTIN_FORMATS: [(&str, &str); 4] = [
+    ("deepseek3", "R1, V3 and the R1 distills"),
+    ("deepseek2", "V2, V2-Lite, V2.5, Coder-V2"),
+    ("deepseek", "DeepSeek LLM 7B/67B, Coder 1.3B"),
+    ("chatml", "a generic format most models follow"),
+];
+
+/// The way on after the model's own template failed: answer with one of llama.cpp's formats.
+fn builtin_format_ui(ui: &mut Ui, commands: &mut Vec<Command>) {
+    ui.label(
+        RichText::new(
+            "The model's own chat template failed (see the error above). Answer with one of llama.cpp's built-in formats instead:",
+        )
+        .color(theme::WARNING),
+    );
+    ui.horizontal_wrapped(|ui| {
+        for (name, models) in BUILTIN_FORMATS {
+            if ui
+                .button(format!("Use {name}"))
+                .on_hover_text(format!("llama.cpp's \"{name}\" format: {models}"))
+                .clicked()
+            {
+                commands.push(Command::UseBuiltInFormat(name.to_owned()));
+            }
+        }
+    });
 }
 
 fn user_ui(ui: &mut Ui, m: &ChatMessage, index: usize, idle: bool, commands: &mut Vec<Command>) {

@@ -68,7 +68,7 @@ pub(crate) fn connect_and_serve(
     let served = serve_questions(requests, out, |q| {
         let id = q.id;
         let messages = match q.prompt {
-            Prompt::Chat(m) => m,
+            Prompt::Chat(m) | Prompt::ChatBuiltIn { messages: m, .. } => m,
             Prompt::Text(t) => vec![TemplateMessage::new("user", &t)],
         };
         let mut emit = |text: String, generated_tokens: u32| {
