@@ -123,6 +123,10 @@ pub enum Command {
     },
     /// Forget a saved server and its key.
     ForgetServer(String),
+    /// Add the typed `host:port` to "Other machines".
+    AddWorker,
+    /// Remove entry `n` of "Other machines".
+    RemoveWorker(usize),
 }
 
 impl App {
@@ -183,6 +187,8 @@ impl App {
             | Command::ListServerModels(_)
             | Command::UseServerModel { .. }
             | Command::ForgetServer(_)) => self.apply_servers(c),
+            Command::AddWorker => self.machines.add_typed(&mut self.state.workers),
+            Command::RemoveWorker(i) => self.machines.remove(&mut self.state.workers, i),
             Command::OpenGgufDialog => self.open_dialog(PickPurpose::OpenGguf, None),
             Command::AddFolderDialog => self.open_dialog(PickPurpose::AddFolder, None),
             Command::ExportDialog => {
@@ -256,6 +262,7 @@ impl App {
         }
         self.chat.drain_engine();
         self.servers.drain();
+        self.machines.drain();
         self.card_checks.drain();
         let Some(answer) = self.pending_pick.as_ref().and_then(PendingPick::poll) else {
             return;

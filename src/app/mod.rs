@@ -12,6 +12,7 @@ pub mod draft;
 pub mod hub_state;
 pub mod launch;
 pub mod local_state;
+pub mod machines_state;
 pub(crate) mod pickers;
 pub mod refresh;
 pub mod script;
@@ -80,6 +81,9 @@ pub struct PersistedState {
     pub ascending: bool,
     /// GGUF repositories the user added to a model's "Get a GGUF" list, by catalog id.
     pub added_repos: std::collections::BTreeMap<String, Vec<String>>,
+    /// Other machines' `seekdeck worker`s (`host:port`), as added under "Other machines".
+    #[serde(default)]
+    pub workers: Vec<String>,
     /// The "What if…" machine spec, if one is chosen. Not persisted: every start shows this PC
     /// unless `--assume` asks otherwise.
     #[serde(skip)]
@@ -96,6 +100,7 @@ impl Default for PersistedState {
             sort: SortColumn::Catalog,
             ascending: true,
             added_repos: std::collections::BTreeMap::new(),
+            workers: Vec::new(),
             what_if: None,
         }
     }
@@ -181,6 +186,8 @@ pub struct App {
     pub hub: hub_state::HubState,
     /// OpenAI-compatible servers: saved, their keys and model lists.
     pub servers: server_state::ServerState,
+    /// Other machines' workers and what each last said.
+    pub machines: machines_state::OtherMachines,
     /// A file dialog that is open.
     pub pending_pick: Option<pickers::PendingPick>,
     /// A path asked for in the window, where no file dialog could open.
@@ -242,10 +249,12 @@ impl App {
             ),
             waker.clone(),
         );
+        let machines = machines_state::OtherMachines::new(&state.workers, waker.clone());
         let mut app = Self {
             local,
             hub,
             servers,
+            machines,
             chat: chat_state::ChatState::new(store),
             pending_pick: None,
             path_prompt: None,

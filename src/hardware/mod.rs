@@ -10,6 +10,7 @@ pub(crate) mod bandwidth;
 pub mod poller;
 pub(crate) mod probe;
 pub mod rpc_probe;
+pub mod worker_watch;
 
 use serde::Serialize;
 

@@ -146,13 +146,24 @@ pub fn probe_worker(endpoint: &str, timeout: Duration) -> Result<WorkerReading, 
     })
 }
 
+/// Whether `endpoint` is written as `host:port` (a name or an address, a port from 1 to 65535),
+/// without asking the network: for checking what is typed.
+pub fn check_endpoint(endpoint: &str) -> Result<(), ProbeError> {
+    let bad = || ProbeError::BadEndpoint(endpoint.to_owned());
+    let (host, port) = endpoint.rsplit_once(':').ok_or_else(bad)?;
+    if host.is_empty()
+        || host.chars().any(char::is_whitespace)
+        || port.parse::<u16>().map_or(true, |p| p == 0)
+    {
+        return Err(bad());
+    }
+    Ok(())
+}
+
 /// `host:port` to an address (the first one the resolver gives).
 fn resolve(endpoint: &str) -> Result<SocketAddr, ProbeError> {
     let bad = || ProbeError::BadEndpoint(endpoint.to_owned());
-    let (host, port) = endpoint.rsplit_once(':').ok_or_else(bad)?;
-    if host.is_empty() || port.parse::<u16>().map_or(true, |p| p == 0) {
-        return Err(bad());
-    }
+    check_endpoint(endpoint)?;
     endpoint
         .to_socket_addrs()
         .map_err(|_| bad())?

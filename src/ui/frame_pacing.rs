@@ -28,12 +28,13 @@ const SAMPLE_EVERY: Duration = Duration::from_millis(250);
 /// Threads of seekdeck's own background work; the rest of the process is the window (the UI
 /// thread and the graphics driver's threads, e.g. Mesa's `llvmpipe-N`). llama.cpp's compute
 /// threads are started from the engine and checker threads and inherit their names.
-const WORKER_THREADS: [&str; 5] = [
+const WORKER_THREADS: [&str; 6] = [
     "llama-engine",
     "split-checker",
     "file-dialog",
     "hardware-poller",
     "model-scanner",
+    "worker-watch",
 ];
 
 /// Measures the window's frames and sets the interval the waker keeps between redraws.

@@ -11,6 +11,7 @@ pub(crate) mod get_gguf;
 pub(crate) mod input;
 pub(crate) mod local_list;
 pub(crate) mod log_panel;
+pub(crate) mod machines;
 pub(crate) mod memory_bar;
 pub(crate) mod model_status;
 pub(crate) mod path_prompt;

@@ -1,4 +1,5 @@
-//! The right-hand panel: "On this PC" at the top (the downloads and the servers under it), the
+//! The right-hand panel: "On this PC" at the top (the downloads, the servers and the other
+//! machines under it), the
 //! model slot, then the chat. In a short
 //! window with a model in the slot, the file list folds into one line so the chat keeps the room.
 
@@ -32,6 +33,11 @@ pub(crate) fn side_panel_ui(ui: &mut Ui, app: &mut App) -> Vec<Command> {
     commands.extend(super::downloads::downloads_ui(ui, app));
     let busy = app.chat.busy();
     commands.extend(super::servers::servers_ui(ui, &mut app.servers, busy));
+    commands.extend(super::machines::machines_ui(
+        ui,
+        &mut app.machines,
+        &app.state.workers,
+    ));
     ui.separator();
     commands.extend(model_status_ui(ui, &app.chat.session));
     ui.separator();
