@@ -173,12 +173,7 @@ fn generate(path: &std::path::Path, params: &LlamaModelParams, prompt: &str) -> 
 #[test]
 fn a_model_split_across_two_workers_answers_as_in_one_process() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("six-layers.gguf");
-    let arch = Architecture {
-        layers: 6,
-        ..tiny_architecture("llama")
-    };
-    write_random_model(&path, &arch, "chatml", GgmlType::F32);
+    let path = six_layer_model(dir.path());
     let alone = generate(&path, &LlamaModelParams::default(), "hello world");
 
     let ports = [free_port(), free_port()];
@@ -233,5 +228,217 @@ impl std::io::Write for LogWriter {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+/// `seekdeck chat FILE --rpc A,B` as a user runs it: the model split across this PC and two
+/// workers (here two blocks each, by equal free memory) answers exactly as on this PC alone.
+#[test]
+fn chat_across_two_workers_answers_as_on_this_pc_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = six_layer_model(dir.path());
+    let ports = [free_port(), free_port()];
+    let _workers: Vec<Worker> = ports
+        .iter()
+        .map(|p| start_worker(&["--port", &p.to_string(), "--threads", "1"]))
+        .collect();
+    let endpoints: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    for e in &endpoints {
+        wait_for(e);
+    }
+    let chat = |extra: &[&str]| {
+        let mut args = vec![
+            "chat",
+            path.to_str().unwrap(),
+            "--prompt",
+            "hello world",
+            "--max-tokens",
+            "16",
+            "--temp",
+            "0",
+        ];
+        args.extend_from_slice(extra);
+        let out = Command::new(env!("CARGO_BIN_EXE_seekdeck"))
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{err}");
+        (String::from_utf8_lossy(&out.stdout).into_owned(), err)
+    };
+    let (alone, _) = chat(&[]);
+    let (split, log) = chat(&["--rpc", &endpoints.join(",")]);
+    assert!(
+        log.contains("split: 4 of 6 blocks on 2 other machine(s)"),
+        "{log}"
+    );
+    assert_eq!(split, alone);
+}
+
+/// A worker killed in the middle of an answer: the command line says which machine was lost and
+/// ends (the engine host it started dies, not seekdeck); started again, the same command works.
+#[test]
+fn a_worker_lost_mid_answer_is_named_and_a_relaunch_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = six_layer_model(dir.path());
+    let ports = [free_port(), free_port()];
+    let mut first = start_worker(&["--port", &ports[0].to_string(), "--threads", "1"]);
+    let _second = start_worker(&["--port", &ports[1].to_string(), "--threads", "1"]);
+    let endpoints: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    for e in &endpoints {
+        wait_for(e);
+    }
+    let chat = || {
+        Command::new(env!("CARGO_BIN_EXE_seekdeck"))
+            .args([
+                "chat",
+                path.to_str().unwrap(),
+                "--prompt",
+                "hello world",
+                "--max-tokens",
+                "3000",
+                "--temp",
+                "0",
+                "--rpc",
+                &endpoints.join(","),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut answering = chat();
+    // Wait for the answer to start, then take the first worker away.
+    let mut stdout = answering.stdout.take().unwrap();
+    let mut first_bytes = [0u8; 4];
+    stdout.read_exact(&mut first_bytes).unwrap();
+    first.0.kill().unwrap();
+    first.0.wait().unwrap();
+    let started = Instant::now();
+    let status = answering.wait().unwrap();
+    let mut err = String::new();
+    answering
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("lost the machine {}", endpoints[0])),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "took {:?}",
+        started.elapsed()
+    );
+    // The worker comes back; the same command runs to its end.
+    let _again = start_worker(&["--port", &ports[0].to_string(), "--threads", "1"]);
+    wait_for(&endpoints[0]);
+    let out = Command::new(env!("CARGO_BIN_EXE_seekdeck"))
+        .args([
+            "chat",
+            path.to_str().unwrap(),
+            "--prompt",
+            "hello world",
+            "--max-tokens",
+            "8",
+            "--rpc",
+            &endpoints.join(","),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A six-block random model (enough blocks to split over three machines).
+fn six_layer_model(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("six-layers.gguf");
+    let arch = Architecture {
+        layers: 6,
+        ..tiny_architecture("llama")
+    };
+    write_random_model(&path, &arch, "chatml", GgmlType::F32);
+    path
+}
+
+/// The engine host behind an ordinary engine handle, as the window will drive it: a load across
+/// a worker, an answer stopped by its cancel flag (a `Cancel` line to the host), then another
+/// answer from the same loaded model.
+#[test]
+fn an_engine_host_loads_stops_and_answers_again() {
+    use seekdeck::engine::{Engine, Event, FinishReason, Prompt, Request};
+    use seekdeck::estimate::placement::{Offload, Placement};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = six_layer_model(dir.path());
+    let port = free_port();
+    let _worker = start_worker(&["--port", &port.to_string(), "--threads", "1"]);
+    let endpoint = format!("127.0.0.1:{port}");
+    wait_for(&endpoint);
+    let engine = Engine::spawn_host(
+        std::path::Path::new(env!("CARGO_BIN_EXE_seekdeck")),
+        &[endpoint],
+        || {},
+    )
+    .unwrap();
+    engine.send(Request::Load {
+        path: path.clone(),
+        ctx_tokens: 2048,
+        placement: Placement {
+            offload: Offload {
+                gpu_layers: 3,
+                ..Offload::default()
+            },
+            split_limits: None,
+        },
+        cancel: Arc::default(),
+    });
+    let next = || engine.events.recv_timeout(Duration::from_secs(60)).unwrap();
+    let loaded = loop {
+        match next() {
+            Event::Loaded(info) => break info,
+            Event::Failed { error, .. } => panic!("{error}"),
+            _ => {}
+        }
+    };
+    assert_eq!(loaded.source.file(), Some(path.as_path()));
+    assert_eq!(loaded.offload.gpu_layers, 3);
+    let ask = |id: u64, max_tokens: u32, cancel: Arc<AtomicBool>| {
+        engine.send(Request::Generate {
+            id,
+            prompt: Prompt::Text("hello world".into()),
+            sampling: support::greedy(max_tokens),
+            cancel,
+        });
+    };
+    let cancel = Arc::new(AtomicBool::new(false));
+    ask(1, 100_000, cancel.clone());
+    let stopped = loop {
+        match next() {
+            Event::Piece { .. } => cancel.store(true, Ordering::Relaxed),
+            Event::Finished { id: 1, reason, .. } => break reason,
+            Event::Failed { error, .. } => panic!("{error}"),
+            _ => {}
+        }
+    };
+    assert_eq!(stopped, FinishReason::Stopped);
+    ask(2, 4, Arc::default());
+    loop {
+        match next() {
+            Event::Finished { id: 2, stats, .. } => {
+                assert_eq!(stats.generated_tokens, 4);
+                break;
+            }
+            Event::Failed { error, .. } => panic!("{error}"),
+            _ => {}
+        }
     }
 }

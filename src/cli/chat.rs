@@ -14,8 +14,10 @@ use crate::engine::remote::{normalize_base_url, Client};
 use crate::engine::{
     Engine, EngineError, Event, Prompt, RemoteServer, Request, SamplingParams, TemplateMessage,
 };
-use crate::estimate::placement::Placement;
+use crate::estimate::placement::{cluster_gpu_layers, Offload, Placement};
+use crate::hardware::rpc_probe::probe_worker;
 use crate::local::inspect_path;
+use std::time::Duration;
 
 /// Options of `seekdeck chat`.
 #[derive(Debug, Args, Clone)]
@@ -60,6 +62,10 @@ pub struct ChatArgs {
     /// instead of the GGUF's own template, e.g. when that template fails.
     #[arg(long, value_name = "NAME", conflicts_with = "server")]
     pub chat_format: Option<String>,
+    /// Split the model across other machines' `seekdeck worker`s as well as this PC (comma-separated
+    /// HOST:PORT), in proportion to each one's free memory.
+    #[arg(long, value_name = "HOST:PORT,…", value_delimiter = ',', conflicts_with_all = ["server", "cpu_only"])]
+    pub rpc: Vec<String>,
 }
 
 /// Loads the file, placed as the window's Launch places it (or on the CPU with `--cpu-only`).
@@ -80,6 +86,8 @@ fn load(
     }
     let placement = if args.cpu_only {
         Placement::default()
+    } else if !args.rpc.is_empty() {
+        cluster_placement(&local, &args.rpc, &machine(assume)?)?
     } else {
         local.placement(ctx.ctx_tokens, &machine(assume)?)
     };
@@ -90,6 +98,45 @@ fn load(
         cancel: Arc::default(),
     });
     wait_loaded(engine)
+}
+
+/// The split across `--rpc` workers and this PC, by each one's free memory; each worker is read
+/// first (a worker that does not answer is said here, in words, before llama.cpp is involved).
+fn cluster_placement(
+    local: &crate::local::LocalModel,
+    endpoints: &[String],
+    this_pc: &crate::hardware::HardwareSnapshot,
+) -> Result<Placement, CliError> {
+    let mut workers_free = Vec::new();
+    for endpoint in endpoints {
+        let reading =
+            probe_worker(endpoint, Duration::from_secs(5)).map_err(|e| failure(e.to_string()))?;
+        eprintln!(
+            "{endpoint}: {} free",
+            crate::format::format_bytes(reading.free_bytes())
+        );
+        workers_free.push(reading.free_bytes());
+    }
+    let layers = local
+        .info
+        .as_ref()
+        .ok()
+        .and_then(|i| i.arch.as_ref().ok())
+        .map_or(0, |a| a.layers);
+    let local_free = this_pc.ram.as_ref().map_or(0, |r| r.available_bytes)
+        + this_pc.gpus.iter().map(|g| g.free_bytes()).sum::<u64>();
+    let gpu_layers = cluster_gpu_layers(layers, local_free, &workers_free);
+    eprintln!(
+        "split: {gpu_layers} of {layers} blocks on {} other machine(s), the rest on this PC",
+        endpoints.len()
+    );
+    Ok(Placement {
+        offload: Offload {
+            gpu_layers,
+            ..Offload::default()
+        },
+        split_limits: None,
+    })
 }
 
 /// Connects to `--model` (or the only model) on `--server`, the key from `--api-key-env`.
@@ -185,8 +232,12 @@ fn wait_loaded(engine: &Engine) -> Result<(), CliError> {
 /// Runs the chat; returns when done. The layers are placed for the `--assume` machine when
 /// given (e.g. "8GiB GPU" to leave the rest of a bigger card free), else for this PC.
 pub(crate) fn run_chat(args: &ChatArgs, assume: Option<&str>) -> Result<(), CliError> {
-    let engine =
-        Engine::spawn(|| {}).map_err(|e| failure(format!("cannot start the engine: {e}")))?;
+    let engine = if args.rpc.is_empty() {
+        Engine::spawn(|| {})
+    } else {
+        std::env::current_exe().and_then(|exe| Engine::spawn_host(&exe, &args.rpc, || {}))
+    }
+    .map_err(|e| failure(format!("cannot start the engine: {e}")))?;
     match (&args.file, &args.server) {
         (Some(file), _) => load(&engine, file, args, assume)?,
         (None, Some(url)) => connect(&engine, url, args)?,

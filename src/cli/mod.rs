@@ -57,6 +57,14 @@ pub enum Command {
     /// Serve this machine's devices to other machines' seekdeck (llama.cpp's RPC server), so a
     /// model can be split across several PCs. Listens on 127.0.0.1 unless --host says otherwise.
     Worker(worker::WorkerArgs),
+    /// Internal: the process that holds a model split across other machines' workers, driven by
+    /// the window or `chat --rpc` over its stdin and stdout.
+    #[command(hide = true)]
+    EngineHost {
+        /// The workers, HOST:PORT,…
+        #[arg(long, value_delimiter = ',', required = true)]
+        rpc: Vec<String>,
+    },
     /// Print this machine's hardware readings.
     Hw {
         /// Print JSON.
@@ -75,6 +83,9 @@ pub fn run(cli: &Cli, command: &Command) -> Result<String, CliError> {
         Command::Chat(args) => chat::run_chat(args, cli.assume.as_deref()).map(|()| String::new()),
         Command::Get(args) => get::run_get(args, &catalog.models, cli.assume.as_deref()),
         Command::Worker(args) => worker::run_worker(args),
+        Command::EngineHost { rpc } => crate::engine::host::child::run_host(rpc)
+            .map(|()| String::new())
+            .map_err(common::failure),
         Command::Scan(args) => {
             let hw = machine(cli.assume.as_deref())?;
             Ok(scan::scan_output(args, &catalog.models, &hw))

@@ -47,6 +47,10 @@ pub enum EngineError {
     /// llama.cpp failed while decoding.
     #[error("llama.cpp failed while generating: {0}")]
     Decode(String),
+    /// A model split across machines failed: a machine went away, or llama.cpp's words for
+    /// what went wrong in the process holding the model across them.
+    #[error("{0}")]
+    Cluster(String),
     /// The server of a served model failed or refused.
     #[error("{0}")]
     Remote(#[from] super::remote::RemoteError),

@@ -48,6 +48,20 @@ impl Engine {
         })
     }
 
+    /// An engine from its channels and the thread that ends when it is dropped (an engine host's
+    /// bridge, [`crate::engine::host`]).
+    pub(crate) fn from_parts(
+        requests: Sender<Request>,
+        events: Receiver<Event>,
+        thread: JoinHandle<()>,
+    ) -> Self {
+        Self {
+            requests,
+            events,
+            thread: Some(thread),
+        }
+    }
+
     /// Sends a request; `false` if the worker has ended.
     pub fn send(&self, request: Request) -> bool {
         self.requests.send(request).is_ok()

@@ -2,11 +2,13 @@
 //! slot — a llama.cpp model and its context, or a model on an OpenAI-compatible server
 //! ([`remote`]); the UI (or the CLI) holds a [`Engine`] handle, sends
 //! [`Request`]s and receives [`Event`]s ([`protocol`]), so the caller never waits on llama.cpp.
-//! Every event is followed by the caller's `notify` (a repaint).
+//! Every event is followed by the caller's `notify` (a repaint). A model split across machines
+//! runs in a child process instead ([`host`]), behind the same handle.
 
 mod errors;
 mod generate;
 mod handle;
+pub mod host;
 pub(crate) mod protocol;
 pub mod remote;
 pub mod template;

@@ -135,7 +135,7 @@ pub enum Request {
 }
 
 /// What to generate from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Prompt {
     /// Raw text, tokenized as is (special tokens parsed); BOS added when the model wants one.
     Text(String),

@@ -23,18 +23,29 @@ pub fn backend() -> Result<&'static LlamaBackend, LlamaError> {
         .map_err(Clone::clone)
 }
 
-/// llama.cpp's model parameters for `offload`: its GPU layers, and no device at all with
-/// `no_gpu` (llama.cpp's `--device none`). The experts-in-RAM override goes on the pinned
-/// parameters afterwards (`add_cpu_moe_override`).
+/// The devices loads of this process go to (global indices), when it is an engine host for a
+/// cluster: the other machines' workers ([`crate::llama::rpc::add_worker`]). Set once at start.
+static CLUSTER_DEVICES: OnceLock<Vec<usize>> = OnceLock::new();
+
+/// Makes every load of this process place its offloaded layers on `devices` (an engine host's
+/// workers); `false` if devices were set already.
+pub fn use_cluster_devices(devices: Vec<usize>) -> bool {
+    CLUSTER_DEVICES.set(devices).is_ok()
+}
+
+/// llama.cpp's model parameters for `offload`: its GPU layers (on the cluster's devices in an
+/// engine host), and no device at all with `no_gpu` (llama.cpp's `--device none`). The
+/// experts-in-RAM override goes on the pinned parameters afterwards (`add_cpu_moe_override`).
 pub(crate) fn model_params(offload: Offload) -> Result<LlamaModelParams, LlamaError> {
     let params = LlamaModelParams::default().with_n_gpu_layers(offload.gpu_layers);
-    if offload.no_gpu {
-        params
-            .with_devices(&[])
-            .map_err(|e| LlamaError::Devices(e.to_string()))
-    } else {
-        Ok(params)
-    }
+    let devices: &[usize] = match CLUSTER_DEVICES.get() {
+        _ if offload.no_gpu => &[],
+        Some(cluster) => cluster,
+        None => return Ok(params),
+    };
+    params
+        .with_devices(devices)
+        .map_err(|e| LlamaError::Devices(e.to_string()))
 }
 
 /// The GPU devices llama.cpp can offload to in this build (none on the CPU back-end).
