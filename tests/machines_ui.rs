@@ -6,31 +6,13 @@
 
 mod support;
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
 use seekdeck::app::PersistedState;
+use support::workers::{free_port, Worker};
 use support::{app_harness, wait_until, RTX_4090};
-
-/// A worker process, killed when dropped.
-struct Worker(Child);
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Types `text` into the worker address field.
 fn type_address(h: &mut egui_kittest::Harness<'static, seekdeck::app::App>, text: &str) {

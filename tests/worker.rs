@@ -8,67 +8,15 @@ mod support;
 
 use std::io::Read;
 use std::net::TcpListener;
-use std::num::NonZeroU32;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use llama_cpp_2::context::params::LlamaContextParams;
-use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
-use llama_cpp_2::model::LlamaModel;
-use llama_cpp_2::sampling::LlamaSampler;
 use seekdeck::catalog::Architecture;
 use seekdeck::estimate::quant::GgmlType;
-use seekdeck::hardware::rpc_probe::{probe_worker, ProbeError, WorkerReading, RPC_PROTOCOL};
+use seekdeck::hardware::rpc_probe::{probe_worker, ProbeError, RPC_PROTOCOL};
 use support::tiny::{tiny_architecture, write_random_model};
-
-/// A port nothing listens on right now.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A worker process, killed when dropped.
-struct Worker(Child);
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_worker(args: &[&str]) -> Worker {
-    let home = std::env::temp_dir();
-    Worker(
-        Command::new(env!("CARGO_BIN_EXE_seekdeck"))
-            .arg("worker")
-            .args(args)
-            .env("HOME", &home)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    )
-}
-
-/// Probes `endpoint` until it answers (the worker is starting) or 60 s pass.
-fn wait_for(endpoint: &str) -> WorkerReading {
-    let started = Instant::now();
-    loop {
-        match probe_worker(endpoint, Duration::from_secs(2)) {
-            Ok(r) => return r,
-            Err(e) if started.elapsed() > Duration::from_secs(60) => {
-                panic!("{endpoint} never answered: {e}")
-            }
-            Err(_) => std::thread::sleep(Duration::from_millis(100)),
-        }
-    }
-}
+use support::workers::{free_port, greedy_token_ids, start_worker, wait_for, Worker};
 
 #[test]
 fn a_worker_on_loopback_serves_this_machines_memory_and_stops() {
@@ -135,37 +83,6 @@ fn bad_arguments_and_a_taken_port_are_one_line_each() {
     assert!(err.contains("could not listen on 127.0.0.1"), "{err}");
 }
 
-/// Loads `path` with `params`, feeds `prompt` and returns 16 greedily generated token ids.
-fn generate(path: &std::path::Path, params: &LlamaModelParams, prompt: &str) -> Vec<i32> {
-    let backend = seekdeck::llama::backend::backend().unwrap();
-    let model = LlamaModel::load_from_file(backend, path, params).unwrap();
-    let mut ctx = model
-        .new_context(
-            backend,
-            LlamaContextParams::default().with_n_ctx(NonZeroU32::new(256)),
-        )
-        .unwrap();
-    let tokens = model.vocab().tokenize(prompt.as_bytes(), true, false);
-    let mut batch = LlamaBatch::new(64, 1);
-    for (i, t) in tokens.iter().enumerate() {
-        batch
-            .add(*t, i as i32, &[0], i == tokens.len() - 1)
-            .unwrap();
-    }
-    ctx.decode(&mut batch).unwrap();
-    let mut sampler = LlamaSampler::greedy();
-    let mut out = Vec::new();
-    let start = tokens.len() as i32;
-    for pos in start..start + 16 {
-        let tok = sampler.sample(&ctx, batch.n_tokens() - 1);
-        out.push(tok.0);
-        batch.clear();
-        batch.add(tok, pos, &[0], true).unwrap();
-        ctx.decode(&mut batch).unwrap();
-    }
-    out
-}
-
 /// llama.cpp's RPC back-end through seekdeck's FFI module: two workers on loopback become
 /// devices of this process, a six-layer model is split across this process's CPU (two layers)
 /// and the two workers (two each, by their equal free memory), and its greedy answer is the
@@ -174,7 +91,7 @@ fn generate(path: &std::path::Path, params: &LlamaModelParams, prompt: &str) -> 
 fn a_model_split_across_two_workers_answers_as_in_one_process() {
     let dir = tempfile::tempdir().unwrap();
     let path = six_layer_model(dir.path());
-    let alone = generate(&path, &LlamaModelParams::default(), "hello world");
+    let alone = greedy_token_ids(&path, &LlamaModelParams::default(), "hello world");
 
     let ports = [free_port(), free_port()];
     let _workers: Vec<Worker> = ports
@@ -204,8 +121,9 @@ fn a_model_split_across_two_workers_answers_as_in_one_process() {
         .with_ansi(false)
         .with_writer(move || LogWriter(sink.clone()))
         .finish();
-    let split =
-        tracing::subscriber::with_default(subscriber, || generate(&path, &params, "hello world"));
+    let split = tracing::subscriber::with_default(subscriber, || {
+        greedy_token_ids(&path, &params, "hello world")
+    });
     assert_eq!(split, alone);
     let log = String::from_utf8_lossy(&log.lock().unwrap()).into_owned();
     assert!(log.contains("offloaded 4/7 layers"), "{log}");

@@ -83,3 +83,4 @@ pub mod hub_server;
 pub mod llama_server;
 pub mod openai_server;
 pub mod tiny;
+pub mod workers;
