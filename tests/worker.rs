@@ -72,6 +72,24 @@ fn bad_arguments_and_a_taken_port_are_one_line_each() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("--host must be an IP address"), "{err}");
 
+    // `chat --rpc` with something that is not HOST:PORT: bad input, exit code 2, before any load.
+    let dir = tempfile::tempdir().unwrap();
+    let model = six_layer_model(dir.path());
+    let out = Command::new(env!("CARGO_BIN_EXE_seekdeck"))
+        .args([
+            "chat",
+            model.to_str().unwrap(),
+            "--prompt",
+            "hi",
+            "--rpc",
+            "my laptop",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is not host:port"), "{err}");
+
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
     let out = Command::new(env!("CARGO_BIN_EXE_seekdeck"))

@@ -8,14 +8,14 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::common::{failure, machine, CliError};
+use super::common::{failure, machine, usage_error, CliError};
 use crate::catalog::builtin_catalog_models;
 use crate::engine::remote::{normalize_base_url, Client};
 use crate::engine::{
     Engine, EngineError, Event, Prompt, RemoteServer, Request, SamplingParams, TemplateMessage,
 };
 use crate::estimate::placement::{cluster_gpu_layers, Offload, Placement};
-use crate::hardware::rpc_probe::probe_worker;
+use crate::hardware::rpc_probe::{probe_worker, ProbeError};
 use crate::local::inspect_path;
 use std::time::Duration;
 
@@ -109,8 +109,10 @@ fn cluster_placement(
 ) -> Result<Placement, CliError> {
     let mut workers_free = Vec::new();
     for endpoint in endpoints {
-        let reading =
-            probe_worker(endpoint, Duration::from_secs(5)).map_err(|e| failure(e.to_string()))?;
+        let reading = probe_worker(endpoint, Duration::from_secs(5)).map_err(|e| match e {
+            ProbeError::BadEndpoint(_) => usage_error(e.to_string()),
+            _ => failure(e.to_string()),
+        })?;
         eprintln!(
             "{endpoint}: {} free",
             crate::format::format_bytes(reading.free_bytes())
