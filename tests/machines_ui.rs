@@ -80,3 +80,128 @@ fn other_machines_are_read_live_said_in_words_and_remembered() {
     again.run_ok();
     assert_eq!(again.state().state.workers, [live]);
 }
+
+/// A window with a six-block model in its folder and `endpoint` among its other machines.
+fn harness_with_a_model_and(
+    dir: &std::path::Path,
+    endpoint: &str,
+) -> egui_kittest::Harness<'static, seekdeck::app::App> {
+    use seekdeck::app::AppOptions;
+    use seekdeck::catalog::Architecture;
+    use seekdeck::estimate::quant::GgmlType;
+    use seekdeck::local::{Root, Source};
+    use support::tiny::{tiny_architecture, write_random_model};
+
+    let models = dir.join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let arch = Architecture {
+        layers: 6,
+        context_tokens: 8192,
+        ..tiny_architecture("llama")
+    };
+    write_random_model(&models.join("six.gguf"), &arch, "chatml", GgmlType::F32);
+    let options = AppOptions {
+        assume: Some(RTX_4090.into()),
+        scan_roots: vec![Root {
+            source: Source::UserFolder,
+            path: models,
+        }],
+        scan_on_start: true,
+        conversations_dir: Some(dir.join("conversations")),
+        engine_host_exe: Some(env!("CARGO_BIN_EXE_seekdeck").into()),
+        ..AppOptions::default()
+    };
+    let state = PersistedState {
+        workers: vec![endpoint.to_owned()],
+        ..PersistedState::default()
+    };
+    egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1500.0, 1000.0))
+        .allow_missing_glyphs()
+        .build_eframe(move |cc| seekdeck::app::App::new_with_state(cc, state, options))
+}
+
+/// Launch across machines in the window: a local file split across this PC and a worker answers
+/// in the pane; the worker killed mid-answer is named on the answer, the slot empties, the
+/// conversation is kept, and the same launch works again once the worker is back.
+#[test]
+fn a_launch_across_machines_answers_and_a_lost_machine_is_named() {
+    use seekdeck::app::chat_state::ModelState;
+    use seekdeck::chat::Role;
+    use support::workers::{start_worker, wait_for};
+
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let endpoint = format!("127.0.0.1:{port}");
+    let worker = start_worker(&["--port", &port.to_string(), "--threads", "1"]);
+    wait_for(&endpoint);
+    let mut h = harness_with_a_model_and(dir.path(), &endpoint);
+    wait_until(&mut h, "the scan and the worker", |a| {
+        a.local.models.len() == 1 && !a.answering_workers().is_empty()
+    });
+    let launch = |h: &mut egui_kittest::Harness<'static, seekdeck::app::App>| {
+        h.get_by_label("Launch across 2 machines").click();
+        h.run_ok();
+        wait_until(h, "the model across machines", |a| {
+            matches!(a.chat.session.model, ModelState::Loaded { .. })
+        });
+    };
+    launch(&mut h);
+    h.get_by_label_contains("across this PC and 1 other machine");
+    h.state_mut().chat.conversation_mut().sampling.max_tokens = 8;
+    support::send_message(&mut h, "hello");
+    wait_until(&mut h, "the answer", |a| {
+        a.chat.session.generation.is_none()
+            && a.chat
+                .conversation()
+                .messages
+                .last()
+                .is_some_and(|m| m.role == Role::Assistant && m.stats.is_some())
+    });
+
+    // The worker goes away while the next answer is written.
+    h.state_mut().chat.conversation_mut().sampling.max_tokens = 100_000;
+    support::send_message(&mut h, "and again");
+    wait_until(&mut h, "the first words", |a| {
+        a.chat
+            .conversation()
+            .messages
+            .last()
+            .is_some_and(|m| !m.text.is_empty())
+    });
+    drop(worker);
+    wait_until(&mut h, "the lost machine", |a| {
+        a.chat.session.generation.is_none()
+    });
+    let last = h
+        .state()
+        .chat
+        .conversation()
+        .messages
+        .last()
+        .cloned()
+        .unwrap();
+    assert!(
+        last.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains(&format!("lost the machine {endpoint}")),
+        "{last:?}"
+    );
+    wait_until(&mut h, "the empty slot", |a| {
+        matches!(a.chat.session.model, ModelState::Empty)
+    });
+    assert_eq!(
+        h.state().chat.conversation().messages.len(),
+        4,
+        "the conversation is kept"
+    );
+
+    // Back again: the same launch works.
+    let _again = start_worker(&["--port", &port.to_string(), "--threads", "1"]);
+    wait_for(&endpoint);
+    wait_until(&mut h, "the worker read again", |a| {
+        !a.answering_workers().is_empty()
+    });
+    launch(&mut h);
+}

@@ -71,6 +71,8 @@ pub struct LaunchPlan {
     /// The estimate's (VRAM, RAM) for the file, given back to the machine's reading while it is
     /// loaded, since launching another model unloads it first.
     pub footprint: (u64, u64),
+    /// Other machines' workers the model is split across (`host:port`); empty: this PC alone.
+    pub workers: Vec<String>,
 }
 
 /// A launch the estimate advises against, waiting for the user's decision.
@@ -115,6 +117,10 @@ impl Generation {
 /// The engine, the model slot and the generation in progress.
 pub struct ChatSession {
     engine: Option<Engine>,
+    /// The workers the running engine holds its model across (empty: an in-process engine).
+    engine_workers: Vec<String>,
+    /// seekdeck's own executable, which a launch across machines starts as `engine-host`.
+    pub(crate) host_exe: Option<PathBuf>,
     /// The model slot.
     pub model: ModelState,
     /// The last load failure, shown until the next launch.
@@ -141,6 +147,8 @@ impl Default for ChatSession {
     fn default() -> Self {
         Self {
             engine: None,
+            engine_workers: Vec::new(),
+            host_exe: None,
             model: ModelState::Empty,
             load_error: None,
             refusal: None,
@@ -164,7 +172,7 @@ impl ChatSession {
     /// Starts loading `plan` (replacing any loaded model); the engine thread starts at the first
     /// launch and wakes the window through `notify` after every event.
     pub fn launch(&mut self, plan: LaunchPlan, notify: impl Fn() + Send + Sync + 'static) {
-        if !self.prepare(notify) {
+        if !self.prepare(notify, &plan.workers) {
             return;
         }
         let cancel = Arc::new(AtomicBool::new(false));
@@ -195,7 +203,7 @@ impl ChatSession {
         defaults: (SamplingParams, bool),
         notify: impl Fn() + Send + Sync + 'static,
     ) {
-        if !self.prepare(notify) {
+        if !self.prepare(notify, &[]) {
             return;
         }
         let cancel = Arc::new(AtomicBool::new(false));
@@ -222,17 +230,33 @@ impl ChatSession {
         };
     }
 
-    /// Clears the last launch's outcome, stops any answer and starts the engine thread if it is
-    /// not running; `false` when it could not start.
-    fn prepare(&mut self, notify: impl Fn() + Send + Sync + 'static) -> bool {
+    /// Clears the last launch's outcome, stops any answer and starts the engine the launch needs
+    /// if it is not running — the in-process thread for this PC alone, an engine host for a model
+    /// across `workers` (a running engine of the other kind is shut down first, freeing its
+    /// model); `false` when it could not start.
+    fn prepare(&mut self, notify: impl Fn() + Send + Sync + 'static, workers: &[String]) -> bool {
         self.refusal = None;
         self.load_error = None;
         self.stop();
+        if self.engine_workers != workers || self.engine.as_ref().is_some_and(Engine::ended) {
+            self.engine = None;
+        }
         if self.engine.is_none() {
-            match Engine::spawn(notify) {
-                Ok(e) => self.engine = Some(e),
+            let started = if workers.is_empty() {
+                Engine::spawn(notify)
+            } else {
+                self.host_exe
+                    .clone()
+                    .map_or_else(std::env::current_exe, Ok)
+                    .and_then(|exe| Engine::spawn_host(&exe, workers, notify))
+            };
+            match started {
+                Ok(e) => {
+                    self.engine = Some(e);
+                    self.engine_workers = workers.to_vec();
+                }
                 Err(e) => {
-                    self.load_error = Some(format!("The engine thread did not start: {e}"));
+                    self.load_error = Some(format!("The engine did not start: {e}"));
                     return false;
                 }
             }

@@ -49,6 +49,8 @@ pub enum Command {
         /// Load even though the estimate exceeds RAM + VRAM.
         force: bool,
     },
+    /// Load a local file split across this PC and the other machines that answer.
+    LaunchAcross(std::path::PathBuf),
     /// Keep the refused model unloaded.
     DismissRefusal,
     /// Abort the load in progress.
@@ -187,8 +189,7 @@ impl App {
             | Command::ListServerModels(_)
             | Command::UseServerModel { .. }
             | Command::ForgetServer(_)) => self.apply_servers(c),
-            Command::AddWorker => self.machines.add_typed(&mut self.state.workers),
-            Command::RemoveWorker(i) => self.machines.remove(&mut self.state.workers, i),
+            c @ (Command::AddWorker | Command::RemoveWorker(_)) => self.apply_machines(c),
             Command::OpenGgufDialog => self.open_dialog(PickPurpose::OpenGguf, None),
             Command::AddFolderDialog => self.open_dialog(PickPurpose::AddFolder, None),
             Command::ExportDialog => {
@@ -200,9 +201,9 @@ impl App {
                 self.local.remove_folder(&folder, &self.catalog.models);
             }
             Command::OpenFile(path) => self.local.open_file(path, &self.catalog.models),
-            Command::Launch { path, force } => {
+            c @ (Command::Launch { .. } | Command::LaunchAcross(_)) => {
                 self.tab = super::Tab::Chat;
-                self.launch(&path, force);
+                self.apply_launch(c);
             }
             Command::ShowTab(tab) => self.tab = tab,
             Command::SearchFocused => self.focus_search = false,
@@ -305,6 +306,24 @@ impl App {
             Command::TypeRepo(text) => self.hub.repo_typed = (text, None),
             Command::Download(file) => self.hub.download(file),
             Command::ControlDownload(id, action) => self.hub.control(id, action),
+            _ => {}
+        }
+    }
+
+    /// Launches a local file, on this PC or across the other machines.
+    fn apply_launch(&mut self, command: Command) {
+        match command {
+            Command::Launch { path, force } => self.launch(&path, force),
+            Command::LaunchAcross(path) => self.launch_across(&path),
+            _ => {}
+        }
+    }
+
+    /// Carries out an "Other machines" command.
+    fn apply_machines(&mut self, command: Command) {
+        match command {
+            Command::AddWorker => self.machines.add_typed(&mut self.state.workers),
+            Command::RemoveWorker(i) => self.machines.remove(&mut self.state.workers, i),
             _ => {}
         }
     }

@@ -63,8 +63,64 @@ impl App {
             sampling,
             reasoning: catalog_model.is_some_and(|m| m.reasoning),
             footprint,
+            workers: Vec::new(),
         };
         (plan, refusal)
+    }
+
+    /// The other machines that answer now, with their free memory, in the list's order.
+    pub fn answering_workers(&self) -> Vec<(String, u64)> {
+        self.state
+            .workers
+            .iter()
+            .filter_map(|e| match self.machines.readings.get(e) {
+                Some(Ok(r)) => Some((e.clone(), r.free_bytes())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Launches `path` split across this PC and the other machines that answer, blocks shared by
+    /// free memory (this PC keeps its share of the first blocks), in an engine host.
+    pub fn launch_across(&mut self, path: &Path) {
+        let workers = self.answering_workers();
+        if workers.is_empty() {
+            return;
+        }
+        let (mut plan, _) = self.launch_plan(path);
+        let layers = self
+            .local
+            .by_path(path)
+            .and_then(|l| l.info.as_ref().ok())
+            .and_then(|i| i.arch.as_ref().ok())
+            .map_or(0, |a| a.layers);
+        let hw = self.launch_hw();
+        let local_free = hw.ram.as_ref().map_or(0, |r| r.available_bytes)
+            + hw.gpus.iter().map(|g| g.free_bytes()).sum::<u64>();
+        let free: Vec<u64> = workers.iter().map(|(_, f)| *f).collect();
+        plan.placement = crate::estimate::placement::Placement {
+            offload: crate::estimate::placement::Offload {
+                gpu_layers: crate::estimate::placement::cluster_gpu_layers(
+                    layers, local_free, &free,
+                ),
+                ..Default::default()
+            },
+            split_limits: None,
+        };
+        plan.workers = workers.into_iter().map(|(e, _)| e).collect();
+        plan.name = format!(
+            "{} across this PC and {}",
+            plan.name,
+            crate::format::plural(plan.workers.len(), "other machine")
+        );
+        tracing::info!(
+            "launching {} across {}: {} blocks on the other machines",
+            plan.path.display(),
+            plan.workers.join(", "),
+            plan.placement.offload.gpu_layers
+        );
+        let waker = self.waker();
+        self.chat.launch(plan, waker);
     }
 
     /// This PC as a launch sees it: the live reading with the loaded model's memory given back.

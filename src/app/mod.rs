@@ -133,6 +133,9 @@ pub struct AppOptions {
     pub report_first_frame_from: Option<std::time::Instant>,
     /// A scripted chat (`make bench-window`).
     pub script: Option<script::ChatScript>,
+    /// seekdeck's executable for launches across machines (`None`: this process's own; tests
+    /// running inside a test binary give the real one).
+    pub engine_host_exe: Option<std::path::PathBuf>,
     /// The Hub "Get a GGUF" asks and downloads from (`None`: the section says it is off).
     pub hub: Option<crate::hub::HubConfig>,
     /// Where remote headers are remembered (`None`: not remembered).
@@ -282,6 +285,10 @@ impl App {
                 .clone()
                 .map(|s| (s, script::ScriptStep::Start)),
         };
+        app.chat
+            .session
+            .host_exe
+            .clone_from(&options.engine_host_exe);
         if options.scan_on_start {
             app.local.rescan(&app.catalog.models);
         }

@@ -1,7 +1,9 @@
 //! The caller's side of the engine thread: spawn it, send requests, read events; dropping the
 //! handle sends `Shutdown` and joins the thread.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use super::protocol::{Event, Request};
@@ -26,6 +28,8 @@ pub struct Engine {
     /// Events from the worker.
     pub events: Receiver<Event>,
     thread: Option<JoinHandle<()>>,
+    /// Set when an engine host's process has ended (`None`: an in-process engine).
+    ended: Option<Arc<AtomicBool>>,
 }
 
 impl Engine {
@@ -45,6 +49,7 @@ impl Engine {
             requests: req_tx,
             events: ev_rx,
             thread: Some(thread),
+            ended: None,
         })
     }
 
@@ -54,12 +59,22 @@ impl Engine {
         requests: Sender<Request>,
         events: Receiver<Event>,
         thread: JoinHandle<()>,
+        ended: Arc<AtomicBool>,
     ) -> Self {
         Self {
             requests,
             events,
             thread: Some(thread),
+            ended: Some(ended),
         }
+    }
+
+    /// Whether the engine can no longer serve (an engine host whose process ended, e.g. when a
+    /// machine it ran across was lost): the caller starts a new one.
+    pub fn ended(&self) -> bool {
+        self.ended
+            .as_ref()
+            .is_some_and(|e| e.load(Ordering::Relaxed))
     }
 
     /// Sends a request; `false` if the worker has ended.

@@ -151,6 +151,21 @@ pub(crate) fn local_row_ui(ui: &mut Ui, app: &App, m: &LocalModel) -> Vec<Comman
                     force: false,
                 });
             }
+            let others = app.answering_workers().len();
+            if others > 0
+                && m.problem().is_none()
+                && ui
+                    .button(format!(
+                        "Launch across {}",
+                        crate::format::plural(others + 1, "machine")
+                    ))
+                    .on_hover_text(
+                        "Split the model's blocks across this PC and the other machines that answer, by free memory (llama.cpp's RPC back-end)",
+                    )
+                    .clicked()
+            {
+                commands.push(Command::LaunchAcross(m.found.path.clone()));
+            }
         });
         if let Some(note) = &view.legacy_note {
             ui.colored_label(theme::WARNING, note);

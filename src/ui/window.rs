@@ -181,6 +181,7 @@ pub fn run_window(assume: Option<String>, started: std::time::Instant) -> eframe
         servers_file: crate::servers::ServerList::user_file(),
         server_keys_file: crate::servers::keys::KeyStore::user_file(),
         system_keyring: true,
+        engine_host_exe: None,
     };
     eframe::run_native(
         "seekdeck",

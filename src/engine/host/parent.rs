@@ -35,6 +35,8 @@ struct Shared {
     path: Mutex<PathBuf>,
     /// Set once the caller asked the child to end.
     shutting_down: AtomicBool,
+    /// Set once the child's stdout ended: it serves no more.
+    ended: Arc<AtomicBool>,
     /// The child's last lines on stderr.
     stderr: Mutex<VecDeque<String>>,
 }
@@ -60,6 +62,7 @@ impl Engine {
                 _ => return Err(std::io::Error::other("the engine host has no pipes")),
             };
         let shared = Arc::new(Shared::default());
+        let ended = shared.ended.clone();
         let (req_tx, req_rx) = mpsc::channel::<Request>();
         let (ev_tx, ev_rx) = mpsc::channel::<Event>();
         let notify: Arc<dyn Fn() + Send + Sync> = Arc::new(notify);
@@ -93,7 +96,7 @@ impl Engine {
                 let _ = events.join();
                 let _ = errors.join();
             })?;
-        Ok(Self::from_parts(req_tx, ev_rx, thread))
+        Ok(Self::from_parts(req_tx, ev_rx, thread, ended))
     }
 }
 
@@ -201,6 +204,7 @@ fn read_events(
             return;
         }
     }
+    shared.ended.store(true, Ordering::Relaxed);
     if shared.shutting_down.load(Ordering::Relaxed) {
         return;
     }
