@@ -148,6 +148,11 @@ fn a_launch_across_machines_answers_and_a_lost_machine_is_named() {
     };
     launch(&mut h);
     h.get_by_label_contains("across this PC and 1 other machine");
+    // While the model runs across it, the worker is shown in use (and not read: it serves one
+    // client at a time), and the slot says where the blocks are.
+    h.run_ok();
+    h.get_by_label("in use: the model in the slot runs across it");
+    h.get_by_label_contains(&format!("on 1 other machine ({endpoint})"));
     h.state_mut().chat.conversation_mut().sampling.max_tokens = 8;
     support::send_message(&mut h, "hello");
     wait_until(&mut h, "the answer", |a| {

@@ -164,6 +164,15 @@ impl Default for ChatSession {
 }
 
 impl ChatSession {
+    /// The other machines the engine holds its model across (empty: this PC alone, or no engine
+    /// host running).
+    pub(crate) fn engine_workers(&self) -> &[String] {
+        match &self.engine {
+            Some(e) if !e.ended() => &self.engine_workers,
+            _ => &[],
+        }
+    }
+
     /// Whether a model is ready and idle.
     pub(crate) fn can_send(&self) -> bool {
         matches!(self.model, ModelState::Loaded { .. }) && self.generation.is_none()

@@ -68,13 +68,15 @@ impl App {
         (plan, refusal)
     }
 
-    /// The other machines that answer now, with their free memory, in the list's order.
+    /// The other machines that answer now (or that the model in the slot runs across), with
+    /// their free memory as last read, in the list's order.
     pub fn answering_workers(&self) -> Vec<(String, u64)> {
         self.state
             .workers
             .iter()
             .filter_map(|e| match self.machines.readings.get(e) {
                 Some(Ok(r)) => Some((e.clone(), r.free_bytes())),
+                _ if self.machines.in_use.contains(e) => Some((e.clone(), 0)),
                 _ => None,
             })
             .collect()

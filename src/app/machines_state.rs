@@ -15,6 +15,9 @@ pub struct OtherMachines {
     pub readings: HashMap<String, WorkerResult>,
     /// The `host:port` being typed, and why it cannot be added (checked as typed).
     pub typed: (String, Option<String>),
+    /// Workers the model in the slot runs across: not read while in use (a worker serves one
+    /// client at a time, so reading it would only wait), shown as in use.
+    pub in_use: Vec<String>,
     watch: Option<WorkerWatch>,
     waker: Waker,
 }
@@ -30,13 +33,19 @@ impl OtherMachines {
         me
     }
 
-    /// Reads `endpoints` from now on (starting the thread the first time there is one).
+    /// Reads `endpoints` from now on but the ones in use (starting the thread the first time
+    /// there is one).
     fn watch(&mut self, endpoints: &[String]) {
         self.readings.retain(|e, _| endpoints.contains(e));
+        let to_read: Vec<String> = endpoints
+            .iter()
+            .filter(|e| !self.in_use.contains(e))
+            .cloned()
+            .collect();
         match &self.watch {
-            Some(w) => w.set(endpoints.to_vec()),
-            None if !endpoints.is_empty() => {
-                match WorkerWatch::spawn(endpoints.to_vec(), self.waker.closure()) {
+            Some(w) => w.set(to_read),
+            None if !to_read.is_empty() => {
+                match WorkerWatch::spawn(to_read, self.waker.closure()) {
                     Ok(w) => self.watch = Some(w),
                     Err(e) => tracing::warn!("the other machines' watch did not start: {e}"),
                 }
@@ -73,6 +82,14 @@ impl OtherMachines {
     pub(crate) fn remove(&mut self, endpoints: &mut Vec<String>, i: usize) {
         if i < endpoints.len() {
             endpoints.remove(i);
+            self.watch(endpoints);
+        }
+    }
+
+    /// Follows which workers the model in the slot runs across (`in_use`), each frame.
+    pub(crate) fn sync_in_use(&mut self, endpoints: &[String], in_use: &[String]) {
+        if self.in_use != in_use {
+            self.in_use = in_use.to_vec();
             self.watch(endpoints);
         }
     }

@@ -29,6 +29,12 @@ pub(crate) fn machines_ui(
                 ui.horizontal_wrapped(|ui| {
                     ui.label(RichText::new(endpoint).monospace());
                     match machines.readings.get(endpoint) {
+                        _ if machines.in_use.contains(endpoint) => {
+                            ui.label(
+                                RichText::new("in use: the model in the slot runs across it")
+                                    .color(theme::ACCENT),
+                            );
+                        }
                         None => {
                             ui.label(RichText::new("checking…").weak());
                         }

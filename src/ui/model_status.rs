@@ -112,7 +112,14 @@ pub(crate) fn model_status_ui(ui: &mut Ui, chat: &ChatSession) -> Vec<Command> {
                     commands.push(Command::Unload);
                 }
             });
+            let across = chat.engine_workers();
             let placement = match &info.split_check {
+                _ if !across.is_empty() => format!(
+                    "Placement: {} on {} ({}), the rest on this PC (llama.cpp's RPC back-end).",
+                    crate::format::plural(info.offload.gpu_layers as usize, "block"),
+                    crate::format::plural(across.len(), "other machine"),
+                    across.join(", ")
+                ),
                 Some(check) => format!("{check}."),
                 None if info.offload.gpu_layers == 0 && !GPU_BUILD => format!(
                     "Placement: {}: this build of llama.cpp has no GPU back-end (the README \
