@@ -263,8 +263,8 @@ impl App {
         }
         self.chat.drain_engine();
         self.servers.drain();
-        let in_use = self.chat.session.engine_workers().to_vec();
-        self.machines.sync_in_use(&self.state.workers, &in_use);
+        self.machines
+            .sync_in_use(&self.state.workers, self.chat.session.engine_workers());
         self.machines.drain();
         self.card_checks.drain();
         let Some(answer) = self.pending_pick.as_ref().and_then(PendingPick::poll) else {

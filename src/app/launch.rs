@@ -90,25 +90,10 @@ impl App {
             return;
         }
         let (mut plan, _) = self.launch_plan(path);
-        let layers = self
-            .local
-            .by_path(path)
-            .and_then(|l| l.info.as_ref().ok())
-            .and_then(|i| i.arch.as_ref().ok())
-            .map_or(0, |a| a.layers);
-        let hw = self.launch_hw();
-        let local_free = hw.ram.as_ref().map_or(0, |r| r.available_bytes)
-            + hw.gpus.iter().map(|g| g.free_bytes()).sum::<u64>();
         let free: Vec<u64> = workers.iter().map(|(_, f)| *f).collect();
-        plan.placement = crate::estimate::placement::Placement {
-            offload: crate::estimate::placement::Offload {
-                gpu_layers: crate::estimate::placement::cluster_gpu_layers(
-                    layers, local_free, &free,
-                ),
-                ..Default::default()
-            },
-            split_limits: None,
-        };
+        if let Some(local) = self.local.by_path(path) {
+            plan.placement = local.cluster_placement(&self.launch_hw(), &free);
+        }
         plan.workers = workers.into_iter().map(|(e, _)| e).collect();
         plan.name = format!(
             "{} across this PC and {}",

@@ -14,7 +14,7 @@ use crate::engine::remote::{normalize_base_url, Client};
 use crate::engine::{
     Engine, EngineError, Event, Prompt, RemoteServer, Request, SamplingParams, TemplateMessage,
 };
-use crate::estimate::placement::{cluster_gpu_layers, Offload, Placement};
+use crate::estimate::placement::Placement;
 use crate::hardware::rpc_probe::{probe_worker, ProbeError};
 use crate::local::inspect_path;
 use std::time::Duration;
@@ -119,26 +119,14 @@ fn cluster_placement(
         );
         workers_free.push(reading.free_bytes());
     }
-    let layers = local
-        .info
-        .as_ref()
-        .ok()
-        .and_then(|i| i.arch.as_ref().ok())
-        .map_or(0, |a| a.layers);
-    let local_free = this_pc.ram.as_ref().map_or(0, |r| r.available_bytes)
-        + this_pc.gpus.iter().map(|g| g.free_bytes()).sum::<u64>();
-    let gpu_layers = cluster_gpu_layers(layers, local_free, &workers_free);
+    let placement = local.cluster_placement(this_pc, &workers_free);
     eprintln!(
-        "split: {gpu_layers} of {layers} blocks on {} other machine(s), the rest on this PC",
+        "split: {} of {} blocks on {} other machine(s), the rest on this PC",
+        placement.offload.gpu_layers,
+        local.blocks(),
         endpoints.len()
     );
-    Ok(Placement {
-        offload: Offload {
-            gpu_layers,
-            ..Offload::default()
-        },
-        split_limits: None,
-    })
+    Ok(placement)
 }
 
 /// Connects to `--model` (or the only model) on `--server`, the key from `--api-key-env`.

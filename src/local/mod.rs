@@ -115,13 +115,40 @@ impl LocalModel {
         let Some(fit) = self.estimate(ctx_tokens, hw) else {
             return Placement::default();
         };
-        let layers = self
-            .info
+        fit.placement(self.blocks())
+    }
+
+    /// How a launch across other machines places this file: its blocks shared between this PC
+    /// (`hw`'s free RAM and VRAM) and the workers (`workers_free_bytes`) by free memory
+    /// ([`crate::estimate::placement::cluster_gpu_layers`]); the command line and the window
+    /// both launch with it.
+    pub fn cluster_placement(
+        &self,
+        hw: &HardwareSnapshot,
+        workers_free_bytes: &[u64],
+    ) -> Placement {
+        let here = hw.ram.as_ref().map_or(0, |r| r.available_bytes)
+            + hw.gpus.iter().map(|g| g.free_bytes()).sum::<u64>();
+        Placement {
+            offload: crate::estimate::placement::Offload {
+                gpu_layers: crate::estimate::placement::cluster_gpu_layers(
+                    self.blocks(),
+                    here,
+                    workers_free_bytes,
+                ),
+                ..Default::default()
+            },
+            split_limits: None,
+        }
+    }
+
+    /// Transformer blocks, from the header (0 when it cannot be read).
+    pub(crate) fn blocks(&self) -> u32 {
+        self.info
             .as_ref()
             .ok()
             .and_then(|i| i.arch.as_ref().ok())
-            .map_or(0, |a| a.layers);
-        fit.placement(layers)
+            .map_or(0, |a| a.layers)
     }
 
     /// The estimate for this file at `ctx_tokens` on `hw` ([`GgufInfo::estimate`]).
