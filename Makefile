@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test build deps test-deps llama-server lint fuzz bench bench-estimator bench-engine bench-scan bench-download bench-remote bench-window catalog-doc screenshot accuracy accuracy-gpu clean
+.PHONY: run test build deps test-deps llama-server lint fuzz bench bench-estimator bench-engine bench-scan bench-download bench-remote bench-window catalog-doc screenshot accuracy accuracy-gpu accuracy-cluster clean
 
 run: deps
 	$(CARGO) run --release --
@@ -106,6 +106,11 @@ catalog-doc:
 accuracy: deps
 	$(CARGO) run --release --features verify --example accuracy > docs/accuracy.md.tmp && mv docs/accuracy.md.tmp docs/accuracy.md
 	@grep -m1 'comparisons' docs/accuracy.md
+
+# The estimate across machines against llama.cpp's dry runs over three loopback `seekdeck worker`s
+# (docs/accuracy-cluster.md).
+accuracy-cluster: deps
+	scripts/accuracy-cluster.sh
 
 # The suggested GPU split and the MoE experts-in-RAM option against llama.cpp's Vulkan back-end
 # (docs/accuracy-gpu.md). Needs no GPU: Mesa's software Vulkan device stands in, given a real

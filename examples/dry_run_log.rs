@@ -1,5 +1,5 @@
 //! Prints llama.cpp's debug log of a `no_alloc` dry run of a catalog model's shape-only GGUF:
-//! `dry_run_log MODEL QUANT CTX NGL [cpu-moe] [no-gpu]`. A tool for reading how llama.cpp places and sizes
+//! `dry_run_log MODEL QUANT CTX NGL [cpu-moe] [no-gpu] [rpc=HOST:PORT,…]`. A tool for reading how llama.cpp places and sizes
 //! a model (build with `--features vulkan` or `cuda` to see a GPU placement).
 
 use seekdeck::catalog::builtin_model;
@@ -32,6 +32,19 @@ fn main() {
         cpu_moe: rest.iter().any(|a| a == "cpu-moe"),
         no_gpu: rest.iter().any(|a| a == "no-gpu"),
     };
+    if let Some(list) = rest.iter().find_map(|a| a.strip_prefix("rpc=")) {
+        let mut devices = Vec::new();
+        for endpoint in list.split(',') {
+            match seekdeck::llama::rpc::add_worker(endpoint) {
+                Ok(d) => devices.extend(d),
+                Err(e) => {
+                    eprintln!("{endpoint}: {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
+        seekdeck::llama::backend::use_cluster_devices(devices);
+    }
     let scratch = std::env::temp_dir().join(format!("seekdeck-dry-run-{}", std::process::id()));
     let result = with_shape_only(&m, q, &scratch, |path| {
         logged_dry_run(path, ctx, placement, Level::DEBUG)

@@ -1,7 +1,7 @@
 //! The one llama.cpp backend of the process (llama.cpp allows a single live initialisation), with
 //! llama.cpp's log routed to `tracing` instead of the terminal.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::model::params::LlamaModelParams;
@@ -24,13 +24,15 @@ pub fn backend() -> Result<&'static LlamaBackend, LlamaError> {
 }
 
 /// The devices loads of this process go to (global indices), when it is an engine host for a
-/// cluster: the other machines' workers ([`crate::llama::rpc::add_worker`]). Set once at start.
-static CLUSTER_DEVICES: OnceLock<Vec<usize>> = OnceLock::new();
+/// cluster: the other machines' workers ([`crate::llama::rpc::add_worker`]) and this PC's GPUs.
+static CLUSTER_DEVICES: Mutex<Option<Vec<usize>>> = Mutex::new(None);
 
-/// Makes every load of this process place its offloaded layers on `devices` (an engine host's
-/// workers); `false` if devices were set already.
-pub fn use_cluster_devices(devices: Vec<usize>) -> bool {
-    CLUSTER_DEVICES.set(devices).is_ok()
+/// Makes every later load of this process place its offloaded layers on `devices` (an engine
+/// host's workers; the cluster check's shapes, one after another).
+pub fn use_cluster_devices(devices: Vec<usize>) {
+    if let Ok(mut d) = CLUSTER_DEVICES.lock() {
+        *d = Some(devices);
+    }
 }
 
 /// llama.cpp's model parameters for `offload`: its GPU layers (on the cluster's devices in an
@@ -38,7 +40,8 @@ pub fn use_cluster_devices(devices: Vec<usize>) -> bool {
 /// experts-in-RAM override goes on the pinned parameters afterwards (`add_cpu_moe_override`).
 pub(crate) fn model_params(offload: Offload) -> Result<LlamaModelParams, LlamaError> {
     let params = LlamaModelParams::default().with_n_gpu_layers(offload.gpu_layers);
-    let devices: &[usize] = match CLUSTER_DEVICES.get() {
+    let cluster = CLUSTER_DEVICES.lock().ok().and_then(|d| d.clone());
+    let devices: &[usize] = match &cluster {
         _ if offload.no_gpu => &[],
         Some(cluster) => cluster,
         None => return Ok(params),
@@ -50,12 +53,29 @@ pub(crate) fn model_params(offload: Offload) -> Result<LlamaModelParams, LlamaEr
 
 /// The GPU devices llama.cpp can offload to in this build (none on the CPU back-end).
 pub fn gpu_devices() -> Vec<String> {
+    local_gpus()
+        .into_iter()
+        .map(|d| format!("{} ({})", d.name, d.description))
+        .collect()
+}
+
+/// Global indices of this PC's GPU devices, which a load across machines uses after the
+/// other machines' devices (llama.cpp's own order: RPC devices first).
+pub fn local_gpu_indices() -> Vec<usize> {
+    local_gpus().into_iter().map(|d| d.index).collect()
+}
+
+/// This PC's own GPU devices: not the CPU, not a BLAS helper, not another machine's device.
+fn local_gpus() -> Vec<llama_cpp_2::LlamaBackendDevice> {
     if backend().is_err() {
         return Vec::new();
     }
     llama_cpp_2::list_llama_ggml_backend_devices()
         .into_iter()
-        .filter(|d| !d.backend.eq_ignore_ascii_case("cpu") && !d.name.starts_with("BLAS"))
-        .map(|d| format!("{} ({})", d.name, d.description))
+        .filter(|d| {
+            !d.backend.eq_ignore_ascii_case("cpu")
+                && !d.name.starts_with("BLAS")
+                && !d.name.starts_with("RPC")
+        })
         .collect()
 }

@@ -54,20 +54,7 @@ pub fn dry_run_offload(
     ctx_tokens: u32,
     placement: Offload,
 ) -> Result<OffloadSizes, LlamaError> {
-    // A split model's tensors are spread over its parts; llama.cpp loads them all from the first.
-    let mut tensors: Vec<(String, u64)> = Vec::new();
-    for part in model_parts(path) {
-        let header = GgufHeader::read(&part).map_err(|error| LlamaError::Header {
-            path: part.clone(),
-            error,
-        })?;
-        tensors.extend(
-            header
-                .tensors
-                .iter()
-                .map(|t| (t.name.clone(), t.bytes().unwrap_or(0))),
-        );
-    }
+    let tensors = file_tensors(path)?;
     let (log, _) = logged_dry_run(path, ctx_tokens, placement, Level::DEBUG)?;
     Ok(parse_offload_log(&log, &tensors))
 }
@@ -162,6 +149,103 @@ pub(crate) fn parse_offload_log(log: &str, tensors: &[(String, u64)]) -> Offload
         .checked_div(kv_count)
         .unwrap_or(0);
     out.host.kv = kv_total - out.gpu.kv;
+    out
+}
+
+/// Where a dry run over several devices put each part, per device: `"CPU"` for this process's
+/// CPU, another machine's device by its endpoint (`"127.0.0.1:50052"`), a GPU by its name.
+pub fn dry_run_devices(
+    path: &Path,
+    ctx_tokens: u32,
+    placement: Offload,
+) -> Result<BTreeMap<String, SideSizes>, LlamaError> {
+    let tensors = file_tensors(path)?;
+    let (log, _) = logged_dry_run(path, ctx_tokens, placement, Level::DEBUG)?;
+    Ok(parse_device_log(&log, &tensors))
+}
+
+/// (name, bytes) of every tensor of the (possibly split) model at `path`: a split model's
+/// tensors are spread over its parts, and llama.cpp loads them all from the first.
+fn file_tensors(path: &Path) -> Result<Vec<(String, u64)>, LlamaError> {
+    let mut tensors = Vec::new();
+    for part in model_parts(path) {
+        let header = GgufHeader::read(&part).map_err(|error| LlamaError::Header {
+            path: part.clone(),
+            error,
+        })?;
+        tensors.extend(
+            header
+                .tensors
+                .iter()
+                .map(|t| (t.name.clone(), t.bytes().unwrap_or(0))),
+        );
+    }
+    Ok(tensors)
+}
+
+/// Reads a multi-device dry run's debug log: `using device RPC1 (127.0.0.1:50062)` names a
+/// device's endpoint, `layer N assigned to device D` and `layer N: dev = D` place weights and
+/// cache, `RPC0[127.0.0.1:50062] compute buffer size = …` sizes a compute buffer by endpoint.
+pub(crate) fn parse_device_log(
+    log: &str,
+    tensors: &[(String, u64)],
+) -> BTreeMap<String, SideSizes> {
+    let mut endpoint: BTreeMap<String, String> = BTreeMap::new();
+    let mut layer_dev: BTreeMap<u32, String> = BTreeMap::new();
+    let mut kv_layers: BTreeMap<String, u64> = BTreeMap::new();
+    let mut kv_total = 0;
+    let mut out: BTreeMap<String, SideSizes> = BTreeMap::new();
+    let key = |device: &str, endpoint: &BTreeMap<String, String>| {
+        endpoint
+            .get(device)
+            .cloned()
+            .unwrap_or_else(|| device.to_owned())
+    };
+    for line in log.lines() {
+        if let Some(dev) = word_after(line, "using device").filter(|d| d.starts_with("RPC")) {
+            if let Some(at) = line.split('(').nth(1).and_then(|r| r.split(')').next()) {
+                endpoint.insert(dev.to_owned(), at.trim().to_owned());
+            }
+        } else if line.contains("assigned to device") {
+            let il = word_after(line, "layer").and_then(|w| w.parse().ok());
+            let dev = word_after(line, "assigned to device").map(|d| d.trim_end_matches(','));
+            if let (Some(il), Some(dev)) = (il, dev) {
+                layer_dev.insert(il, key(dev, &endpoint));
+            }
+        } else if line.contains("llama_kv_cache") && line.contains(": dev = ") {
+            if let Some(dev) = word_after(line, ": dev = ") {
+                *kv_layers.entry(key(dev, &endpoint)).or_default() += 1;
+            }
+        } else if line.contains("llama_kv_cache")
+            && line.contains("size =")
+            && line.contains("cells")
+        {
+            kv_total += mib_after(line, "size =").unwrap_or(0);
+        } else if line.contains("compute buffer size =") {
+            let bytes = mib_after(line, "compute buffer size =").unwrap_or(0);
+            let buffer = word_before(line, "compute buffer size").unwrap_or("CPU");
+            let device = buffer
+                .split_once('[')
+                .map_or(buffer, |(_, rest)| rest.trim_end_matches(']'));
+            out.entry(device.to_owned()).or_default().compute += bytes;
+        }
+    }
+    let output_layer = layer_dev.keys().next_back().copied();
+    for (name, bytes) in tensors {
+        let layer = layer_of(name).or(if name.starts_with("token_embd") {
+            None
+        } else {
+            output_layer
+        });
+        let device = layer
+            .and_then(|il| layer_dev.get(&il))
+            .map_or("CPU", String::as_str);
+        out.entry(device.to_owned()).or_default().weights += bytes;
+    }
+    let kv_count: u64 = kv_layers.values().sum();
+    for (device, n) in kv_layers {
+        out.entry(device).or_default().kv = (kv_total * n).checked_div(kv_count).unwrap_or(0);
+    }
     out
 }
 

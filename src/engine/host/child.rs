@@ -73,7 +73,8 @@ pub fn run_host(endpoints: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// Checks each worker (bounded, in plain Rust) and adds its devices as the ones loads use.
+/// Checks each worker (bounded, in plain Rust) and adds its devices as the ones loads use,
+/// followed by this PC's own GPUs (llama.cpp's order, which the estimate follows).
 fn add_workers(endpoints: &[String]) -> Result<(), String> {
     let mut devices = Vec::new();
     for endpoint in endpoints {
@@ -82,6 +83,7 @@ fn add_workers(endpoints: &[String]) -> Result<(), String> {
             crate::llama::rpc::add_worker(endpoint).map_err(|e| format!("{endpoint}: {e}"))?,
         );
     }
+    devices.extend(crate::llama::backend::local_gpu_indices());
     crate::llama::backend::use_cluster_devices(devices);
     Ok(())
 }

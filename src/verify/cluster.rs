@@ -1,0 +1,202 @@
+//! The estimate across machines checked against llama.cpp itself: `seekdeck worker` processes on
+//! loopback are added as RPC devices, a catalog model's shape-only GGUF is dry-run (`no_alloc`)
+//! over them, and each device's weights, KV cache and compute buffer as llama.cpp places them are
+//! compared with [`crate::estimate::cluster::shares`] for the same devices and layer count.
+//! Used by `make accuracy-cluster` (docs/accuracy-cluster.md) and a subset in the test suite.
+
+use std::path::Path;
+
+use crate::catalog::Model;
+use crate::estimate::cluster::{shares, ClusterDevice, ClusterMachines, DeviceShare};
+use crate::estimate::fit::weight_split;
+use crate::estimate::placement::Offload;
+use crate::estimate::quant::Quant;
+use crate::estimate::tensors::MlaLayout;
+use crate::gguf::shape::with_shape_only;
+use crate::llama::dry_run_placement::{dry_run_devices, SideSizes};
+use crate::llama::LlamaError;
+use crate::verify::accuracy::{error_pct, mib, within_tolerance};
+
+/// A worker as the check uses it: its endpoint and the free memory its device reports (a CPU
+/// device reports its total memory: llama.cpp's CPU back-end calls all of it free).
+#[derive(Debug, Clone)]
+pub struct Worker {
+    /// `host:port`.
+    pub endpoint: String,
+    /// Free bytes as llama.cpp reads them, which its split follows.
+    pub free_bytes: u64,
+}
+
+/// A cluster shape: which workers, and how many blocks this PC keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Every block on the workers (equal devices).
+    AllOnWorkers,
+    /// This PC keeps the first half of the blocks, the workers the rest (unequal machines).
+    HalfHere,
+}
+
+impl Shape {
+    /// llama.cpp's `n_gpu_layers` for a model of `blocks` blocks.
+    pub fn gpu_layers(self, blocks: u32) -> u32 {
+        match self {
+            Self::AllOnWorkers => blocks + 1,
+            Self::HalfHere => blocks - blocks / 2 + 1,
+        }
+    }
+
+    /// Its name in the table.
+    pub fn label(self, workers: usize) -> String {
+        match self {
+            Self::AllOnWorkers => format!("{workers} workers, all blocks"),
+            Self::HalfHere => format!("this PC half + {workers} workers"),
+        }
+    }
+}
+
+/// One device's figures: seekdeck's and llama.cpp's.
+#[derive(Debug, Clone)]
+pub struct PartCheck {
+    /// "CPU" (this PC) or the worker's endpoint.
+    pub device: String,
+    /// seekdeck's estimate (weights, KV, compute; no overhead).
+    pub ours: SideSizes,
+    /// llama.cpp's dry run.
+    pub reference: SideSizes,
+}
+
+impl PartCheck {
+    /// Each of the three parts within 3% / 64 MiB.
+    pub fn passes(&self) -> bool {
+        within_tolerance(self.ours.weights, self.reference.weights)
+            && within_tolerance(self.ours.kv, self.reference.kv)
+            && within_tolerance(self.ours.compute, self.reference.compute)
+    }
+}
+
+/// One (model, quantization, context, shape) compared device by device.
+#[derive(Debug, Clone)]
+pub struct ClusterRow {
+    /// Model name.
+    pub model: String,
+    /// Quantization.
+    pub quant: Quant,
+    /// Context.
+    pub ctx_tokens: u32,
+    /// The shape's label.
+    pub shape: String,
+    /// llama.cpp's layer count.
+    pub gpu_layers: u32,
+    /// Every device, this PC's CPU first.
+    pub parts: Vec<PartCheck>,
+}
+
+impl ClusterRow {
+    /// Every device within tolerance.
+    pub fn passes(&self) -> bool {
+        self.parts.iter().all(PartCheck::passes)
+    }
+}
+
+/// Checks `model` at `quant` and `ctx_tokens` over `workers` (already added to this process's
+/// llama.cpp and set as its devices) in `shape`.
+pub fn check(
+    model: &Model,
+    quant: Quant,
+    ctx_tokens: u32,
+    workers: &[Worker],
+    shape: Shape,
+    scratch_dir: &Path,
+) -> Result<ClusterRow, LlamaError> {
+    let arch = &model.architecture;
+    let gpu_layers = shape.gpu_layers(arch.layers);
+    let offload = Offload {
+        gpu_layers,
+        ..Offload::default()
+    };
+    let reference = with_shape_only(model, quant, scratch_dir, |path| {
+        dry_run_devices(path, ctx_tokens, offload)
+    })?;
+    let machines = ClusterMachines {
+        this_pc_ram_budget_bytes: u64::MAX,
+        devices: workers
+            .iter()
+            .map(|w| ClusterDevice {
+                machine: w.endpoint.clone(),
+                name: "CPU".into(),
+                free_bytes: w.free_bytes,
+                budget_bytes: w.free_bytes,
+            })
+            .collect(),
+    };
+    let split = weight_split(arch, quant, MlaLayout::Split);
+    let (this_pc, devices) = shares(arch, &split, ctx_tokens, &machines, gpu_layers);
+    let part = |key: &str, ours: &DeviceShare| PartCheck {
+        device: key.to_owned(),
+        ours: SideSizes {
+            weights: ours.weights_bytes,
+            kv: ours.kv_bytes,
+            compute: ours.compute_bytes,
+        },
+        reference: reference.get(key).copied().unwrap_or_default(),
+    };
+    let mut parts = vec![part("CPU", &this_pc)];
+    parts.extend(
+        workers
+            .iter()
+            .zip(&devices)
+            .map(|(w, d)| part(&w.endpoint, d)),
+    );
+    Ok(ClusterRow {
+        model: model.name.clone(),
+        quant,
+        ctx_tokens,
+        shape: shape.label(workers.len()),
+        gpu_layers,
+        parts,
+    })
+}
+
+/// The markdown table of `rows`: one line per device.
+pub fn markdown_table(rows: &[ClusterRow]) -> String {
+    let mut out = String::from(
+        "| model | quant | ctx | cluster (-ngl) | device | weights MiB (seekdeck / llama.cpp) | KV cache MiB | compute MiB | within 3% / 64 MiB |\n|---|---|---|---|---|---|---|---|---|\n",
+    );
+    let cell = |ours: u64, theirs: u64| {
+        if ours == 0 && theirs == 0 {
+            "0 / 0".to_owned()
+        } else {
+            format!(
+                "{} / {} ({:+.1}%)",
+                mib(ours, 1),
+                mib(theirs, 1),
+                error_pct(ours, theirs)
+            )
+        }
+    };
+    for r in rows {
+        for (i, p) in r.parts.iter().enumerate() {
+            let head = if i == 0 {
+                format!(
+                    "{} | {} | {} | {} ({})",
+                    r.model, r.quant, r.ctx_tokens, r.shape, r.gpu_layers
+                )
+            } else {
+                " | | | ".to_owned()
+            };
+            out.push_str(&format!(
+                "| {head} | {} | {} | {} | {} | {} |\n",
+                if p.device == "CPU" {
+                    "this PC (CPU)"
+                } else {
+                    &p.device
+                },
+                cell(p.ours.weights, p.reference.weights),
+                cell(p.ours.kv, p.reference.kv),
+                cell(p.ours.compute, p.reference.compute),
+                if p.passes() { "yes" } else { "**no**" }
+            ));
+        }
+    }
+    out
+}

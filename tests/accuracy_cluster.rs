@@ -1,0 +1,61 @@
+//! The estimate across machines against llama.cpp, a subset of `make accuracy-cluster`: three
+//! `seekdeck worker` processes on loopback are this process's RPC devices; a dense model and two
+//! MLA mixture-of-experts models are dry-run over them in both cluster shapes, and every device's
+//! weights, KV cache and compute buffer must be within 3% / 64 MiB of seekdeck's estimate.
+//! One test in its own binary: the devices llama.cpp loads onto are process-wide.
+
+mod support;
+
+use seekdeck::catalog::builtin_model;
+use seekdeck::estimate::quant::Quant;
+use seekdeck::verify::cluster::{check, Shape, Worker};
+use support::workers::{free_port, start_worker, wait_for};
+
+#[test]
+fn the_estimate_matches_llama_cpp_device_by_device_over_loopback_workers() {
+    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let _processes: Vec<_> = ports
+        .iter()
+        .map(|p| start_worker(&["--port", &p.to_string()]))
+        .collect();
+    let mut workers = Vec::new();
+    let mut devices = Vec::new();
+    for port in &ports {
+        let endpoint = format!("127.0.0.1:{port}");
+        let reading = wait_for(&endpoint);
+        devices.push(seekdeck::llama::rpc::add_worker(&endpoint).unwrap());
+        workers.push(Worker {
+            endpoint,
+            free_bytes: reading.free_bytes(),
+        });
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for (shape, count) in [(Shape::AllOnWorkers, 2), (Shape::HalfHere, 3)] {
+        seekdeck::llama::backend::use_cluster_devices(devices[..count].concat());
+        for (id, quant) in [
+            ("deepseek-r1-distill-qwen-7b", Quant::Q4_K_M),
+            ("deepseek-v2-lite", Quant::Q4_K_M),
+            ("deepseek-r1", Quant::IQ1_S),
+        ] {
+            let model = builtin_model(id).unwrap();
+            for ctx in [8192, 32768] {
+                let row = check(&model, quant, ctx, &workers[..count], shape, scratch.path())
+                    .unwrap_or_else(|e| panic!("{id} {ctx}: {e}"));
+                assert_eq!(row.parts.len(), count + 1);
+                for part in &row.parts {
+                    assert!(
+                        part.passes(),
+                        "{id} {quant} {ctx} {}: {} — ours {:?}, llama.cpp {:?}",
+                        row.shape,
+                        part.device,
+                        part.ours,
+                        part.reference
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 2 * 3 * 3 + 2 * 3 * 4);
+}
