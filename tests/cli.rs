@@ -321,3 +321,82 @@ fn a_context_beyond_the_native_maximum_is_capped_and_said() {
         serde_json::Value::Null
     );
 }
+
+/// `fit --assume CLUSTER --json`: every machine's part and the cluster's verdict; a bad cluster
+/// spec is one line and exit code 2; other commands say a cluster is for `fit` and `list`.
+#[test]
+fn fit_across_machines_gives_each_devices_part_and_the_verdict() {
+    let out = seekdeck(&[
+        "fit",
+        "deepseek-r1",
+        "--quant",
+        "IQ1_S",
+        "--assume",
+        "4x (24GiB GPU, 64GiB RAM)",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["machines"], 4);
+    assert_eq!(r["fit"]["verdict"]["Fits"]["machines"], 4);
+    let devices = r["fit"]["devices"].as_array().unwrap();
+    // Three other machines' GPUs, then this PC's own.
+    assert_eq!(devices.len(), 4);
+    assert_eq!(devices[3]["machine"], "this PC");
+    let blocks: u64 = devices
+        .iter()
+        .chain([&r["fit"]["this_pc"]])
+        .map(|d| d["blocks"].as_u64().unwrap())
+        .sum();
+    assert_eq!(blocks, 61, "every block placed once");
+    for d in devices {
+        let total = ["weights_bytes", "kv_bytes", "compute_bytes"]
+            .iter()
+            .map(|k| d[k].as_u64().unwrap())
+            .sum::<u64>();
+        assert!(total <= d["budget_bytes"].as_u64().unwrap(), "{d}");
+    }
+    assert!(
+        r["seconds_at_1_gbit"].as_f64().unwrap()
+            > 10.0 * r["seconds_at_10_gbit"].as_f64().unwrap() - 1.0
+    );
+    let text = seekdeck(&[
+        "fit",
+        "deepseek-r1",
+        "--quant",
+        "IQ1_S",
+        "--assume",
+        "3x (24GiB GPU, 64GiB RAM)",
+    ]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    for part in [
+        "machine 3 · Simulated GPU",
+        "Verdict: does not fit",
+        "at 1 Gb/s",
+    ] {
+        assert!(text.contains(part), "missing {part:?} in:\n{text}");
+    }
+    for (args, says) in [
+        (
+            vec!["fit", "deepseek-r1", "--assume", "3x (24GiB GPU"],
+            "not closed",
+        ),
+        (vec!["list", "--assume", "this PC"], "no machine besides"),
+        (
+            vec!["hw", "--assume", "2x (24GiB GPU)"],
+            "names several machines",
+        ),
+    ] {
+        let out = seekdeck(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.contains(says) && err.trim().lines().count() == 1,
+            "{err}"
+        );
+    }
+}

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::catalog::Model;
 use crate::hardware::assume::parse_assume;
+use crate::hardware::cluster_spec::is_cluster_spec;
 use crate::hardware::probe::Prober;
 use crate::hardware::HardwareSnapshot;
 
@@ -27,12 +28,21 @@ pub(crate) fn failure(message: String) -> CliError {
     CliError { message, code: 1 }
 }
 
-/// The machine to estimate against: `--assume` or a live reading.
+/// The machine to estimate against: `--assume` or a live reading. A cluster spec is for `fit`
+/// and `list` only (which take it through [`cluster_assumed`] first).
 pub fn machine(assume: Option<&str>) -> Result<HardwareSnapshot, CliError> {
     match assume {
+        Some(spec) if is_cluster_spec(spec) => Err(usage_error(format!(
+            "\"{spec}\" names several machines: `seekdeck fit` and `seekdeck list` plan across machines; to run a model across them, start `seekdeck worker` on each and use `seekdeck chat FILE --rpc HOST:PORT,…`"
+        ))),
         Some(spec) => parse_assume(spec).map_err(|e| usage_error(e.to_string())),
         None => Ok(Prober::new().read()),
     }
+}
+
+/// `--assume` when it names several machines.
+pub(crate) fn cluster_assumed(assume: Option<&str>) -> Option<&str> {
+    assume.filter(|s| is_cluster_spec(s))
 }
 
 /// Finds a model by id, name, or a unique part of either (case-insensitive).

@@ -5,6 +5,7 @@
 use clap::{Parser, Subcommand};
 
 pub mod chat;
+pub mod cluster;
 pub mod common;
 pub mod estimate;
 pub mod get;
@@ -12,7 +13,7 @@ pub mod scan;
 pub mod worker;
 
 pub use common::CliError;
-use common::{find_model, machine, to_json};
+use common::{cluster_assumed, find_model, machine, to_json};
 use estimate::{
     file_fit, fit_text, hw_text, list_output, model_estimate, EstimateArgs, FitSubject,
 };
@@ -95,6 +96,9 @@ pub fn run(cli: &Cli, command: &Command) -> Result<String, CliError> {
             Ok(if *json { to_json(&hw) } else { hw_text(&hw) })
         }
         Command::List(args) => {
+            if let Some(spec) = cluster_assumed(cli.assume.as_deref()) {
+                return cluster::list_cluster(&catalog, args, spec);
+            }
             let hw = machine(cli.assume.as_deref())?;
             Ok(list_output(&catalog, args, &hw))
         }
@@ -105,6 +109,9 @@ pub fn run(cli: &Cli, command: &Command) -> Result<String, CliError> {
                 return file_fit(path, &catalog.models, args, &hw);
             }
             let m = find_model(&catalog.models, model)?;
+            if let Some(spec) = cluster_assumed(cli.assume.as_deref()) {
+                return cluster::fit_cluster(m, args, spec);
+            }
             let hw = machine(cli.assume.as_deref())?;
             let (report, ctx) = model_estimate(m, args.quant, args.ctx, &hw);
             Ok(if args.json {

@@ -8,8 +8,11 @@
 use serde::Serialize;
 
 use crate::catalog::{Architecture, Attention};
-use crate::estimate::fit::{WeightSplit, CTX_PAD_TOKENS, UBATCH_TOKENS};
-use crate::estimate::placement::OVERHEAD_BYTES;
+use crate::estimate::fit::{budgets, WeightSplit, CTX_PAD_TOKENS, UBATCH_TOKENS};
+use crate::estimate::placement::{vram_margin_bytes, OVERHEAD_BYTES, UNIFIED_GPU_SHARE};
+use crate::hardware::assume::SIMULATED_OS_RESERVE_BYTES;
+use crate::hardware::rpc_probe::WorkerReading;
+use crate::hardware::HardwareSnapshot;
 
 /// One device a cluster offloads to: a GPU or another machine's CPU served by `seekdeck worker`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -46,6 +49,97 @@ impl ClusterMachines {
         names.dedup();
         names.len() + 1
     }
+}
+
+impl ClusterMachines {
+    /// `main` runs the chat (its RAM keeps the first blocks, its GPUs come last in llama.cpp's
+    /// device order); each of `others` serves its devices as `seekdeck worker` does: its GPUs,
+    /// else its CPU with its RAM. Machines are named "machine 2", "machine 3", …
+    pub fn from_snapshots(main: &HardwareSnapshot, others: &[HardwareSnapshot]) -> Self {
+        let mut devices = Vec::new();
+        for (i, hw) in others.iter().enumerate() {
+            let machine = format!("machine {}", i + 2);
+            if hw.gpus.is_empty() {
+                devices.push(ClusterDevice {
+                    machine,
+                    name: "CPU".into(),
+                    // llama.cpp's CPU device calls all of its memory free (ggml-cpu's
+                    // `get_memory`), which is what its split follows.
+                    free_bytes: hw.ram.as_ref().map_or(0, |r| r.total_bytes),
+                    budget_bytes: budgets(hw).1,
+                });
+            } else {
+                devices.extend(gpu_devices(&machine, hw));
+            }
+        }
+        let (vram, ram) = budgets(main);
+        devices.extend(gpu_devices(THIS_PC, main));
+        Self {
+            // A unified-memory PC's GPU share comes out of the same RAM.
+            this_pc_ram_budget_bytes: if main.is_unified() {
+                ram.saturating_sub(vram)
+            } else {
+                ram
+            },
+            devices,
+        }
+    }
+
+    /// `main` (this PC, read live) and the workers as they answered: each device with the
+    /// free memory it reports (a CPU device reports its total) less a margin.
+    pub fn from_workers(main: &HardwareSnapshot, workers: &[WorkerReading]) -> Self {
+        let mut machines = Self::from_snapshots(main, &[]);
+        let remote = workers.iter().flat_map(|w| {
+            w.devices
+                .iter()
+                .enumerate()
+                .map(move |(i, d)| ClusterDevice {
+                    machine: w.endpoint.clone(),
+                    name: if w.devices.len() > 1 {
+                        format!("device {}", i + 1)
+                    } else {
+                        "device".into()
+                    },
+                    free_bytes: d.free_bytes,
+                    budget_bytes: d
+                        .free_bytes
+                        .saturating_sub(if d.free_bytes >= d.total_bytes {
+                            SIMULATED_OS_RESERVE_BYTES
+                        } else {
+                            vram_margin_bytes(d.total_bytes)
+                        }),
+                })
+        });
+        let local = std::mem::take(&mut machines.devices);
+        machines.devices = remote.chain(local).collect();
+        machines
+    }
+}
+
+/// A machine's GPUs as cluster devices, each with its budget.
+fn gpu_devices(machine: &str, hw: &HardwareSnapshot) -> Vec<ClusterDevice> {
+    let ram = budgets(hw).1;
+    hw.gpus
+        .iter()
+        .map(|g| {
+            let (free, budget) = if g.unified {
+                let share = ((g.total_bytes as f64 * UNIFIED_GPU_SHARE) as u64).min(ram);
+                (g.total_bytes, share)
+            } else {
+                (
+                    g.free_bytes(),
+                    g.free_bytes()
+                        .saturating_sub(vram_margin_bytes(g.total_bytes)),
+                )
+            };
+            ClusterDevice {
+                machine: machine.to_owned(),
+                name: g.name.clone(),
+                free_bytes: free,
+                budget_bytes: budget,
+            }
+        })
+        .collect()
 }
 
 /// How this PC is named among the machines.

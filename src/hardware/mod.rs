@@ -1,12 +1,14 @@
 //! What this PC has: system RAM and GPUs, as a [`HardwareSnapshot`].
 //!
 //! Probes ([`probe`]) read sysinfo and NVML; the [`poller`] thread re-reads them about once a second;
-//! [`assume`] builds simulated machines ("24GiB GPU, 64GiB RAM") through the same type;
+//! [`assume`] builds simulated machines ("24GiB GPU, 64GiB RAM") through the same type, and
+//! [`cluster_spec`] several of them ("3x (24GiB GPU, 64GiB RAM)");
 //! [`rpc_probe`] reads other machines' `seekdeck worker`s over the network. A missing driver
 //! or a failing probe is data (`gpu_status`), never a panic or a dialog.
 
 pub mod assume;
 pub(crate) mod bandwidth;
+pub mod cluster_spec;
 pub mod poller;
 pub(crate) mod probe;
 pub mod rpc_probe;
