@@ -45,6 +45,16 @@ pub fn group_digits(n: u64) -> String {
     out
 }
 
+/// A duration in words: "45 s", "3 min 20 s", "2 h 5 min".
+pub fn duration_words(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3599 => format!("{} min {} s", s / 60, s % 60),
+        _ => format!("{} h {} min", s / 3600, s % 3600 / 60),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

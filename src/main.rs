@@ -33,7 +33,16 @@ fn main() {
         None => {
             // Check the spec before opening a window, so a typo is one line and exit code 2.
             if let Some(spec) = &cli.assume {
-                if let Err(e) = seekdeck::hardware::assume::parse_assume(spec) {
+                let error = if seekdeck::hardware::cluster_spec::is_cluster_spec(spec) {
+                    seekdeck::hardware::cluster_spec::parse_cluster(spec)
+                        .err()
+                        .map(|e| e.to_string())
+                } else {
+                    seekdeck::hardware::assume::parse_assume(spec)
+                        .err()
+                        .map(|e| e.to_string())
+                };
+                if let Some(e) = error {
                     eprintln!("seekdeck: {e}");
                     std::process::exit(2);
                 }

@@ -178,6 +178,19 @@ fn a_launch_across_machines_answers_and_a_lost_machine_is_named() {
     wait_until(&mut h, "the lost machine", |a| {
         a.chat.session.generation.is_none()
     });
+    // The tiny model may end its answer before the loss is noticed; the next one meets it.
+    if h.state()
+        .chat
+        .conversation()
+        .messages
+        .last()
+        .is_some_and(|m| m.error.is_none())
+    {
+        support::send_message(&mut h, "once more");
+        wait_until(&mut h, "the lost machine", |a| {
+            a.chat.session.generation.is_none()
+        });
+    }
     let last = h
         .state()
         .chat
@@ -196,10 +209,10 @@ fn a_launch_across_machines_answers_and_a_lost_machine_is_named() {
     wait_until(&mut h, "the empty slot", |a| {
         matches!(a.chat.session.model, ModelState::Empty)
     });
-    assert_eq!(
-        h.state().chat.conversation().messages.len(),
-        4,
-        "the conversation is kept"
+    let kept = h.state().chat.conversation().messages.len();
+    assert!(
+        kept == 4 || kept == 6,
+        "the conversation is kept: {kept} messages"
     );
 
     // Back again: the same launch works.

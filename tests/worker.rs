@@ -205,7 +205,7 @@ fn chat_across_two_workers_answers_as_on_this_pc_alone() {
     let (alone, _) = chat(&[]);
     let (split, log) = chat(&["--rpc", &endpoints.join(",")]);
     assert!(
-        log.contains("split: 4 of 6 blocks on 2 other machine(s)"),
+        log.contains("split: 6 of 6 blocks on 2 other machine(s)"),
         "{log}"
     );
     assert_eq!(split, alone);

@@ -171,9 +171,8 @@ impl App {
             Command::SetWhatIf(spec) => self.state.what_if = spec,
             Command::TypeWhatIf(text) => {
                 let error = (!text.trim().is_empty())
-                    .then(|| crate::hardware::assume::parse_assume(&text).err())
-                    .flatten()
-                    .map(|e| e.to_string());
+                    .then(|| super::cluster_views::what_if_machines(&text, &self.live_hw).err())
+                    .flatten();
                 self.what_if_typed = (text, error);
             }
             Command::FocusSearch => self.focus_search = true,

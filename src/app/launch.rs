@@ -9,6 +9,7 @@ use crate::engine::SamplingParams;
 use crate::estimate::fit::Verdict;
 use crate::estimate::placement::effective_context;
 use crate::format::format_bytes;
+use crate::hardware::rpc_probe::WorkerReading;
 
 /// The catalog's recommended sampling for `model` (DeepSeek's own advice), else the defaults.
 pub(crate) fn recommended_sampling(model: Option<&crate::catalog::Model>) -> SamplingParams {
@@ -70,13 +71,19 @@ impl App {
 
     /// The other machines that answer now (or that the model in the slot runs across), with
     /// their free memory as last read, in the list's order.
-    pub fn answering_workers(&self) -> Vec<(String, u64)> {
+    pub fn answering_workers(&self) -> Vec<WorkerReading> {
         self.state
             .workers
             .iter()
             .filter_map(|e| match self.machines.readings.get(e) {
-                Some(Ok(r)) => Some((e.clone(), r.free_bytes())),
-                _ if self.machines.in_use.contains(e) => Some((e.clone(), 0)),
+                Some(Ok(r)) => Some(r.clone()),
+                // In use but never read (the window opened with the model already across it):
+                // its devices are not known, so the plan gives it nothing new.
+                _ if self.machines.in_use.contains(e) => Some(WorkerReading {
+                    endpoint: e.clone(),
+                    version: crate::hardware::rpc_probe::RPC_PROTOCOL,
+                    devices: Vec::new(),
+                }),
                 _ => None,
             })
             .collect()
@@ -90,11 +97,10 @@ impl App {
             return;
         }
         let (mut plan, _) = self.launch_plan(path);
-        let free: Vec<u64> = workers.iter().map(|(_, f)| *f).collect();
         if let Some(local) = self.local.by_path(path) {
-            plan.placement = local.cluster_placement(&self.launch_hw(), &free);
+            plan.placement = local.cluster_placement(plan.ctx_tokens, &self.launch_hw(), &workers);
         }
-        plan.workers = workers.into_iter().map(|(e, _)| e).collect();
+        plan.workers = workers.into_iter().map(|w| w.endpoint).collect();
         plan.name = format!(
             "{} across this PC and {}",
             plan.name,

@@ -6,6 +6,7 @@
 pub mod card_checker;
 pub(crate) mod chat_session;
 pub mod chat_state;
+pub mod cluster_views;
 pub mod command;
 pub mod conversations;
 pub mod draft;
@@ -177,6 +178,10 @@ pub struct App {
     pub weights: WeightTable,
     /// Estimates per catalog model at the toolbar's settings, in catalog order.
     pub fits: Vec<FitReport>,
+    /// The "What if…" cluster, when the spec names several machines (`hw` is its main one).
+    pub cluster: Option<crate::estimate::cluster::ClusterMachines>,
+    /// Each model across that cluster, in catalog order (all `None` without one).
+    pub cluster_fits: Vec<Option<crate::estimate::cluster::ClusterFit>>,
     /// Table rows to show: catalog indices after search and sort.
     pub rows: Vec<usize>,
     /// Ask the search box to take focus next frame.
@@ -202,7 +207,7 @@ pub struct App {
     /// Wakes the window from other threads (a no-op outside eframe).
     pub waker: Waker,
     poller: Option<Poller>,
-    fits_key: Option<(Quant, u32, HardwareSnapshot)>,
+    fits_key: Option<(Quant, u32, HardwareSnapshot, Option<String>)>,
     report_first_frame_from: Option<std::time::Instant>,
     script: Option<(script::ChatScript, script::ScriptStep)>,
 }
@@ -275,6 +280,8 @@ impl App {
             tab: Tab::default(),
             card_openings: 0,
             fits: Vec::new(),
+            cluster: None,
+            cluster_fits: Vec::new(),
             rows: Vec::new(),
             focus_search: false,
             poller: None,

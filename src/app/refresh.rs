@@ -4,9 +4,9 @@
 use std::cmp::Ordering;
 
 use super::card_checker::CheckKey;
+use super::cluster_views::what_if_machines;
 use super::{App, SortColumn};
 use crate::estimate::placement::{effective_context, EffectiveContext};
-use crate::hardware::assume::parse_assume;
 
 impl App {
     /// Takes the newest snapshot from the poller, if any arrived.
@@ -27,21 +27,37 @@ impl App {
     pub fn refresh(&mut self) {
         // Read once per refresh: the "On this PC" rows always use the real machine.
         let launch_hw = self.launch_hw();
-        match self.state.what_if.as_deref().map(parse_assume) {
-            Some(Ok(sim)) => {
-                self.hw = sim;
+        let what_if = self
+            .state
+            .what_if
+            .as_deref()
+            .map(|spec| what_if_machines(spec, &launch_hw));
+        match what_if {
+            Some(Ok((main, cluster))) => {
+                self.hw = main;
+                self.cluster = cluster;
                 self.what_if_error = None;
             }
             Some(Err(e)) => {
                 self.hw = launch_hw.clone();
-                self.what_if_error = Some(e.to_string());
+                self.cluster = None;
+                self.what_if_error = Some(e);
             }
             None => {
                 self.hw = launch_hw.clone();
+                self.cluster = None;
                 self.what_if_error = None;
             }
         }
-        let key = (self.state.quant, self.state.ctx_tokens, self.hw.clone());
+        let key = (
+            self.state.quant,
+            self.state.ctx_tokens,
+            self.hw.clone(),
+            self.cluster
+                .is_some()
+                .then(|| self.state.what_if.clone())
+                .flatten(),
+        );
         if self.fits_key.as_ref() != Some(&key) {
             let models = &self.catalog.models;
             self.fits = (0..models.len())
@@ -51,6 +67,7 @@ impl App {
                         .estimate(models, i, self.state.quant, ctx, &self.hw)
                 })
                 .collect();
+            self.cluster_fits = self.cluster_fits();
             self.fits_key = Some(key);
         }
         self.rows = self.visible_rows();
@@ -128,9 +145,8 @@ impl App {
                 SortColumn::Active => ma.params_active.cmp(&mb.params_active),
                 SortColumn::Fit => {
                     let (fa, fb) = (&self.fits[*a], &self.fits[*b]);
-                    fa.verdict
-                        .rank()
-                        .cmp(&fb.verdict.rank())
+                    self.fit_rank(*a)
+                        .cmp(&self.fit_rank(*b))
                         .then(fa.breakdown.total_bytes().cmp(&fb.breakdown.total_bytes()))
                 }
             }
@@ -143,5 +159,26 @@ impl App {
             }
         });
         rows
+    }
+
+    /// A model's place in the Fit order: its verdict's rank, doubled so that a model too large
+    /// for the main machine that fits across the What-if cluster sorts just before "too large".
+    fn fit_rank(&self, index: usize) -> u8 {
+        let rank = self.fits[index].verdict.rank() * 2;
+        let across = self
+            .cluster_fits
+            .get(index)
+            .and_then(Option::as_ref)
+            .is_some_and(|c| {
+                matches!(
+                    c.verdict,
+                    crate::estimate::cluster::ClusterVerdict::Fits { .. }
+                )
+            });
+        if across && self.fits[index].verdict == crate::estimate::fit::Verdict::TooLarge {
+            rank - 1
+        } else {
+            rank
+        }
     }
 }

@@ -10,6 +10,7 @@ use super::App;
 use crate::estimate::fit::FitReport;
 use crate::estimate::placement::{EffectiveContext, Offload};
 use crate::estimate::quant::Quant;
+use crate::hardware::rpc_probe::WorkerReading;
 use crate::hardware::HardwareSnapshot;
 
 /// The open card's computed parts.
@@ -23,6 +24,9 @@ pub struct CardView {
     pub by_quant: Vec<FitReport>,
     /// What llama.cpp is asked to check for this card (none without usable VRAM).
     pub check_key: Option<CheckKey>,
+    /// The model across several machines: the What-if cluster's plan, or for a model too large
+    /// for the machine shown, the smallest cluster of alike PCs and the listed other machines.
+    pub clusters: Vec<super::cluster_views::CardCluster>,
 }
 
 /// One "On this PC" row's computed parts (for a file whose header was read).
@@ -45,7 +49,15 @@ pub struct LocalRowView {
 }
 
 /// Inputs the card view was computed from.
-type CardInputs = (usize, Quant, u32, HardwareSnapshot, Option<String>);
+type CardInputs = (
+    usize,
+    Quant,
+    u32,
+    HardwareSnapshot,
+    Option<String>,
+    Option<String>,
+    Vec<WorkerReading>,
+);
 /// Inputs the local rows were computed from.
 type LocalInputs = (u64, u32, HardwareSnapshot);
 
@@ -94,6 +106,8 @@ impl App {
             self.state.ctx_tokens,
             self.hw.clone(),
             device,
+            self.state.what_if.clone(),
+            self.answering_workers(),
         );
         if self.views.card_inputs.as_ref() == Some(&inputs) {
             return;
@@ -107,11 +121,13 @@ impl App {
                     .estimate(models, index, q, ctx.ctx_tokens, &self.hw)
             })
             .collect();
+        let too_large = self.fits[index].verdict == crate::estimate::fit::Verdict::TooLarge;
         self.views.card = Some(CardView {
             index,
             ctx,
             by_quant,
             check_key: self.card_check_key(index),
+            clusters: self.card_clusters(index, self.state.quant, too_large),
         });
         self.views.card_inputs = Some(inputs);
     }

@@ -87,7 +87,7 @@ fn load(
     let placement = if args.cpu_only {
         Placement::default()
     } else if !args.rpc.is_empty() {
-        cluster_placement(&local, &args.rpc, &machine(assume)?)?
+        cluster_placement(&local, ctx.ctx_tokens, &args.rpc, &machine(assume)?)?
     } else {
         local.placement(ctx.ctx_tokens, &machine(assume)?)
     };
@@ -104,10 +104,11 @@ fn load(
 /// first (a worker that does not answer is said here, in words, before llama.cpp is involved).
 fn cluster_placement(
     local: &crate::local::LocalModel,
+    ctx_tokens: u32,
     endpoints: &[String],
     this_pc: &crate::hardware::HardwareSnapshot,
 ) -> Result<Placement, CliError> {
-    let mut workers_free = Vec::new();
+    let mut workers = Vec::new();
     for endpoint in endpoints {
         let reading = probe_worker(endpoint, Duration::from_secs(5)).map_err(|e| match e {
             ProbeError::BadEndpoint(_) => usage_error(e.to_string()),
@@ -117,16 +118,20 @@ fn cluster_placement(
             "{endpoint}: {} free",
             crate::format::format_bytes(reading.free_bytes())
         );
-        workers_free.push(reading.free_bytes());
+        workers.push(reading);
     }
-    let placement = local.cluster_placement(this_pc, &workers_free);
+    let ctx = ctx_tokens;
+    let Some(plan) = local.cluster_plan(ctx, this_pc, &workers) else {
+        return Ok(Placement::default());
+    };
     eprintln!(
-        "split: {} of {} blocks on {} other machine(s), the rest on this PC",
-        placement.offload.gpu_layers,
+        "split: {} of {} blocks on {} other machine(s), the rest on this PC — {}",
+        plan.gpu_layers.min(local.blocks()),
         local.blocks(),
-        endpoints.len()
+        endpoints.len(),
+        crate::cli::cluster::verdict_text(&plan.verdict)
     );
-    Ok(placement)
+    Ok(local.cluster_placement(ctx, this_pc, &workers))
 }
 
 /// Connects to `--model` (or the only model) on `--server`, the key from `--api-key-env`.

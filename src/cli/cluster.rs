@@ -110,16 +110,6 @@ pub(crate) fn verdict_text(v: &ClusterVerdict) -> String {
     }
 }
 
-/// "3 min 20 s", "45 s", "2 h 5 min".
-pub(crate) fn duration_text(seconds: f64) -> String {
-    let s = seconds.round() as u64;
-    match s {
-        0..=59 => format!("{s} s"),
-        60..=3599 => format!("{} min {} s", s / 60, s % 60),
-        _ => format!("{} h {} min", s / 3600, s % 3600 / 60),
-    }
-}
-
 /// `fit MODEL --assume CLUSTER`.
 pub(crate) fn fit_cluster(m: &Model, args: &EstimateArgs, spec: &str) -> Result<String, CliError> {
     let cluster = cluster_machines(spec)?;
@@ -161,15 +151,15 @@ pub(crate) fn fit_cluster(m: &Model, args: &EstimateArgs, spec: &str) -> Result<
     ));
     if let Some(alone) = &r.alone {
         out.push_str(&format!(
-            "This PC alone is enough: {alone} (`seekdeck fit` without the other machines)\n"
+            "This PC alone could run it too: {alone} (`seekdeck fit` without the other machines)\n"
         ));
     }
     if r.sent_bytes > 0 {
         out.push_str(&format!(
             "Weights sent to the other machines at load: {} — {} at 1 Gb/s, {} at 10 Gb/s\n",
             format_bytes(r.sent_bytes),
-            duration_text(r.seconds_at_1_gbit),
-            duration_text(r.seconds_at_10_gbit)
+            crate::format::duration_words(r.seconds_at_1_gbit),
+            crate::format::duration_words(r.seconds_at_10_gbit)
         ));
     }
     Ok(out)

@@ -17,7 +17,6 @@ use super::errors::EngineError;
 use super::generate::{ctx_param, generate, warm_up, PROMPT_CHUNK_TOKENS};
 use super::protocol::{Event, LoadedModel, ModelSource, Prompt, Request};
 use crate::estimate::placement::{Offload, Placement};
-use crate::llama::backend::gpu_devices;
 use crate::llama::split_search::{check_split, SplitCheck};
 
 /// Sends events and wakes the caller.
@@ -236,7 +235,7 @@ fn checked_placement(
         offload,
         split_limits,
     } = placement;
-    if gpu_devices().is_empty() {
+    if !crate::llama::backend::can_offload() {
         // llama.cpp ignores the GPU layers then: say what really happens.
         return (Offload::default(), None);
     }
@@ -353,13 +352,19 @@ fn load_and_serve(
 }
 
 /// The text to tokenize and whether llama.cpp should add BOS itself (a Jinja template writes
-/// `bos_token` into the text; llama.cpp's built-in formats do not).
+/// `bos_token` into the text; llama.cpp's built-in formats do not). NUL characters are dropped:
+/// llama.cpp takes C strings, and a model may have written one into an earlier answer.
 fn prompt_text(model: &LlamaModel, prompt: Prompt) -> Result<(String, bool), EngineError> {
-    let (messages, template) = match prompt {
-        Prompt::Text(text) => return Ok((text, true)),
+    let (mut messages, template) = match prompt {
+        Prompt::Text(text) => return Ok((text.replace('\0', ""), true)),
         Prompt::Chat(messages) => (messages, model.meta_val_str("tokenizer.chat_template").ok()),
         Prompt::ChatBuiltIn { messages, format } => (messages, Some(format)),
     };
+    for m in &mut messages {
+        if m.content.contains('\0') {
+            m.content = m.content.replace('\0', "");
+        }
+    }
     match template {
         Some(t) if t.contains("{%") || t.contains("{{") => {
             let vocab = model.vocab();

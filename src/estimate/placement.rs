@@ -124,35 +124,9 @@ pub struct Placement {
     pub split_limits: Option<SplitLimits>,
 }
 
-/// Blocks of a `layers`-block model that go to other machines' workers when this machine has
-/// `local_free_bytes` free and the workers `workers_free_bytes`: the split proportional to free
-/// memory that llama.cpp itself makes among the devices it offloads to (`tensor_split`'s default),
-/// with this machine counted as one more device. The blocks kept here are the first ones (llama.cpp
-/// offloads from the last block down); the output layer stays here unless every block goes.
-pub fn cluster_gpu_layers(layers: u32, local_free_bytes: u64, workers_free_bytes: &[u64]) -> u32 {
-    let remote: u128 = workers_free_bytes.iter().map(|&b| u128::from(b)).sum();
-    let total = remote + u128::from(local_free_bytes);
-    if remote == 0 || total == 0 {
-        return 0;
-    }
-    let kept_here = (u128::from(layers) * u128::from(local_free_bytes) + total / 2) / total;
-    layers - (kept_here as u32).min(layers)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_cluster_gets_layers_by_free_memory() {
-        // Three equal machines: a third each; this machine keeps the first two of six blocks.
-        assert_eq!(cluster_gpu_layers(6, 8 << 30, &[8 << 30, 8 << 30]), 4);
-        // 61 blocks over 64 GiB here and 3 × 24 GiB there: 29 here (28.7 rounded), 32 there.
-        assert_eq!(cluster_gpu_layers(61, 64 << 30, &[24 << 30; 3]), 32);
-        // Nothing free here: every block goes; no worker: none.
-        assert_eq!(cluster_gpu_layers(30, 0, &[1 << 30]), 30);
-        assert_eq!(cluster_gpu_layers(30, 1 << 30, &[]), 0);
-    }
 
     #[test]
     fn context_is_capped_at_native_and_says_so() {

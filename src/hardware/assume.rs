@@ -49,6 +49,7 @@ pub const PRESETS: [Preset; 6] = [
 pub(crate) fn machine_name(spec: &str) -> String {
     PRESETS
         .iter()
+        .chain(super::cluster_spec::CLUSTER_PRESETS.iter())
         .find(|p| p.spec == spec.trim())
         .map_or_else(|| spec.trim().to_owned(), |p| p.label.to_owned())
 }

@@ -59,6 +59,15 @@ pub fn gpu_devices() -> Vec<String> {
         .collect()
 }
 
+/// Whether a load can put layers anywhere but this PC's CPU: a GPU here, or other machines'
+/// devices (an engine host's).
+pub fn can_offload() -> bool {
+    CLUSTER_DEVICES
+        .lock()
+        .is_ok_and(|d| d.as_ref().is_some_and(|d| !d.is_empty()))
+        || !local_gpus().is_empty()
+}
+
 /// Global indices of this PC's GPU devices, which a load across machines uses after the
 /// other machines' devices (llama.cpp's own order: RPC devices first).
 pub fn local_gpu_indices() -> Vec<usize> {

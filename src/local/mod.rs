@@ -118,24 +118,40 @@ impl LocalModel {
         fit.placement(self.blocks())
     }
 
-    /// How a launch across other machines places this file: its blocks shared between this PC
-    /// (`hw`'s free RAM and VRAM) and the workers (`workers_free_bytes`) by free memory
-    /// ([`crate::estimate::placement::cluster_gpu_layers`]); the command line and the window
-    /// both launch with it.
+    /// How a launch across other machines places this file at `ctx_tokens`: the plan across
+    /// this PC (`hw`) and the workers as they answered ([`crate::estimate::cluster::plan`] on the
+    /// file's own tensors: the most blocks on the workers such that every machine holds its
+    /// part); the command line and the window both launch with it. `None` without a readable
+    /// header.
+    pub fn cluster_plan(
+        &self,
+        ctx_tokens: u32,
+        hw: &HardwareSnapshot,
+        workers: &[crate::hardware::rpc_probe::WorkerReading],
+    ) -> Option<crate::estimate::cluster::ClusterFit> {
+        let info = self.info.as_ref().ok()?;
+        let arch = info.arch.as_ref().ok()?;
+        let machines = crate::estimate::cluster::ClusterMachines::from_workers(hw, workers);
+        Some(crate::estimate::cluster::plan(
+            arch,
+            &info.split,
+            info.context(ctx_tokens).ctx_tokens,
+            &machines,
+        ))
+    }
+
+    /// The placement of [`LocalModel::cluster_plan`]: its layer count on the cluster's devices.
     pub fn cluster_placement(
         &self,
+        ctx_tokens: u32,
         hw: &HardwareSnapshot,
-        workers_free_bytes: &[u64],
+        workers: &[crate::hardware::rpc_probe::WorkerReading],
     ) -> Placement {
-        let here = hw.ram.as_ref().map_or(0, |r| r.available_bytes)
-            + hw.gpus.iter().map(|g| g.free_bytes()).sum::<u64>();
         Placement {
             offload: crate::estimate::placement::Offload {
-                gpu_layers: crate::estimate::placement::cluster_gpu_layers(
-                    self.blocks(),
-                    here,
-                    workers_free_bytes,
-                ),
+                gpu_layers: self
+                    .cluster_plan(ctx_tokens, hw, workers)
+                    .map_or(0, |p| p.gpu_layers),
                 ..Default::default()
             },
             split_limits: None,

@@ -64,6 +64,10 @@ pub(crate) fn card_ui(ui: &mut Ui, app: &App, view: &CardView) -> Vec<Command> {
             );
             memory_bar_ui(ui, fit);
             advice_ui(ui, fit, view, &mut commands);
+            for plan in &view.clusters {
+                ui.separator();
+                super::cluster::card_cluster_ui(ui, plan);
+            }
             llama_check_ui(ui, app, view);
             estimate_note_ui(ui, m, fit);
             local_files_ui(ui, app, m, &mut commands);

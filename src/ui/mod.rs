@@ -4,6 +4,7 @@
 
 pub mod card;
 pub(crate) mod chat_pane;
+pub(crate) mod cluster;
 pub(crate) mod downloads;
 pub(crate) mod fonts;
 pub(crate) mod frame_pacing;

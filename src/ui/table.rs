@@ -8,7 +8,7 @@ use super::theme;
 use crate::app::command::Command;
 use crate::app::{App, SortColumn};
 use crate::catalog::{Model, SeedFacts};
-use crate::estimate::fit::FitReport;
+use crate::estimate::fit::{FitReport, Verdict};
 use crate::estimate::speed::speed_line;
 use crate::format::format_bytes;
 
@@ -52,11 +52,7 @@ pub(crate) fn table_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
                 .header(26.0, |mut h| {
                     h.col(|ui| header(ui, app, "Model", Some(SortColumn::Name), &mut commands));
                     // While a "What if…" machine is shown, the column says whose verdicts they are.
-                    let fits = if app.hw.simulated.is_some() {
-                        "Fits (what if)"
-                    } else {
-                        "Fits this PC"
-                    };
+                    let fits = &*fits_header(app);
                     h.col(|ui| header(ui, app, fits, Some(SortColumn::Fit), &mut commands));
                     h.col(|ui| {
                         header(ui, app, "Release", Some(SortColumn::Release), &mut commands)
@@ -83,15 +79,12 @@ pub(crate) fn table_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
                     body.rows(28.0, app.rows.len(), |mut row| {
                         let i = app.rows[row.index()];
                         let m = &app.catalog.models[i];
-                        let fit = &app.fits[i];
                         row.set_selected(selected == Some(i));
                         let text = |ui: &mut Ui, s: &str| {
                             ui.add(Label::new(s).selectable(false).truncate());
                         };
                         row.col(|ui| name_cell(ui, m));
-                        row.col(|ui| {
-                            verdict_cell(ui, fit, app.model_ctx(m) < app.state.ctx_tokens)
-                        });
+                        row.col(|ui| fit_cell(ui, app, i));
                         row.col(|ui| text(ui, &m.release_display()));
                         row.col(|ui| text(ui, &m.size_display()));
                         row.col(|ui| text(ui, &m.active_display()));
@@ -175,6 +168,39 @@ fn overview_figure(ui: &mut Ui, m: &Model, pick: impl Fn(&SeedFacts) -> &String)
         None => {
             ui.add(Label::new(RichText::new("—").weak()).selectable(false))
                 .on_hover_text(NOT_IN_OVERVIEW);
+        }
+    }
+}
+
+/// The Fit column's title: whose verdicts they are.
+fn fits_header(app: &App) -> String {
+    match app.cluster.as_ref().map(|c| c.machine_count()) {
+        Some(n) => format!("Fits (what if, {n} machines)"),
+        None if app.hw.simulated.is_some() => "Fits (what if)".into(),
+        None => "Fits this PC".into(),
+    }
+}
+
+/// Model `i`'s Fit cell: its verdict on the machine shown, or — too large for it, fitting
+/// across the What-if machines — its verdict across them.
+fn fit_cell(ui: &mut Ui, app: &App, i: usize) {
+    let fit = &app.fits[i];
+    let across = app
+        .cluster_fits
+        .get(i)
+        .and_then(Option::as_ref)
+        .filter(|c| {
+            fit.verdict == Verdict::TooLarge
+                && matches!(
+                    c.verdict,
+                    crate::estimate::cluster::ClusterVerdict::Fits { .. }
+                )
+        });
+    match across {
+        Some(c) => super::cluster::across_cell(ui, c),
+        None => {
+            let m = &app.catalog.models[i];
+            verdict_cell(ui, fit, app.model_ctx(m) < app.state.ctx_tokens);
         }
     }
 }

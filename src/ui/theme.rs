@@ -24,6 +24,10 @@ pub(crate) fn verdict_text(v: &Verdict) -> Color32 {
     }
 }
 
+/// A model too large for the machine shown that fits across the What-if machines: blue, apart
+/// from the one-machine verdicts.
+pub(crate) const ACROSS_MACHINES: Color32 = Color32::from_rgb(41, 98, 255);
+
 /// Weights segment of the memory bar.
 pub(crate) const WEIGHTS: Color32 = Color32::from_rgb(66, 133, 244);
 /// KV cache segment.

@@ -7,6 +7,7 @@ use crate::app::App;
 use crate::estimate::placement::context_presets;
 use crate::estimate::quant::Quant;
 use crate::hardware::assume::{machine_name, PRESETS};
+use crate::hardware::cluster_spec::CLUSTER_PRESETS;
 
 /// Id of the search box, for Ctrl+F.
 pub(crate) fn search_id() -> egui::Id {
@@ -124,6 +125,16 @@ fn what_if_picker_ui(ui: &mut Ui, app: &App, commands: &mut Vec<Command>) {
                     commands.push(Command::SetWhatIf(Some(p.spec.to_owned())));
                 }
             }
+            ui.separator();
+            ui.label(egui::RichText::new("Several machines (llama.cpp RPC)").weak());
+            for p in CLUSTER_PRESETS {
+                if ui
+                    .selectable_label(current.as_deref() == Some(p.spec), p.label)
+                    .clicked()
+                {
+                    commands.push(Command::SetWhatIf(Some(p.spec.to_owned())));
+                }
+            }
         })
         .response
         .labelled_by(label.id);
@@ -145,7 +156,8 @@ fn what_if_field_ui(ui: &mut Ui, app: &App, commands: &mut Vec<Command>) {
         .labelled_by(label.id)
         .on_hover_text(
             "Any machine, as `seekdeck --assume` takes it: GPUs by memory (\"24GiB GPU\", \"2x24GiB GPU\"), \
-             unified memory (\"128GiB unified\") and RAM (\"64GiB RAM\"); Enter or Use applies it",
+             unified memory (\"128GiB unified\") and RAM (\"64GiB RAM\"); several machines in parentheses \
+             (\"3x (24GiB GPU, 64GiB RAM)\", \"this PC + 2x (24GiB GPU, 64GiB RAM)\"); Enter or Use applies it",
         );
     if response.changed() {
         commands.push(Command::TypeWhatIf(text.clone()));
