@@ -15,6 +15,7 @@ use llama_cpp_2::model::params::LlamaModelParams;
 use seekdeck::catalog::Architecture;
 use seekdeck::estimate::quant::GgmlType;
 use seekdeck::hardware::rpc_probe::{probe_worker, ProbeError, RPC_PROTOCOL};
+use support::netns::Namespace;
 use support::tiny::{tiny_architecture, write_random_model};
 use support::workers::{free_port, greedy_token_ids, start_worker, wait_for, Worker};
 
@@ -167,8 +168,8 @@ impl std::io::Write for LogWriter {
     }
 }
 
-/// `seekdeck chat FILE --rpc A,B` as a user runs it: the model split across this PC and two
-/// workers (here two blocks each, by equal free memory) answers exactly as on this PC alone.
+/// `seekdeck chat FILE --rpc A,B` as a user runs it: the model split across two workers (every
+/// block there, the plan's choice when they hold it) answers exactly as on this PC alone.
 #[test]
 fn chat_across_two_workers_answers_as_on_this_pc_alone() {
     let dir = tempfile::tempdir().unwrap();
@@ -179,7 +180,55 @@ fn chat_across_two_workers_answers_as_on_this_pc_alone() {
         .map(|p| start_worker(&["--port", &p.to_string(), "--threads", "1"]))
         .collect();
     let endpoints: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
-    for e in &endpoints {
+    answers_alone_and_across_agree(&path, &endpoints);
+}
+
+/// The same across a real (virtual) network: each worker in its own network namespace, joined to
+/// this one by a veth pair, listening on its own address — where the machine allows it (root and
+/// iproute2); elsewhere the loopback test above covers the split.
+#[test]
+fn chat_across_workers_in_their_own_network_namespaces_answers_as_alone() {
+    let namespaces = match (0..2).map(Namespace::create).collect::<Result<Vec<_>, _>>() {
+        Ok(n) => n,
+        Err(why) => {
+            eprintln!("network namespaces are not available here ({why}); the loopback test covers the split");
+            return;
+        }
+    };
+    let _workers: Vec<Worker> = namespaces
+        .iter()
+        .map(|ns| {
+            Worker(
+                ns.command(env!("CARGO_BIN_EXE_seekdeck"))
+                    .args([
+                        "worker",
+                        "--host",
+                        &ns.address,
+                        "--port",
+                        "50052",
+                        "--threads",
+                        "1",
+                    ])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap(),
+            )
+        })
+        .collect();
+    let endpoints: Vec<String> = namespaces
+        .iter()
+        .map(|ns| format!("{}:50052", ns.address))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    answers_alone_and_across_agree(&six_layer_model(dir.path()), &endpoints);
+}
+
+/// Waits for the workers at `endpoints`, then asks `path` the same question alone and across
+/// them (greedy): the answers are the same, every block on the workers.
+fn answers_alone_and_across_agree(path: &std::path::Path, endpoints: &[String]) {
+    for e in endpoints {
         wait_for(e);
     }
     let chat = |extra: &[&str]| {
@@ -370,6 +419,108 @@ fn an_engine_host_loads_stops_and_answers_again() {
     loop {
         match next() {
             Event::Finished { id: 2, stats, .. } => {
+                assert_eq!(stats.generated_tokens, 4);
+                break;
+            }
+            Event::Failed { error, .. } => panic!("{error}"),
+            _ => {}
+        }
+    }
+}
+
+/// Cancel in the middle of sending the weights leaves every worker usable: a load across two
+/// workers is cancelled at its first progress step, and the next load across the same workers
+/// answers.
+#[test]
+fn a_load_cancelled_while_sending_leaves_the_workers_usable() {
+    use seekdeck::engine::{Engine, EngineError, Event, Prompt, Request};
+    use seekdeck::estimate::placement::{Offload, Placement};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    // About 170 MB of weights: enough that the load reports progress while it sends.
+    let path = dir.path().join("wide.gguf");
+    let arch = Architecture {
+        layers: 4,
+        hidden_size: 1024,
+        ffn_size: 2048,
+        heads: 8,
+        attention: seekdeck::catalog::Attention::Gqa {
+            kv_heads: 8,
+            head_dim: 128,
+        },
+        ..tiny_architecture("llama")
+    };
+    write_random_model(&path, &arch, "", GgmlType::F32);
+    let ports = [free_port(), free_port()];
+    let _workers: Vec<Worker> = ports
+        .iter()
+        .map(|p| start_worker(&["--port", &p.to_string(), "--threads", "1"]))
+        .collect();
+    let endpoints: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    for e in &endpoints {
+        wait_for(e);
+    }
+    let engine = Engine::spawn_host(
+        std::path::Path::new(env!("CARGO_BIN_EXE_seekdeck")),
+        &endpoints,
+        || {},
+    )
+    .unwrap();
+    let load = |cancel: Arc<AtomicBool>| {
+        engine.send(Request::Load {
+            path: path.clone(),
+            ctx_tokens: 512,
+            placement: Placement {
+                offload: Offload {
+                    gpu_layers: 5,
+                    ..Offload::default()
+                },
+                split_limits: None,
+            },
+            cancel,
+        });
+    };
+    let next = || {
+        engine
+            .events
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap()
+    };
+    let cancel = Arc::new(AtomicBool::new(false));
+    load(cancel.clone());
+    loop {
+        match next() {
+            Event::Progress(p) if p > 0.0 => cancel.store(true, Ordering::Relaxed),
+            Event::Failed { error, .. } => {
+                assert!(matches!(error, EngineError::Cancelled), "{error}");
+                break;
+            }
+            Event::Loaded(_) => panic!("the load ended before the cancel reached it"),
+            _ => {}
+        }
+    }
+    load(Arc::default());
+    loop {
+        match next() {
+            Event::Loaded(info) => {
+                assert_eq!(info.offload.gpu_layers, 5);
+                break;
+            }
+            Event::Failed { error, .. } => panic!("{error}"),
+            _ => {}
+        }
+    }
+    engine.send(Request::Generate {
+        id: 1,
+        prompt: Prompt::Text("hello world".into()),
+        sampling: support::greedy(4),
+        cancel: Arc::default(),
+    });
+    loop {
+        match next() {
+            Event::Finished { id: 1, stats, .. } => {
                 assert_eq!(stats.generated_tokens, 4);
                 break;
             }

@@ -81,6 +81,7 @@ pub fn seekdeck(args: &[&str]) -> std::process::Output {
 
 pub mod hub_server;
 pub mod llama_server;
+pub mod netns;
 pub mod openai_server;
 pub mod tiny;
 pub mod workers;
