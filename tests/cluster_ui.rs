@@ -81,3 +81,31 @@ fn a_malformed_cluster_spec_is_refused_as_typed() {
     h.get_by_label_contains("a \"(\" is not closed");
     assert_eq!(h.state().state.what_if.as_deref(), Some(RTX_4090));
 }
+
+/// While a model loads across machines, the slot says what each machine is sent and how long
+/// that takes at 1 and 10 Gb/s, under the progress bar that covers it.
+#[test]
+fn a_load_across_machines_says_what_each_is_sent() {
+    use seekdeck::app::chat_state::{LoadStage, ModelState};
+    let mut h = app_harness(PersistedState::default(), RTX_4090);
+    {
+        let session = &mut h.state_mut().chat.session;
+        session.model = ModelState::Loading {
+            source: seekdeck::engine::ModelSource::File("r1.gguf".into()),
+            name: "DeepSeek-R1-IQ1_S across this PC and 2 other machines".into(),
+            progress: 0.4,
+            cancel: std::sync::Arc::default(),
+            started: std::time::Instant::now(),
+            stage: LoadStage::Reading,
+        };
+        session.sending = vec![
+            ("192.168.1.21:50052".into(), 60 << 30),
+            ("192.168.1.22:50052".into(), 40 << 30),
+        ];
+    }
+    h.run_ok();
+    h.get_by_label(
+        "Sending 192.168.1.21:50052 60.0 GiB of weights (about 8 min 35 s at 1 Gb/s, 52 s at 10 Gb/s)",
+    );
+    h.get_by_label_contains("Sending 192.168.1.22:50052 40.0 GiB");
+}

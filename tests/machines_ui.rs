@@ -148,6 +148,11 @@ fn a_launch_across_machines_answers_and_a_lost_machine_is_named() {
     };
     launch(&mut h);
     h.get_by_label_contains("across this PC and 1 other machine");
+    // The load sent the worker its blocks' weights; the slot said how much while it did.
+    let sending = h.state().chat.session.sending.clone();
+    assert_eq!(sending.len(), 1);
+    assert_eq!(sending[0].0, endpoint);
+    assert!(sending[0].1 > 0);
     // While the model runs across it, the worker is shown in use (and not read: it serves one
     // client at a time), and the slot says where the blocks are.
     h.run_ok();

@@ -73,6 +73,8 @@ pub struct LaunchPlan {
     pub footprint: (u64, u64),
     /// Other machines' workers the model is split across (`host:port`); empty: this PC alone.
     pub workers: Vec<String>,
+    /// The weight bytes the load sends to each of them, by the plan.
+    pub sending: Vec<(String, u64)>,
 }
 
 /// A launch the estimate advises against, waiting for the user's decision.
@@ -119,6 +121,8 @@ pub struct ChatSession {
     engine: Option<Engine>,
     /// The workers the running engine holds its model across (empty: an in-process engine).
     engine_workers: Vec<String>,
+    /// What the load in progress sends to each other machine (`host:port`, weight bytes).
+    pub sending: Vec<(String, u64)>,
     /// seekdeck's own executable, which a launch across machines starts as `engine-host`.
     pub(crate) host_exe: Option<PathBuf>,
     /// The model slot.
@@ -148,6 +152,7 @@ impl Default for ChatSession {
         Self {
             engine: None,
             engine_workers: Vec::new(),
+            sending: Vec::new(),
             host_exe: None,
             model: ModelState::Empty,
             load_error: None,
@@ -187,6 +192,7 @@ impl ChatSession {
         let cancel = Arc::new(AtomicBool::new(false));
         self.model_defaults = (plan.sampling, plan.reasoning);
         self.launched_footprint = plan.footprint;
+        self.sending = plan.sending;
         self.send(Request::Load {
             path: plan.path.clone(),
             ctx_tokens: plan.ctx_tokens,

@@ -65,6 +65,7 @@ impl App {
             reasoning: catalog_model.is_some_and(|m| m.reasoning),
             footprint,
             workers: Vec::new(),
+            sending: Vec::new(),
         };
         (plan, refusal)
     }
@@ -98,7 +99,22 @@ impl App {
         }
         let (mut plan, _) = self.launch_plan(path);
         if let Some(local) = self.local.by_path(path) {
-            plan.placement = local.cluster_placement(plan.ctx_tokens, &self.launch_hw(), &workers);
+            let hw = self.launch_hw();
+            plan.placement = local.cluster_placement(plan.ctx_tokens, &hw, &workers);
+            if let Some(cluster) = local.cluster_plan(plan.ctx_tokens, &hw, &workers) {
+                plan.sending = workers
+                    .iter()
+                    .map(|w| {
+                        let bytes = cluster
+                            .devices
+                            .iter()
+                            .filter(|d| d.machine == w.endpoint)
+                            .map(|d| d.weights_bytes)
+                            .sum();
+                        (w.endpoint.clone(), bytes)
+                    })
+                    .collect();
+            }
         }
         plan.workers = workers.into_iter().map(|w| w.endpoint).collect();
         plan.name = format!(

@@ -78,7 +78,10 @@ fn row_ui(ui: &mut Ui, row: &DownloadRow, commands: &mut Vec<Command>) {
                 s.push_str(&format!(" · {}/s", format_bytes(speed as u64)));
             }
             if let Some(left) = row.seconds_left() {
-                s.push_str(&format!(" · {} left", duration_words(left)));
+                s.push_str(&format!(
+                    " · {} left",
+                    crate::format::duration_words(left as f64)
+                ));
             }
             if row.view.retries > 0 {
                 s.push_str(&format!(" · {} retried", row.view.retries));
@@ -98,14 +101,5 @@ fn row_ui(ui: &mut Ui, row: &DownloadRow, commands: &mut Vec<Command>) {
     let label = ui.add(egui::Label::new(RichText::new(status).color(colour)).wrap());
     if let JobState::Done(path) = &job.state {
         label.on_hover_text(path.display().to_string());
-    }
-}
-
-/// 75 → "1 min 15 s".
-fn duration_words(seconds: u64) -> String {
-    match seconds {
-        s if s < 60 => format!("{s} s"),
-        s if s < 3600 => format!("{} min {} s", s / 60, s % 60),
-        s => format!("{} h {} min", s / 3600, (s % 3600) / 60),
     }
 }

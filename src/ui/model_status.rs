@@ -15,6 +15,7 @@ const GPU_BUILD: bool = cfg!(any(feature = "cuda", feature = "vulkan", feature =
 /// A file loading: its name, the stage, the seconds, Cancel and the progress bar.
 fn loading_ui(
     ui: &mut Ui,
+    chat: &ChatSession,
     name: &str,
     progress: f32,
     started: std::time::Instant,
@@ -42,6 +43,22 @@ fn loading_ui(
             .show_percentage()
             .desired_height(14.0),
     );
+    // Across machines the bar covers sending each one its weights: say how much and how long.
+    for (endpoint, bytes) in &chat.sending {
+        ui.label(
+            RichText::new(format!(
+                "Sending {endpoint} {} of weights (about {} at 1 Gb/s, {} at 10 Gb/s)",
+                crate::format::format_bytes(*bytes),
+                crate::format::duration_words(crate::estimate::cluster::transfer_seconds(
+                    *bytes, 1.0
+                )),
+                crate::format::duration_words(crate::estimate::cluster::transfer_seconds(
+                    *bytes, 10.0
+                )),
+            ))
+            .weak(),
+        );
+    }
     // Progress events wake the window themselves (and move the seconds with them); the
     // split check's dry runs and the warm-up send none, so the seconds tick on their own.
     if stage != LoadStage::Reading {
@@ -88,7 +105,7 @@ pub(crate) fn model_status_ui(ui: &mut Ui, chat: &ChatSession) -> Vec<Command> {
             started,
             stage,
             ..
-        } => loading_ui(ui, name, *progress, *started, *stage, &mut commands),
+        } => loading_ui(ui, chat, name, *progress, *started, *stage, &mut commands),
         ModelState::Loaded { info, name } if info.source.file().is_none() => {
             served_ui(ui, info, name, chat.generation.is_none(), &mut commands);
         }
