@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test build deps test-deps llama-server lint fuzz bench bench-estimator bench-engine bench-scan bench-download bench-remote bench-window catalog-doc screenshot accuracy accuracy-gpu accuracy-cluster clean
+.PHONY: run test build deps test-deps llama-server lint fuzz bench bench-estimator bench-engine bench-scan bench-download bench-remote bench-window bench-cluster catalog-doc screenshot accuracy accuracy-gpu accuracy-cluster clean
 
 run: deps
 	$(CARGO) run --release --
@@ -49,7 +49,7 @@ llama-server: deps
 test-deps:
 	@scripts/install-deps.sh test
 
-bench: bench-estimator bench-engine bench-scan bench-download bench-remote bench-window
+bench: bench-estimator bench-engine bench-scan bench-download bench-remote bench-window bench-cluster
 
 bench-estimator: deps
 	$(CARGO) bench --bench estimator
@@ -76,6 +76,11 @@ bench-download: deps
 # the same requests (llama.cpp's llama-server on loopback, the 1.5B-shaped random model).
 bench-remote: deps llama-server
 	$(CARGO) bench --bench remote
+
+# A model across two `seekdeck worker`s on loopback against the same model in one process
+# (load, first token, tokens/s as ratios), and a worker's --cache: the next launch against the first.
+bench-cluster: deps
+	$(CARGO) bench --bench cluster
 
 # The real window under Xvfb: idle CPU over 30 s, time to first frame, and a chat in the window
 # against `seekdeck chat` on the same 7B-shaped file (load, first token, tokens/s as ratios).
