@@ -1,8 +1,8 @@
 //! `make accuracy-cluster`: every catalog model × {Q4_K_M, IQ1_S (671B) or Q2_K} × {8192, 32768}
-//! tokens (capped at the model's maximum) × two cluster shapes, placed by llama.cpp's dry run over
+//! tokens (capped at the model's maximum) × three cluster shapes, placed by llama.cpp's dry run over
 //! `seekdeck worker` processes on loopback and by seekdeck's estimate, device by device; writes
 //! docs/accuracy-cluster.md. Usage: `accuracy_cluster HOST:PORT,HOST:PORT,HOST:PORT` (three
-//! workers: the first two make the equal shape, all three the unequal one).
+//! workers: the first two make the equal shape and the experts-here one, all three the unequal one).
 
 use std::time::Duration;
 
@@ -43,9 +43,17 @@ fn main() {
         std::env::temp_dir().join(format!("seekdeck-accuracy-cluster-{}", std::process::id()));
     let catalog = load_catalog(None);
     let mut rows: Vec<ClusterRow> = Vec::new();
-    for (shape, count) in [(Shape::AllOnWorkers, 2), (Shape::HalfHere, 3)] {
+    for (shape, count) in [
+        (Shape::AllOnWorkers, 2),
+        (Shape::HalfHere, 3),
+        (Shape::ExpertsHere, 2),
+    ] {
         seekdeck::llama::backend::use_cluster_devices(indices[..count].concat());
-        for m in &catalog.models {
+        for m in catalog
+            .models
+            .iter()
+            .filter(|m| shape != Shape::ExpertsHere || m.architecture.moe.is_some())
+        {
             let low = if m.params_total > 500_000_000_000 {
                 Quant::IQ1_S
             } else {
@@ -87,8 +95,9 @@ fn main() {
          with its RPC back-end: three `seekdeck worker` processes on loopback are added as devices, each model's shape-only GGUF \
          (full tensor list, no weights) is loaded with `no_alloc` at the layer count shown, and llama.cpp's debug log says which \
          device each layer and its cache went to and how large each device's compute buffer is. seekdeck's figures come from \
-         `estimate::cluster::shares` for the same devices (free memory as each worker reports it) and layer count. Two shapes: \
-         every block on two equal workers, and this PC keeping half the blocks with three workers sharing the rest. This PC's \
+         `estimate::cluster::shares` for the same devices (free memory as each worker reports it) and layer count. Three shapes: \
+         every block on two equal workers; this PC keeping half the blocks with three workers sharing the rest; and, for the \
+         mixture-of-experts models, every block on two workers with the routed experts in this PC's RAM (`--cpu-moe`). This PC's \
          row carries the token embeddings (its runtime overhead, 300 MiB, is left out of both sides).\n\n\
          {} comparisons ({} model rows); {} outside the promised 3% / 64 MiB.\n\n",
         seekdeck::llama::dry_run::LLAMA_CPP_SYS_VERSION,

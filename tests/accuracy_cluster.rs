@@ -1,6 +1,7 @@
 //! The estimate across machines against llama.cpp, a subset of `make accuracy-cluster`: three
 //! `seekdeck worker` processes on loopback are this process's RPC devices; a dense model and two
-//! MLA mixture-of-experts models are dry-run over them in both cluster shapes, and every device's
+//! MLA mixture-of-experts models are dry-run over them in each cluster shape (the experts-here one
+//! for the two MoE models), and every device's
 //! weights, KV cache and compute buffer must be within 3% / 64 MiB of seekdeck's estimate.
 //! One test in its own binary: the devices llama.cpp loads onto are process-wide.
 
@@ -31,13 +32,20 @@ fn the_estimate_matches_llama_cpp_device_by_device_over_loopback_workers() {
     }
     let scratch = tempfile::tempdir().unwrap();
     let mut checked = 0;
-    for (shape, count) in [(Shape::AllOnWorkers, 2), (Shape::HalfHere, 3)] {
+    for (shape, count) in [
+        (Shape::AllOnWorkers, 2),
+        (Shape::HalfHere, 3),
+        (Shape::ExpertsHere, 2),
+    ] {
         seekdeck::llama::backend::use_cluster_devices(devices[..count].concat());
         for (id, quant) in [
             ("deepseek-r1-distill-qwen-7b", Quant::Q4_K_M),
             ("deepseek-v2-lite", Quant::Q4_K_M),
             ("deepseek-r1", Quant::IQ1_S),
         ] {
+            if shape == Shape::ExpertsHere && id == "deepseek-r1-distill-qwen-7b" {
+                continue; // no experts
+            }
             let model = builtin_model(id).unwrap();
             for ctx in [8192, 32768] {
                 let row = check(&model, quant, ctx, &workers[..count], shape, scratch.path())
@@ -57,5 +65,5 @@ fn the_estimate_matches_llama_cpp_device_by_device_over_loopback_workers() {
             }
         }
     }
-    assert_eq!(checked, 2 * 3 * 3 + 2 * 3 * 4);
+    assert_eq!(checked, 2 * 3 * 3 + 2 * 3 * 4 + 2 * 2 * 3);
 }

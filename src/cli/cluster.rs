@@ -118,22 +118,13 @@ pub(crate) fn fit_cluster(m: &Model, args: &EstimateArgs, spec: &str) -> Result<
         return Ok(to_json(&r));
     }
     let mut out = format!(
-        "{} at {}, {} tokens of context\nCluster: {}\n\n  {:<34} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10}\n",
+        "{} at {}, {} tokens of context\nCluster: {}\n\n  {:<34} {:>15} {:>10} {:>10} {:>10} {:>10} {:>10}\n",
         m.name, r.quant, r.ctx_tokens, cluster.names, "part", "blocks", "weights", "KV cache", "compute", "total", "usable"
     );
     for d in std::iter::once(&r.fit.this_pc).chain(&r.fit.devices) {
-        let blocks = match (d.blocks, d.output_layer) {
-            (0, false) => "—".to_owned(),
-            (0, true) => "output".to_owned(),
-            (n, out) => format!(
-                "{}–{}{}",
-                d.first_block,
-                d.first_block + n - 1,
-                if out { "+out" } else { "" }
-            ),
-        };
+        let blocks = d.blocks_label();
         out.push_str(&format!(
-            "  {:<34} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10}{}\n",
+            "  {:<34} {:>15} {:>10} {:>10} {:>10} {:>10} {:>10}{}\n",
             format!("{} · {}", d.machine, d.name),
             blocks,
             format_bytes(d.weights_bytes),
@@ -145,9 +136,14 @@ pub(crate) fn fit_cluster(m: &Model, args: &EstimateArgs, spec: &str) -> Result<
         ));
     }
     out.push_str(&format!(
-        "\nVerdict: {} (llama.cpp -ngl {})\n",
+        "\nVerdict: {} (llama.cpp {}{})\n",
         verdict_text(&r.fit.verdict),
-        r.fit.gpu_layers
+        r.fit.flags(),
+        if r.fit.cpu_moe {
+            "; the routed experts stay in this PC's RAM"
+        } else {
+            ""
+        }
     ));
     if let Some(alone) = &r.alone {
         out.push_str(&format!(

@@ -7,8 +7,8 @@
 
 use serde::Serialize;
 
-use crate::catalog::{Architecture, Attention};
-use crate::estimate::fit::{budgets, WeightSplit, CTX_PAD_TOKENS, UBATCH_TOKENS};
+use crate::catalog::Architecture;
+use crate::estimate::fit::{attention_stage, budgets, WeightSplit, CTX_PAD_TOKENS, UBATCH_TOKENS};
 use crate::estimate::placement::{vram_margin_bytes, OVERHEAD_BYTES, UNIFIED_GPU_SHARE};
 use crate::hardware::assume::SIMULATED_OS_RESERVE_BYTES;
 use crate::hardware::rpc_probe::WorkerReading;
@@ -171,6 +171,20 @@ pub struct DeviceShare {
 }
 
 impl DeviceShare {
+    /// Its blocks in words: "0–20", "31–60 + output", "output", "—".
+    pub fn blocks_label(&self) -> String {
+        match (self.blocks, self.output_layer) {
+            (0, false) => "—".to_owned(),
+            (0, true) => "output".to_owned(),
+            (n, out) => format!(
+                "{}–{}{}",
+                self.first_block,
+                self.first_block + n - 1,
+                if out { " + output" } else { "" }
+            ),
+        }
+    }
+
     /// Everything it needs.
     pub fn total_bytes(&self) -> u64 {
         self.weights_bytes + self.kv_bytes + self.compute_bytes + self.overhead_bytes
@@ -201,6 +215,9 @@ pub enum ClusterVerdict {
 pub struct ClusterFit {
     /// llama.cpp's `n_gpu_layers` for the cluster (the output layer counts as one).
     pub gpu_layers: u32,
+    /// The routed experts stay in this PC's RAM (`--cpu-moe`): the other machines hold
+    /// attention, shared experts and cache; taken when nothing fits without it.
+    pub cpu_moe: bool,
     /// This PC's CPU and RAM.
     pub this_pc: DeviceShare,
     /// Each device, in llama.cpp's order.
@@ -210,6 +227,15 @@ pub struct ClusterFit {
 }
 
 impl ClusterFit {
+    /// llama.cpp's flags for this placement: `-ngl N`, with `--cpu-moe` when the experts stay here.
+    pub fn flags(&self) -> String {
+        format!(
+            "-ngl {}{}",
+            self.gpu_layers,
+            if self.cpu_moe { " --cpu-moe" } else { "" }
+        )
+    }
+
     /// Weight bytes that travel to other machines at load.
     pub fn sent_bytes(&self) -> u64 {
         self.devices
@@ -260,20 +286,13 @@ pub fn layer_devices(blocks: u32, gpu_layers: u32, free: &[u64]) -> Vec<Option<u
 
 /// The widest per-token stage of block `il` in f32 values: the absorbed MLA attention, or the
 /// feed-forward's gate, up and their product (dense, or the routed experts chosen per token).
-fn block_stage(arch: &Architecture, il: u32) -> u64 {
-    let attention = match arch.attention {
-        Attention::Mla {
-            kv_lora_rank,
-            qk_rope_head_dim,
-            qk_nope_head_dim,
-            ..
-        } => {
-            u64::from(arch.heads)
-                * (2 * (kv_lora_rank + qk_rope_head_dim) + qk_nope_head_dim + qk_rope_head_dim)
-        }
-        Attention::Mha { .. } | Attention::Gqa { .. } => 0,
-    };
+fn block_stage(arch: &Architecture, il: u32, cpu_moe: bool) -> u64 {
+    let attention = attention_stage(arch);
     let ffn = match arch.moe {
+        // With the routed experts in this PC's RAM, a device runs only the shared ones.
+        Some(m) if arch.is_moe_layer(il) && cpu_moe => {
+            3 * u64::from(m.shared_experts) * m.expert_ffn_size
+        }
         Some(m) if arch.is_moe_layer(il) => 3 * u64::from(m.experts_per_token) * m.expert_ffn_size,
         _ => 3 * arch.ffn_size,
     };
@@ -292,6 +311,8 @@ struct Role {
     first_split: bool,
     /// This PC's CPU holds no block.
     all_offloaded: bool,
+    /// The routed experts are in this PC's RAM.
+    cpu_moe: bool,
 }
 
 /// The compute buffer of a device in `role`. Fitted to llama.cpp's dry runs over loopback RPC
@@ -303,7 +324,7 @@ fn device_compute(arch: &Architecture, ctx: u64, role: Role) -> u64 {
     let u = UBATCH_TOKENS.min(ctx);
     let e = arch.hidden_size;
     let stage = (role.first..role.first + role.count)
-        .map(|il| block_stage(arch, il))
+        .map(|il| block_stage(arch, il, role.cpu_moe))
         .max()
         .unwrap_or(0);
     let (k_layers, k_output, per_ctx) = if role.all_offloaded {
@@ -336,14 +357,23 @@ fn sparse_attention(arch: &Architecture, ctx: u64, blocks: u32) -> u64 {
 }
 
 /// This PC's CPU compute buffer: the one-device formula when it holds blocks (or everything);
-/// with every block offloaded, only the inputs: `4·u·10·n_embd + 8·u·n_ctx`.
-fn this_pc_compute(arch: &Architecture, ctx: u64, role: Role) -> u64 {
+/// with every block offloaded, only the inputs, `4·u·10·n_embd + 8·u·n_ctx` — or, with the
+/// routed experts here, their stage as well, `4·u·(3·n_used·n_ff_exp + 10·n_embd) + 2·u·n_ctx`.
+fn this_pc_compute(arch: &Architecture, ctx: u64, role: Role, cpu_moe: bool) -> u64 {
     let u = UBATCH_TOKENS.min(ctx);
     if role.count == 0 && !role.output {
-        return 4 * u * 10 * arch.hidden_size + 8 * u * ctx;
+        return match arch.moe {
+            Some(m) if cpu_moe => {
+                4 * u
+                    * (3 * u64::from(m.experts_per_token) * m.expert_ffn_size
+                        + 10 * arch.hidden_size)
+                    + 2 * u * ctx
+            }
+            _ => 4 * u * 10 * arch.hidden_size + 8 * u * ctx,
+        };
     }
     let stage = (role.first..role.first + role.count)
-        .map(|il| block_stage(arch, il))
+        .map(|il| block_stage(arch, il, role.cpu_moe))
         .max()
         .unwrap_or(0);
     let output = if role.output { arch.vocab_size } else { 0 };
@@ -360,7 +390,9 @@ pub fn shares(
     ctx_tokens: u32,
     machines: &ClusterMachines,
     gpu_layers: u32,
+    cpu_moe: bool,
 ) -> (DeviceShare, Vec<DeviceShare>) {
+    let cpu_moe = cpu_moe && arch.moe.is_some();
     let ctx = u64::from(ctx_tokens).div_ceil(CTX_PAD_TOKENS) * CTX_PAD_TOKENS;
     let blocks = arch.layers;
     let kv_per_block = crate::estimate::fit::kv_cache_bytes(
@@ -370,7 +402,9 @@ pub fn shares(
     ) / u64::from(blocks.max(1));
     let free: Vec<u64> = machines.devices.iter().map(|d| d.free_bytes).collect();
     let at = layer_devices(blocks, gpu_layers, &free);
-    let all_offloaded = at.first().is_some_and(Option::is_some);
+    // With the experts here, this PC's CPU works in every block: the graph is split as when it
+    // holds blocks of its own.
+    let all_offloaded = at.first().is_some_and(Option::is_some) && !cpu_moe;
     let role_of = |device: Option<usize>| {
         let mine: Vec<u32> = (0..blocks)
             .filter(|&il| at[il as usize] == device)
@@ -381,18 +415,20 @@ pub fn shares(
             output: at[blocks as usize] == device,
             first_split: all_offloaded && at[0] == device,
             all_offloaded,
+            cpu_moe,
         }
     };
+    let blocks_of = |role: Role| role.first as usize..(role.first + role.count) as usize;
+    let experts_of = |role: Role| split.expert_bytes[blocks_of(role)].iter().sum::<u64>();
     let share = |machine: &str, name: &str, role: Role, budget: u64| DeviceShare {
         machine: machine.to_owned(),
         name: name.to_owned(),
         first_block: role.first,
         blocks: role.count,
         output_layer: role.output,
-        weights_bytes: split.layer_bytes[role.first as usize..(role.first + role.count) as usize]
-            .iter()
-            .sum::<u64>()
-            + if role.output { split.output_bytes } else { 0 },
+        weights_bytes: split.layer_bytes[blocks_of(role)].iter().sum::<u64>()
+            + if role.output { split.output_bytes } else { 0 }
+            - if cpu_moe { experts_of(role) } else { 0 },
         kv_bytes: kv_per_block * u64::from(role.count),
         compute_bytes: 0,
         overhead_bytes: 0,
@@ -401,7 +437,11 @@ pub fn shares(
     let cpu_role = role_of(None);
     let mut this_pc = share(THIS_PC, "CPU", cpu_role, machines.this_pc_ram_budget_bytes);
     this_pc.weights_bytes += split.token_embd_bytes;
-    this_pc.compute_bytes = this_pc_compute(arch, ctx, cpu_role);
+    if cpu_moe {
+        // Every routed expert is here (`share` counted none, for any part).
+        this_pc.weights_bytes += split.total_expert_bytes();
+    }
+    this_pc.compute_bytes = this_pc_compute(arch, ctx, cpu_role, cpu_moe);
     this_pc.overhead_bytes = OVERHEAD_BYTES;
     let devices = machines
         .devices
@@ -419,9 +459,10 @@ pub fn shares(
     (this_pc, devices)
 }
 
-/// The cluster's placement: the most layers on the devices such that every part fits (llama.cpp
-/// runs offloaded layers on GPUs, and a worker's CPU as fast as this one's); when none does, the
-/// layer count that misses least, and by how much.
+/// The cluster's placement: every layer on the devices when that fits; for an MoE model, else
+/// every layer but the routed experts, which stay in this PC's RAM (`--cpu-moe`); else the most
+/// whole blocks on the devices that fit (llama.cpp runs offloaded layers on GPUs, and a worker's
+/// CPU as fast as this one's). When nothing fits, the placement that misses least, and by how much.
 pub fn plan(
     arch: &Architecture,
     split: &WeightSplit,
@@ -433,8 +474,8 @@ pub fn plan(
     } else {
         arch.layers + 1
     };
-    let evaluate = |gpu_layers: u32| {
-        let (this_pc, devices) = shares(arch, split, ctx_tokens, machines, gpu_layers);
+    let evaluate = |gpu_layers: u32, cpu_moe: bool| {
+        let (this_pc, devices) = shares(arch, split, ctx_tokens, machines, gpu_layers, cpu_moe);
         let missing: u64 = std::iter::once(&this_pc)
             .chain(&devices)
             .map(|d| d.total_bytes().saturating_sub(d.budget_bytes))
@@ -452,15 +493,24 @@ pub fn plan(
             missing,
             ClusterFit {
                 gpu_layers,
+                cpu_moe,
                 this_pc,
                 devices,
                 verdict,
             },
         )
     };
-    let mut best = evaluate(0);
-    for gpu_layers in (1..=max_layers).rev() {
-        let (missing, fit) = evaluate(gpu_layers);
+    let mut best = evaluate(0, false);
+    let moe = arch.moe.is_some();
+    // Everything on the devices; else, for an MoE model, everything but the routed experts
+    // (attention on the devices is faster than whole blocks on this PC's CPU, as on one PC);
+    // else the most whole blocks that fit, then the same with the experts here.
+    let candidates = std::iter::once((max_layers, false))
+        .chain(moe.then_some((max_layers, true)))
+        .chain((1..max_layers).rev().map(|n| (n, false)))
+        .chain((1..max_layers).rev().filter(|_| moe).map(|n| (n, true)));
+    for (gpu_layers, cpu_moe) in candidates.filter(|&(n, _)| n > 0) {
+        let (missing, fit) = evaluate(gpu_layers, cpu_moe);
         if missing == 0 {
             return fit;
         }
@@ -493,6 +543,15 @@ mod tests {
     use crate::estimate::tensors::MlaLayout;
 
     const GIB: u64 = 1 << 30;
+
+    /// Model `id` at Q4_K_M and 8192 tokens over two 20 GiB workers with `-ngl gpu_layers`.
+    fn split_by_hand(id: &str, gpu_layers: u32) -> (WeightSplit, DeviceShare, Vec<DeviceShare>) {
+        let m = builtin_model(id).unwrap();
+        let split = weight_split(&m.architecture, Quant::Q4_K_M, MlaLayout::Split);
+        let machines = workers(&[20 * GIB, 20 * GIB]);
+        let (cpu, d) = shares(&m.architecture, &split, 8192, &machines, gpu_layers, false);
+        (split, cpu, d)
+    }
 
     fn workers(free: &[u64]) -> ClusterMachines {
         ClusterMachines {
@@ -532,10 +591,7 @@ mod tests {
     /// first (15 of 29 layers: 0/29…14/29 < 0.5), 15–27 and the output on the second.
     #[test]
     fn a_dense_model_split_by_hand() {
-        let m = builtin_model("deepseek-r1-distill-qwen-7b").unwrap();
-        let arch = &m.architecture;
-        let split = weight_split(arch, Quant::Q4_K_M, MlaLayout::Split);
-        let (cpu, d) = shares(arch, &split, 8192, &workers(&[20 * GIB, 20 * GIB]), 29);
+        let (split, cpu, d) = split_by_hand("deepseek-r1-distill-qwen-7b", 29);
         assert_eq!(
             (d[0].first_block, d[0].blocks, d[0].output_layer),
             (0, 15, false)
@@ -570,10 +626,7 @@ mod tests {
     /// 8192 tokens, this PC keeping blocks 0–20 (-ngl 41), two workers the rest.
     #[test]
     fn an_mla_moe_model_split_by_hand() {
-        let m = builtin_model("deepseek-v3").unwrap();
-        let arch = &m.architecture;
-        let split = weight_split(arch, Quant::Q4_K_M, MlaLayout::Split);
-        let (cpu, d) = shares(arch, &split, 8192, &workers(&[20 * GIB, 20 * GIB]), 41);
+        let (_, cpu, d) = split_by_hand("deepseek-v3", 41);
         assert_eq!((cpu.first_block, cpu.blocks), (0, 21));
         assert_eq!((d[0].first_block, d[0].blocks), (21, 21));
         assert_eq!(
@@ -615,6 +668,33 @@ mod tests {
             panic!("V3 Q4_K_M does not fit in 104 GiB");
         };
         assert!(missing_bytes > 200 * GIB, "{missing_bytes}");
+    }
+
+    /// DeepSeek-V3 at Q4_K_M (377 GiB) on this PC with 384 GiB of RAM and three 24 GiB GPUs on
+    /// other machines: the whole model does not fit the GPUs, its attention, shared experts and
+    /// cache do — the routed experts stay in this PC's RAM, as `--cpu-moe` places them.
+    #[test]
+    fn an_moe_model_keeps_its_experts_here_when_only_the_rest_fits_the_devices() {
+        let v3 = builtin_model("deepseek-v3").unwrap();
+        let arch = &v3.architecture;
+        let split = weight_split(arch, Quant::Q4_K_M, MlaLayout::Split);
+        let mut machines = workers(&[24 * GIB, 24 * GIB, 24 * GIB]);
+        machines.this_pc_ram_budget_bytes = 384 * GIB;
+        let fit = plan(arch, &split, 8192, &machines);
+        assert!(fit.cpu_moe);
+        assert_eq!(fit.gpu_layers, 62);
+        assert_eq!(fit.flags(), "-ngl 62 --cpu-moe");
+        assert_eq!(fit.verdict, ClusterVerdict::Fits { machines: 4 });
+        assert!(
+            fit.this_pc.weights_bytes >= split.total_expert_bytes(),
+            "every routed expert is here"
+        );
+        let on_devices: u64 = fit.devices.iter().map(|d| d.weights_bytes).sum();
+        assert_eq!(
+            on_devices + fit.this_pc.weights_bytes,
+            split.total_bytes(),
+            "each weight counted once"
+        );
     }
 
     #[test]

@@ -326,7 +326,21 @@ pub fn kv_cache_bytes(arch: &Architecture, ctx_tokens: u32, layout: MlaLayout) -
 pub(crate) fn compute_buffer_bytes(arch: &Architecture, ctx_tokens: u32) -> u64 {
     let ctx = u64::from(ctx_tokens).div_ceil(CTX_PAD_TOKENS) * CTX_PAD_TOKENS;
     let u = UBATCH_TOKENS.min(ctx);
-    let attention_stage = match arch.attention {
+    let per_token_floats = arch.vocab_size.max(attention_stage(arch)) + 5 * arch.hidden_size + 10;
+    // Sparse attention (V3.2) adds the scores over the keys the indexer picked, f16
+    // `[min(ctx, top_k), n_head, u]`, and the indexer's own f32 scores and f16 mask over the whole
+    // context, `6·u·ctx`. Fitted like the rest to llama.cpp's dry runs of V3.2's shape from 512 to
+    // 163,840 tokens: within 36 MiB (docs/accuracy.md).
+    let sparse = arch.indexer.map_or(0, |ix| {
+        2 * u64::from(arch.heads) * u * ctx.min(u64::from(ix.top_k)) + 6 * u * ctx
+    });
+    4 * u * per_token_floats + 2 * u * ctx + sparse
+}
+
+/// The absorbed MLA attention's per-token stage in f32 values, `n_head × (2·(kv_lora + rope) +
+/// nope + rope)` (0 for MHA/GQA, which flash attention keeps small).
+pub(crate) fn attention_stage(arch: &Architecture) -> u64 {
+    match arch.attention {
         Attention::Mla {
             kv_lora_rank,
             qk_rope_head_dim,
@@ -337,16 +351,7 @@ pub(crate) fn compute_buffer_bytes(arch: &Architecture, ctx_tokens: u32) -> u64 
                 * (2 * (kv_lora_rank + qk_rope_head_dim) + qk_nope_head_dim + qk_rope_head_dim)
         }
         Attention::Mha { .. } | Attention::Gqa { .. } => 0,
-    };
-    let per_token_floats = arch.vocab_size.max(attention_stage) + 5 * arch.hidden_size + 10;
-    // Sparse attention (V3.2) adds the scores over the keys the indexer picked, f16
-    // `[min(ctx, top_k), n_head, u]`, and the indexer's own f32 scores and f16 mask over the whole
-    // context, `6·u·ctx`. Fitted like the rest to llama.cpp's dry runs of V3.2's shape from 512 to
-    // 163,840 tokens: within 36 MiB (docs/accuracy.md).
-    let sparse = arch.indexer.map_or(0, |ix| {
-        2 * u64::from(arch.heads) * u * ctx.min(u64::from(ix.top_k)) + 6 * u * ctx
-    });
-    4 * u * per_token_floats + 2 * u * ctx + sparse
+    }
 }
 
 /// Memory breakdown without a machine.

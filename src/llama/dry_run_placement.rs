@@ -194,6 +194,7 @@ pub(crate) fn parse_device_log(
     let mut layer_dev: BTreeMap<u32, String> = BTreeMap::new();
     let mut kv_layers: BTreeMap<String, u64> = BTreeMap::new();
     let mut kv_total = 0;
+    let mut on_cpu: BTreeSet<String> = BTreeSet::new();
     let mut out: BTreeMap<String, SideSizes> = BTreeMap::new();
     let key = |device: &str, endpoint: &BTreeMap<String, String>| {
         endpoint
@@ -211,6 +212,11 @@ pub(crate) fn parse_device_log(
             let dev = word_after(line, "assigned to device").map(|d| d.trim_end_matches(','));
             if let (Some(il), Some(dev)) = (il, dev) {
                 layer_dev.insert(il, key(dev, &endpoint));
+            }
+        } else if line.contains("buffer type overridden to") {
+            let to = word_after(line, "buffer type overridden to");
+            if let (Some(name), Some(true)) = (word_after(line, "tensor"), to.map(is_host)) {
+                on_cpu.insert(name.to_owned());
             }
         } else if line.contains("llama_kv_cache") && line.contains(": dev = ") {
             if let Some(dev) = word_after(line, ": dev = ") {
@@ -239,6 +245,7 @@ pub(crate) fn parse_device_log(
         });
         let device = layer
             .and_then(|il| layer_dev.get(&il))
+            .filter(|_| !on_cpu.contains(name))
             .map_or("CPU", String::as_str);
         out.entry(device.to_owned()).or_default().weights += bytes;
     }

@@ -147,11 +147,11 @@ impl LocalModel {
         hw: &HardwareSnapshot,
         workers: &[crate::hardware::rpc_probe::WorkerReading],
     ) -> Placement {
+        let plan = self.cluster_plan(ctx_tokens, hw, workers);
         Placement {
             offload: crate::estimate::placement::Offload {
-                gpu_layers: self
-                    .cluster_plan(ctx_tokens, hw, workers)
-                    .map_or(0, |p| p.gpu_layers),
+                gpu_layers: plan.as_ref().map_or(0, |p| p.gpu_layers),
+                cpu_moe: plan.as_ref().is_some_and(|p| p.cpu_moe),
                 ..Default::default()
             },
             split_limits: None,

@@ -38,8 +38,8 @@ pub(crate) fn across_cell(ui: &mut Ui, fit: &ClusterFit) {
     )
     .on_hover_text(format!(
         "Too large for the first machine alone; across the What-if machines with llama.cpp's RPC \
-         back-end (-ngl {}): open the card for each machine's part",
-        fit.gpu_layers
+         back-end ({}): open the card for each machine's part",
+        fit.flags()
     ));
 }
 
@@ -75,7 +75,15 @@ pub(crate) fn card_cluster_ui(ui: &mut Ui, plan: &CardCluster) {
         }
     };
     ui.label(
-        RichText::new(format!("{verdict} (llama.cpp -ngl {})", fit.gpu_layers))
+        RichText::new(format!(
+            "{verdict} (llama.cpp {}){}",
+            fit.flags(),
+            if fit.cpu_moe {
+                " — the routed experts stay in this PC's RAM, the other machines hold attention, shared experts and cache"
+            } else {
+                ""
+            }
+        ))
             .color(color)
             .strong(),
     );
@@ -95,16 +103,7 @@ pub(crate) fn card_cluster_ui(ui: &mut Ui, plan: &CardCluster) {
 /// One machine's row: its blocks and parts, and whether it holds them.
 fn device_row(ui: &mut Ui, d: &DeviceShare) {
     ui.label(format!("{} · {}", d.machine, d.name));
-    ui.label(match (d.blocks, d.output_layer) {
-        (0, false) => "—".to_owned(),
-        (0, true) => "output".to_owned(),
-        (n, out) => format!(
-            "{}–{}{}",
-            d.first_block,
-            d.first_block + n - 1,
-            if out { " + output" } else { "" }
-        ),
-    });
+    ui.label(d.blocks_label());
     ui.label(format_bytes(d.weights_bytes));
     ui.label(format_bytes(d.kv_bytes));
     ui.label(format_bytes(d.compute_bytes + d.overhead_bytes));

@@ -34,13 +34,16 @@ pub enum Shape {
     AllOnWorkers,
     /// This PC keeps the first half of the blocks, the workers the rest (unequal machines).
     HalfHere,
+    /// Every block on the workers but the routed experts, which stay in this PC's RAM
+    /// (`--cpu-moe`; mixture-of-experts models only).
+    ExpertsHere,
 }
 
 impl Shape {
     /// llama.cpp's `n_gpu_layers` for a model of `blocks` blocks.
     pub fn gpu_layers(self, blocks: u32) -> u32 {
         match self {
-            Self::AllOnWorkers => blocks + 1,
+            Self::AllOnWorkers | Self::ExpertsHere => blocks + 1,
             Self::HalfHere => blocks - blocks / 2 + 1,
         }
     }
@@ -50,6 +53,7 @@ impl Shape {
         match self {
             Self::AllOnWorkers => format!("{workers} workers, all blocks"),
             Self::HalfHere => format!("this PC half + {workers} workers"),
+            Self::ExpertsHere => format!("{workers} workers, experts on this PC"),
         }
     }
 }
@@ -110,8 +114,10 @@ pub fn check(
 ) -> Result<ClusterRow, LlamaError> {
     let arch = &model.architecture;
     let gpu_layers = shape.gpu_layers(arch.layers);
+    let cpu_moe = shape == Shape::ExpertsHere;
     let offload = Offload {
         gpu_layers,
+        cpu_moe,
         ..Offload::default()
     };
     let reference = with_shape_only(model, quant, scratch_dir, |path| {
@@ -130,7 +136,7 @@ pub fn check(
             .collect(),
     };
     let split = weight_split(arch, quant, MlaLayout::Split);
-    let (this_pc, devices) = shares(arch, &split, ctx_tokens, &machines, gpu_layers);
+    let (this_pc, devices) = shares(arch, &split, ctx_tokens, &machines, gpu_layers, cpu_moe);
     let part = |key: &str, ours: &DeviceShare| PartCheck {
         device: key.to_owned(),
         ours: SideSizes {
