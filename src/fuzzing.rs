@@ -108,9 +108,26 @@ pub fn chat_template(data: &[u8]) {
     let _ = crate::engine::template::render(&template, &messages, true, "<s>", "</s>");
 }
 
-/// A "What if…" / `--assume` machine spec.
+/// A "What if…" / `--assume` machine spec, as one machine and as a cluster; a cluster that
+/// parses is planned for a 671B model (the estimate must not panic on any machine list).
 pub fn assume_spec(data: &[u8]) {
-    let _ = crate::hardware::assume::parse_assume(&String::from_utf8_lossy(data));
+    let text = String::from_utf8_lossy(data);
+    let _ = crate::hardware::assume::parse_assume(&text);
+    if let Ok(c) = crate::hardware::cluster_spec::parse_cluster(&text) {
+        if let (Some(main), Some(model)) = (
+            c.machines.first(),
+            crate::catalog::builtin_model("deepseek-r1"),
+        ) {
+            let machines =
+                crate::estimate::cluster::ClusterMachines::from_snapshots(main, &c.machines[1..]);
+            let split = crate::estimate::fit::weight_split(
+                &model.architecture,
+                crate::estimate::quant::Quant::IQ1_S,
+                crate::estimate::tensors::MlaLayout::Split,
+            );
+            let _ = crate::estimate::cluster::plan(&model.architecture, &split, 8192, &machines);
+        }
+    }
 }
 
 /// A Hub model-info answer as a repository listing: every path it yields is safe to join.
@@ -221,7 +238,10 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         )
         .into_bytes(),
     ));
-    for p in crate::hardware::assume::PRESETS {
+    for p in crate::hardware::assume::PRESETS
+        .iter()
+        .chain(&crate::hardware::cluster_spec::CLUSTER_PRESETS)
+    {
         out.push(("assume_spec", p.spec.as_bytes().to_vec()));
     }
     for name in [
