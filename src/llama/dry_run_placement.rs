@@ -75,80 +75,31 @@ fn word_after<'a>(line: &'a str, marker: &str) -> Option<&'a str> {
         .next()
 }
 
-/// Reads llama.cpp's debug log of a dry run; `tensors` are (name, bytes) of the file.
+/// Reads llama.cpp's debug log of a dry run; `tensors` are (name, bytes) of the file. The
+/// per-device figures ([`parse_device_log`]) summed by side: host buffers (the CPU, pinned
+/// `…_Host` ones) and the GPU(s).
 pub(crate) fn parse_offload_log(log: &str, tensors: &[(String, u64)]) -> OffloadSizes {
     let mut out = OffloadSizes::default();
-    let mut layer_dev: BTreeMap<u32, String> = BTreeMap::new();
-    let mut overridden: BTreeSet<String> = BTreeSet::new();
-    let mut kv_layers: BTreeMap<String, u64> = BTreeMap::new();
-    let mut kv_total = 0;
+    for (device, sizes) in parse_device_log(log, tensors) {
+        let side = if is_host(&device) {
+            &mut out.host
+        } else {
+            &mut out.gpu
+        };
+        side.weights += sizes.weights;
+        side.kv += sizes.kv;
+        side.compute += sizes.compute;
+    }
     for line in log.lines() {
-        if line.contains("assigned to device") {
-            let il = word_after(line, "layer").and_then(|w| w.parse().ok());
-            let dev = word_after(line, "assigned to device").map(|d| d.trim_end_matches(','));
-            if let (Some(il), Some(dev)) = (il, dev) {
-                layer_dev.insert(il, dev.to_owned());
-            }
-        } else if line.contains("buffer type overridden to") {
-            if let (Some(name), Some(buft)) = (
-                word_after(line, "tensor"),
-                word_after(line, "buffer type overridden to"),
-            ) {
-                if is_host(buft) {
-                    overridden.insert(name.to_owned());
-                }
-            }
-        } else if line.contains("cannot be used with preferred buffer type") {
+        if line.contains("cannot be used with preferred buffer type") {
             let text = line[line.find("tensor").unwrap_or(0)..].trim().to_owned();
             out.moved = Some(text);
-        } else if line.contains("llama_kv_cache") && line.contains(": dev = ") {
-            if let Some(dev) = word_after(line, ": dev = ") {
-                *kv_layers.entry(dev.to_owned()).or_default() += 1;
-            }
-        } else if line.contains("llama_kv_cache")
-            && line.contains("size =")
-            && line.contains("cells")
-        {
-            kv_total += mib_after(line, "size =").unwrap_or(0);
-        } else if line.contains("compute buffer size =") {
-            let bytes = mib_after(line, "compute buffer size =").unwrap_or(0);
-            match word_before(line, "compute buffer size") {
-                Some(b) if !is_host(b) => out.gpu.compute += bytes,
-                _ => out.host.compute += bytes,
-            }
         } else if line.contains("offloaded") && line.contains("layers to GPU") {
             if let Some(n) = word_after(line, "offloaded") {
                 out.offloaded = n.to_owned();
             }
         }
     }
-    let output_layer = layer_dev.keys().next_back().copied();
-    for (name, bytes) in tensors {
-        let layer = layer_of(name).or(if name.starts_with("token_embd") {
-            None
-        } else {
-            output_layer
-        });
-        let on_gpu = !overridden.contains(name)
-            && layer
-                .and_then(|il| layer_dev.get(&il))
-                .is_some_and(|d| !is_host(d));
-        if on_gpu {
-            out.gpu.weights += bytes;
-        } else {
-            out.host.weights += bytes;
-        }
-    }
-    let kv_count: u64 = kv_layers.values().sum();
-    let kv_gpu_layers: u64 = kv_layers
-        .iter()
-        .filter(|(d, _)| !is_host(d))
-        .map(|(_, n)| n)
-        .sum();
-    out.gpu.kv = (kv_total * kv_gpu_layers)
-        .checked_div(kv_count)
-        .unwrap_or(0);
-    out.host.kv = kv_total - out.gpu.kv;
     out
 }
 
