@@ -132,10 +132,17 @@ pub(crate) fn model_status_ui(ui: &mut Ui, chat: &ChatSession) -> Vec<Command> {
             let across = chat.engine_workers();
             let placement = match &info.split_check {
                 _ if !across.is_empty() => format!(
-                    "Placement: {} on {} ({}), the rest on this PC (llama.cpp's RPC back-end).",
-                    crate::format::plural(info.offload.gpu_layers as usize, "block"),
+                    "Placement: {} (llama.cpp -ngl {}{}) on {} ({}), the rest on this PC{} (llama.cpp's RPC back-end).",
+                    crate::format::plural(info.offload.gpu_layers as usize, "layer"),
+                    info.offload.gpu_layers,
+                    if info.offload.cpu_moe { " --cpu-moe" } else { "" },
                     crate::format::plural(across.len(), "other machine"),
-                    across.join(", ")
+                    across.join(", "),
+                    if info.offload.cpu_moe {
+                        " with the routed experts"
+                    } else {
+                        ""
+                    }
                 ),
                 Some(check) => format!("{check}."),
                 None if info.offload.gpu_layers == 0 && !GPU_BUILD => format!(
