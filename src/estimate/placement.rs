@@ -71,7 +71,7 @@ pub(crate) fn context_presets(max_ctx: u32) -> Vec<u32> {
 
 /// How llama.cpp is told to place a model: `-ngl gpu_layers`, with `cpu_moe` the routed
 /// experts kept in RAM (`--cpu-moe`), with `no_gpu` no GPU at all (`--device none`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct Offload {
     /// llama.cpp's `n_gpu_layers` (the output layer counts as one).
     pub gpu_layers: u32,

@@ -12,7 +12,7 @@ use std::time::Duration;
 use super::wire::{HostEvent, HostRequest};
 use crate::engine::protocol::{Event, Request};
 use crate::engine::worker::{self, Outbox};
-use crate::estimate::placement::{Offload, Placement};
+use crate::estimate::placement::Placement;
 use crate::hardware::rpc_probe::probe_worker;
 
 /// How long a worker may take to answer the check before it is added.
@@ -109,17 +109,14 @@ fn engine_request(wire: HostRequest, current: &mut Arc<AtomicBool>) -> Request {
         HostRequest::Load {
             path,
             ctx_tokens,
-            gpu_layers,
+            offload,
         } => {
             *current = Arc::new(AtomicBool::new(false));
             Request::Load {
                 path,
                 ctx_tokens,
                 placement: Placement {
-                    offload: Offload {
-                        gpu_layers,
-                        ..Offload::default()
-                    },
+                    offload,
                     split_limits: None,
                 },
                 cancel: current.clone(),

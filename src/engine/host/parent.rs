@@ -16,7 +16,6 @@ use std::time::Duration;
 use super::wire::{HostEvent, HostRequest};
 use crate::engine::protocol::{EngineError, Event, LoadedModel, ModelSource, Request};
 use crate::engine::Engine;
-use crate::estimate::placement::Offload;
 use crate::hardware::rpc_probe::probe_worker;
 
 /// How often a cancel flag is looked at while a load or an answer runs.
@@ -137,7 +136,7 @@ fn write_requests(requests: &Receiver<Request>, mut stdin: ChildStdin, shared: &
                 HostRequest::Load {
                     path,
                     ctx_tokens,
-                    gpu_layers: placement.offload.gpu_layers,
+                    offload: placement.offload,
                 }
             }
             Request::Generate {
@@ -241,7 +240,7 @@ fn event_of(wire: HostEvent, shared: &Shared) -> Event {
             ctx_train_tokens,
             chat_template,
             load_secs,
-            gpu_layers,
+            offload,
         } => Event::Loaded(LoadedModel {
             source: ModelSource::File(
                 shared
@@ -257,10 +256,7 @@ fn event_of(wire: HostEvent, shared: &Shared) -> Event {
             ctx_train_tokens,
             chat_template,
             load_secs,
-            offload: Offload {
-                gpu_layers,
-                ..Offload::default()
-            },
+            offload,
             split_check: None,
         }),
         HostEvent::Unloaded => Event::Unloaded,

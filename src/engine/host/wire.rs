@@ -13,14 +13,15 @@ use crate::engine::protocol::{
 /// A request to the host.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) enum HostRequest {
-    /// Load a GGUF with `gpu_layers` layers on the cluster's machines, the rest on this one.
+    /// Load a GGUF with `offload`'s layers on the cluster's machines (its routed experts in
+    /// this PC's RAM with `cpu_moe`), the rest on this one.
     Load {
         /// The GGUF (part 1 of a split model).
         path: PathBuf,
         /// Context length in tokens.
         ctx_tokens: u32,
-        /// Layers on the other machines.
-        gpu_layers: u32,
+        /// Layers on the other machines, and `--cpu-moe`.
+        offload: crate::estimate::placement::Offload,
     },
     /// Answer.
     Generate {
@@ -80,8 +81,8 @@ pub(crate) enum HostEvent {
         chat_template: Option<String>,
         /// Seconds the load took.
         load_secs: f64,
-        /// Layers on the other machines.
-        gpu_layers: u32,
+        /// Layers on the other machines, and `--cpu-moe`.
+        offload: crate::estimate::placement::Offload,
     },
     /// The model was freed.
     Unloaded,
@@ -131,7 +132,7 @@ impl HostEvent {
                 ctx_train_tokens: m.ctx_train_tokens,
                 chat_template: m.chat_template,
                 load_secs: m.load_secs,
-                gpu_layers: m.offload.gpu_layers,
+                offload: m.offload,
             },
             Event::Unloaded => Self::Unloaded,
             Event::Piece {
@@ -171,5 +172,28 @@ impl FailKind {
             Self::Template => EngineError::Template(message),
             Self::Other => EngineError::Cluster(message),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::estimate::placement::Offload;
+
+    /// The whole placement crosses to the engine host: a launch planned with the routed experts
+    /// in this PC's RAM loads with them there (`--cpu-moe` was once dropped on the way).
+    #[test]
+    fn a_load_keeps_its_experts_in_ram_across_the_wire() {
+        let load = HostRequest::Load {
+            path: "r1.gguf".into(),
+            ctx_tokens: 8192,
+            offload: Offload {
+                gpu_layers: 62,
+                cpu_moe: true,
+                no_gpu: false,
+            },
+        };
+        let line = serde_json::to_string(&load).unwrap();
+        assert_eq!(serde_json::from_str::<HostRequest>(&line).unwrap(), load);
     }
 }
