@@ -4,6 +4,8 @@
 //! relies on is the reader's own (file length, fuel, output cap), not something added here.
 //! Compiled only with the `fuzzing` feature.
 
+pub mod hostile;
+
 use crate::estimate::placement::DEFAULT_CTX_TOKENS;
 use crate::gguf::read::GgufHeader;
 use crate::gguf::source::{BytesSource, RangeSource};

@@ -276,3 +276,61 @@ fn an_indexer_goes_with_deepseek32_only() {
     );
     assert!(texts[1].contains("an `indexer` needs"), "{}", texts[1]);
 }
+
+#[test]
+fn every_score_carries_a_source_and_a_setting_and_the_thirteen_have_scores() {
+    let models = load_catalog(None).models;
+    let mut n = 0;
+    for m in &models {
+        for s in &m.scores {
+            assert!(!s.source.trim().is_empty(), "{} {}: no source", m.id, s.benchmark);
+            assert!(!s.setting.trim().is_empty(), "{} {}: no setting", m.id, s.benchmark);
+            assert!(s.value.is_finite() && s.value >= 0.0);
+            n += 1;
+        }
+        if m.in_overview() {
+            assert!(!m.scores.is_empty(), "{} has no published scores", m.id);
+        }
+    }
+    assert!(n >= 150, "{n}");
+}
+
+#[test]
+fn the_r1_distill_scores_equal_the_r1_cards_table_row_by_row() {
+    let table = include_str!("data/r1-distill-table.md");
+    let models = load_catalog(None).models;
+    let header: Vec<String> = table
+        .lines()
+        .find(|l| l.starts_with("| Model"))
+        .unwrap()
+        .trim_matches('|')
+        .split('|')
+        .map(|c| c.trim().to_string())
+        .collect();
+    let mut rows = 0;
+    for line in table.lines().filter(|l| l.starts_with("| DeepSeek-R1-Distill")) {
+        let cells: Vec<String> = line
+            .trim_matches('|')
+            .split('|')
+            .map(|c| c.trim().replace("**", ""))
+            .collect();
+        let m = models.iter().find(|m| m.name == cells[0]).unwrap();
+        let r1_card: Vec<_> = m
+            .scores
+            .iter()
+            .filter(|s| s.setting.starts_with("DeepSeek-R1 card"))
+            .collect();
+        assert_eq!(r1_card.len(), header.len() - 1, "{}", m.id);
+        for (column, cell) in header[1..].iter().zip(&cells[1..]) {
+            let published: f64 = cell.parse().unwrap();
+            let s = r1_card
+                .iter()
+                .find(|s| s.source.ends_with(&format!("column {column}")))
+                .unwrap_or_else(|| panic!("{} has no score for {column}", m.id));
+            assert_eq!(s.value, published, "{} {column}", m.id);
+            assert!(s.source.contains(&format!("row {}", cells[0])));
+        }
+        rows += 1;
+    }
+    assert_eq!(rows, 6);
+}

@@ -8,6 +8,10 @@ use crate::estimate::quant::Quant;
 /// A request from the UI.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
+    /// Show the Compare plot (true) or the model table (false) in the central panel.
+    ShowCompare(bool),
+    /// Pick the benchmark the Compare plot shows.
+    PickBenchmark(crate::catalog::scores::ScoreKey),
     /// Select a model by catalog index.
     Select(usize),
     /// Select a model and open its card.
@@ -205,6 +209,8 @@ impl App {
                 self.apply_launch(c);
             }
             Command::ShowTab(tab) => self.tab = tab,
+            Command::ShowCompare(on) => self.state.compare = on,
+            Command::PickBenchmark(key) => self.state.compare_key = Some(key),
             Command::SearchFocused => self.focus_search = false,
             Command::DismissRefusal => self.chat.session.refusal = None,
             Command::CancelLoad => self.chat.session.cancel_load(),

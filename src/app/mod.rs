@@ -85,6 +85,12 @@ pub struct PersistedState {
     /// Other machines' `seekdeck worker`s (`host:port`), as added under "Other machines".
     #[serde(default)]
     pub workers: Vec<String>,
+    /// The central panel shows the Compare plot instead of the model table.
+    #[serde(default)]
+    pub compare: bool,
+    /// The benchmark the Compare plot shows (`None`: the one most models report).
+    #[serde(default)]
+    pub compare_key: Option<crate::catalog::scores::ScoreKey>,
     /// The "What if…" machine spec, if one is chosen. Not persisted: every start shows this PC
     /// unless `--assume` asks otherwise.
     #[serde(skip)]
@@ -102,6 +108,8 @@ impl Default for PersistedState {
             ascending: true,
             added_repos: std::collections::BTreeMap::new(),
             workers: Vec::new(),
+            compare: false,
+            compare_key: None,
             what_if: None,
         }
     }

@@ -27,6 +27,8 @@ pub struct CardView {
     /// The model across several machines: the What-if cluster's plan, or for a model too large
     /// for the machine shown, the smallest cluster of alike PCs and the listed other machines.
     pub clusters: Vec<super::cluster_views::CardCluster>,
+    /// Memory against context length at the toolbar's quantization, for the card's plot.
+    pub curve: Vec<crate::estimate::curve::CurvePoint>,
 }
 
 /// One "On this PC" row's computed parts (for a file whose header was read).
@@ -128,6 +130,11 @@ impl App {
             by_quant,
             check_key: self.card_check_key(index),
             clusters: self.card_clusters(index, self.state.quant, too_large),
+            curve: self
+                .weights
+                .split(index, self.state.quant)
+                .map(|split| crate::estimate::curve::curve_with_split(&models[index], split))
+                .unwrap_or_default(),
         });
         self.views.card_inputs = Some(inputs);
     }

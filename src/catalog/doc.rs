@@ -140,6 +140,27 @@ fn model_section(out: &mut String, m: &Model) {
     for s in &m.sources {
         let _ = writeln!(out, "- {s}");
     }
+    scores_table(out, m);
+}
+
+/// The published scores: benchmark, metric, figure, setting and source, as the card shows them.
+fn scores_table(out: &mut String, m: &Model) {
+    if m.scores.is_empty() {
+        out.push_str("\nBenchmarks: not reported by the sources seekdeck holds (none estimated).\n");
+        return;
+    }
+    out.push_str("\nBenchmarks:\n\n| benchmark | metric | score | setting | source |\n|---|---|---|---|---|\n");
+    for s in &m.scores {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            cell(&s.benchmark),
+            cell(&s.metric),
+            s.value_label(),
+            cell(&s.setting),
+            cell(&s.source)
+        );
+    }
 }
 
 /// "61 layers, hidden 7168, 128 heads, MLA (latent 512 + rope 64), MoE 256 experts (8 + 1 shared

@@ -7,6 +7,7 @@
 
 pub mod doc;
 pub mod load;
+pub mod scores;
 pub(crate) mod validate;
 
 use serde::{Deserialize, Serialize};
@@ -78,6 +79,10 @@ pub struct Model {
     pub good_to_know: Vec<String>,
     /// Where each fact that is not in the seed document comes from.
     pub sources: Vec<String>,
+    /// Published benchmark scores, each with its source and evaluation setting; a benchmark not
+    /// here is not reported by the model's sources (never estimated).
+    #[serde(default)]
+    pub scores: Vec<scores::Score>,
 }
 
 /// The figures the seed document gives for a model, as text exactly as written there.

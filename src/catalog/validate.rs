@@ -18,7 +18,10 @@ pub(crate) fn validate_model(m: &Model) -> Result<(), String> {
             "a model without `seed` (not in the DeepSeek model overview) needs a `summary`".into(),
         );
     }
-    if a.layers == 0 {
+    if let Some(p) = m.scores.iter().find_map(super::scores::problem) {
+        return fail(p);
+    }
+        if a.layers == 0 {
         return fail("`layers` is zero".into());
     }
     if a.hidden_size == 0 || a.vocab_size == 0 || a.ffn_size == 0 {

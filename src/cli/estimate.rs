@@ -60,6 +60,9 @@ pub struct ListRow<'a> {
     pub ctx_capped_from: Option<u32>,
     /// The estimate behind the verdict, at the context used.
     pub fit: FitReport,
+    /// With --scores: the published benchmark scores, each with its setting and source.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scores: Option<&'a [crate::catalog::scores::Score]>,
 }
 
 /// The estimate of `m` at the context the rule gives it for `asked` tokens.
@@ -77,6 +80,7 @@ pub(crate) fn model_estimate(
 pub(crate) fn list_output(
     catalog: &LoadedCatalog,
     args: &EstimateArgs,
+    with_scores: bool,
     hw: &HardwareSnapshot,
 ) -> String {
     let rows: Vec<ListRow> = catalog
@@ -96,6 +100,7 @@ pub(crate) fn list_output(
                 verdict: fit.verdict.label(),
                 ctx_capped_from: ctx.capped_from,
                 fit,
+                scores: with_scores.then_some(m.scores.as_slice()),
             }
         })
         .collect();

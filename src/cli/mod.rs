@@ -1,9 +1,11 @@
-//! The command line: one file per subcommand family ([`estimate`]: `list`, `fit`, `hw`; [`scan`];
+//! The command line: one file per subcommand family ([`estimate`]: `list`, `fit`, `hw`;
+//! [`benchmarks`]: `list --scores`, `fit --curve`; [`scan`];
 //! [`chat`]; [`get`], the Hub; [`worker`], serving this machine to others), what they share in [`common`]; the same library code as the window.
 //! Bad input (an unknown model, a spec that does not parse) is one line on stderr and exit code 2.
 
 use clap::{Parser, Subcommand};
 
+pub mod benchmarks;
 pub mod chat;
 pub mod cluster;
 pub mod common;
@@ -36,7 +38,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print every model with its verdict on this machine.
-    List(EstimateArgs),
+    List(ListArgs),
     /// Print the memory breakdown of one model, or of a GGUF file as it is.
     Fit {
         /// Model id or name, e.g. deepseek-r1, "DeepSeek 7B", r1-distill-qwen-14b; or the path
@@ -45,6 +47,10 @@ pub enum Command {
         /// Estimate options.
         #[command(flatten)]
         args: EstimateArgs,
+        /// Print the memory at every context length from 1K tokens to the model's trained
+        /// length, with this machine's usable VRAM and VRAM + RAM (catalog models).
+        #[arg(long)]
+        curve: bool,
     },
     /// Chat with a local GGUF through llama.cpp, or with a model on an OpenAI-compatible server
     /// (--server URL).
@@ -74,6 +80,18 @@ pub enum Command {
     },
 }
 
+/// `list`'s options.
+#[derive(Debug, clap::Args, Clone)]
+pub struct ListArgs {
+    /// Estimate options.
+    #[command(flatten)]
+    pub estimate: EstimateArgs,
+    /// Add each model's published benchmark scores, with their settings (and, with --json,
+    /// their sources).
+    #[arg(long)]
+    pub scores: bool,
+}
+
 /// Runs a subcommand and returns what to print.
 pub fn run(cli: &Cli, command: &Command) -> Result<String, CliError> {
     let catalog = load_catalog(crate::paths::user_catalog_dir().as_deref());
@@ -95,15 +113,31 @@ pub fn run(cli: &Cli, command: &Command) -> Result<String, CliError> {
             let hw = machine(cli.assume.as_deref())?;
             Ok(if *json { to_json(&hw) } else { hw_text(&hw) })
         }
-        Command::List(args) => {
-            if let Some(spec) = cluster_assumed(cli.assume.as_deref()) {
-                return cluster::list_cluster(&catalog, args, spec);
+        Command::List(ListArgs { estimate, scores }) => {
+            let mut out = match cluster_assumed(cli.assume.as_deref()) {
+                Some(_) if *scores && estimate.json => {
+                    return Err(common::usage_error(
+                        "--scores --json lists one machine: leave out the cluster in --assume".into(),
+                    ))
+                }
+                Some(spec) => cluster::list_cluster(&catalog, estimate, spec)?,
+                None => {
+                    let hw = machine(cli.assume.as_deref())?;
+                    list_output(&catalog, estimate, *scores, &hw)
+                }
+            };
+            if *scores && !estimate.json {
+                out.push_str(&benchmarks::scores_text(&catalog.models));
             }
-            let hw = machine(cli.assume.as_deref())?;
-            Ok(list_output(&catalog, args, &hw))
+            Ok(out)
         }
-        Command::Fit { model, args } => {
+        Command::Fit { model, args, curve } => {
             let path = std::path::Path::new(model);
+            if *curve && (path.is_file() || cluster_assumed(cli.assume.as_deref()).is_some()) {
+                return Err(common::usage_error(
+                    "--curve draws a catalog model on one machine (not a file, not a cluster)".into(),
+                ));
+            }
             if path.is_file() {
                 let hw = machine(cli.assume.as_deref())?;
                 return file_fit(path, &catalog.models, args, &hw);
@@ -114,6 +148,9 @@ pub fn run(cli: &Cli, command: &Command) -> Result<String, CliError> {
             }
             let hw = machine(cli.assume.as_deref())?;
             let (report, ctx) = model_estimate(m, args.quant, args.ctx, &hw);
+            if *curve {
+                return Ok(benchmarks::curve_output(m, args.quant, &report, args.json));
+            }
             Ok(if args.json {
                 to_json(&report)
             } else {

@@ -64,6 +64,7 @@ pub(crate) fn card_ui(ui: &mut Ui, app: &App, view: &CardView) -> Vec<Command> {
             );
             memory_bar_ui(ui, fit);
             advice_ui(ui, fit, view, &mut commands);
+            super::memory_curve::memory_curve_ui(ui, &view.curve, fit);
             for plan in &view.clusters {
                 ui.separator();
                 super::cluster::card_cluster_ui(ui, plan);
@@ -78,6 +79,8 @@ pub(crate) fn card_ui(ui: &mut Ui, app: &App, view: &CardView) -> Vec<Command> {
                 facts_ui(&mut cols[0], m);
                 architecture_ui(&mut cols[1], m);
             });
+            ui.separator();
+            super::benchmarks::benchmarks_ui(ui, m);
             ui.separator();
             quant_table_ui(ui, app, view, &mut commands);
             ui.separator();

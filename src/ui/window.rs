@@ -125,8 +125,14 @@ impl eframe::App for App {
                     .min_size(160.0)
                     .show(ui, |ui| commands.extend(ui::card::card_ui(ui, self, view)));
             }
-            egui::CentralPanel::default()
-                .show(ui, |ui| commands.extend(ui::table::table_ui(ui, self)));
+            egui::CentralPanel::default().show(ui, |ui| {
+                commands.extend(ui::compare::view_switch_ui(ui, self.state.compare));
+                if self.state.compare {
+                    commands.extend(ui::compare::compare_ui(ui, self));
+                } else {
+                    commands.extend(ui::table::table_ui(ui, self));
+                }
+            });
         }
         self.apply_all(commands);
         ui::input::remember_focus(ui.ctx());
