@@ -62,6 +62,13 @@ fn child(args: &[String]) {
     let index: usize = args[0].parse().expect("index");
     let size: usize = args[1].parse().expect("size");
     let input = hostile::inputs(size).swap_remove(index);
+    // Templates render as the app renders them: in the seekdeck binary beside this example
+    // (target/release/seekdeck), whose memory the kernel caps; its own memory is not counted here.
+    let helper = std::env::current_exe()
+        .ok()
+        .and_then(|e| Some(e.parent()?.parent()?.join("seekdeck")))
+        .filter(|p| p.is_file());
+    seekdeck::engine::template_sandbox::use_helper(helper);
     let (_, run) = TARGETS
         .iter()
         .find(|(n, _)| *n == input.target)

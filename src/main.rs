@@ -10,6 +10,9 @@ use tracing_subscriber::Layer;
 fn main() {
     let started = std::time::Instant::now();
     let cli = Cli::parse();
+    // Chat templates (code from the internet) render in a child of this same binary, whose
+    // memory the kernel caps.
+    seekdeck::engine::template_sandbox::use_helper(std::env::current_exe().ok());
     // The terminal shows warnings (or what SEEKDECK_LOG asks for); the window's log panel keeps
     // the last lines at info level, llama.cpp's included.
     let terminal = tracing_subscriber::fmt::layer()

@@ -124,22 +124,20 @@ fn fit_takes_a_gguf_file_and_says_what_is_wrong_with_a_bad_one() {
 fn a_chat_template_that_never_ends_is_stopped_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("hostile.gguf");
+    // A loop without end (stopped by fuel), and a list doubled until materialising it asks for
+    // 206 GB (stopped by the renderer process's memory cap; before, it aborted seekdeck).
     let runaway = "{% for a in range(10000) %}{% for b in range(10000) %}{% for c in range(10000) %}x{% endfor %}{% endfor %}{% endfor %}";
-    support::tiny::write_tiny_model(&model, "qwen2", runaway);
-    let started = std::time::Instant::now();
-    let out = seekdeck(&["chat", model.to_str().unwrap(), "--prompt", "hi"]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains("chat template") && err.contains("steps"),
-        "{err}"
-    );
-    assert!(err.contains("--chat-format"), "the way on is named: {err}");
-    assert!(
-        started.elapsed().as_secs() < 60,
-        "took {:?}",
-        started.elapsed()
-    );
+    let bomb = "{% set ns = namespace(l=[1]) %}{% for i in range(100) %}{% set ns.l = ns.l + ns.l %}{% endfor %}{{ ns.l|length }}";
+    for (template, why) in [(bomb, "more memory than the 1024 MiB"), (runaway, "steps")] {
+        support::tiny::write_tiny_model(&model, "qwen2", template);
+        let started = std::time::Instant::now();
+        let out = seekdeck(&["chat", model.to_str().unwrap(), "--prompt", "hi"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("chat template") && err.contains(why), "{err}");
+        assert!(err.contains("--chat-format"), "the way on is named: {err}");
+        assert!(started.elapsed().as_secs() < 60, "took {:?}", started.elapsed());
+    }
     // That way on: one of llama.cpp's built-in formats answers.
     let out = seekdeck(&[
         "chat",

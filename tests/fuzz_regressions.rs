@@ -7,6 +7,8 @@ use seekdeck::fuzzing::{seeds, TARGETS};
 
 #[test]
 fn seeds_and_past_findings_pass_every_target() {
+    // Templates render as the app renders them: in a child whose memory the kernel caps.
+    seekdeck::engine::template_sandbox::use_helper(Some(env!("CARGO_BIN_EXE_seekdeck").into()));
     let mut ran = 0;
     for (target, bytes) in seeds() {
         let (_, run) = TARGETS.iter().find(|(n, _)| *n == target).unwrap();

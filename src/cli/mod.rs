@@ -72,6 +72,10 @@ pub enum Command {
         #[arg(long, value_delimiter = ',', required = true)]
         rpc: Vec<String>,
     },
+    /// Internal: renders one chat template read from stdin, in a process whose memory the
+    /// kernel caps (see `engine::template_sandbox`).
+    #[command(hide = true)]
+    RenderTemplate,
     /// Print this machine's hardware readings.
     Hw {
         /// Print JSON.
@@ -99,6 +103,9 @@ pub fn run(cli: &Cli, command: &Command) -> Result<String, CliError> {
         eprintln!("warning: {issue}");
     }
     match command {
+        Command::RenderTemplate => crate::engine::template_sandbox::serve_one()
+            .map(|()| String::new())
+            .map_err(common::failure),
         Command::Chat(args) => chat::run_chat(args, cli.assume.as_deref()).map(|()| String::new()),
         Command::Get(args) => get::run_get(args, &catalog.models, cli.assume.as_deref()),
         Command::Worker(args) => worker::run_worker(args),

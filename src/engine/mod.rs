@@ -3,7 +3,8 @@
 //! ([`remote`]); the UI (or the CLI) holds a [`Engine`] handle, sends
 //! [`Request`]s and receives [`Event`]s ([`protocol`]), so the caller never waits on llama.cpp.
 //! Every event is followed by the caller's `notify` (a repaint). A model split across machines
-//! runs in a child process instead ([`host`]), behind the same handle.
+//! runs in a child process instead ([`host`]), behind the same handle; a GGUF's chat template is
+//! rendered in a child whose memory the kernel caps ([`template_sandbox`]).
 
 mod errors;
 mod generate;
@@ -12,6 +13,7 @@ pub mod host;
 pub(crate) mod protocol;
 pub mod remote;
 pub mod template;
+pub mod template_sandbox;
 mod utf8;
 mod worker;
 

@@ -370,7 +370,7 @@ fn prompt_text(model: &LlamaModel, prompt: Prompt) -> Result<(String, bool), Eng
             let vocab = model.vocab();
             let piece =
                 |tok| String::from_utf8_lossy(&vocab.token_to_piece(tok, true, None)).into_owned();
-            let text = crate::engine::template::render(
+            let text = crate::engine::template_sandbox::render_isolated(
                 &t,
                 &messages,
                 true,

@@ -48,6 +48,12 @@ pub fn inputs(size: usize) -> Vec<Hostile> {
         ),
         h(
             "chat_template",
+            "a string concatenated to 3 GB",
+            b"{% set s = 'x' * 100000000 %}{% set s = s ~ s ~ s ~ s ~ s ~ s ~ s ~ s %}{% set s = s ~ s ~ s ~ s %}{{ s|length }}"
+                .to_vec(),
+        ),
+        h(
+            "chat_template",
             "output without end",
             b"{% for i in range(100000) %}{% for j in range(100000) %}xxxxxxxxxxxxxxxx{% endfor %}{% endfor %}"
                 .to_vec(),

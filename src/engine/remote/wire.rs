@@ -33,7 +33,38 @@ pub struct ServedModel {
 
 #[derive(Deserialize)]
 struct ModelList {
-    data: Vec<Value>,
+    data: FirstModels,
+}
+
+/// The first [`MAX_MODELS`] entries of the list; the rest are skipped without being kept (a 16 MiB
+/// list of tiny entries took 1 GiB as JSON values).
+struct FirstModels(Vec<Value>);
+
+impl<'de> Deserialize<'de> for FirstModels {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> serde::de::Visitor<'de> for Entries {
+            type Value = FirstModels;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of models")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<FirstModels, A::Error> {
+                let mut kept = Vec::new();
+                while kept.len() < MAX_MODELS {
+                    match seq.next_element::<Value>()? {
+                        Some(v) => kept.push(v),
+                        None => return Ok(FirstModels(kept)),
+                    }
+                }
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(FirstModels(kept))
+            }
+        }
+        d.deserialize_seq(Entries)
+    }
 }
 
 /// The models of a `/v1/models` answer; models with an unusable id are left out.
@@ -42,8 +73,8 @@ pub fn parse_models(body: &[u8]) -> Result<Vec<ServedModel>, String> {
         .map_err(|e| format!("the model list is not the JSON OpenAI's API sends ({e})"))?;
     Ok(list
         .data
+        .0
         .iter()
-        .take(MAX_MODELS)
         .filter_map(|m| {
             let id = m.get("id")?.as_str()?;
             if id.is_empty()
