@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test build deps test-deps llama-server lint fuzz bench bench-estimator bench-engine bench-scan bench-download bench-remote bench-window bench-cluster catalog-doc screenshot accuracy accuracy-gpu accuracy-cluster clean
+.PHONY: run test build deps test-deps llama-server lint fuzz bench bench-estimator bench-engine bench-scan bench-download bench-remote bench-window bench-cluster catalog-doc screenshot reader-memory accuracy accuracy-gpu accuracy-cluster clean
 
 run: deps
 	$(CARGO) run --release --
@@ -99,6 +99,8 @@ screenshot: deps test-deps
 	scripts/screenshot-chat.sh target/release docs/screenshot-chat.png
 	scripts/screenshot-get.sh target/release docs/screenshot-get.png
 	scripts/screenshot-server.sh target/release docs/screenshot-server.png
+	scripts/screenshot.sh target/release/seekdeck docs/screenshot-memory-curve.png deepseek-r1-distill-qwen-32b
+	SEEKDECK_SHOT_COMPARE=true scripts/screenshot.sh target/release/seekdeck docs/screenshot-compare.png deepseek-r1
 
 clean:
 	$(CARGO) clean
@@ -106,6 +108,12 @@ clean:
 # docs/catalog.md: every catalog fact with its source, generated from catalog/deepseek.ron.
 catalog-doc:
 	$(CARGO) run --example catalog_doc > docs/catalog.md.tmp && mv docs/catalog.md.tmp docs/catalog.md
+
+# Peak memory of every reader of outside input on hostile inputs of 1 and 16 MiB, each in a child
+# process (the table of docs/reliability.md).
+reader-memory: deps
+	$(CARGO) build --release --features fuzzing --bin seekdeck --example reader_memory
+	target/release/examples/reader_memory 1 16
 
 # The estimator against llama.cpp's own dry run for every catalog model (docs/accuracy.md).
 accuracy: deps

@@ -107,9 +107,8 @@ pub fn chat_template(data: &[u8]) {
         TemplateMessage::new("assistant", &format!("<think>{text}</think>{text}")),
         TemplateMessage::new("user", "and?"),
     ];
-    let _ = crate::engine::template_sandbox::render_isolated(
-        &template, &messages, true, "<s>", "</s>",
-    );
+    let _ =
+        crate::engine::template_sandbox::render_isolated(&template, &messages, true, "<s>", "</s>");
 }
 
 /// A "What if…" / `--assume` machine spec, as one machine and as a cluster; a cluster that

@@ -7,7 +7,7 @@
 
 mod support;
 
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use seekdeck::app::PersistedState;
 use support::{app_harness, RTX_4090};
 
@@ -25,7 +25,8 @@ fn the_card_shows_benchmarks_and_memory_against_context() {
     h.run_ok();
     h.get_by_label("Benchmarks");
     h.get_by_label_contains("Setting: DeepSeek-R1 card");
-    h.get_by_label("AIME 2024");
+    // AIME 2024 twice: pass@1 and cons@64, both from the R1 card's table.
+    assert_eq!(h.query_all_by_label("AIME 2024").count(), 2);
     h.get_by_label("55.5%");
     h.get_by_label("Memory against context length at Q4_K_M");
     h.get_by_label_contains("Usable VRAM (");
@@ -43,8 +44,9 @@ fn the_card_says_where_a_long_context_stops_fitting() {
     h.run_ok();
     // 32B at Q4_K_M is 18.5 GiB of weights: the VRAM holds some context, not all 128K.
     let words = h
-        .get_by_label_contains("It fits in VRAM up to about")
-        .label()
+        .get_by_label_contains("It fits in VRAM up to ")
+        .accesskit_node()
+        .value()
         .unwrap_or_default();
     assert!(words.contains("VRAM + RAM at every context"), "{words}");
 }
@@ -57,18 +59,33 @@ fn compare_plots_only_the_models_that_report_the_benchmark() {
     assert!(h.state().state.compare);
     // The benchmark most models report: AIME 2024 pass@1 in the R1 card's setting (R1 + 6 distills).
     h.get_by_label_contains("Setting: DeepSeek-R1 card");
-    let plotted = h.get_by_label_contains("Plotted: ").label().unwrap_or_default();
-    for name in ["DeepSeek-R1 79.8%", "DeepSeek-R1-Distill-Qwen-7B 55.5%", "DeepSeek-R1-Distill-Llama-70B 70%"] {
+    let plotted = h
+        .get_by_label_contains("Plotted: ")
+        .accesskit_node()
+        .value()
+        .unwrap_or_default();
+    for name in [
+        "DeepSeek-R1 79.8%",
+        "DeepSeek-R1-Distill-Qwen-7B 55.5%",
+        "DeepSeek-R1-Distill-Llama-70B 70.0%",
+    ] {
         assert!(plotted.contains(name), "{name} in {plotted}");
     }
     assert!(!plotted.contains("DeepSeek-V3"), "{plotted}");
     // The verdict in words beside each point's figures.
-    assert!(plotted.contains("(fits on GPU)") && plotted.contains("(too large)"), "{plotted}");
+    assert!(
+        plotted.contains("(fits on GPU)") && plotted.contains("(too large)"),
+        "{plotted}"
+    );
     let missing = h
         .get_by_label_contains("Not reported by their sources for AIME 2024 · pass@1:")
-        .label()
+        .accesskit_node()
+        .value()
         .unwrap_or_default();
-    assert!(missing.contains("DeepSeek-V3") && missing.contains("DeepSeek 7B"), "{missing}");
+    assert!(
+        missing.contains("DeepSeek-V3") && missing.contains("DeepSeek 7B"),
+        "{missing}"
+    );
     assert!(!missing.contains("Distill"), "{missing}");
 
     // Another benchmark: DeepSeek LLM's chat table plots the two LLMs only.
@@ -86,9 +103,19 @@ fn compare_plots_only_the_models_that_report_the_benchmark() {
         .key();
     h.state_mut().state.compare_key = Some(key);
     h.run_ok();
-    let plotted = h.get_by_label_contains("Plotted: ").label().unwrap_or_default();
-    assert!(plotted.contains("DeepSeek 7B 49.4%") && plotted.contains("DeepSeek 67B 71.1%"), "{plotted}");
-    assert!(!plotted.contains("Distill") && !plotted.contains("DeepSeek-R1 "), "{plotted}");
+    let plotted = h
+        .get_by_label_contains("Plotted: ")
+        .accesskit_node()
+        .value()
+        .unwrap_or_default();
+    assert!(
+        plotted.contains("DeepSeek 7B 49.4%") && plotted.contains("DeepSeek 67B 71.1%"),
+        "{plotted}"
+    );
+    assert!(
+        !plotted.contains("Distill") && !plotted.contains("DeepSeek-R1 "),
+        "{plotted}"
+    );
     h.get_by_label("Table").click();
     h.run_ok();
     assert!(!h.state().state.compare);

@@ -283,8 +283,18 @@ fn every_score_carries_a_source_and_a_setting_and_the_thirteen_have_scores() {
     let mut n = 0;
     for m in &models {
         for s in &m.scores {
-            assert!(!s.source.trim().is_empty(), "{} {}: no source", m.id, s.benchmark);
-            assert!(!s.setting.trim().is_empty(), "{} {}: no setting", m.id, s.benchmark);
+            assert!(
+                !s.source.trim().is_empty(),
+                "{} {}: no source",
+                m.id,
+                s.benchmark
+            );
+            assert!(
+                !s.setting.trim().is_empty(),
+                "{} {}: no setting",
+                m.id,
+                s.benchmark
+            );
             assert!(s.value.is_finite() && s.value >= 0.0);
             n += 1;
         }
@@ -308,7 +318,10 @@ fn the_r1_distill_scores_equal_the_r1_cards_table_row_by_row() {
         .map(|c| c.trim().to_string())
         .collect();
     let mut rows = 0;
-    for line in table.lines().filter(|l| l.starts_with("| DeepSeek-R1-Distill")) {
+    for line in table
+        .lines()
+        .filter(|l| l.starts_with("| DeepSeek-R1-Distill"))
+    {
         let cells: Vec<String> = line
             .trim_matches('|')
             .split('|')

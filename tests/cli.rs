@@ -136,7 +136,11 @@ fn a_chat_template_that_never_ends_is_stopped_with_a_reason() {
         assert_eq!(out.status.code(), Some(1), "{err}");
         assert!(err.contains("chat template") && err.contains(why), "{err}");
         assert!(err.contains("--chat-format"), "the way on is named: {err}");
-        assert!(started.elapsed().as_secs() < 60, "took {:?}", started.elapsed());
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "took {:?}",
+            started.elapsed()
+        );
     }
     // That way on: one of llama.cpp's built-in formats answers.
     let out = seekdeck(&[
@@ -402,12 +406,23 @@ fn fit_across_machines_gives_each_devices_part_and_the_verdict() {
 #[test]
 fn list_scores_and_fit_curve() {
     let out = seekdeck(&["list", "--scores", "--assume", RTX]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Published benchmark scores"), "{text}");
-    let r1 = text.lines().find(|l| l.starts_with("DeepSeek-R1  ")).unwrap();
+    let scores = text.split("Published benchmark scores").nth(1).unwrap();
+    let r1 = scores
+        .lines()
+        .find(|l| l.starts_with("DeepSeek-R1  "))
+        .unwrap();
     assert!(r1.contains("AIME 2024 pass@1 79.8% [1]"), "{r1}");
-    assert!(text.contains("[1] DeepSeek-R1 card: up to 32,768 generated tokens"), "{text}");
+    assert!(
+        text.contains("[1] DeepSeek-R1 card: up to 32,768 generated tokens"),
+        "{text}"
+    );
     assert!(text.contains("not reported in its sources"), "{text}");
 
     let out = seekdeck(&["list", "--scores", "--json", "--assume", RTX]);
@@ -421,27 +436,50 @@ fn list_scores_and_fit_curve() {
     let aime = &qwen7["scores"][0];
     assert_eq!(aime["benchmark"], "AIME 2024");
     assert_eq!(aime["value"], 55.5);
-    assert!(aime["source"].as_str().unwrap().contains("Distilled Model Evaluation"));
+    assert!(aime["source"]
+        .as_str()
+        .unwrap()
+        .contains("Distilled Model Evaluation"));
     // Without --scores, no scores in the JSON.
     let out = seekdeck(&["list", "--json", "--assume", RTX]);
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(rows[0].get("scores").is_none());
 
-    let out = seekdeck(&["fit", "r1-distill-qwen-32b", "--curve", "--json", "--assume", RTX]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = seekdeck(&[
+        "fit",
+        "r1-distill-qwen-32b",
+        "--curve",
+        "--json",
+        "--assume",
+        RTX,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let curve: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let points = curve["points"].as_array().unwrap();
     assert_eq!(points.first().unwrap()["ctx_tokens"], 1024);
     assert_eq!(points.last().unwrap()["ctx_tokens"], 131072);
     let in_vram = curve["longest_ctx_in_vram"].as_u64().unwrap();
-    assert!(in_vram >= 8192 && in_vram < 131072, "{in_vram}");
+    assert!((8192..131_072).contains(&in_vram), "{in_vram}");
     assert_eq!(curve["longest_ctx_in_vram_and_ram"], 131072);
     let text = String::from_utf8_lossy(
         &seekdeck(&["fit", "r1-distill-qwen-32b", "--curve", "--assume", RTX]).stdout,
     )
     .to_string();
-    assert!(text.contains("fits in VRAM + RAM") && text.contains("Usable VRAM"), "{text}");
+    assert!(
+        text.contains("fits in VRAM + RAM") && text.contains("Usable VRAM"),
+        "{text}"
+    );
     // --curve is for a catalog model on one machine.
-    let out = seekdeck(&["fit", "deepseek-r1", "--curve", "--assume", "3x (24GiB GPU, 64GiB RAM)"]);
+    let out = seekdeck(&[
+        "fit",
+        "deepseek-r1",
+        "--curve",
+        "--assume",
+        "3x (24GiB GPU, 64GiB RAM)",
+    ]);
     assert_eq!(out.status.code(), Some(2));
 }

@@ -29,6 +29,8 @@ pub struct CardView {
     pub clusters: Vec<super::cluster_views::CardCluster>,
     /// Memory against context length at the toolbar's quantization, for the card's plot.
     pub curve: Vec<crate::estimate::curve::CurvePoint>,
+    /// The longest context the machine's VRAM, and its VRAM and RAM, hold at that quantization.
+    pub curve_limits: crate::estimate::curve::CurveLimits,
 }
 
 /// One "On this PC" row's computed parts (for a file whose header was read).
@@ -124,17 +126,29 @@ impl App {
             })
             .collect();
         let too_large = self.fits[index].verdict == crate::estimate::fit::Verdict::TooLarge;
+        let (curve, curve_limits) = match self.weights.split(index, self.state.quant) {
+            Some(split) => {
+                let fit = &self.fits[index];
+                (
+                    crate::estimate::curve::curve_with_split(&models[index], split),
+                    crate::estimate::curve::CurveLimits::new(
+                        &models[index],
+                        split,
+                        fit.vram_budget_bytes,
+                        fit.ram_budget_bytes,
+                    ),
+                )
+            }
+            None => Default::default(),
+        };
         self.views.card = Some(CardView {
             index,
             ctx,
             by_quant,
             check_key: self.card_check_key(index),
             clusters: self.card_clusters(index, self.state.quant, too_large),
-            curve: self
-                .weights
-                .split(index, self.state.quant)
-                .map(|split| crate::estimate::curve::curve_with_split(&models[index], split))
-                .unwrap_or_default(),
+            curve,
+            curve_limits,
         });
         self.views.card_inputs = Some(inputs);
     }

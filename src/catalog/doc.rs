@@ -146,7 +146,9 @@ fn model_section(out: &mut String, m: &Model) {
 /// The published scores: benchmark, metric, figure, setting and source, as the card shows them.
 fn scores_table(out: &mut String, m: &Model) {
     if m.scores.is_empty() {
-        out.push_str("\nBenchmarks: not reported by the sources seekdeck holds (none estimated).\n");
+        out.push_str(
+            "\nBenchmarks: not reported by the sources seekdeck holds (none estimated).\n",
+        );
         return;
     }
     out.push_str("\nBenchmarks:\n\n| benchmark | metric | score | setting | source |\n|---|---|---|---|---|\n");

@@ -27,12 +27,12 @@ impl Score {
         is_percent_metric(&self.metric)
     }
 
-    /// "79.8%" or "2029".
+    /// The figure as its source prints it: "79.8%", "80.0%", "2029", "7.37".
     pub fn value_label(&self) -> String {
         if self.is_percent() {
-            format!("{}%", trim_float(self.value))
+            format!("{}%", decimals(self.value, 1))
         } else {
-            trim_float(self.value)
+            decimals(self.value, 0)
         }
     }
 
@@ -52,9 +52,16 @@ pub fn is_percent_metric(metric: &str) -> bool {
     !(m.contains("rating") || m.contains("out of 10"))
 }
 
-fn trim_float(v: f64) -> String {
-    let s = format!("{v:.2}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
+/// `v` with at least `min` decimals, and two when the figure has them (MT-Bench's 7.37).
+fn decimals(v: f64, min: usize) -> String {
+    let tenths = (v * 10.0).round();
+    if (v * 10.0 - tenths).abs() > 1e-6 {
+        format!("{v:.2}")
+    } else if min == 0 && (v - v.round()).abs() < 1e-9 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.min$}", min = min.max(1))
+    }
 }
 
 /// Scores that may be compared with each other: one benchmark, one metric, one setting.
@@ -76,9 +83,9 @@ impl ScoreKey {
 
     /// The value of this key among a model's scores.
     pub fn value_in<'a>(&self, scores: &'a [Score]) -> Option<&'a Score> {
-        scores
-            .iter()
-            .find(|s| s.benchmark == self.benchmark && s.metric == self.metric && s.setting == self.setting)
+        scores.iter().find(|s| {
+            s.benchmark == self.benchmark && s.metric == self.metric && s.setting == self.setting
+        })
     }
 }
 
@@ -152,8 +159,11 @@ mod tests {
     fn labels_and_problems() {
         assert_eq!(score("x", "pass@1", 79.8, "s").value_label(), "79.8%");
         assert_eq!(score("x", "rating", 2029.0, "s").value_label(), "2029");
-        assert_eq!(score("x", "score out of 10", 7.37, "s").value_label(), "7.37");
-        assert_eq!(score("x", "score (%)", 7.5, "s").value_label(), "7.5%");
+        assert_eq!(
+            score("x", "score out of 10", 7.37, "s").value_label(),
+            "7.37"
+        );
+        assert_eq!(score("x", "score", 80.0, "s").value_label(), "80.0%");
         assert!(problem(&score("x", "pass@1", 101.0, "s")).is_some());
         assert!(problem(&score("x", "pass@1", 50.0, " ")).is_some());
         assert!(problem(&score("x", "pass@1", 50.0, "s")).is_none());

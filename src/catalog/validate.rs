@@ -21,7 +21,7 @@ pub(crate) fn validate_model(m: &Model) -> Result<(), String> {
     if let Some(p) = m.scores.iter().find_map(super::scores::problem) {
         return fail(p);
     }
-        if a.layers == 0 {
+    if a.layers == 0 {
         return fail("`layers` is zero".into());
     }
     if a.hidden_size == 0 || a.vocab_size == 0 || a.ffn_size == 0 {

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::common::to_json;
 use crate::catalog::scores::Score;
 use crate::catalog::Model;
-use crate::estimate::curve::{longest_within, memory_curve, CurvePoint};
+use crate::estimate::curve::{memory_curve, CurvePoint};
 use crate::estimate::fit::FitReport;
 use crate::estimate::quant::Quant;
 use crate::format::{format_bytes, group_digits};
@@ -15,7 +15,9 @@ use crate::format::{format_bytes, group_digits};
 /// its setting, then the settings. Sources are in `--json` and on the window's card.
 pub(crate) fn scores_text(models: &[Model]) -> String {
     let mut settings: Vec<&str> = Vec::new();
-    let mut out = String::from("\nPublished benchmark scores (figures compare only within one setting [n]):\n");
+    let mut out = String::from(
+        "\nPublished benchmark scores (figures compare only within one setting [n]):\n",
+    );
     for m in models {
         if m.scores.is_empty() {
             out.push_str(&format!("{:<31} not reported in its sources\n", m.name));
@@ -65,11 +67,10 @@ struct CurveJson<'a> {
 /// `fit MODEL --curve`: the model's memory at each context length from 1K tokens to its trained
 /// length, against this machine's usable VRAM and VRAM + RAM (taken from `report`).
 pub(crate) fn curve_output(m: &Model, quant: Quant, report: &FitReport, json: bool) -> String {
-    let points = memory_curve(m, quant);
     let vram = report.vram_budget_bytes;
     let both = vram + report.ram_budget_bytes;
-    let in_vram = longest_within(&points, vram);
-    let in_both = longest_within(&points, both);
+    let (points, limits) = memory_curve(m, quant, vram, report.ram_budget_bytes);
+    let (in_vram, in_both) = (limits.in_vram, limits.in_vram_and_ram);
     if json {
         return to_json(&CurveJson {
             model: &m.id,

@@ -124,7 +124,8 @@ pub fn run(cli: &Cli, command: &Command) -> Result<String, CliError> {
             let mut out = match cluster_assumed(cli.assume.as_deref()) {
                 Some(_) if *scores && estimate.json => {
                     return Err(common::usage_error(
-                        "--scores --json lists one machine: leave out the cluster in --assume".into(),
+                        "--scores --json lists one machine: leave out the cluster in --assume"
+                            .into(),
                     ))
                 }
                 Some(spec) => cluster::list_cluster(&catalog, estimate, spec)?,
@@ -142,7 +143,8 @@ pub fn run(cli: &Cli, command: &Command) -> Result<String, CliError> {
             let path = std::path::Path::new(model);
             if *curve && (path.is_file() || cluster_assumed(cli.assume.as_deref()).is_some()) {
                 return Err(common::usage_error(
-                    "--curve draws a catalog model on one machine (not a file, not a cluster)".into(),
+                    "--curve draws a catalog model on one machine (not a file, not a cluster)"
+                        .into(),
                 ));
             }
             if path.is_file() {

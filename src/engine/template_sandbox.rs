@@ -61,7 +61,13 @@ pub fn render_isolated(
 ) -> Result<String, TemplateError> {
     let helper = HELPER.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let Some(exe) = helper else {
-        return render(template, messages, add_generation_prompt, bos_token, eos_token);
+        return render(
+            template,
+            messages,
+            add_generation_prompt,
+            bos_token,
+            eos_token,
+        );
     };
     let request = Request {
         template: template.to_owned(),
@@ -93,17 +99,28 @@ fn run_helper(exe: &std::path::Path, body: Vec<u8>) -> Result<String, TemplateEr
         let _ = child.kill();
         return Err(TemplateError("its renderer has no pipes".into()));
     };
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&body);
-    });
+    let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
+        std::thread::Builder::new().name(name.into()).spawn(f)
+    };
+    let writer = spawn(
+        "template-request",
+        Box::new(move || {
+            let _ = stdin.write_all(&body);
+        }),
+    )
+    .map_err(|e| TemplateError(e.to_string()))?;
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut out = Vec::new();
-        let _ = stdout.take(MAX_ANSWER_BYTES).read_to_end(&mut out);
-        let mut err = String::new();
-        let _ = stderr.take(64 << 10).read_to_string(&mut err);
-        let _ = tx.send((out, err));
-    });
+    spawn(
+        "template-answer",
+        Box::new(move || {
+            let mut out = Vec::new();
+            let _ = stdout.take(MAX_ANSWER_BYTES).read_to_end(&mut out);
+            let mut err = String::new();
+            let _ = stderr.take(64 << 10).read_to_string(&mut err);
+            let _ = tx.send((out, err));
+        }),
+    )
+    .map_err(|e| TemplateError(e.to_string()))?;
     let Ok((out, err)) = rx.recv_timeout(WALL_LIMIT) else {
         let _ = child.kill();
         let _ = child.wait();
@@ -143,8 +160,12 @@ fn crash_words(status: &std::process::ExitStatus, stderr: &str) -> String {
 /// The child's side (`seekdeck render-template`): caps its own memory, reads one request from
 /// stdin, renders it and writes the answer to stdout.
 pub fn serve_one() -> Result<(), String> {
-    rlimit::setrlimit(rlimit::Resource::DATA, MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES)
-        .map_err(|e| format!("cannot cap the renderer's memory: {e}"))?;
+    rlimit::setrlimit(
+        rlimit::Resource::DATA,
+        MEMORY_LIMIT_BYTES,
+        MEMORY_LIMIT_BYTES,
+    )
+    .map_err(|e| format!("cannot cap the renderer's memory: {e}"))?;
     // A template that aborts the renderer leaves no core file behind.
     let _ = rlimit::setrlimit(rlimit::Resource::CORE, 0, 0);
     let mut input = Vec::new();

@@ -82,11 +82,20 @@ pub fn peak_rss_above(run: impl FnOnce()) -> Option<u64> {
 fn status_kib(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with(field))?;
-    line[field.len()..].trim().trim_end_matches("kB").trim().parse().ok()
+    line[field.len()..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
 }
 
 fn repeated(unit: &[u8], size: usize) -> Vec<u8> {
-    unit.iter().copied().cycle().take(size.max(unit.len())).collect()
+    unit.iter()
+        .copied()
+        .cycle()
+        .take(size.max(unit.len()))
+        .collect()
 }
 
 fn nested(open: u8, size: usize) -> Vec<u8> {

@@ -6,7 +6,13 @@ use std::path::{Path, PathBuf};
 
 /// `("name", 2, 3)` for `name-00002-of-00003.gguf` (llama.cpp's `llama_split_prefix` format).
 pub(crate) fn split_part(file_name: &str) -> Option<(&str, u32, u32)> {
-    let base = file_name.get(..file_name.len().checked_sub(5)?)?;
+    let cut = file_name.len().checked_sub(5)?;
+    // Only a `.gguf` file is a part (found by `make fuzz`: any five last characters were taken
+    // for the extension, so `m-00001-of-00003.part`, a download in progress, counted as a part).
+    if !file_name.get(cut..)?.eq_ignore_ascii_case(".gguf") {
+        return None;
+    }
+    let base = file_name.get(..cut)?;
     let (rest, total) = base.rsplit_once("-of-")?;
     let (stem, no) = rest.rsplit_once('-')?;
     if no.len() != 5 || total.len() != 5 {
@@ -70,6 +76,9 @@ mod tests {
         );
         assert_eq!(split_part("model-Q4_K_M.gguf"), None);
         assert_eq!(split_part("x-00004-of-00003.gguf"), None);
+        assert_eq!(split_part("x-00001-of-00003.part"), None);
+        assert_eq!(split_part("x-00001-of-00003/gwuf"), None);
+        assert_eq!(split_part("X-00001-of-00003.GGUF"), Some(("X", 1, 3)));
         assert_eq!(split_part("a.gguf"), None);
     }
 

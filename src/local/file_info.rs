@@ -146,6 +146,9 @@ impl GgufInfo {
     }
 }
 
+/// Most blocks a header may claim: the largest models have a few hundred.
+const MAX_BLOCKS: u64 = 4096;
+
 /// Builds the estimator's [`Architecture`] from the metadata, or says which key is missing.
 fn architecture_of(h: &GgufHeader, parts: &[GgufHeader]) -> Result<Architecture, String> {
     let arch = h.architecture().unwrap_or_default();
@@ -153,7 +156,15 @@ fn architecture_of(h: &GgufHeader, parts: &[GgufHeader]) -> Result<Architecture,
         h.arch_uint(suffix)
             .ok_or_else(|| format!("the header has no {arch}.{suffix}"))
     };
-    let layers = need("block_count")? as u32;
+    // The estimate keeps a figure per block: a header claiming billions of blocks (found by
+    // `make fuzz`: 4,294,967,229 in a 3 KB file) would have it ask for 32 GB.
+    let layers = need("block_count")?;
+    if layers > MAX_BLOCKS {
+        return Err(format!(
+            "the header claims {layers} blocks ({arch}.block_count); no model has more than {MAX_BLOCKS}"
+        ));
+    }
+    let layers = layers as u32;
     let hidden_size = need("embedding_length")?;
     let heads = need("attention.head_count")? as u32;
     let kv_heads = h

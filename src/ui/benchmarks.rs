@@ -51,5 +51,11 @@ pub(crate) fn benchmarks_ui(ui: &mut Ui, m: &Model) {
 }
 
 fn source_line(s: &Score) -> String {
-    format!("{} {} {}: {}", s.benchmark, s.metric, s.value_label(), s.source)
+    format!(
+        "{} {} {}: {}",
+        s.benchmark,
+        s.metric,
+        s.value_label(),
+        s.source
+    )
 }

@@ -64,7 +64,7 @@ pub(crate) fn card_ui(ui: &mut Ui, app: &App, view: &CardView) -> Vec<Command> {
             );
             memory_bar_ui(ui, fit);
             advice_ui(ui, fit, view, &mut commands);
-            super::memory_curve::memory_curve_ui(ui, &view.curve, fit);
+            super::memory_curve::memory_curve_ui(ui, &view.curve, view.curve_limits, fit);
             for plan in &view.clusters {
                 ui.separator();
                 super::cluster::card_cluster_ui(ui, plan);

@@ -73,7 +73,7 @@ pub(crate) fn compare_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
         return commands;
     };
     ui.horizontal(|ui| {
-        ui.label("Benchmark:");
+        let label = ui.label("Benchmark:");
         ComboBox::from_id_salt("compare_benchmark")
             .selected_text(key.short_label())
             .width(260.0)
@@ -88,7 +88,9 @@ pub(crate) fn compare_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
                         commands.push(Command::PickBenchmark(k.clone()));
                     }
                 }
-            });
+            })
+            .response
+            .labelled_by(label.id);
         ui.label(
             RichText::new(format!(
                 "memory at {} and {} tokens · {}",
@@ -155,14 +157,26 @@ fn plot_ui(ui: &mut Ui, app: &App, key: &ScoreKey, reported: &[usize]) {
         .map(|(v, shape)| {
             let pts: Vec<Point> = reported
                 .iter()
-                .filter(|&&i| app.fits.get(i).is_some_and(|f| f.verdict.rank() == v.rank()))
+                .filter(|&&i| {
+                    app.fits
+                        .get(i)
+                        .is_some_and(|f| f.verdict.rank() == v.rank())
+                })
                 .filter_map(|&i| point(i))
                 .collect();
-            (v.short_label().to_string(), *shape, theme::verdict_fill(v), pts)
+            (
+                v.short_label().to_string(),
+                *shape,
+                theme::verdict_fill(v),
+                pts,
+            )
         })
         .filter(|(_, _, _, pts)| !pts.is_empty())
         .collect();
-    let budgets = app.fits.first().map(|f| (f.vram_budget_bytes, f.ram_budget_bytes));
+    let budgets = app
+        .fits
+        .first()
+        .map(|f| (f.vram_budget_bytes, f.ram_budget_bytes));
     let hover: Vec<(String, Vec<String>)> = series
         .iter()
         .map(|(name, _, _, pts)| {
@@ -193,8 +207,11 @@ fn plot_ui(ui: &mut Ui, app: &App, key: &ScoreKey, reported: &[usize]) {
             if let Some((vram, ram)) = budgets {
                 if vram > 0 {
                     plot.add(
-                        VLine::new(format!("Usable VRAM ({})", format_bytes(vram)), vram as f64 / GIB)
-                            .color(theme::VRAM_MARK),
+                        VLine::new(
+                            format!("Usable VRAM ({})", format_bytes(vram)),
+                            vram as f64 / GIB,
+                        )
+                        .color(theme::VRAM_MARK),
                     );
                 }
                 plot.add(
@@ -230,14 +247,24 @@ fn plot_ui(ui: &mut Ui, app: &App, key: &ScoreKey, reported: &[usize]) {
 
 fn hover_words(app: &App, key: &ScoreKey, i: usize, gib: f64) -> String {
     let m = &app.catalog.models[i];
-    let score = key.value_in(&m.scores).map(|s| s.value_label()).unwrap_or_default();
-    let verdict = app.fits.get(i).map(|f| f.verdict.label()).unwrap_or_default();
+    let score = key
+        .value_in(&m.scores)
+        .map(|s| s.value_label())
+        .unwrap_or_default();
+    let verdict = app
+        .fits
+        .get(i)
+        .map(|f| f.verdict.label())
+        .unwrap_or_default();
     format!(
         "{}\n{} {}: {score}\nmemory {} ({:.1} GiB) — {verdict}",
         m.name,
         key.benchmark,
         key.metric,
-        app.fits.get(i).map(|f| format_bytes(f.breakdown.total_bytes())).unwrap_or_default(),
+        app.fits
+            .get(i)
+            .map(|f| format_bytes(f.breakdown.total_bytes()))
+            .unwrap_or_default(),
         gib
     )
 }

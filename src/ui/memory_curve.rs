@@ -7,7 +7,7 @@ use egui::{RichText, Ui};
 use egui_plot::{FilledArea, HLine, Legend, Plot, VLine};
 
 use super::theme;
-use crate::estimate::curve::{longest_within, CurvePoint};
+use crate::estimate::curve::{CurveLimits, CurvePoint};
 use crate::estimate::fit::FitReport;
 use crate::format::{format_bytes, group_digits};
 
@@ -15,12 +15,20 @@ const GIB: f64 = (1u64 << 30) as f64;
 
 /// Draws the plot of `curve` against the budgets of `fit` (the card's estimate at the toolbar's
 /// quantization and context).
-pub(crate) fn memory_curve_ui(ui: &mut Ui, curve: &[CurvePoint], fit: &FitReport) {
+pub(crate) fn memory_curve_ui(
+    ui: &mut Ui,
+    curve: &[CurvePoint],
+    limits: CurveLimits,
+    fit: &FitReport,
+) {
     if curve.is_empty() {
         return;
     }
     ui.label(RichText::new(format!("Memory against context length at {}", fit.quant)).strong());
-    let xs: Vec<f64> = curve.iter().map(|p| f64::from(p.ctx_tokens) / 1024.0).collect();
+    let xs: Vec<f64> = curve
+        .iter()
+        .map(|p| f64::from(p.ctx_tokens) / 1024.0)
+        .collect();
     let gib = |f: fn(&CurvePoint) -> u64| -> Vec<f64> {
         curve.iter().map(|p| f(p) as f64 / GIB).collect()
     };
@@ -45,13 +53,11 @@ pub(crate) fn memory_curve_ui(ui: &mut Ui, curve: &[CurvePoint], fit: &FitReport
                 egui_plot::HoverPosition::NearDataPoint { position, .. }
                 | egui_plot::HoverPosition::Elsewhere { position } => position.x,
             };
-            let p = points
-                .iter()
-                .min_by(|a, b| {
-                    let da = (f64::from(a.ctx_tokens) / 1024.0 - x).abs();
-                    let db = (f64::from(b.ctx_tokens) / 1024.0 - x).abs();
-                    da.total_cmp(&db)
-                })?;
+            let p = points.iter().min_by(|a, b| {
+                let da = (f64::from(a.ctx_tokens) / 1024.0 - x).abs();
+                let db = (f64::from(b.ctx_tokens) / 1024.0 - x).abs();
+                da.total_cmp(&db)
+            })?;
             Some(point_words(p))
         })
         .show(ui, |plot| {
@@ -69,9 +75,12 @@ pub(crate) fn memory_curve_ui(ui: &mut Ui, curve: &[CurvePoint], fit: &FitReport
             );
             if vram > 0 {
                 plot.add(
-                    HLine::new(format!("Usable VRAM ({})", format_bytes(vram)), vram as f64 / GIB)
-                        .color(theme::VRAM_MARK)
-                        .width(2.0),
+                    HLine::new(
+                        format!("Usable VRAM ({})", format_bytes(vram)),
+                        vram as f64 / GIB,
+                    )
+                    .color(theme::VRAM_MARK)
+                    .width(2.0),
                 );
             }
             plot.add(
@@ -81,13 +90,16 @@ pub(crate) fn memory_curve_ui(ui: &mut Ui, curve: &[CurvePoint], fit: &FitReport
             );
             plot.add(
                 VLine::new(
-                    format!("This context ({} tokens)", group_digits(u64::from(fit.ctx_tokens))),
+                    format!(
+                        "This context ({} tokens)",
+                        group_digits(u64::from(fit.ctx_tokens))
+                    ),
                     f64::from(fit.ctx_tokens) / 1024.0,
                 )
                 .color(egui::Color32::GRAY),
             );
         });
-    ui.label(limits_words(curve, vram, both));
+    ui.label(limits_words(curve, limits, vram > 0));
 }
 
 fn budget_name(vram: u64, both: u64) -> String {
@@ -111,16 +123,26 @@ fn point_words(p: &CurvePoint) -> String {
 }
 
 /// Where the model stops fitting, in words (the plot's lines say it in colour).
-pub(crate) fn limits_words(curve: &[CurvePoint], vram: u64, both: u64) -> String {
+pub(crate) fn limits_words(curve: &[CurvePoint], limits: CurveLimits, has_vram: bool) -> String {
     let max = curve.last().map_or(0, |p| p.ctx_tokens);
-    let say = |budget: u64, place: &str| match longest_within(curve, budget) {
-        Some(c) if c == max => format!("fits in {place} at every context up to its {} tokens", group_digits(u64::from(c))),
-        Some(c) => format!("fits in {place} up to about {} tokens", group_digits(u64::from(c))),
+    let say = |limit: Option<u32>, place: &str| match limit {
+        Some(c) if c == max => format!(
+            "fits in {place} at every context up to its {} tokens",
+            group_digits(u64::from(c))
+        ),
+        Some(c) => format!(
+            "fits in {place} up to {} tokens of context",
+            group_digits(u64::from(c))
+        ),
         None => format!("does not fit in {place} at any context"),
     };
-    if vram > 0 {
-        format!("It {}; it {}.", say(vram, "VRAM"), say(both, "VRAM + RAM"))
+    if has_vram {
+        format!(
+            "It {}; it {}.",
+            say(limits.in_vram, "VRAM"),
+            say(limits.in_vram_and_ram, "VRAM + RAM")
+        )
     } else {
-        format!("It {}.", say(both, "RAM"))
+        format!("It {}.", say(limits.in_vram_and_ram, "RAM"))
     }
 }
