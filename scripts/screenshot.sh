@@ -3,7 +3,7 @@
 # RTX 4090 (so the picture shows every verdict colour whatever machine takes it).
 # Usage: scripts/screenshot.sh target/release/seekdeck docs/screenshot.png [model id]
 # (SEEKDECK_SHOT_ASSUME=SPEC for another machine, e.g. a cluster; SEEKDECK_SHOT_QUANT=IQ1_S;
-# SEEKDECK_SHOT_COMPARE=true for the Compare view)
+# SEEKDECK_SHOT_COMPARE=true for the Compare view, SEEKDECK_SHOT_CARD=false for no card)
 set -euo pipefail
 bin=${1:-target/release/seekdeck}
 out=${2:-docs/screenshot.png}
@@ -15,7 +15,7 @@ data=$(mktemp -d)
 # persisted state.
 mkdir -p "$data/seekdeck"
 cat > "$data/seekdeck/app.ron" <<RON
-{"app":"(quant:${SEEKDECK_SHOT_QUANT:-Q4_K_M},ctx_tokens:8192,selected:Some(\\"$card\\"),card_open:true,sort:Catalog,ascending:true,compare:${SEEKDECK_SHOT_COMPARE:-false})"}
+{"app":"(quant:${SEEKDECK_SHOT_QUANT:-Q4_K_M},ctx_tokens:8192,selected:Some(\\"$card\\"),card_open:${SEEKDECK_SHOT_CARD:-true},sort:Catalog,ascending:true,compare:${SEEKDECK_SHOT_COMPARE:-false})"}
 RON
 XDG_DATA_HOME=$data SEEKDECK_CONFIG_DIR=$data "$bin" --assume "${SEEKDECK_SHOT_ASSUME:-24GiB GPU @1008GB/s, 64GiB RAM @89.6GB/s}" >/dev/null 2>&1 &
 pid=$!

@@ -5,7 +5,9 @@
 //! models that do not report it are listed below.
 
 use egui::{ComboBox, RichText, Ui};
-use egui_plot::{Legend, MarkerShape, Plot, PlotPoint, Points, Text, VLine};
+use egui_plot::{
+    Corner, GridInput, GridMark, Legend, MarkerShape, Plot, PlotPoint, Points, Text, VLine,
+};
 
 use super::theme;
 use crate::app::command::Command;
@@ -72,7 +74,7 @@ pub(crate) fn compare_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
         ui.label("No model in the catalog has published scores.");
         return commands;
     };
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let label = ui.label("Benchmark:");
         ComboBox::from_id_salt("compare_benchmark")
             .selected_text(key.short_label())
@@ -142,15 +144,44 @@ fn machine_words(app: &App) -> String {
     }
 }
 
-/// One point: model index, memory (GiB), score.
+/// One point: model index, log10 of its memory in GiB (memory spans 1 GiB to 1 TB: on a linear
+/// axis every small model sat in one corner), score.
 type Point = (usize, f64, f64);
+
+/// log10 of `bytes` in GiB, the x axis' coordinate.
+fn log_gib(bytes: u64) -> f64 {
+    (bytes as f64 / GIB).max(0.01).log10()
+}
+
+/// Grid lines at 1, 2 and 5 × each power of ten GiB, in the log coordinate.
+fn log_marks(input: GridInput) -> Vec<GridMark> {
+    let (lo, hi) = input.bounds;
+    let mut marks = Vec::new();
+    for exp in (lo.floor() as i32 - 1)..=(hi.ceil() as i32) {
+        for (m, step) in [(1.0, 1.0), (2.0, 0.3), (5.0, 0.3)] {
+            let value = (m * 10f64.powi(exp)).log10();
+            if (lo..=hi).contains(&value) {
+                marks.push(GridMark {
+                    value,
+                    step_size: step,
+                });
+            }
+        }
+    }
+    marks
+}
+
+/// "512 MiB", "8.0 GiB", "1.0 TiB" for a grid line.
+fn gib_words(log: f64) -> String {
+    format_bytes((10f64.powf(log) * GIB).round() as u64)
+}
 
 fn plot_ui(ui: &mut Ui, app: &App, key: &ScoreKey, reported: &[usize]) {
     let models = &app.catalog.models;
     let point = |i: usize| -> Option<Point> {
         let score = key.value_in(&models[i].scores)?;
-        let gib = app.fits.get(i)?.breakdown.total_bytes() as f64 / GIB;
-        Some((i, gib, score.value))
+        let x = log_gib(app.fits.get(i)?.breakdown.total_bytes());
+        Some((i, x, score.value))
     };
     let series: Vec<(String, MarkerShape, egui::Color32, Vec<Point>)> = SERIES
         .iter()
@@ -182,17 +213,21 @@ fn plot_ui(ui: &mut Ui, app: &App, key: &ScoreKey, reported: &[usize]) {
         .map(|(name, _, _, pts)| {
             let lines = pts
                 .iter()
-                .map(|&(i, gib, _)| hover_words(app, key, i, gib))
+                .map(|&(i, _, _)| hover_words(app, key, i))
                 .collect();
             (name.clone(), lines)
         })
         .collect();
     Plot::new("compare_plot")
         .height((ui.available_height() - 40.0).clamp(220.0, 520.0))
-        .legend(Legend::default())
-        .include_x(0.0)
+        .legend(Legend::default().position(Corner::RightBottom))
         .include_y(0.0)
-        .x_axis_label(format!("memory at {} (GiB)", app.state.quant))
+        .set_margin_fraction(egui::vec2(0.12, 0.08))
+        .x_grid_spacer(log_marks)
+        .x_axis_formatter(|mark, _| gib_words(mark.value))
+        .y_grid_spacer(super::memory_curve::nice_marks)
+        .y_axis_min_width(36.0)
+        .x_axis_label(format!("memory at {} (log scale)", app.state.quant))
         .y_axis_label(key.short_label())
         .label_formatter(move |pos| match pos {
             egui_plot::HoverPosition::NearDataPoint {
@@ -209,7 +244,7 @@ fn plot_ui(ui: &mut Ui, app: &App, key: &ScoreKey, reported: &[usize]) {
                     plot.add(
                         VLine::new(
                             format!("Usable VRAM ({})", format_bytes(vram)),
-                            vram as f64 / GIB,
+                            log_gib(vram),
                         )
                         .color(theme::VRAM_MARK),
                     );
@@ -217,7 +252,7 @@ fn plot_ui(ui: &mut Ui, app: &App, key: &ScoreKey, reported: &[usize]) {
                 plot.add(
                     VLine::new(
                         format!("Usable VRAM + RAM ({})", format_bytes(vram + ram)),
-                        (vram + ram) as f64 / GIB,
+                        log_gib(vram + ram),
                     )
                     .color(egui::Color32::GRAY),
                 );
@@ -236,8 +271,9 @@ fn plot_ui(ui: &mut Ui, app: &App, key: &ScoreKey, reported: &[usize]) {
                         Text::new(
                             name.clone(),
                             PlotPoint::new(x, y),
-                            format!("   {}", models[i].name),
+                            format!("  {}", short_name(&models[i].name)),
                         )
+                        .color(*color)
                         .anchor(egui::Align2::LEFT_BOTTOM),
                     );
                 }
@@ -245,7 +281,7 @@ fn plot_ui(ui: &mut Ui, app: &App, key: &ScoreKey, reported: &[usize]) {
         });
 }
 
-fn hover_words(app: &App, key: &ScoreKey, i: usize, gib: f64) -> String {
+fn hover_words(app: &App, key: &ScoreKey, i: usize) -> String {
     let m = &app.catalog.models[i];
     let score = key
         .value_in(&m.scores)
@@ -257,7 +293,7 @@ fn hover_words(app: &App, key: &ScoreKey, i: usize, gib: f64) -> String {
         .map(|f| f.verdict.label())
         .unwrap_or_default();
     format!(
-        "{}\n{} {}: {score}\nmemory {} ({:.1} GiB) — {verdict}",
+        "{}\n{} {}: {score}\nmemory {} — {verdict}",
         m.name,
         key.benchmark,
         key.metric,
@@ -265,6 +301,12 @@ fn hover_words(app: &App, key: &ScoreKey, i: usize, gib: f64) -> String {
             .get(i)
             .map(|f| format_bytes(f.breakdown.total_bytes()))
             .unwrap_or_default(),
-        gib
     )
+}
+
+/// A point's label: the name without the "DeepSeek" every model shares.
+fn short_name(name: &str) -> &str {
+    name.strip_prefix("DeepSeek-")
+        .or_else(|| name.strip_prefix("DeepSeek "))
+        .unwrap_or(name)
 }

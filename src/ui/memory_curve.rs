@@ -4,7 +4,7 @@
 //! ([`crate::estimate::curve`]). Below it, in words, the longest context each budget holds.
 
 use egui::{RichText, Ui};
-use egui_plot::{FilledArea, HLine, Legend, Plot, VLine};
+use egui_plot::{Corner, FilledArea, GridInput, GridMark, HLine, Legend, Plot, VLine};
 
 use super::theme;
 use crate::estimate::curve::{CurveLimits, CurvePoint};
@@ -25,6 +25,7 @@ pub(crate) fn memory_curve_ui(
         return;
     }
     ui.label(RichText::new(format!("Memory against context length at {}", fit.quant)).strong());
+    ui.label(limits_words(curve, limits, fit.vram_budget_bytes > 0));
     let xs: Vec<f64> = curve
         .iter()
         .map(|p| f64::from(p.ctx_tokens) / 1024.0)
@@ -41,7 +42,9 @@ pub(crate) fn memory_curve_ui(
     let points = curve.to_vec();
     Plot::new("memory_curve")
         .height(220.0)
-        .legend(Legend::default())
+        .legend(Legend::default().position(Corner::LeftTop))
+        .y_grid_spacer(nice_marks)
+        .y_axis_min_width(36.0)
         .allow_scroll(false)
         .allow_zoom(false)
         .allow_drag(false)
@@ -99,7 +102,30 @@ pub(crate) fn memory_curve_ui(
                 .color(egui::Color32::GRAY),
             );
         });
-    ui.label(limits_words(curve, limits, vram > 0));
+}
+
+/// Grid lines at a round step (1, 2 or 5 × a power of ten) giving about five labelled lines: with
+/// egui_plot's default steps of ten a 90 GiB axis 200 points tall showed no figure but 0.
+pub(crate) fn nice_marks(input: GridInput) -> Vec<GridMark> {
+    let (lo, hi) = input.bounds;
+    let raw = ((hi - lo) / 5.0).max(f64::MIN_POSITIVE);
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * magnitude);
+    let mut marks = Vec::new();
+    let mut v = (lo / step).ceil() * step;
+    while v <= hi && marks.len() < 100 {
+        marks.push(GridMark {
+            // Never "-0": a bound just below zero rounds up to a negative zero.
+            value: if v.abs() < step * 1e-9 { 0.0 } else { v },
+            step_size: step,
+        });
+        v += step;
+    }
+    marks
 }
 
 fn budget_name(vram: u64, both: u64) -> String {
