@@ -99,7 +99,7 @@ screenshot: deps test-deps
 	scripts/screenshot-chat.sh target/release docs/screenshot-chat.png
 	scripts/screenshot-get.sh target/release docs/screenshot-get.png
 	scripts/screenshot-server.sh target/release docs/screenshot-server.png
-	scripts/screenshot.sh target/release/seekdeck docs/screenshot-memory-curve.png deepseek-r1-distill-qwen-32b
+	SEEKDECK_SHOT_SCROLL=4 scripts/screenshot.sh target/release/seekdeck docs/screenshot-memory-curve.png deepseek-r1-distill-qwen-32b
 	SEEKDECK_SHOT_COMPARE=true SEEKDECK_SHOT_CARD=false scripts/screenshot.sh target/release/seekdeck docs/screenshot-compare.png deepseek-r1
 
 clean:

@@ -64,7 +64,6 @@ pub(crate) fn card_ui(ui: &mut Ui, app: &App, view: &CardView) -> Vec<Command> {
             );
             memory_bar_ui(ui, fit);
             advice_ui(ui, fit, view, &mut commands);
-            super::memory_curve::memory_curve_ui(ui, &view.curve, view.curve_limits, fit);
             for plan in &view.clusters {
                 ui.separator();
                 super::cluster::card_cluster_ui(ui, plan);
@@ -74,6 +73,8 @@ pub(crate) fn card_ui(ui: &mut Ui, app: &App, view: &CardView) -> Vec<Command> {
             local_files_ui(ui, app, m, &mut commands);
             ui.separator();
             super::get_gguf::get_gguf_ui(ui, app, m, &mut commands);
+            ui.separator();
+            super::memory_curve::memory_curve_ui(ui, &view.curve, view.curve_limits, fit);
             ui.separator();
             ui.columns(2, |cols| {
                 facts_ui(&mut cols[0], m);

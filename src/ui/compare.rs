@@ -176,14 +176,17 @@ fn gib_words(log: f64) -> String {
     format_bytes((10f64.powf(log) * GIB).round() as u64)
 }
 
-fn plot_ui(ui: &mut Ui, app: &App, key: &ScoreKey, reported: &[usize]) {
-    let models = &app.catalog.models;
+/// One verdict's points: its words, marker, colour and points.
+type Series = (String, MarkerShape, egui::Color32, Vec<Point>);
+
+/// The reported models' points, one series per verdict that has any.
+fn series_of(app: &App, key: &ScoreKey, reported: &[usize]) -> Vec<Series> {
     let point = |i: usize| -> Option<Point> {
-        let score = key.value_in(&models[i].scores)?;
+        let score = key.value_in(&app.catalog.models[i].scores)?;
         let x = log_gib(app.fits.get(i)?.breakdown.total_bytes());
         Some((i, x, score.value))
     };
-    let series: Vec<(String, MarkerShape, egui::Color32, Vec<Point>)> = SERIES
+    SERIES
         .iter()
         .map(|(v, shape)| {
             let pts: Vec<Point> = reported
@@ -203,7 +206,12 @@ fn plot_ui(ui: &mut Ui, app: &App, key: &ScoreKey, reported: &[usize]) {
             )
         })
         .filter(|(_, _, _, pts)| !pts.is_empty())
-        .collect();
+        .collect()
+}
+
+fn plot_ui(ui: &mut Ui, app: &App, key: &ScoreKey, reported: &[usize]) {
+    let models = &app.catalog.models;
+    let series = series_of(app, key, reported);
     let budgets = app
         .fits
         .first()
