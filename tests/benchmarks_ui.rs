@@ -9,15 +9,7 @@ mod support;
 
 use egui_kittest::kittest::{NodeT, Queryable};
 use seekdeck::app::PersistedState;
-use support::{app_harness, RTX_4090};
-
-fn card_of(id: &str) -> PersistedState {
-    PersistedState {
-        selected: Some(id.into()),
-        card_open: true,
-        ..PersistedState::default()
-    }
-}
+use support::{app_harness, card_of, RTX_4090};
 
 #[test]
 fn the_card_shows_benchmarks_and_memory_against_context() {

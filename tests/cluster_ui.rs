@@ -10,15 +10,7 @@ mod support;
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
 use seekdeck::app::PersistedState;
-use support::{app_harness, RTX_4090};
-
-fn card_of(id: &str) -> PersistedState {
-    PersistedState {
-        selected: Some(id.into()),
-        card_open: true,
-        ..PersistedState::default()
-    }
-}
+use support::{app_harness, card_of, RTX_4090};
 
 #[test]
 fn a_what_if_cluster_judges_each_model_across_its_machines() {

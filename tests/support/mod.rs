@@ -10,6 +10,15 @@ use seekdeck::app::{App, AppOptions, PersistedState};
 /// The simulated machine the UI tests run on.
 pub const RTX_4090: &str = "24GiB GPU, 64GiB RAM";
 
+/// A start with model `id` selected and its card open.
+pub fn card_of(id: &str) -> PersistedState {
+    PersistedState {
+        selected: Some(id.into()),
+        card_open: true,
+        ..PersistedState::default()
+    }
+}
+
 /// A harness around the whole app on a simulated machine, with an empty user catalog folder and no
 /// live poller, so every frame is deterministic.
 pub fn app_harness(state: PersistedState, assume: &str) -> Harness<'static, App> {
