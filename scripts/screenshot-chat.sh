@@ -28,10 +28,13 @@ sleep 6
 xdotool search --name seekdeck windowfocus --sync >/dev/null 2>&1 || true
 # The window opens at 1440x900 in the top-left corner; the third file's Launch button, then the
 # message box (which moves down once the context meter appears).
-xdotool mousemove 1128 386 click 1
+# Scroll "On this PC" to the tiny model's row, Launch it, then click into the message box.
+xdotool mousemove 1200 300 click --repeat 3 --delay 100 5
+sleep 1
+xdotool mousemove 1232 363 click 1
 sleep 2
-xdotool mousemove 1178 805 click 1
-sleep 0.5
+xdotool mousemove 1200 823 click 1
+sleep 1
 xdotool type --delay 40 "Which DeepSeek model fits my PC?"
 xdotool key Return
 sleep 3
