@@ -483,3 +483,59 @@ fn list_scores_and_fit_curve() {
     ]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn fit_takes_llama_cpps_cache_types_and_refuses_what_it_refuses() {
+    let total = |extra: &[&str]| {
+        let mut args = vec![
+            "fit",
+            "r1-distill-qwen-7b",
+            "--ctx",
+            "32768",
+            "--json",
+            "--assume",
+            RTX,
+        ];
+        args.extend_from_slice(extra);
+        let out = seekdeck(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        r["breakdown"]["kv_cache_bytes"].as_u64().unwrap()
+    };
+    // 28 layers × 32,768 cells × (512-wide K and V): 2 bytes a value at f16, 34 per 32 at q8_0.
+    assert_eq!(total(&[]), 28 * 32768 * 2 * 512 * 2);
+    assert_eq!(
+        total(&["--cache-type-k", "q8_0", "--cache-type-v", "q8_0"]),
+        28 * 32768 * 2 * 544
+    );
+    assert_eq!(
+        total(&["--cache-type-k", "q4_0"]),
+        28 * 32768 * (288 + 1024)
+    );
+    let out = seekdeck(&[
+        "fit",
+        "deepseek-v2-lite",
+        "--cache-type-k",
+        "q8_0",
+        "--assume",
+        RTX,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("different K (q8_0) and V (f16)"));
+    let out = seekdeck(&[
+        "fit",
+        "r1-distill-qwen-7b",
+        "--cache-type-v",
+        "q8_0",
+        "--flash-attn",
+        "off",
+        "--assume",
+        RTX,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("quantized V cache requires flash_attn"));
+}

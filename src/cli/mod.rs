@@ -51,6 +51,9 @@ pub enum Command {
         /// length, with this machine's usable VRAM and VRAM + RAM (catalog models).
         #[arg(long)]
         curve: bool,
+        /// KV-cache types and flash attention (catalog models on one machine).
+        #[command(flatten)]
+        kv: estimate::KvArgs,
     },
     /// Chat with a local GGUF through llama.cpp, or with a model on an OpenAI-compatible server
     /// (--server URL).
@@ -139,8 +142,23 @@ pub fn run(cli: &Cli, command: &Command) -> Result<String, CliError> {
             }
             Ok(out)
         }
-        Command::Fit { model, args, curve } => {
+        Command::Fit {
+            model,
+            args,
+            curve,
+            kv,
+        } => {
             let path = std::path::Path::new(model);
+            let kv = kv.settings();
+            if kv.is_some()
+                && (*curve || path.is_file() || cluster_assumed(cli.assume.as_deref()).is_some())
+            {
+                return Err(common::usage_error(
+                    "--cache-type-k, --cache-type-v and --flash-attn apply to a catalog model on \
+                     one machine (not yet to a file, a cluster or --curve)"
+                        .into(),
+                ));
+            }
             if *curve && (path.is_file() || cluster_assumed(cli.assume.as_deref()).is_some()) {
                 return Err(common::usage_error(
                     "--curve draws a catalog model on one machine (not a file, not a cluster)"
@@ -156,6 +174,9 @@ pub fn run(cli: &Cli, command: &Command) -> Result<String, CliError> {
                 return cluster::fit_cluster(m, args, spec);
             }
             let hw = machine(cli.assume.as_deref())?;
+            if let Some(kv) = &kv {
+                return estimate::fit_with_kv(m, args, kv, &hw);
+            }
             let (report, ctx) = model_estimate(m, args.quant, args.ctx, &hw);
             if *curve {
                 return Ok(benchmarks::curve_output(m, args.quant, &report, args.json));

@@ -11,6 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::kv_cache::KvSettings;
 use crate::catalog::{Architecture, Attention, Model};
 use crate::estimate::placement::{
     vram_margin_bytes, Offload, Placement, SplitLimits, OVERHEAD_BYTES, RAM_HEADROOM_BYTES,
@@ -288,32 +289,10 @@ pub(crate) fn split_from_tensors<'a>(
     split
 }
 
-/// KV cache bytes for `ctx_tokens` (f16 cache, llama.cpp's default).
+/// KV cache bytes for `ctx_tokens` (f16 cache, llama.cpp's default; other types:
+/// [`crate::estimate::kv_cache::cache_bytes`]).
 pub fn kv_cache_bytes(arch: &Architecture, ctx_tokens: u32, layout: MlaLayout) -> u64 {
-    let ctx = u64::from(ctx_tokens).div_ceil(CTX_PAD_TOKENS) * CTX_PAD_TOKENS;
-    let per_token_layer_elems = match arch.attention {
-        Attention::Mha { head_dim } | Attention::Gqa { head_dim, .. } => {
-            2 * u64::from(arch.kv_heads()) * head_dim
-        }
-        Attention::Mla {
-            kv_lora_rank,
-            qk_rope_head_dim,
-            qk_nope_head_dim,
-            v_head_dim,
-            ..
-        } => match layout {
-            // One latent row (kv_lora + rope) per token and layer; V is a view of it.
-            MlaLayout::Split => kv_lora_rank + qk_rope_head_dim,
-            // Decompressed per-head keys and values.
-            MlaLayout::Legacy => {
-                u64::from(arch.heads) * (qk_nope_head_dim + qk_rope_head_dim + v_head_dim)
-            }
-        },
-    };
-    // V3.2's lightning indexer caches one f16 key of `head_dim` per token and layer beside the
-    // latent (`llama_kv_cache_dsa`).
-    let indexer_elems = arch.indexer.map_or(0, |ix| ix.head_dim);
-    u64::from(arch.layers) * ctx * (per_token_layer_elems + indexer_elems) * 2
+    super::kv_cache::cache_bytes(arch, ctx_tokens, layout, &Default::default())
 }
 
 /// llama.cpp's compute buffer at the default micro-batch `u = min(n_ctx, 512)`, as its graph
@@ -366,10 +345,21 @@ pub(crate) fn breakdown_with_split(
     split: &WeightSplit,
     ctx_tokens: u32,
 ) -> MemoryBreakdown {
+    breakdown_with_kv(model, split, ctx_tokens, &KvSettings::default())
+}
+
+/// [`breakdown_with_split`] with the KV cache at `kv`'s types (the compute buffer is flash
+/// attention's, llama.cpp's default).
+pub(crate) fn breakdown_with_kv(
+    model: &Model,
+    split: &WeightSplit,
+    ctx_tokens: u32,
+    kv: &KvSettings,
+) -> MemoryBreakdown {
     let arch = &model.architecture;
     MemoryBreakdown {
         weights_bytes: split.total_bytes(),
-        kv_cache_bytes: kv_cache_bytes(arch, ctx_tokens, MlaLayout::Split),
+        kv_cache_bytes: super::kv_cache::cache_bytes(arch, ctx_tokens, MlaLayout::Split, kv),
         compute_bytes: compute_buffer_bytes(arch, ctx_tokens),
         overhead_bytes: OVERHEAD_BYTES,
     }
@@ -381,6 +371,19 @@ pub fn estimate(model: &Model, quant: Quant, ctx_tokens: u32, hw: &HardwareSnaps
     estimate_with_split(model, &split, quant, ctx_tokens, hw)
 }
 
+/// [`estimate`] with the KV cache at `kv`'s types (`seekdeck fit --cache-type-k …`).
+pub fn estimate_with_kv(
+    model: &Model,
+    quant: Quant,
+    ctx_tokens: u32,
+    hw: &HardwareSnapshot,
+    kv: &KvSettings,
+) -> FitReport {
+    let split = weight_split(&model.architecture, quant, MlaLayout::Split);
+    let b = breakdown_with_kv(model, &split, ctx_tokens, kv);
+    judge_breakdown(model, &split, quant, ctx_tokens, hw, &b)
+}
+
 /// [`estimate`] with the weights already split for `quant`.
 pub(crate) fn estimate_with_split(
     model: &Model,
@@ -390,9 +393,21 @@ pub(crate) fn estimate_with_split(
     hw: &HardwareSnapshot,
 ) -> FitReport {
     let b = breakdown_with_split(model, split, ctx_tokens);
+    judge_breakdown(model, split, quant, ctx_tokens, hw, &b)
+}
+
+/// The verdict and speed of a breakdown on `hw`.
+fn judge_breakdown(
+    model: &Model,
+    split: &WeightSplit,
+    quant: Quant,
+    ctx_tokens: u32,
+    hw: &HardwareSnapshot,
+    b: &MemoryBreakdown,
+) -> FitReport {
     let mut report = judge(
         model.architecture.layers,
-        &b,
+        b,
         split,
         model.is_moe(),
         quant,

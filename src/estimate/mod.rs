@@ -1,12 +1,14 @@
 //! Does it fit? Pure estimates, no I/O: llama.cpp's quantization types and presets ([`quant`]),
 //! each model's GGUF tensor list ([`tensors`]), the memory breakdown and verdict ([`fit`]), where
 //! the parts go and at what context ([`placement`]), a model across several machines
-//! ([`cluster`]), memory against context length ([`curve`]), and every model's weights cached per
+//! ([`cluster`]), the KV cache at llama.cpp's cache types ([`kv_cache`]), memory against context
+//! length ([`curve`]), and every model's weights cached per
 //! quantization ([`weight_table`]).
 
 pub mod cluster;
 pub mod curve;
 pub mod fit;
+pub mod kv_cache;
 pub mod placement;
 pub mod quant;
 pub mod speed;

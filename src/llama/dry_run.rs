@@ -8,12 +8,13 @@ use std::path::Path;
 use std::pin::pin;
 use std::sync::{Arc, Mutex};
 
-use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::context::params::{KvCacheType, LlamaContextParams};
 use llama_cpp_2::model::LlamaModel;
 use tracing::Level;
 
 use super::error::LlamaError;
 
+use crate::estimate::kv_cache::{CacheType, FlashAttn, KvSettings};
 use crate::estimate::placement::Offload;
 
 /// The llama-cpp-sys-2 release whose vendored llama.cpp is the reference (checked against
@@ -46,6 +47,20 @@ pub fn dry_run(path: &Path, ctx_tokens: u32) -> Result<ReferenceSizes, LlamaErro
     Ok(sizes)
 }
 
+/// [`dry_run`] with the KV cache types and flash-attention policy of `kv` (llama.cpp's
+/// `--cache-type-k`, `--cache-type-v`, `--flash-attn`).
+pub fn dry_run_kv(
+    path: &Path,
+    ctx_tokens: u32,
+    kv: &KvSettings,
+) -> Result<ReferenceSizes, LlamaError> {
+    let (text, model_bytes) =
+        logged_dry_run_kv(path, ctx_tokens, Offload::default(), Level::INFO, kv)?;
+    let mut sizes = parse_log(&text);
+    sizes.model_bytes = model_bytes;
+    Ok(sizes)
+}
+
 /// Runs llama.cpp's dry run with `placement` and returns its log (at `level` and above) and the
 /// model's weight bytes.
 pub fn logged_dry_run(
@@ -53,6 +68,42 @@ pub fn logged_dry_run(
     ctx_tokens: u32,
     placement: Offload,
     level: Level,
+) -> Result<(String, u64), LlamaError> {
+    logged_dry_run_kv(path, ctx_tokens, placement, level, &KvSettings::default())
+}
+
+/// The context parameters of `kv`.
+fn context_params(ctx_tokens: u32, kv: &KvSettings) -> LlamaContextParams {
+    let cache = |t: CacheType| match t {
+        CacheType::F32 => KvCacheType::F32,
+        CacheType::F16 => KvCacheType::F16,
+        CacheType::Bf16 => KvCacheType::BF16,
+        CacheType::Q8_0 => KvCacheType::Q8_0,
+        CacheType::Q4_0 => KvCacheType::Q4_0,
+        CacheType::Q4_1 => KvCacheType::Q4_1,
+        CacheType::Iq4Nl => KvCacheType::IQ4_NL,
+        CacheType::Q5_0 => KvCacheType::Q5_0,
+        CacheType::Q5_1 => KvCacheType::Q5_1,
+    };
+    let policy = match kv.flash_attn {
+        FlashAttn::Auto => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_AUTO,
+        FlashAttn::On => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_ENABLED,
+        FlashAttn::Off => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_DISABLED,
+    };
+    LlamaContextParams::default()
+        .with_n_ctx(NonZeroU32::new(ctx_tokens))
+        .with_type_k(cache(kv.k))
+        .with_type_v(cache(kv.v))
+        .with_flash_attention_policy(policy)
+}
+
+/// [`logged_dry_run`] at the cache settings `kv`.
+pub fn logged_dry_run_kv(
+    path: &Path,
+    ctx_tokens: u32,
+    placement: Offload,
+    level: Level,
+    kv: &KvSettings,
 ) -> Result<(String, u64), LlamaError> {
     let backend = crate::llama::backend::backend()?;
     if !path.exists() {
@@ -78,7 +129,7 @@ pub fn logged_dry_run(
                     detail: e.to_string(),
                 }
             })?;
-            let cp = LlamaContextParams::default().with_n_ctx(NonZeroU32::new(ctx_tokens));
+            let cp = context_params(ctx_tokens, kv);
             let ctx = model
                 .new_context(backend, cp)
                 .map_err(|e| LlamaError::Context(e.to_string()))?;
