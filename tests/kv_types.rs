@@ -11,12 +11,6 @@ use seekdeck::estimate::tensors::MlaLayout;
 use seekdeck::gguf::shape::write_shape_only;
 use seekdeck::llama::dry_run::dry_run_kv;
 
-const MODELS: [&str; 3] = [
-    "deepseek-llm-7b",
-    "deepseek-r1-distill-qwen-7b",
-    "deepseek-v2-lite",
-];
-
 fn kv(k: CacheType, v: CacheType, flash_attn: FlashAttn) -> KvSettings {
     KvSettings { k, v, flash_attn }
 }
