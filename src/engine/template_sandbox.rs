@@ -99,28 +99,23 @@ fn run_helper(exe: &std::path::Path, body: Vec<u8>) -> Result<String, TemplateEr
         let _ = child.kill();
         return Err(TemplateError("its renderer has no pipes".into()));
     };
-    let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
-        std::thread::Builder::new().name(name.into()).spawn(f)
-    };
-    let writer = spawn(
-        "template-request",
-        Box::new(move || {
+    let writer = std::thread::Builder::new()
+        .name("template-request".into())
+        .spawn(move || {
             let _ = stdin.write_all(&body);
-        }),
-    )
-    .map_err(|e| TemplateError(e.to_string()))?;
+        })
+        .map_err(|e| TemplateError(e.to_string()))?;
     let (tx, rx) = std::sync::mpsc::channel();
-    spawn(
-        "template-answer",
-        Box::new(move || {
+    std::thread::Builder::new()
+        .name("template-answer".into())
+        .spawn(move || {
             let mut out = Vec::new();
             let _ = stdout.take(MAX_ANSWER_BYTES).read_to_end(&mut out);
             let mut err = String::new();
             let _ = stderr.take(64 << 10).read_to_string(&mut err);
             let _ = tx.send((out, err));
-        }),
-    )
-    .map_err(|e| TemplateError(e.to_string()))?;
+        })
+        .map_err(|e| TemplateError(e.to_string()))?;
     let Ok((out, err)) = rx.recv_timeout(WALL_LIMIT) else {
         let _ = child.kill();
         let _ = child.wait();

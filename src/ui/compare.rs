@@ -37,9 +37,8 @@ pub(crate) fn benchmark_choices(app: &App) -> Vec<(ScoreKey, usize)> {
     comparable_groups(app.catalog.models.iter().map(|m| m.scores.as_slice()))
 }
 
-/// The group shown: the one picked, else the most reported.
-pub(crate) fn shown_key(app: &App) -> Option<ScoreKey> {
-    let choices = benchmark_choices(app);
+/// The group shown among `choices`: the one picked, else the most reported.
+fn shown_key(app: &App, choices: &[(ScoreKey, usize)]) -> Option<ScoreKey> {
     app.state
         .compare_key
         .clone()
@@ -70,7 +69,7 @@ pub(crate) fn view_switch_ui(ui: &mut Ui, compare: bool) -> Vec<Command> {
 pub(crate) fn compare_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
     let mut commands = Vec::new();
     let choices = benchmark_choices(app);
-    let Some(key) = shown_key(app) else {
+    let Some(key) = shown_key(app, &choices) else {
         ui.label("No model in the catalog has published scores.");
         return commands;
     };
