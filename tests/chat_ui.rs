@@ -348,6 +348,7 @@ fn the_model_slot_shows_llama_cpps_check_of_the_gpu_split() {
     let layers = |gpu_layers| Offload {
         gpu_layers,
         cpu_moe: false,
+        n_cpu_moe: 0,
         no_gpu: false,
     };
     h.state_mut().chat.session.model = ModelState::Loaded {

@@ -123,6 +123,7 @@ fn launch_places_a_file_as_its_estimate_says_and_lets_llama_cpp_check_it() {
     let split = Offload {
         gpu_layers,
         cpu_moe: false,
+        n_cpu_moe: 0,
         no_gpu: false,
     };
     assert_eq!(
@@ -143,6 +144,7 @@ fn launch_places_a_file_as_its_estimate_says_and_lets_llama_cpp_check_it() {
     let all_but_experts = Offload {
         gpu_layers: 62,
         cpu_moe: true,
+        n_cpu_moe: 0,
         no_gpu: false,
     };
     assert_eq!(offload, all_but_experts);

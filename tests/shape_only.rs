@@ -245,6 +245,7 @@ fn placement_reader_accounts_for_every_byte() {
     let offload = Offload {
         gpu_layers: 28,
         cpu_moe: true,
+        n_cpu_moe: 0,
         no_gpu: false,
     };
     let placed = dry_run_offload(&path, 4096, offload).unwrap();

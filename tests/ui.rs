@@ -226,6 +226,7 @@ fn a_card_shows_llama_cpps_check_of_its_placement_on_a_gpu_build() {
     let experts_in_ram = Offload {
         gpu_layers: 62,
         cpu_moe: true,
+        n_cpu_moe: 0,
         no_gpu: false,
     };
     assert_eq!(key.estimated, experts_in_ram);

@@ -30,6 +30,8 @@ pub struct CheckKey {
     pub limits: SplitLimits,
     /// The estimate's placement.
     pub estimated: Offload,
+    /// The card's launch settings.
+    pub settings: crate::estimate::launch_settings::LaunchSettings,
 }
 
 /// Where a check stands.
@@ -167,6 +169,12 @@ fn check_model(
     scratch: &std::path::Path,
 ) -> Result<SplitCheck, LlamaError> {
     with_shape_only(model, key.quant, scratch, |path| {
-        check_split(path, key.ctx_tokens, key.estimated, key.limits)
+        check_split(
+            path,
+            key.ctx_tokens,
+            key.estimated,
+            key.limits,
+            &key.settings,
+        )
     })
 }

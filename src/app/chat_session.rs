@@ -64,6 +64,8 @@ pub struct LaunchPlan {
     pub ctx_tokens: u32,
     /// GPU layers and experts-in-RAM.
     pub placement: crate::estimate::placement::Placement,
+    /// llama.cpp's settings for the load (the model's "Advanced" part).
+    pub settings: crate::estimate::launch_settings::LaunchSettings,
     /// Sampling settings for new conversations (the catalog's recommendation).
     pub sampling: SamplingParams,
     /// Whether answers start with reasoning.
@@ -197,6 +199,7 @@ impl ChatSession {
             path: plan.path.clone(),
             ctx_tokens: plan.ctx_tokens,
             placement: plan.placement,
+            settings: plan.settings.clone(),
             cancel: cancel.clone(),
         });
         self.model = ModelState::Loading {

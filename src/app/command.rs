@@ -12,6 +12,13 @@ pub enum Command {
     ShowCompare(bool),
     /// Pick the benchmark the Compare plot shows.
     PickBenchmark(crate::catalog::scores::ScoreKey),
+    /// Remember llama.cpp's launch settings for a model (a catalog id, or a file's path).
+    SetLaunchSettings {
+        /// The model's key ([`crate::app::App::settings_key`] for a file).
+        key: String,
+        /// The settings.
+        settings: crate::estimate::launch_settings::LaunchSettings,
+    },
     /// Select a model by catalog index.
     Select(usize),
     /// Select a model and open its card.
@@ -211,6 +218,9 @@ impl App {
             Command::ShowTab(tab) => self.tab = tab,
             Command::ShowCompare(on) => self.state.compare = on,
             Command::PickBenchmark(key) => self.state.compare_key = Some(key),
+            Command::SetLaunchSettings { key, settings } => {
+                self.state.set_settings(&key, settings);
+            }
             Command::SearchFocused => self.focus_search = false,
             Command::DismissRefusal => self.chat.session.refusal = None,
             Command::CancelLoad => self.chat.session.cancel_load(),

@@ -33,9 +33,10 @@ impl App {
         // Launching is about this PC, never the "What if…" machine, and a model loaded now is
         // unloaded first.
         let hw = self.launch_hw();
-        let fit = local.and_then(|l| l.estimate(ctx_tokens, &hw));
+        let settings = self.state.settings_for(&self.settings_key(path));
+        let fit = local.and_then(|l| l.estimate_with(ctx_tokens, &hw, &settings));
         let placement = local
-            .map(|l| l.placement(ctx_tokens, &hw))
+            .map(|l| l.placement(ctx_tokens, &hw, &settings))
             .unwrap_or_default();
         let catalog_model = local
             .and_then(|l| l.catalog_match.as_ref())
@@ -61,6 +62,7 @@ impl App {
             name,
             ctx_tokens,
             placement,
+            settings,
             sampling,
             reasoning: catalog_model.is_some_and(|m| m.reasoning),
             footprint,
@@ -68,6 +70,15 @@ impl App {
             sending: Vec::new(),
         };
         (plan, refusal)
+    }
+
+    /// The key a file's launch settings are remembered by: its catalog model's id, else its path
+    /// (settings chosen on a card apply to every file of that model).
+    pub fn settings_key(&self, path: &Path) -> String {
+        self.local
+            .by_path(path)
+            .and_then(|l| l.catalog_match.as_ref())
+            .map_or_else(|| path.display().to_string(), |m| m.model_id.clone())
     }
 
     /// The other machines that answer now (or that the model in the slot runs across), with

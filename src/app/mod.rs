@@ -3,6 +3,7 @@
 //! place; derived state is brought up to date in [`refresh`]; the eframe window that draws it all
 //! is [`crate::ui::window`].
 
+pub mod advanced_view;
 pub mod card_checker;
 pub(crate) mod chat_session;
 pub mod chat_state;
@@ -21,6 +22,7 @@ pub mod server_state;
 pub(crate) mod views;
 pub(crate) mod waker;
 
+use crate::estimate::launch_settings::LaunchSettings;
 use serde::{Deserialize, Serialize};
 
 pub use waker::Waker;
@@ -91,6 +93,10 @@ pub struct PersistedState {
     /// The benchmark the Compare plot shows (`None`: the one most models report).
     #[serde(default)]
     pub compare_key: Option<crate::catalog::scores::ScoreKey>,
+    /// llama.cpp's launch settings per model ("Advanced"), by catalog id — or, for a file that
+    /// matches no catalog model, by its path. Models left at the defaults are not listed.
+    #[serde(default)]
+    pub launch_settings: std::collections::BTreeMap<String, LaunchSettings>,
     /// The "What if…" machine spec, if one is chosen. Not persisted: every start shows this PC
     /// unless `--assume` asks otherwise.
     #[serde(skip)]
@@ -110,7 +116,35 @@ impl Default for PersistedState {
             workers: Vec::new(),
             compare: false,
             compare_key: None,
+            launch_settings: std::collections::BTreeMap::new(),
             what_if: None,
+        }
+    }
+}
+
+/// What the table's estimates were computed from: quantization, context, machine, What-if
+/// cluster, every model's launch settings.
+type FitsKey = (
+    Quant,
+    u32,
+    HardwareSnapshot,
+    Option<String>,
+    std::collections::BTreeMap<String, LaunchSettings>,
+);
+
+impl PersistedState {
+    /// The launch settings remembered for `key` (a catalog id or a file's path), else the
+    /// defaults.
+    pub fn settings_for(&self, key: &str) -> LaunchSettings {
+        self.launch_settings.get(key).cloned().unwrap_or_default()
+    }
+
+    /// Remembers `settings` for `key`; the defaults are forgotten rather than stored.
+    pub fn set_settings(&mut self, key: &str, settings: LaunchSettings) {
+        if settings.is_default() {
+            self.launch_settings.remove(key);
+        } else {
+            self.launch_settings.insert(key.to_owned(), settings);
         }
     }
 }
@@ -215,7 +249,7 @@ pub struct App {
     /// Wakes the window from other threads (a no-op outside eframe).
     pub waker: Waker,
     poller: Option<Poller>,
-    fits_key: Option<(Quant, u32, HardwareSnapshot, Option<String>)>,
+    fits_key: Option<FitsKey>,
     report_first_frame_from: Option<std::time::Instant>,
     script: Option<(script::ChatScript, script::ScriptStep)>,
 }

@@ -57,14 +57,16 @@ impl App {
                 .is_some()
                 .then(|| self.state.what_if.clone())
                 .flatten(),
+            self.state.launch_settings.clone(),
         );
         if self.fits_key.as_ref() != Some(&key) {
             let models = &self.catalog.models;
             self.fits = (0..models.len())
                 .map(|i| {
                     let ctx = self.model_ctx(&models[i]);
+                    let settings = self.state.settings_for(&models[i].id);
                     self.weights
-                        .estimate(models, i, self.state.quant, ctx, &self.hw)
+                        .estimate_with(models, i, self.state.quant, ctx, &self.hw, &settings)
                 })
                 .collect();
             self.cluster_fits = self.cluster_fits();
@@ -86,6 +88,7 @@ impl App {
             ctx_tokens: self.model_ctx(m),
             limits: placement.split_limits?,
             estimated: placement.offload,
+            settings: self.state.settings_for(&m.id),
         })
     }
 

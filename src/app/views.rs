@@ -31,6 +31,8 @@ pub struct CardView {
     pub curve: Vec<crate::estimate::curve::CurvePoint>,
     /// The longest context the machine's VRAM, and its VRAM and RAM, hold at that quantization.
     pub curve_limits: crate::estimate::curve::CurveLimits,
+    /// The "Advanced" part: the model's launch settings and what they change.
+    pub advanced: super::advanced_view::AdvancedView,
 }
 
 /// One "On this PC" row's computed parts (for a file whose header was read).
@@ -61,9 +63,12 @@ type CardInputs = (
     Option<String>,
     Option<String>,
     Vec<WorkerReading>,
+    crate::estimate::launch_settings::LaunchSettings,
 );
 /// Inputs the local rows were computed from.
-type LocalInputs = (u64, u32, HardwareSnapshot);
+type LocalInputs = (u64, u32, HardwareSnapshot, Settings);
+/// Every model's launch settings.
+type Settings = std::collections::BTreeMap<String, crate::estimate::launch_settings::LaunchSettings>;
 
 /// The views and the inputs they were computed from.
 #[derive(Debug, Default)]
@@ -81,7 +86,12 @@ impl App {
     /// `launch_hw` is this PC as a launch sees it ([`App::launch_hw`]), read once by the caller.
     pub(crate) fn refresh_views(&mut self, launch_hw: HardwareSnapshot) {
         self.refresh_card_view();
-        let inputs = (self.local.version, self.state.ctx_tokens, launch_hw);
+        let inputs = (
+            self.local.version,
+            self.state.ctx_tokens,
+            launch_hw,
+            self.state.launch_settings.clone(),
+        );
         if self.views.local_inputs.as_ref() != Some(&inputs) {
             self.views.local_rows = self
                 .local
@@ -112,19 +122,28 @@ impl App {
             device,
             self.state.what_if.clone(),
             self.answering_workers(),
+            self.state.settings_for(&self.catalog.models[index].id),
         );
         if self.views.card_inputs.as_ref() == Some(&inputs) {
             return;
         }
         let models = &self.catalog.models;
         let ctx = self.model_context(&models[index]);
+        let settings = &inputs.7;
         let by_quant = Quant::ALL
             .iter()
             .map(|&q| {
                 self.weights
-                    .estimate(models, index, q, ctx.ctx_tokens, &self.hw)
+                    .estimate_with(models, index, q, ctx.ctx_tokens, &self.hw, settings)
             })
             .collect();
+        let advanced = super::advanced_view::advanced_view(
+            &models[index],
+            self.weights.split(index, self.state.quant),
+            &self.fits[index],
+            settings,
+            &self.hw,
+        );
         let too_large = self.fits[index].verdict == crate::estimate::fit::Verdict::TooLarge;
         let (curve, curve_limits) = match self.weights.split(index, self.state.quant) {
             Some(split) => {
@@ -149,6 +168,7 @@ impl App {
             clusters: self.card_clusters(index, self.state.quant, too_large),
             curve,
             curve_limits,
+            advanced,
         });
         self.views.card_inputs = Some(inputs);
     }
@@ -162,7 +182,7 @@ impl App {
                 .map(|l| l.catalog_label(&self.catalog.models))
                 .unwrap_or_default(),
             ctx_tokens: plan.ctx_tokens,
-            fit: local.and_then(|l| l.estimate(plan.ctx_tokens, launch_hw)),
+            fit: local.and_then(|l| l.estimate_with(plan.ctx_tokens, launch_hw, &plan.settings)),
             offload: plan.placement.offload,
             needs_confirmation: refusal.is_some(),
             legacy_note: local.and_then(|l| l.legacy_note(plan.ctx_tokens)),

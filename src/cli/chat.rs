@@ -66,6 +66,9 @@ pub struct ChatArgs {
     /// HOST:PORT), in proportion to each one's free memory.
     #[arg(long, value_name = "HOST:PORT,…", value_delimiter = ',', conflicts_with_all = ["server", "cpu_only"])]
     pub rpc: Vec<String>,
+    /// llama.cpp's launch settings (a local file).
+    #[command(flatten)]
+    pub launch: super::launch_args::LaunchArgs,
 }
 
 /// Loads the file, placed as the window's Launch places it (or on the CPU with `--cpu-only`).
@@ -80,6 +83,13 @@ fn load(
     if let Err(problem) = &local.info {
         return Err(failure(format!("{}: {problem}", file.display())));
     }
+    let settings = match local.info.as_ref().ok().and_then(|i| i.arch.as_ref().ok()) {
+        Some(arch) => args.launch.checked(arch)?,
+        None => args.launch.settings(),
+    };
+    if !settings.is_default() {
+        eprintln!("settings: {}", settings.summary());
+    }
     let ctx = local.context(args.ctx);
     if let Some(note) = ctx.cap_note() {
         eprintln!("context: {note}");
@@ -89,12 +99,13 @@ fn load(
     } else if !args.rpc.is_empty() {
         cluster_placement(&local, ctx.ctx_tokens, &args.rpc, &machine(assume)?)?
     } else {
-        local.placement(ctx.ctx_tokens, &machine(assume)?)
+        local.placement(ctx.ctx_tokens, &machine(assume)?, &settings)
     };
     engine.send(Request::Load {
         path: file.to_path_buf(),
         ctx_tokens: ctx.ctx_tokens,
         placement,
+        settings,
         cancel: Arc::default(),
     });
     wait_loaded(engine)

@@ -6,8 +6,9 @@ use serde::Serialize;
 
 use super::common::{to_json, usage_error, CliError};
 use crate::catalog::{Architecture, LoadedCatalog, Model};
-use crate::estimate::fit::{estimate, FitReport, Verdict};
-use crate::estimate::kv_cache::{CacheType, FlashAttn, KvSettings};
+use crate::estimate::fit::{estimate, FitReport, Verdict, WeightSplit};
+use crate::estimate::launch_settings::LaunchSettings;
+use crate::estimate::moe_layers::{best_n, n_cpu_moe_rows, rows_around};
 use crate::estimate::placement::{effective_context, EffectiveContext, DEFAULT_CTX_TOKENS};
 use crate::estimate::quant::Quant;
 use crate::estimate::speed::speed_line;
@@ -29,80 +30,60 @@ pub struct EstimateArgs {
     pub json: bool,
 }
 
-/// llama.cpp's KV-cache options, by its own flag names (`fit`).
-#[derive(Debug, Args, Clone, Default)]
-pub struct KvArgs {
-    /// K cache type: f32, f16 (llama.cpp's default), bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1.
-    #[arg(long = "cache-type-k", value_name = "TYPE", value_parser = parse_cache_type)]
-    pub cache_type_k: Option<CacheType>,
-    /// V cache type (the same names); a quantized one needs flash attention.
-    #[arg(long = "cache-type-v", value_name = "TYPE", value_parser = parse_cache_type)]
-    pub cache_type_v: Option<CacheType>,
-    /// Flash attention: auto (llama.cpp's default), on, off.
-    #[arg(long = "flash-attn", value_name = "on|off|auto", value_parser = parse_flash_attn)]
-    pub flash_attn: Option<FlashAttn>,
-}
-
-impl KvArgs {
-    /// The settings asked for, or `None` when none of the flags was given.
-    pub fn settings(&self) -> Option<KvSettings> {
-        if self.cache_type_k.is_none() && self.cache_type_v.is_none() && self.flash_attn.is_none() {
-            return None;
-        }
-        Some(KvSettings {
-            k: self.cache_type_k.unwrap_or_default(),
-            v: self.cache_type_v.unwrap_or_default(),
-            flash_attn: self.flash_attn.unwrap_or_default(),
-        })
-    }
-}
-
-fn parse_cache_type(s: &str) -> Result<CacheType, String> {
-    CacheType::parse(s).ok_or_else(|| {
-        let all: Vec<&str> = CacheType::ALL.iter().map(|t| t.label()).collect();
-        format!("unknown cache type \"{s}\" (one of {})", all.join(", "))
-    })
-}
-
-fn parse_flash_attn(s: &str) -> Result<FlashAttn, String> {
-    FlashAttn::parse(s).ok_or_else(|| format!("\"{s}\" is not on, off or auto"))
-}
-
-/// `fit MODEL --cache-type-k … --cache-type-v … --flash-attn …`: the estimate with the KV cache
-/// at those types, or llama.cpp's reason for refusing them.
-pub(crate) fn fit_with_kv(
-    m: &Model,
-    args: &EstimateArgs,
-    kv: &KvSettings,
+/// What `fit` adds for a launch's settings: the settings, the placement they ask for, overrides
+/// that match nothing, and for an MoE model on a GPU machine `--n-cpu-moe` around the N that fits
+/// best.
+pub(crate) fn settings_text(
+    r: &FitReport,
+    settings: &LaunchSettings,
+    split: &WeightSplit,
     hw: &HardwareSnapshot,
-) -> Result<String, CliError> {
-    crate::estimate::kv_cache::check(&m.architecture, kv)
-        .map_err(|why| usage_error(format!("llama.cpp refuses these settings: {why}")))?;
-    if kv.flash_attn == FlashAttn::Off {
-        return Err(usage_error(
-            "--flash-attn off: without flash attention llama.cpp's compute buffer grows with the \
-             context (R1-Distill-Qwen-7B at 32K tokens: 1.9 GiB instead of 371 MiB in its dry \
-             run), which seekdeck does not estimate yet; leave it at auto or on"
-                .into(),
+) -> String {
+    let mut out = String::new();
+    if !settings.is_default() {
+        out.push_str(&format!("Settings: {}\n", settings.summary()));
+    }
+    if let Some(k) = &r.kept {
+        out.push_str(&format!(
+            "With the settings' tensors in RAM ({}): {} VRAM + {} RAM ({} kept) — {}\n",
+            k.offload,
+            format_bytes(k.vram_bytes),
+            format_bytes(k.ram_bytes),
+            format_bytes(k.kept_bytes),
+            if k.fits { "fits" } else { "does not fit" }
         ));
+        for (o, n) in settings.overrides.iter().zip(&k.matched) {
+            if *n == 0 {
+                out.push_str(&format!(
+                    "--override-tensor {o} matches no tensor of this model: it changes nothing\n"
+                ));
+            }
+        }
     }
-    let ctx = effective_context(args.ctx, Some(m.architecture.context_tokens));
-    let report = crate::estimate::fit::estimate_with_kv(m, args.quant, ctx.ctx_tokens, hw, kv);
-    if args.json {
-        return Ok(to_json(&report));
+    if split.total_expert_bytes() > 0 && !hw.gpus.is_empty() {
+        let rows = n_cpu_moe_rows(&r.breakdown, split, hw);
+        match best_n(&rows) {
+            Some(n) => {
+                out.push_str(&format!(
+                    "--n-cpu-moe {n} fits best (the experts of blocks 0–{} in RAM):\n",
+                    n.saturating_sub(1)
+                ));
+                for row in rows_around(&rows, n, 2) {
+                    out.push_str(&format!(
+                        "  --n-cpu-moe {:<3} {:>10} VRAM {:>10} RAM  {}\n",
+                        row.n,
+                        format_bytes(row.vram_bytes),
+                        format_bytes(row.ram_bytes),
+                        if row.fits { "fits" } else { "does not fit" }
+                    ));
+                }
+            }
+            None => out.push_str(
+                "--n-cpu-moe: no N fits (not even every expert in RAM)\n",
+            ),
+        }
     }
-    let mut out = fit_text(&FitSubject::model(m, &report), &report, &ctx, hw);
-    out.push_str(&format!(
-        "KV cache: K {}, V {}, flash attention {} (llama.cpp --cache-type-k {} --cache-type-v {} \
-         --flash-attn {})\n",
-        kv.k.label(),
-        kv.v.label(),
-        kv.flash_attn.label(),
-        kv.k.label(),
-        kv.v.label(),
-        kv.flash_attn.label()
-    ));
-    Ok(out)
+    out
 }
 
 fn parse_quant(s: &str) -> Result<Quant, String> {
@@ -248,6 +229,7 @@ pub(crate) fn file_fit(
     path: &std::path::Path,
     models: &[Model],
     args: &EstimateArgs,
+    launch: &super::launch_args::LaunchArgs,
     hw: &HardwareSnapshot,
 ) -> Result<String, CliError> {
     let local = inspect_path(path, models);
@@ -256,12 +238,15 @@ pub(crate) fn file_fit(
         .as_ref()
         .ok()
         .and_then(|info| Some((info, info.arch.as_ref().ok()?)));
-    let (Some(report), Some((info, architecture))) = (local.estimate(args.ctx, hw), described)
-    else {
+    let Some((info, architecture)) = described else {
         let why = local
             .problem()
             .unwrap_or_else(|| "it cannot be estimated".into());
         return Err(usage_error(format!("{}: {why}", path.display())));
+    };
+    let settings = launch.checked(architecture)?;
+    let Some(report) = info.estimate_with(args.ctx, hw, &settings) else {
+        return Err(usage_error(format!("{}: it cannot be estimated", path.display())));
     };
     if args.json {
         return Ok(to_json(&report));
@@ -275,7 +260,9 @@ pub(crate) fn file_fit(
         ),
         architecture,
     };
-    Ok(fit_text(&subject, &report, &local.context(args.ctx), hw))
+    let mut out = fit_text(&subject, &report, &local.context(args.ctx), hw);
+    out.push_str(&settings_text(&report, &settings, &info.split, hw));
+    Ok(out)
 }
 
 /// `fit` output.

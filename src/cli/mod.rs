@@ -11,14 +11,16 @@ pub mod cluster;
 pub mod common;
 pub mod estimate;
 pub mod get;
+pub mod launch_args;
 pub mod scan;
 pub mod worker;
 
 pub use common::CliError;
 use common::{cluster_assumed, find_model, machine, to_json};
 use estimate::{
-    file_fit, fit_text, hw_text, list_output, model_estimate, EstimateArgs, FitSubject,
+    file_fit, fit_text, hw_text, list_output, EstimateArgs, FitSubject,
 };
+use crate::estimate::placement::effective_context;
 
 use crate::catalog::load_catalog;
 
@@ -51,9 +53,9 @@ pub enum Command {
         /// length, with this machine's usable VRAM and VRAM + RAM (catalog models).
         #[arg(long)]
         curve: bool,
-        /// KV-cache types and flash attention (catalog models on one machine).
+        /// llama.cpp's launch settings (a model or file on one machine).
         #[command(flatten)]
-        kv: estimate::KvArgs,
+        launch: launch_args::LaunchArgs,
     },
     /// Chat with a local GGUF through llama.cpp, or with a model on an OpenAI-compatible server
     /// (--server URL).
@@ -146,20 +148,18 @@ pub fn run(cli: &Cli, command: &Command) -> Result<String, CliError> {
             model,
             args,
             curve,
-            kv,
+            launch,
         } => {
             let path = std::path::Path::new(model);
-            let kv = kv.settings();
-            if kv.is_some()
-                && (*curve || path.is_file() || cluster_assumed(cli.assume.as_deref()).is_some())
-            {
+            let cluster = cluster_assumed(cli.assume.as_deref());
+            if !launch.settings().is_default() && (*curve || cluster.is_some()) {
                 return Err(common::usage_error(
-                    "--cache-type-k, --cache-type-v and --flash-attn apply to a catalog model on \
-                     one machine (not yet to a file, a cluster or --curve)"
+                    "llama.cpp's launch settings (--cache-type-k, --n-cpu-moe, …) apply to a \
+                     model on one machine (not yet to a cluster or --curve)"
                         .into(),
                 ));
             }
-            if *curve && (path.is_file() || cluster_assumed(cli.assume.as_deref()).is_some()) {
+            if *curve && (path.is_file() || cluster.is_some()) {
                 return Err(common::usage_error(
                     "--curve draws a catalog model on one machine (not a file, not a cluster)"
                         .into(),
@@ -167,25 +167,36 @@ pub fn run(cli: &Cli, command: &Command) -> Result<String, CliError> {
             }
             if path.is_file() {
                 let hw = machine(cli.assume.as_deref())?;
-                return file_fit(path, &catalog.models, args, &hw);
+                return file_fit(path, &catalog.models, args, launch, &hw);
             }
             let m = find_model(&catalog.models, model)?;
-            if let Some(spec) = cluster_assumed(cli.assume.as_deref()) {
+            if let Some(spec) = cluster {
                 return cluster::fit_cluster(m, args, spec);
             }
             let hw = machine(cli.assume.as_deref())?;
-            if let Some(kv) = &kv {
-                return estimate::fit_with_kv(m, args, kv, &hw);
-            }
-            let (report, ctx) = model_estimate(m, args.quant, args.ctx, &hw);
+            let settings = launch.checked(&m.architecture)?;
+            let ctx = effective_context(args.ctx, Some(m.architecture.context_tokens));
+            let report = crate::estimate::fit::estimate_with_settings(
+                m,
+                args.quant,
+                ctx.ctx_tokens,
+                &hw,
+                &settings,
+            );
             if *curve {
                 return Ok(benchmarks::curve_output(m, args.quant, &report, args.json));
             }
-            Ok(if args.json {
-                to_json(&report)
-            } else {
-                fit_text(&FitSubject::model(m, &report), &report, &ctx, &hw)
-            })
+            if args.json {
+                return Ok(to_json(&report));
+            }
+            let split = crate::estimate::fit::weight_split(
+                &m.architecture,
+                args.quant,
+                crate::estimate::tensors::MlaLayout::Split,
+            );
+            let mut out = fit_text(&FitSubject::model(m, &report), &report, &ctx, &hw);
+            out.push_str(&estimate::settings_text(&report, &settings, &split, &hw));
+            Ok(out)
         }
     }
 }

@@ -17,9 +17,6 @@ use super::errors::EngineError;
 use super::protocol::{FinishReason, GenerationStats, SamplingParams};
 use super::utf8::Utf8Stream;
 
-/// Prompt tokens decoded per batch (must not exceed the context's n_batch, or llama.cpp aborts).
-pub(crate) const PROMPT_CHUNK_TOKENS: usize = 512;
-
 /// Runs one generation; `emit` receives text pieces with the tokens generated so far and the
 /// context in use after them. Returns why it ended. `cache` holds the
 /// tokens whose keys and values are in `ctx`'s cache (sequence 0), and is kept up to date.
@@ -155,13 +152,15 @@ fn decode_prompt(
     from: usize,
     cancel: &AtomicBool,
 ) -> Result<(), EngineError> {
-    let mut batch = LlamaBatch::new(PROMPT_CHUNK_TOKENS, 1);
+    // The context's logical batch (`--batch-size`) at once: a larger one aborts llama.cpp.
+    let chunk = (ctx.n_batch() as usize).max(1);
+    let mut batch = LlamaBatch::new(chunk, 1);
     let last = tokens.len() - 1;
-    for chunk_start in (from..tokens.len()).step_by(PROMPT_CHUNK_TOKENS) {
+    for chunk_start in (from..tokens.len()).step_by(chunk) {
         if cancel.load(Ordering::Relaxed) {
             return Ok(());
         }
-        let chunk_end = (chunk_start + PROMPT_CHUNK_TOKENS).min(tokens.len());
+        let chunk_end = (chunk_start + chunk).min(tokens.len());
         batch.clear();
         for (pos, &t) in tokens.iter().enumerate().take(chunk_end).skip(chunk_start) {
             batch

@@ -104,6 +104,8 @@ pub enum Request {
         /// and split limits, llama.cpp's dry runs check it first and move its layer count to the
         /// most that fit ([`crate::llama::split_search`]).
         placement: Placement,
+        /// Cache types, flash attention, batch sizes, tensors kept in RAM, threads, mmap/mlock.
+        settings: crate::estimate::launch_settings::LaunchSettings,
         /// Set to abort the load.
         cancel: Arc<AtomicBool>,
     },

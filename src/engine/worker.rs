@@ -9,13 +9,13 @@ use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
 use std::time::Instant;
 
-use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 
 use super::errors::EngineError;
-use super::generate::{ctx_param, generate, warm_up, PROMPT_CHUNK_TOKENS};
+use super::generate::{ctx_param, generate, warm_up};
 use super::protocol::{Event, LoadedModel, ModelSource, Prompt, Request};
+use crate::estimate::launch_settings::LaunchSettings;
 use crate::estimate::placement::{Offload, Placement};
 use crate::llama::split_search::{check_split, SplitCheck};
 
@@ -62,9 +62,20 @@ pub fn run(requests: &Receiver<Request>, out: &Outbox) {
                 path,
                 ctx_tokens,
                 placement,
+                settings,
                 cancel,
             } => served(
-                load_and_serve(&path, ctx_tokens, placement, &cancel, requests, out),
+                load_and_serve(
+                    &LoadJob {
+                        path: &path,
+                        ctx_tokens,
+                        placement,
+                        settings: &settings,
+                    },
+                    &cancel,
+                    requests,
+                    out,
+                ),
                 requests,
                 out,
             ),
@@ -190,15 +201,19 @@ fn load_model(
     backend: &LlamaBackend,
     path: &Path,
     offload: Offload,
+    settings: &LaunchSettings,
     cancel: &Arc<AtomicBool>,
     progress: Outbox,
 ) -> Result<LlamaModel, EngineError> {
     let cancel_flag = cancel.clone();
-    let params =
-        crate::llama::backend::model_params(offload).map_err(|e| EngineError::LoadFailed {
+    let params = crate::llama::backend::model_params(offload, settings).map_err(|e| {
+        EngineError::LoadFailed {
             path: path.to_path_buf(),
             detail: e.to_string(),
-        })?;
+        }
+    })?;
+    // llama.cpp keeps pointers to the patterns until the load is over.
+    let patterns = crate::llama::backend::cpu_override_patterns(offload, settings);
     let mut last_sent = f32::NEG_INFINITY;
     let mut params = pin!(params.with_progress_callback(move |p| {
         if p - last_sent >= 0.01 || (p >= 1.0 && last_sent < 1.0) {
@@ -207,9 +222,7 @@ fn load_model(
         }
         !cancel_flag.load(Ordering::Relaxed)
     }));
-    if offload.cpu_moe {
-        params.as_mut().add_cpu_moe_override();
-    }
+    crate::llama::backend::add_cpu_overrides(params.as_mut(), &patterns);
     LlamaModel::load_from_file(backend, path, &params).map_err(|e| {
         if cancel.load(Ordering::Relaxed) {
             EngineError::Cancelled
@@ -225,16 +238,11 @@ fn load_model(
 /// The placement to load with: the asked one, or llama.cpp's check of it when there is a GPU
 /// device and limits to check against. A check that fails (a file llama.cpp cannot read) leaves
 /// the placement as asked; the load then reports the problem.
-fn checked_placement(
-    path: &Path,
-    ctx_tokens: u32,
-    placement: Placement,
-    out: &Outbox,
-) -> (Offload, Option<SplitCheck>) {
+fn checked_placement(job: &LoadJob<'_>, out: &Outbox) -> (Offload, Option<SplitCheck>) {
     let Placement {
         offload,
         split_limits,
-    } = placement;
+    } = job.placement;
     if !crate::llama::backend::can_offload() {
         // llama.cpp ignores the GPU layers then: say what really happens.
         return (Offload::default(), None);
@@ -243,7 +251,7 @@ fn checked_placement(
         return (offload, None);
     };
     out.send(Event::CheckingSplit);
-    match check_split(path, ctx_tokens, offload, limits) {
+    match check_split(job.path, job.ctx_tokens, offload, limits, job.settings) {
         Ok(check) => {
             tracing::info!("{check} ({} dry runs, {:.1} s)", check.dry_runs, check.secs);
             (check.chosen, Some(check))
@@ -255,32 +263,44 @@ fn checked_placement(
     }
 }
 
-fn load_and_serve(
-    path: &Path,
+/// What one load is asked to do.
+struct LoadJob<'a> {
+    path: &'a Path,
     ctx_tokens: u32,
     placement: Placement,
+    settings: &'a LaunchSettings,
+}
+
+fn load_and_serve(
+    job: &LoadJob<'_>,
     cancel: &Arc<AtomicBool>,
     requests: &Receiver<Request>,
     out: &Outbox,
 ) -> Result<Option<Request>, EngineError> {
+    let LoadJob {
+        path,
+        ctx_tokens,
+        settings,
+        ..
+    } = *job;
     check_file(path)?;
     let backend = crate::llama::backend::backend().map_err(|e| EngineError::LoadFailed {
         path: path.to_path_buf(),
         detail: e.to_string(),
     })?;
     let started = Instant::now();
-    let (offload, split_check) = checked_placement(path, ctx_tokens, placement, out);
+    let (offload, split_check) = checked_placement(job, out);
     if cancel.load(Ordering::Relaxed) {
         return Err(EngineError::Cancelled);
     }
-    let model = load_model(backend, path, offload, cancel, out.clone())?;
-    let threads = super::handle::thread_count();
-    let cp = LlamaContextParams::default()
-        .with_n_threads(threads)
-        .with_n_threads_batch(threads)
+    let model = load_model(backend, path, offload, settings, cancel, out.clone())?;
+    let threads = settings
+        .threads
+        .map_or_else(super::handle::thread_count, |t| t as i32);
+    let cp = crate::llama::backend::context_params(ctx_tokens, settings)
         .with_n_ctx(ctx_param(ctx_tokens))
-        .with_n_batch(PROMPT_CHUNK_TOKENS as u32)
-        .with_n_ubatch(PROMPT_CHUNK_TOKENS as u32);
+        .with_n_threads(threads)
+        .with_n_threads_batch(threads);
     let mut ctx = model
         .new_context(backend, cp)
         .map_err(|e| EngineError::ContextFailed {

@@ -8,7 +8,8 @@
 use serde::Serialize;
 
 use crate::catalog::Architecture;
-use crate::estimate::fit::{attention_stage, budgets, WeightSplit, CTX_PAD_TOKENS, UBATCH_TOKENS};
+use crate::estimate::compute_buffer::{attention_stage, sparse_attention_bytes};
+use crate::estimate::fit::{budgets, WeightSplit, CTX_PAD_TOKENS, UBATCH_TOKENS};
 use crate::estimate::placement::{vram_margin_bytes, OVERHEAD_BYTES, UNIFIED_GPU_SHARE};
 use crate::hardware::assume::SIMULATED_OS_RESERVE_BYTES;
 use crate::hardware::rpc_probe::WorkerReading;
@@ -347,13 +348,10 @@ fn device_compute(arch: &Architecture, ctx: u64, role: Role) -> u64 {
 
 /// V3.2's sparse-attention stages on a device holding blocks (as in the one-device formula).
 fn sparse_attention(arch: &Architecture, ctx: u64, blocks: u32) -> u64 {
-    let u = UBATCH_TOKENS.min(ctx);
-    match arch.indexer {
-        Some(ix) if blocks > 0 => {
-            2 * u64::from(arch.heads) * u * ctx.min(u64::from(ix.top_k)) + 6 * u * ctx
-        }
-        _ => 0,
+    if blocks == 0 {
+        return 0;
     }
+    sparse_attention_bytes(arch, ctx, UBATCH_TOKENS.min(ctx))
 }
 
 /// This PC's CPU compute buffer: the one-device formula when it holds blocks (or everything);

@@ -11,8 +11,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::kv_cache::KvSettings;
-use crate::catalog::{Architecture, Attention, Model};
+use super::compute_buffer::compute_bytes;
+use super::kept_in_ram::{catalog_tensors, kept_in_ram, NamedTensor};
+use super::launch_settings::{LaunchSettings, MoeOffload};
+use crate::catalog::{Architecture, Model};
 use crate::estimate::placement::{
     vram_margin_bytes, Offload, Placement, SplitLimits, OVERHEAD_BYTES, RAM_HEADROOM_BYTES,
     UNIFIED_GPU_SHARE,
@@ -23,10 +25,7 @@ use crate::estimate::tensors::{assign_types, tensor_plan, MlaLayout, TensorInfo}
 use crate::format::format_bytes;
 use crate::hardware::HardwareSnapshot;
 
-/// llama.cpp rounds the context up to a multiple of this (`llama_context`, n_ctx padding).
-pub(crate) const CTX_PAD_TOKENS: u64 = 256;
-/// llama.cpp's default micro-batch (`n_ubatch`), which sizes the compute buffer.
-pub(crate) const UBATCH_TOKENS: u64 = 512;
+pub(crate) use super::compute_buffer::{CTX_PAD_TOKENS, UBATCH_TOKENS};
 /// Memory the model needs, by part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 pub struct MemoryBreakdown {
@@ -202,6 +201,25 @@ pub struct ExpertsInRam {
     pub fits: bool,
 }
 
+/// The placement a launch's settings ask for: every layer offloaded, with the tensors they keep
+/// in RAM there (`--cpu-moe`, `--n-cpu-moe N`, `--override-tensor …=CPU`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeptPlacement {
+    /// What llama.cpp is told.
+    pub offload: Offload,
+    /// VRAM it needs: everything but the token embeddings and the kept tensors, plus the GPU
+    /// copies of the kept weights for prompt batches.
+    pub vram_bytes: u64,
+    /// RAM it needs: the token embeddings and the kept tensors.
+    pub ram_bytes: u64,
+    /// Of which kept by the settings.
+    pub kept_bytes: u64,
+    /// Whether this machine holds it.
+    pub fits: bool,
+    /// Tensors each `--override-tensor` matched, in order (0: it matches nothing).
+    pub matched: Vec<usize>,
+}
+
 /// The full answer for one (model, quantization, context, machine).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FitReport {
@@ -225,6 +243,8 @@ pub struct FitReport {
     pub cpu_bytes: u64,
     /// How fast it would write with this placement, from memory bandwidth; or why unknown.
     pub speed: Result<SpeedEstimate, NoSpeed>,
+    /// The placement the launch settings ask for, when they keep tensors in RAM.
+    pub kept: Option<KeptPlacement>,
 }
 
 impl FitReport {
@@ -234,6 +254,9 @@ impl FitReport {
     /// whole layers); else the suggested `-ngl`; else the CPU.
     pub fn offload(&self, layers: u32) -> Offload {
         let all = layers + 1;
+        if let Some(k) = &self.kept {
+            return k.offload;
+        }
         match self.verdict {
             Verdict::FitsGpu => Offload {
                 gpu_layers: all,
@@ -295,44 +318,6 @@ pub fn kv_cache_bytes(arch: &Architecture, ctx_tokens: u32, layout: MlaLayout) -
     super::kv_cache::cache_bytes(arch, ctx_tokens, layout, &Default::default())
 }
 
-/// llama.cpp's compute buffer at the default micro-batch `u = min(n_ctx, 512)`, as its graph
-/// allocator sizes it (flash attention on, llama.cpp's default where supported):
-/// `4·u·(widest per-token stage + 5·n_embd + 10)` bytes of f32 activations plus the f16 attention
-/// mask, `2·u·n_ctx` bytes. The widest stage is the logits (`n_vocab`) — or, for MLA models with
-/// many heads, the absorbed attention (`n_head × (2·(kv_lora + rope) + nope + rope)`); sparse
-/// attention adds its own stages (below). Fitted to llama.cpp's own dry runs of every catalog model (`tests/shape_only.rs`,
-/// docs/accuracy.md); within a few MiB at every context.
-pub(crate) fn compute_buffer_bytes(arch: &Architecture, ctx_tokens: u32) -> u64 {
-    let ctx = u64::from(ctx_tokens).div_ceil(CTX_PAD_TOKENS) * CTX_PAD_TOKENS;
-    let u = UBATCH_TOKENS.min(ctx);
-    let per_token_floats = arch.vocab_size.max(attention_stage(arch)) + 5 * arch.hidden_size + 10;
-    // Sparse attention (V3.2) adds the scores over the keys the indexer picked, f16
-    // `[min(ctx, top_k), n_head, u]`, and the indexer's own f32 scores and f16 mask over the whole
-    // context, `6·u·ctx`. Fitted like the rest to llama.cpp's dry runs of V3.2's shape from 512 to
-    // 163,840 tokens: within 36 MiB (docs/accuracy.md).
-    let sparse = arch.indexer.map_or(0, |ix| {
-        2 * u64::from(arch.heads) * u * ctx.min(u64::from(ix.top_k)) + 6 * u * ctx
-    });
-    4 * u * per_token_floats + 2 * u * ctx + sparse
-}
-
-/// The absorbed MLA attention's per-token stage in f32 values, `n_head × (2·(kv_lora + rope) +
-/// nope + rope)` (0 for MHA/GQA, which flash attention keeps small).
-pub(crate) fn attention_stage(arch: &Architecture) -> u64 {
-    match arch.attention {
-        Attention::Mla {
-            kv_lora_rank,
-            qk_rope_head_dim,
-            qk_nope_head_dim,
-            ..
-        } => {
-            u64::from(arch.heads)
-                * (2 * (kv_lora_rank + qk_rope_head_dim) + qk_nope_head_dim + qk_rope_head_dim)
-        }
-        Attention::Mha { .. } | Attention::Gqa { .. } => 0,
-    }
-}
-
 /// Memory breakdown without a machine.
 pub fn breakdown(model: &Model, quant: Quant, ctx_tokens: u32) -> (MemoryBreakdown, WeightSplit) {
     let split = weight_split(&model.architecture, quant, MlaLayout::Split);
@@ -345,55 +330,68 @@ pub(crate) fn breakdown_with_split(
     split: &WeightSplit,
     ctx_tokens: u32,
 ) -> MemoryBreakdown {
-    breakdown_with_kv(model, split, ctx_tokens, &KvSettings::default())
+    breakdown_with_settings(
+        &model.architecture,
+        split,
+        ctx_tokens,
+        MlaLayout::Split,
+        &LaunchSettings::default(),
+    )
 }
 
-/// [`breakdown_with_split`] with the KV cache at `kv`'s types (the compute buffer is flash
-/// attention's, llama.cpp's default).
-pub(crate) fn breakdown_with_kv(
-    model: &Model,
+/// The breakdown of weights already split, at a launch's `settings`: the cache at their types,
+/// the compute buffer at their micro-batch and flash attention.
+pub(crate) fn breakdown_with_settings(
+    arch: &Architecture,
     split: &WeightSplit,
     ctx_tokens: u32,
-    kv: &KvSettings,
+    layout: MlaLayout,
+    settings: &LaunchSettings,
 ) -> MemoryBreakdown {
-    let arch = &model.architecture;
     MemoryBreakdown {
         weights_bytes: split.total_bytes(),
-        kv_cache_bytes: super::kv_cache::cache_bytes(arch, ctx_tokens, MlaLayout::Split, kv),
-        compute_bytes: compute_buffer_bytes(arch, ctx_tokens),
+        kv_cache_bytes: super::kv_cache::cache_bytes(arch, ctx_tokens, layout, &settings.kv()),
+        compute_bytes: compute_bytes(arch, ctx_tokens, settings.compute()),
         overhead_bytes: OVERHEAD_BYTES,
     }
 }
 
 /// The estimate and verdict for one model on one machine.
 pub fn estimate(model: &Model, quant: Quant, ctx_tokens: u32, hw: &HardwareSnapshot) -> FitReport {
-    let split = weight_split(&model.architecture, quant, MlaLayout::Split);
-    estimate_with_split(model, &split, quant, ctx_tokens, hw)
+    estimate_with_settings(model, quant, ctx_tokens, hw, &LaunchSettings::default())
 }
 
-/// [`estimate`] with the KV cache at `kv`'s types (`seekdeck fit --cache-type-k …`).
-pub fn estimate_with_kv(
+/// [`estimate`] with a launch's `settings`: the cache at their types, the compute buffer at their
+/// micro-batch and flash attention, and the tensors they keep in RAM (`seekdeck fit
+/// --cache-type-k … --n-cpu-moe …`, the card's "Advanced" part).
+pub fn estimate_with_settings(
     model: &Model,
     quant: Quant,
     ctx_tokens: u32,
     hw: &HardwareSnapshot,
-    kv: &KvSettings,
+    settings: &LaunchSettings,
 ) -> FitReport {
     let split = weight_split(&model.architecture, quant, MlaLayout::Split);
-    let b = breakdown_with_kv(model, &split, ctx_tokens, kv);
-    judge_breakdown(model, &split, quant, ctx_tokens, hw, &b)
+    estimate_with_split(model, &split, quant, ctx_tokens, hw, settings)
 }
 
-/// [`estimate`] with the weights already split for `quant`.
+/// [`estimate_with_settings`] with the weights already split for `quant`.
 pub(crate) fn estimate_with_split(
     model: &Model,
     split: &WeightSplit,
     quant: Quant,
     ctx_tokens: u32,
     hw: &HardwareSnapshot,
+    settings: &LaunchSettings,
 ) -> FitReport {
-    let b = breakdown_with_split(model, split, ctx_tokens);
-    judge_breakdown(model, split, quant, ctx_tokens, hw, &b)
+    let arch = &model.architecture;
+    let b = breakdown_with_settings(arch, split, ctx_tokens, MlaLayout::Split, settings);
+    let report = judge_breakdown(model, split, quant, ctx_tokens, hw, &b);
+    if settings.moe == MoeOffload::Auto && settings.overrides.is_empty() {
+        return report;
+    }
+    let tensors = catalog_tensors(arch, quant, MlaLayout::Split);
+    with_kept(report, split, &tensors, settings, hw)
 }
 
 /// The verdict and speed of a breakdown on `hw`.
@@ -467,6 +465,7 @@ pub(crate) fn judge(
         gpu_bytes: 0,
         cpu_bytes: 0,
         speed: Err(NoSpeed::DoesNotRun),
+        kept: None,
     };
     if hw.ram.is_none() {
         return report;
@@ -518,21 +517,81 @@ pub(crate) fn judge(
         }
     }
     if is_moe && !hw.gpus.is_empty() {
-        let experts = split.total_expert_bytes();
-        let vram_bytes = total - experts - split.token_embd_bytes + staging;
-        let ram_bytes = experts + split.token_embd_bytes;
-        let fits = vram_bytes <= vram
-            && if unified {
-                ram_bytes + vram_bytes <= ram
-            } else {
-                ram_bytes <= ram
-            };
-        report.experts_in_ram = Some(ExpertsInRam {
-            vram_bytes,
-            ram_bytes,
-            fits,
-        });
+        report.experts_in_ram = Some(in_ram_figures(
+            b,
+            split,
+            split.total_expert_bytes(),
+            staging,
+            hw,
+        ));
     }
+    report
+}
+
+/// VRAM and RAM with every layer offloaded but `kept_bytes` of weights (and the token
+/// embeddings) in RAM, `staging_bytes` of their GPU copies; whether `hw` holds that.
+pub(crate) fn in_ram_figures(
+    b: &MemoryBreakdown,
+    split: &WeightSplit,
+    kept_bytes: u64,
+    staging_bytes: u64,
+    hw: &HardwareSnapshot,
+) -> ExpertsInRam {
+    let (vram, ram) = budgets(hw);
+    let vram_bytes = b.total_bytes() - kept_bytes - split.token_embd_bytes + staging_bytes;
+    let ram_bytes = kept_bytes + split.token_embd_bytes;
+    let fits = !hw.gpus.is_empty()
+        && hw.ram.is_some()
+        && vram_bytes <= vram
+        && if hw.is_unified() {
+            ram_bytes + vram_bytes <= ram
+        } else {
+            ram_bytes <= ram
+        };
+    ExpertsInRam {
+        vram_bytes,
+        ram_bytes,
+        fits,
+    }
+}
+
+/// `report` with the placement `settings` ask for on `hw`, when they keep some of `tensors` in
+/// RAM: every layer offloaded, those tensors here.
+pub(crate) fn with_kept(
+    mut report: FitReport,
+    split: &WeightSplit,
+    tensors: &[NamedTensor],
+    settings: &LaunchSettings,
+    hw: &HardwareSnapshot,
+) -> FitReport {
+    if settings.moe == MoeOffload::Auto && settings.overrides.is_empty() {
+        return report;
+    }
+    let blocks = split.layer_bytes.len() as u32;
+    let kept = kept_in_ram(tensors, blocks, settings);
+    let f = in_ram_figures(
+        &report.breakdown,
+        split,
+        kept.bytes,
+        kept.staging_bytes(),
+        hw,
+    );
+    report.kept = Some(KeptPlacement {
+        offload: Offload {
+            gpu_layers: blocks + 1,
+            cpu_moe: settings.moe == MoeOffload::AllInRam,
+            n_cpu_moe: match settings.moe {
+                MoeOffload::FirstLayers(n) => n,
+                _ => 0,
+            },
+            no_gpu: false,
+        },
+        vram_bytes: f.vram_bytes,
+        ram_bytes: f.ram_bytes,
+        kept_bytes: kept.bytes,
+        fits: f.fits,
+        matched: kept.matched,
+    });
     report
 }
 
@@ -756,6 +815,7 @@ mod tests {
             Offload {
                 gpu_layers: 62,
                 cpu_moe: true,
+                n_cpu_moe: 0,
                 no_gpu: false,
             }
         );

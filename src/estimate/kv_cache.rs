@@ -11,7 +11,9 @@ use super::tensors::MlaLayout;
 use crate::catalog::{Architecture, Attention};
 
 /// A cache type llama.cpp accepts (`kv_cache_types` in its `common/arg.cpp`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 pub enum CacheType {
     /// 32-bit floats.
     F32,
@@ -92,7 +94,9 @@ impl CacheType {
 }
 
 /// llama.cpp's `--flash-attn`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 pub enum FlashAttn {
     /// On where the back-end supports it (llama.cpp's default).
     #[default]

@@ -6,11 +6,16 @@
 //! quantization ([`weight_table`]).
 
 pub mod cluster;
+pub mod compute_buffer;
 pub mod curve;
 pub mod fit;
+pub mod kept_in_ram;
 pub mod kv_cache;
+pub mod launch_settings;
+pub mod moe_layers;
 pub mod placement;
 pub mod quant;
 pub mod speed;
+pub mod tensor_override;
 pub mod tensors;
 pub mod weight_table;

@@ -77,6 +77,9 @@ pub struct Offload {
     pub gpu_layers: u32,
     /// Routed-expert tensors stay in RAM.
     pub cpu_moe: bool,
+    /// The routed experts of the first this many blocks stay in RAM (`--n-cpu-moe`; 0: none).
+    #[serde(default)]
+    pub n_cpu_moe: u32,
     /// Leave the GPU out entirely. With 0 GPU layers llama.cpp still runs large prompt batches on
     /// the GPU, copying weights there, and keeps a compute buffer in VRAM for it (5.2 GiB for
     /// DeepSeek-V3 at Q4_K_M); this is for when even that does not fit.
@@ -88,6 +91,12 @@ impl std::fmt::Display for Offload {
         match (self.gpu_layers, self.cpu_moe) {
             _ if self.no_gpu => write!(f, "CPU only, GPU left out (--device none)"),
             (0, _) => write!(f, "CPU only"),
+            (n, false) if self.n_cpu_moe > 0 => write!(
+                f,
+                "{n} GPU layers with the routed experts of the first {m} blocks in RAM \
+                 (-ngl {n} --n-cpu-moe {m})",
+                m = self.n_cpu_moe
+            ),
             (n, false) => write!(f, "{n} GPU layers (-ngl {n})"),
             (n, true) => write!(
                 f,

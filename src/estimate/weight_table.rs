@@ -3,7 +3,10 @@
 //! re-judge 13 models × 11 quantizations on each toolbar change in microseconds.
 
 use crate::catalog::Model;
-use crate::estimate::fit::{estimate_with_split, weight_split, FitReport, WeightSplit};
+use crate::estimate::fit::{
+    estimate_with_settings, estimate_with_split, weight_split, FitReport, WeightSplit,
+};
+use crate::estimate::launch_settings::LaunchSettings;
 use crate::estimate::quant::Quant;
 use crate::estimate::tensors::MlaLayout;
 use crate::hardware::HardwareSnapshot;
@@ -44,10 +47,30 @@ impl WeightTable {
         ctx_tokens: u32,
         hw: &HardwareSnapshot,
     ) -> FitReport {
+        self.estimate_with(
+            models,
+            index,
+            quant,
+            ctx_tokens,
+            hw,
+            &LaunchSettings::default(),
+        )
+    }
+
+    /// [`WeightTable::estimate`] at a launch's `settings`.
+    pub fn estimate_with(
+        &self,
+        models: &[Model],
+        index: usize,
+        quant: Quant,
+        ctx_tokens: u32,
+        hw: &HardwareSnapshot,
+        settings: &LaunchSettings,
+    ) -> FitReport {
         let model = &models[index];
         match self.split(index, quant) {
-            Some(split) => estimate_with_split(model, split, quant, ctx_tokens, hw),
-            None => crate::estimate::fit::estimate(model, quant, ctx_tokens, hw),
+            Some(split) => estimate_with_split(model, split, quant, ctx_tokens, hw, settings),
+            None => estimate_with_settings(model, quant, ctx_tokens, hw, settings),
         }
     }
 }

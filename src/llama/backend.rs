@@ -1,12 +1,18 @@
 //! The one llama.cpp backend of the process (llama.cpp allows a single live initialisation), with
 //! llama.cpp's log routed to `tracing` instead of the terminal.
 
+use std::ffi::CString;
+use std::num::NonZeroU32;
+use std::pin::Pin;
 use std::sync::{Mutex, OnceLock};
 
+use llama_cpp_2::context::params::{KvCacheType, LlamaContextParams};
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::model::params::LlamaModelParams;
 
 use super::error::LlamaError;
+use crate::estimate::kv_cache::{CacheType, FlashAttn};
+use crate::estimate::launch_settings::LaunchSettings;
 use crate::estimate::placement::Offload;
 
 /// The shared backend, initialised on first use; `Err` says why llama.cpp could not start.
@@ -35,11 +41,18 @@ pub fn use_cluster_devices(devices: Vec<usize>) {
     }
 }
 
-/// llama.cpp's model parameters for `offload`: its GPU layers (on the cluster's devices in an
-/// engine host), and no device at all with `no_gpu` (llama.cpp's `--device none`). The
-/// experts-in-RAM override goes on the pinned parameters afterwards (`add_cpu_moe_override`).
-pub(crate) fn model_params(offload: Offload) -> Result<LlamaModelParams, LlamaError> {
-    let params = LlamaModelParams::default().with_n_gpu_layers(offload.gpu_layers);
+/// llama.cpp's model parameters for `offload` and `settings`: its GPU layers (on the cluster's
+/// devices in an engine host), no device at all with `no_gpu` (llama.cpp's `--device none`),
+/// mmap and mlock. The tensors kept in RAM go on the pinned parameters afterwards
+/// ([`add_cpu_overrides`]).
+pub(crate) fn model_params(
+    offload: Offload,
+    settings: &LaunchSettings,
+) -> Result<LlamaModelParams, LlamaError> {
+    let params = LlamaModelParams::default()
+        .with_n_gpu_layers(offload.gpu_layers)
+        .with_use_mmap(settings.mmap)
+        .with_use_mlock(settings.mlock);
     let cluster = CLUSTER_DEVICES.lock().ok().and_then(|d| d.clone());
     let devices: &[usize] = match &cluster {
         _ if offload.no_gpu => &[],
@@ -49,6 +62,65 @@ pub(crate) fn model_params(offload: Offload) -> Result<LlamaModelParams, LlamaEr
     params
         .with_devices(devices)
         .map_err(|e| LlamaError::Devices(e.to_string()))
+}
+
+/// The name patterns of the tensors a launch keeps in RAM, as llama.cpp's own flags write them:
+/// the user's `--override-tensor`s, then `--cpu-moe` (every routed expert) or `--n-cpu-moe N`
+/// (those of blocks 0 to N − 1).
+pub(crate) fn cpu_override_patterns(offload: Offload, settings: &LaunchSettings) -> Vec<CString> {
+    /// llama.cpp's `LLM_FFN_EXPS_REGEX` (common/common.h).
+    const EXPERTS: &str = "\\.ffn_(up|down|gate|gate_up)_(ch|)exps";
+    let mut patterns: Vec<String> = settings
+        .overrides
+        .iter()
+        .map(|o| o.pattern().to_owned())
+        .collect();
+    if offload.cpu_moe {
+        patterns.push(EXPERTS.to_owned());
+    } else {
+        patterns.extend((0..offload.n_cpu_moe).map(|i| format!("blk\\.{i}{EXPERTS}")));
+    }
+    // A checked pattern is printable ASCII, so it holds no NUL.
+    patterns
+        .into_iter()
+        .filter_map(|p| CString::new(p).ok())
+        .collect()
+}
+
+/// Adds `patterns` to `params` as overrides to the CPU's buffer type. llama.cpp keeps the
+/// pointers: `patterns` must outlive every use of `params`.
+pub(crate) fn add_cpu_overrides(mut params: Pin<&mut LlamaModelParams>, patterns: &[CString]) {
+    for p in patterns {
+        params.as_mut().add_cpu_buft_override(p);
+    }
+}
+
+/// llama.cpp's context parameters for `ctx_tokens` and `settings`: cache types, flash attention,
+/// batch and micro-batch (threads are the engine's to add).
+pub(crate) fn context_params(ctx_tokens: u32, settings: &LaunchSettings) -> LlamaContextParams {
+    let cache = |t: CacheType| match t {
+        CacheType::F32 => KvCacheType::F32,
+        CacheType::F16 => KvCacheType::F16,
+        CacheType::Bf16 => KvCacheType::BF16,
+        CacheType::Q8_0 => KvCacheType::Q8_0,
+        CacheType::Q4_0 => KvCacheType::Q4_0,
+        CacheType::Q4_1 => KvCacheType::Q4_1,
+        CacheType::Iq4Nl => KvCacheType::IQ4_NL,
+        CacheType::Q5_0 => KvCacheType::Q5_0,
+        CacheType::Q5_1 => KvCacheType::Q5_1,
+    };
+    let policy = match settings.flash_attn {
+        FlashAttn::Auto => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_AUTO,
+        FlashAttn::On => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_ENABLED,
+        FlashAttn::Off => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_DISABLED,
+    };
+    LlamaContextParams::default()
+        .with_n_ctx(NonZeroU32::new(ctx_tokens))
+        .with_n_batch(settings.batch)
+        .with_n_ubatch(settings.effective_ubatch())
+        .with_type_k(cache(settings.cache_type_k))
+        .with_type_v(cache(settings.cache_type_v))
+        .with_flash_attention_policy(policy)
 }
 
 /// The GPU devices llama.cpp can offload to in this build (none on the CPU back-end).

@@ -3,18 +3,16 @@
 //! for the model buffer, the KV cache, the compute buffer and the output buffer from its log.
 
 use std::io::Write;
-use std::num::NonZeroU32;
 use std::path::Path;
 use std::pin::pin;
 use std::sync::{Arc, Mutex};
 
-use llama_cpp_2::context::params::{KvCacheType, LlamaContextParams};
 use llama_cpp_2::model::LlamaModel;
 use tracing::Level;
 
+use super::backend::{add_cpu_overrides, context_params, cpu_override_patterns, model_params};
 use super::error::LlamaError;
-
-use crate::estimate::kv_cache::{CacheType, FlashAttn, KvSettings};
+use crate::estimate::launch_settings::LaunchSettings;
 use crate::estimate::placement::Offload;
 
 /// The llama-cpp-sys-2 release whose vendored llama.cpp is the reference (checked against
@@ -41,69 +39,30 @@ pub struct ReferenceSizes {
 /// Loads `path` without allocating and creates a context of `ctx_tokens`; returns what llama.cpp
 /// says it would allocate.
 pub fn dry_run(path: &Path, ctx_tokens: u32) -> Result<ReferenceSizes, LlamaError> {
-    let (text, model_bytes) = logged_dry_run(path, ctx_tokens, Offload::default(), Level::INFO)?;
-    let mut sizes = parse_log(&text);
-    sizes.model_bytes = model_bytes;
-    Ok(sizes)
+    dry_run_with(path, ctx_tokens, &LaunchSettings::default())
 }
 
-/// [`dry_run`] with the KV cache types and flash-attention policy of `kv` (llama.cpp's
-/// `--cache-type-k`, `--cache-type-v`, `--flash-attn`).
-pub fn dry_run_kv(
+/// [`dry_run`] with `settings` (cache types, flash attention, batch sizes, tensors in RAM).
+pub fn dry_run_with(
     path: &Path,
     ctx_tokens: u32,
-    kv: &KvSettings,
+    settings: &LaunchSettings,
 ) -> Result<ReferenceSizes, LlamaError> {
     let (text, model_bytes) =
-        logged_dry_run_kv(path, ctx_tokens, Offload::default(), Level::INFO, kv)?;
+        logged_dry_run(path, ctx_tokens, Offload::default(), Level::INFO, settings)?;
     let mut sizes = parse_log(&text);
     sizes.model_bytes = model_bytes;
     Ok(sizes)
 }
 
-/// Runs llama.cpp's dry run with `placement` and returns its log (at `level` and above) and the
-/// model's weight bytes.
+/// Runs llama.cpp's dry run with `placement` and `settings` and returns its log (at `level` and
+/// above) and the model's weight bytes.
 pub fn logged_dry_run(
     path: &Path,
     ctx_tokens: u32,
     placement: Offload,
     level: Level,
-) -> Result<(String, u64), LlamaError> {
-    logged_dry_run_kv(path, ctx_tokens, placement, level, &KvSettings::default())
-}
-
-/// The context parameters of `kv`.
-fn context_params(ctx_tokens: u32, kv: &KvSettings) -> LlamaContextParams {
-    let cache = |t: CacheType| match t {
-        CacheType::F32 => KvCacheType::F32,
-        CacheType::F16 => KvCacheType::F16,
-        CacheType::Bf16 => KvCacheType::BF16,
-        CacheType::Q8_0 => KvCacheType::Q8_0,
-        CacheType::Q4_0 => KvCacheType::Q4_0,
-        CacheType::Q4_1 => KvCacheType::Q4_1,
-        CacheType::Iq4Nl => KvCacheType::IQ4_NL,
-        CacheType::Q5_0 => KvCacheType::Q5_0,
-        CacheType::Q5_1 => KvCacheType::Q5_1,
-    };
-    let policy = match kv.flash_attn {
-        FlashAttn::Auto => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_AUTO,
-        FlashAttn::On => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_ENABLED,
-        FlashAttn::Off => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_DISABLED,
-    };
-    LlamaContextParams::default()
-        .with_n_ctx(NonZeroU32::new(ctx_tokens))
-        .with_type_k(cache(kv.k))
-        .with_type_v(cache(kv.v))
-        .with_flash_attention_policy(policy)
-}
-
-/// [`logged_dry_run`] at the cache settings `kv`.
-pub fn logged_dry_run_kv(
-    path: &Path,
-    ctx_tokens: u32,
-    placement: Offload,
-    level: Level,
-    kv: &KvSettings,
+    settings: &LaunchSettings,
 ) -> Result<(String, u64), LlamaError> {
     let backend = crate::llama::backend::backend()?;
     if !path.exists() {
@@ -116,22 +75,19 @@ pub fn logged_dry_run_kv(
         .with_max_level(level)
         .with_writer(move || sink.clone())
         .finish();
+    let patterns = cpu_override_patterns(placement, settings);
     let model_bytes =
         tracing::subscriber::with_default(subscriber, || -> Result<u64, LlamaError> {
-            let mut params =
-                pin!(crate::llama::backend::model_params(placement)?.with_no_alloc(true));
-            if placement.cpu_moe {
-                params.as_mut().add_cpu_moe_override();
-            }
+            let mut params = pin!(model_params(placement, settings)?.with_no_alloc(true));
+            add_cpu_overrides(params.as_mut(), &patterns);
             let model = LlamaModel::load_from_file(backend, path, &params).map_err(|e| {
                 LlamaError::Load {
                     path: path.to_path_buf(),
                     detail: e.to_string(),
                 }
             })?;
-            let cp = context_params(ctx_tokens, kv);
             let ctx = model
-                .new_context(backend, cp)
+                .new_context(backend, context_params(ctx_tokens, settings))
                 .map_err(|e| LlamaError::Context(e.to_string()))?;
             drop(ctx);
             Ok(model.size())

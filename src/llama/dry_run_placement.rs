@@ -1,4 +1,4 @@
-//! llama.cpp's dry run with a GPU back-end: where `-ngl n` (and `--cpu-moe`) put the weights, the
+//! llama.cpp's dry run with a GPU back-end: where `-ngl n` (and the tensors kept in RAM) put the weights, the
 //! KV cache and the compute buffers. With `no_alloc` llama.cpp sizes its buffers without allocating
 //! them, so any GPU device (even a software one) stands in for a 24 GiB card. The placement is
 //! llama.cpp's own, read from its debug log: which device each layer went to, which tensors were
@@ -11,6 +11,7 @@ use std::path::Path;
 use tracing::Level;
 
 use super::error::LlamaError;
+use crate::estimate::launch_settings::LaunchSettings;
 use crate::estimate::placement::Offload;
 use crate::gguf::names::{layer_of, model_parts};
 use crate::gguf::read::GgufHeader;
@@ -53,9 +54,10 @@ pub fn dry_run_offload(
     path: &Path,
     ctx_tokens: u32,
     placement: Offload,
+    settings: &LaunchSettings,
 ) -> Result<OffloadSizes, LlamaError> {
     let tensors = file_tensors(path)?;
-    let (log, _) = logged_dry_run(path, ctx_tokens, placement, Level::DEBUG)?;
+    let (log, _) = logged_dry_run(path, ctx_tokens, placement, Level::DEBUG, settings)?;
     Ok(parse_offload_log(&log, &tensors))
 }
 
@@ -111,7 +113,13 @@ pub fn dry_run_devices(
     placement: Offload,
 ) -> Result<BTreeMap<String, SideSizes>, LlamaError> {
     let tensors = file_tensors(path)?;
-    let (log, _) = logged_dry_run(path, ctx_tokens, placement, Level::DEBUG)?;
+    let (log, _) = logged_dry_run(
+        path,
+        ctx_tokens,
+        placement,
+        Level::DEBUG,
+        &LaunchSettings::default(),
+    )?;
     Ok(parse_device_log(&log, &tensors))
 }
 

@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use super::dry_run_placement::dry_run_offload;
 use super::error::LlamaError;
+use crate::estimate::launch_settings::LaunchSettings;
 use crate::estimate::placement::SplitLimits;
 use crate::estimate::placement::{Offload, OVERHEAD_BYTES};
 use crate::format::format_bytes;
@@ -82,8 +83,8 @@ pub(crate) fn search_split<E>(
         dry_runs += 1;
         let bytes = measure(Offload {
             gpu_layers: n,
-            cpu_moe: estimated.cpu_moe,
             no_gpu: false,
+            ..estimated
         })?;
         Ok((bytes <= budget).then_some(bytes))
     };
@@ -123,8 +124,8 @@ pub(crate) fn search_split<E>(
     let chosen = match fits {
         Some((gpu_layers, _)) => Offload {
             gpu_layers,
-            cpu_moe: estimated.cpu_moe,
             no_gpu: false,
+            ..estimated
         },
         None => Offload {
             no_gpu: true,
@@ -148,9 +149,10 @@ pub(crate) fn check_split(
     ctx_tokens: u32,
     estimated: Offload,
     limits: SplitLimits,
+    settings: &LaunchSettings,
 ) -> Result<SplitCheck, LlamaError> {
     search_split(estimated, limits, |placement| {
-        dry_run_offload(path, ctx_tokens, placement).map(|sizes| sizes.gpu.total())
+        dry_run_offload(path, ctx_tokens, placement, settings).map(|sizes| sizes.gpu.total())
     })
 }
 
@@ -177,6 +179,7 @@ mod tests {
         let estimated = Offload {
             gpu_layers: start,
             cpu_moe: false,
+            n_cpu_moe: 0,
             no_gpu: false,
         };
         search_split(estimated, limits(max), vram).expect("the measure does not fail")
@@ -215,6 +218,7 @@ mod tests {
         let estimated = Offload {
             gpu_layers: 62,
             cpu_moe: true,
+            n_cpu_moe: 0,
             no_gpu: false,
         };
         let c = search_split(estimated, limits(62), |o| {
@@ -246,6 +250,7 @@ mod tests {
         let estimated = Offload {
             gpu_layers: 5,
             cpu_moe: false,
+            n_cpu_moe: 0,
             no_gpu: false,
         };
         let err = search_split(estimated, limits(40), |_| Err("no".to_owned()));

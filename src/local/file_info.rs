@@ -3,10 +3,10 @@
 //! included), turned into the same [`Architecture`] the catalog uses.
 
 use crate::catalog::{Architecture, Attention, Indexer, Moe};
-use crate::estimate::fit::{
-    compute_buffer_bytes, judge, kv_cache_bytes, FitReport, MemoryBreakdown, WeightSplit,
-};
-use crate::estimate::placement::{effective_context, EffectiveContext, OVERHEAD_BYTES};
+use crate::estimate::fit::{breakdown_with_settings, judge, with_kept, FitReport, WeightSplit};
+use crate::estimate::kept_in_ram::NamedTensor;
+use crate::estimate::launch_settings::LaunchSettings;
+use crate::estimate::placement::{effective_context, EffectiveContext};
 use crate::estimate::quant::Quant;
 use crate::estimate::speed::decode_speed;
 use crate::estimate::tensors::MlaLayout;
@@ -41,6 +41,9 @@ pub struct GgufInfo {
     pub mla_layout: Option<MlaLayout>,
     /// Tensor bytes grouped the way offloading groups them.
     pub split: WeightSplit,
+    /// Every tensor's name, block and bytes, for the ones a launch keeps in RAM by name.
+    #[serde(default)]
+    pub tensors: Vec<NamedTensor>,
 }
 
 impl GgufInfo {
@@ -79,6 +82,13 @@ impl GgufInfo {
             mla_layout,
             split,
             architecture,
+            tensors: tensors()
+                .map(|t| NamedTensor {
+                    name: t.name.clone(),
+                    layer: layer_of(&t.name),
+                    bytes: t.bytes().unwrap_or(0),
+                })
+                .collect(),
         })
     }
 
@@ -101,14 +111,22 @@ impl GgufInfo {
     /// file on disk and one on the Hub read by ranges, so a verdict before a download is the
     /// verdict after it.
     pub fn estimate(&self, ctx_tokens: u32, hw: &HardwareSnapshot) -> Option<FitReport> {
+        self.estimate_with(ctx_tokens, hw, &LaunchSettings::default())
+    }
+
+    /// [`GgufInfo::estimate`] at a launch's `settings` (cache types, compute buffer, tensors kept
+    /// in RAM).
+    pub fn estimate_with(
+        &self,
+        ctx_tokens: u32,
+        hw: &HardwareSnapshot,
+        settings: &LaunchSettings,
+    ) -> Option<FitReport> {
         let arch = self.arch.as_ref().ok()?;
         let ctx = self.context(ctx_tokens).ctx_tokens;
-        let b = MemoryBreakdown {
-            weights_bytes: self.weights_bytes,
-            kv_cache_bytes: kv_cache_bytes(arch, ctx, self.mla_layout.unwrap_or(MlaLayout::Split)),
-            compute_bytes: compute_buffer_bytes(arch, ctx),
-            overhead_bytes: OVERHEAD_BYTES,
-        };
+        let layout = self.mla_layout.unwrap_or(MlaLayout::Split);
+        let mut b = breakdown_with_settings(arch, &self.split, ctx, layout, settings);
+        b.weights_bytes = self.weights_bytes;
         // FitReport records a preset; a file whose type is not one of seekdeck's presets is
         // labelled F16 there and shown with its own name (`quant_label`) everywhere.
         let quant = self
@@ -125,7 +143,7 @@ impl GgufInfo {
             hw,
         );
         report.speed = decode_speed(&report, &self.split, arch, hw);
-        Some(report)
+        Some(with_kept(report, &self.split, &self.tensors, settings, hw))
     }
 
     /// Why this model cannot be estimated (its architecture's keys are not all there), if it

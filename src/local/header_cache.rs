@@ -15,7 +15,7 @@ use super::problem::FileProblem;
 
 /// Changes whenever what is cached would be read differently: the reader, [`GgufInfo`], or
 /// seekdeck's version.
-const CACHE_VERSION: &str = concat!("1/", env!("CARGO_PKG_VERSION"));
+const CACHE_VERSION: &str = concat!("2/", env!("CARGO_PKG_VERSION"));
 /// A cache file larger than this is not read (thousands of models take a few MB).
 const MAX_CACHE_BYTES: u64 = 64 << 20;
 

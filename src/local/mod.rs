@@ -111,8 +111,13 @@ impl LocalModel {
     /// limits llama.cpp's dry runs check it against before the load (none without a GPU; with
     /// 0 GPU layers the check still matters, as llama.cpp keeps a compute buffer on the GPU).
     /// Without an estimate, everything stays on the CPU.
-    pub fn placement(&self, ctx_tokens: u32, hw: &HardwareSnapshot) -> Placement {
-        let Some(fit) = self.estimate(ctx_tokens, hw) else {
+    pub fn placement(
+        &self,
+        ctx_tokens: u32,
+        hw: &HardwareSnapshot,
+        settings: &crate::estimate::launch_settings::LaunchSettings,
+    ) -> Placement {
+        let Some(fit) = self.estimate_with(ctx_tokens, hw, settings) else {
             return Placement::default();
         };
         fit.placement(self.blocks())
@@ -170,6 +175,19 @@ impl LocalModel {
     /// The estimate for this file at `ctx_tokens` on `hw` ([`GgufInfo::estimate`]).
     pub fn estimate(&self, ctx_tokens: u32, hw: &HardwareSnapshot) -> Option<FitReport> {
         self.info.as_ref().ok()?.estimate(ctx_tokens, hw)
+    }
+
+    /// [`LocalModel::estimate`] at a launch's `settings`.
+    pub fn estimate_with(
+        &self,
+        ctx_tokens: u32,
+        hw: &HardwareSnapshot,
+        settings: &crate::estimate::launch_settings::LaunchSettings,
+    ) -> Option<FitReport> {
+        self.info
+            .as_ref()
+            .ok()?
+            .estimate_with(ctx_tokens, hw, settings)
     }
 
     /// For a legacy-layout MLA file: (its KV cache, a re-converted file's) at `ctx_tokens`.

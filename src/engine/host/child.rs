@@ -110,6 +110,7 @@ fn engine_request(wire: HostRequest, current: &mut Arc<AtomicBool>) -> Request {
             path,
             ctx_tokens,
             offload,
+            settings,
         } => {
             *current = Arc::new(AtomicBool::new(false));
             Request::Load {
@@ -119,6 +120,7 @@ fn engine_request(wire: HostRequest, current: &mut Arc<AtomicBool>) -> Request {
                     offload,
                     split_limits: None,
                 },
+                settings,
                 cancel: current.clone(),
             }
         }

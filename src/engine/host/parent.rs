@@ -129,6 +129,7 @@ fn write_requests(requests: &Receiver<Request>, mut stdin: ChildStdin, shared: &
                 path,
                 ctx_tokens,
                 placement,
+                settings,
                 cancel,
             } => {
                 watching = Some(cancel);
@@ -137,6 +138,7 @@ fn write_requests(requests: &Receiver<Request>, mut stdin: ChildStdin, shared: &
                     path,
                     ctx_tokens,
                     offload: placement.offload,
+                    settings,
                 }
             }
             Request::Generate {

@@ -22,6 +22,9 @@ pub(crate) enum HostRequest {
         ctx_tokens: u32,
         /// Layers on the other machines, and `--cpu-moe`.
         offload: crate::estimate::placement::Offload,
+        /// The launch's settings.
+        #[serde(default)]
+        settings: crate::estimate::launch_settings::LaunchSettings,
     },
     /// Answer.
     Generate {
@@ -191,6 +194,11 @@ mod tests {
                 gpu_layers: 62,
                 cpu_moe: true,
                 no_gpu: false,
+                n_cpu_moe: 0,
+            },
+            settings: crate::estimate::launch_settings::LaunchSettings {
+                ubatch: 256,
+                ..Default::default()
             },
         };
         let line = serde_json::to_string(&load).unwrap();

@@ -1,0 +1,93 @@
+//! llama.cpp's launch flags, by its own names, for `fit` and `chat`: the cache types, flash
+//! attention, batch sizes, experts and tensors kept in RAM, threads, mmap/mlock — turned into the
+//! one [`LaunchSettings`] the estimate and the engine share.
+
+use clap::Args;
+
+use super::common::{usage_error, CliError};
+use crate::catalog::Architecture;
+use crate::estimate::kv_cache::{CacheType, FlashAttn};
+use crate::estimate::launch_settings::{LaunchSettings, MoeOffload};
+use crate::estimate::tensor_override::TensorOverride;
+
+/// The flags; each left out keeps llama.cpp's default.
+#[derive(Debug, Args, Clone, Default)]
+pub struct LaunchArgs {
+    /// K cache type: f32, f16 (llama.cpp's default), bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1.
+    #[arg(long = "cache-type-k", visible_alias = "ctk", value_name = "TYPE", value_parser = parse_cache_type)]
+    pub cache_type_k: Option<CacheType>,
+    /// V cache type (the same names); a quantized one needs flash attention.
+    #[arg(long = "cache-type-v", visible_alias = "ctv", value_name = "TYPE", value_parser = parse_cache_type)]
+    pub cache_type_v: Option<CacheType>,
+    /// Flash attention: auto (llama.cpp's default), on, off.
+    #[arg(long = "flash-attn", visible_alias = "fa", value_name = "on|off|auto", value_parser = parse_flash_attn)]
+    pub flash_attn: Option<FlashAttn>,
+    /// Logical batch: the most prompt tokens handed to llama.cpp at once (default 2048).
+    #[arg(long = "batch-size", visible_alias = "batch", value_name = "N")]
+    pub batch_size: Option<u32>,
+    /// Micro-batch: the tokens computed together, which sizes the compute buffer (default 512).
+    #[arg(long = "ubatch-size", visible_alias = "ubatch", value_name = "N")]
+    pub ubatch_size: Option<u32>,
+    /// Keep every routed expert of an MoE model in RAM, the rest on the GPU.
+    #[arg(long = "cpu-moe", conflicts_with = "n_cpu_moe")]
+    pub cpu_moe: bool,
+    /// Keep the routed experts of the first N blocks in RAM (`fit` lists the N that fits).
+    #[arg(long = "n-cpu-moe", visible_alias = "ncmoe", value_name = "N")]
+    pub n_cpu_moe: Option<u32>,
+    /// Keep the tensors whose names match PATTERN in RAM, e.g. blk\.(1[0-9])\.ffn_.*_exps=CPU
+    /// (repeatable).
+    #[arg(long = "override-tensor", visible_alias = "ot", value_name = "PATTERN=CPU", value_parser = TensorOverride::parse)]
+    pub override_tensor: Vec<TensorOverride>,
+    /// Threads for generation (default: as many as the process may use).
+    #[arg(long = "threads", value_name = "N")]
+    pub threads: Option<u32>,
+    /// Read the file into memory instead of mapping it.
+    #[arg(long = "no-mmap")]
+    pub no_mmap: bool,
+    /// Lock the weights in RAM so the system never swaps them out.
+    #[arg(long = "mlock")]
+    pub mlock: bool,
+}
+
+impl LaunchArgs {
+    /// The settings the flags give.
+    pub fn settings(&self) -> LaunchSettings {
+        let d = LaunchSettings::default();
+        LaunchSettings {
+            cache_type_k: self.cache_type_k.unwrap_or(d.cache_type_k),
+            cache_type_v: self.cache_type_v.unwrap_or(d.cache_type_v),
+            flash_attn: self.flash_attn.unwrap_or(d.flash_attn),
+            batch: self.batch_size.unwrap_or(d.batch),
+            ubatch: self.ubatch_size.unwrap_or(d.ubatch),
+            moe: match (self.cpu_moe, self.n_cpu_moe) {
+                (true, _) => MoeOffload::AllInRam,
+                (false, Some(n)) => MoeOffload::FirstLayers(n),
+                (false, None) => MoeOffload::Auto,
+            },
+            overrides: self.override_tensor.clone(),
+            threads: self.threads,
+            mmap: !self.no_mmap,
+            mlock: self.mlock,
+        }
+    }
+
+    /// The settings, checked against the model as llama.cpp checks them (exit code 2 when
+    /// refused, with its reason).
+    pub fn checked(&self, arch: &Architecture) -> Result<LaunchSettings, CliError> {
+        let s = self.settings();
+        s.check(arch)
+            .map_err(|why| usage_error(format!("llama.cpp refuses these settings: {why}")))?;
+        Ok(s)
+    }
+}
+
+fn parse_cache_type(s: &str) -> Result<CacheType, String> {
+    CacheType::parse(s).ok_or_else(|| {
+        let all: Vec<&str> = CacheType::ALL.iter().map(|t| t.label()).collect();
+        format!("unknown cache type \"{s}\" (one of {})", all.join(", "))
+    })
+}
+
+fn parse_flash_attn(s: &str) -> Result<FlashAttn, String> {
+    FlashAttn::parse(s).ok_or_else(|| format!("\"{s}\" is not on, off or auto"))
+}

@@ -1,0 +1,256 @@
+//! The llama.cpp settings a power user launches with — cache types, flash attention, batch sizes,
+//! experts kept in RAM by count, tensor overrides, threads, mmap/mlock — as one value the
+//! estimate, the command line, the window and the engine share. Each setting keeps llama.cpp's
+//! own flag name ([`LaunchSettings::flags`]) and is checked the way llama.cpp checks it
+//! ([`LaunchSettings::check`]), so what seekdeck estimates is what llama.cpp would be told.
+
+use serde::{Deserialize, Serialize};
+
+use super::compute_buffer::{ComputeSettings, UBATCH_TOKENS};
+use super::kv_cache::{CacheType, FlashAttn, KvSettings};
+use super::tensor_override::TensorOverride;
+use crate::catalog::Architecture;
+
+/// llama.cpp's default logical batch (`n_batch`).
+pub const DEFAULT_BATCH: u32 = 2048;
+/// The largest batch or micro-batch seekdeck passes on (llama-server accepts any; beyond this the
+/// compute buffer alone outgrows every card).
+pub const MAX_BATCH: u32 = 65_536;
+/// The most threads seekdeck passes on.
+pub const MAX_THREADS: u32 = 1024;
+/// The most tensor overrides one launch takes.
+pub const MAX_OVERRIDES: usize = 32;
+
+/// Where the routed experts of an MoE model go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum MoeOffload {
+    /// seekdeck's plan: every layer on the GPU if it fits, else all routed experts in RAM when
+    /// the rest fits, else whole layers.
+    #[default]
+    Auto,
+    /// Every routed expert in RAM (`--cpu-moe`).
+    AllInRam,
+    /// The routed experts of the first N blocks in RAM (`--n-cpu-moe N`).
+    FirstLayers(u32),
+}
+
+/// Every setting of a launch beyond the model, its quantization and the context length.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchSettings {
+    /// K cache type (`--cache-type-k`).
+    pub cache_type_k: CacheType,
+    /// V cache type (`--cache-type-v`).
+    pub cache_type_v: CacheType,
+    /// Flash attention (`--flash-attn`).
+    pub flash_attn: FlashAttn,
+    /// Logical batch (`--batch-size`): the most prompt tokens handed to llama.cpp at once.
+    pub batch: u32,
+    /// Micro-batch (`--ubatch-size`): the tokens computed together; it sizes the compute buffer.
+    pub ubatch: u32,
+    /// Routed experts in RAM.
+    pub moe: MoeOffload,
+    /// Tensors kept in RAM by name (`--override-tensor PATTERN=CPU`).
+    pub overrides: Vec<TensorOverride>,
+    /// Threads for generation (`--threads`); `None`: as many as the process may use.
+    pub threads: Option<u32>,
+    /// Map the file instead of reading it (`--no-mmap` when off).
+    pub mmap: bool,
+    /// Lock the weights in RAM (`--mlock`).
+    pub mlock: bool,
+}
+
+impl Default for LaunchSettings {
+    fn default() -> Self {
+        Self {
+            cache_type_k: CacheType::F16,
+            cache_type_v: CacheType::F16,
+            flash_attn: FlashAttn::Auto,
+            batch: DEFAULT_BATCH,
+            ubatch: UBATCH_TOKENS as u32,
+            moe: MoeOffload::Auto,
+            overrides: Vec::new(),
+            threads: None,
+            mmap: true,
+            mlock: false,
+        }
+    }
+}
+
+impl LaunchSettings {
+    /// The cache part.
+    pub fn kv(&self) -> KvSettings {
+        KvSettings {
+            k: self.cache_type_k,
+            v: self.cache_type_v,
+            flash_attn: self.flash_attn,
+        }
+    }
+
+    /// The micro-batch llama.cpp uses: never more than the batch (llama.cpp lowers it so).
+    pub fn effective_ubatch(&self) -> u32 {
+        self.ubatch.min(self.batch).max(1)
+    }
+
+    /// What sizes the compute buffer. Flash attention `auto` is on: every back-end seekdeck
+    /// estimates for runs DeepSeek's attention fused (a quantized V cache even requires it).
+    pub fn compute(&self) -> ComputeSettings {
+        ComputeSettings {
+            ubatch: self.effective_ubatch(),
+            flash_attn: self.flash_attn != FlashAttn::Off,
+        }
+    }
+
+    /// Whether every setting is llama.cpp's default.
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Why llama.cpp would refuse these settings for a model of `arch`, in its words, or `Ok`.
+    pub fn check(&self, arch: &Architecture) -> Result<(), String> {
+        super::kv_cache::check(arch, &self.kv())?;
+        for (name, v) in [("--batch-size", self.batch), ("--ubatch-size", self.ubatch)] {
+            if v == 0 || v > MAX_BATCH {
+                return Err(format!("{name} {v}: give 1 to {MAX_BATCH} tokens"));
+            }
+        }
+        if let Some(t) = self.threads.filter(|&t| t == 0 || t > MAX_THREADS) {
+            return Err(format!("--threads {t}: give 1 to {MAX_THREADS}"));
+        }
+        if let MoeOffload::FirstLayers(n) = self.moe {
+            if arch.moe.is_none() {
+                return Err(format!(
+                    "--n-cpu-moe {n}: this model has no routed experts (it is not a mixture of experts)"
+                ));
+            }
+            if n > arch.layers {
+                return Err(format!(
+                    "--n-cpu-moe {n}: the model has {} blocks",
+                    arch.layers
+                ));
+            }
+        }
+        if self.moe == MoeOffload::AllInRam && arch.moe.is_none() {
+            return Err(
+                "--cpu-moe: this model has no routed experts (it is not a mixture of experts)"
+                    .to_owned(),
+            );
+        }
+        if self.overrides.len() > MAX_OVERRIDES {
+            return Err(format!(
+                "{} tensor overrides: at most {MAX_OVERRIDES}",
+                self.overrides.len()
+            ));
+        }
+        Ok(())
+    }
+
+    /// llama.cpp's flags for the settings that differ from its defaults, as llama-server and
+    /// llama-cli take them (`--cache-type-k q8_0 --flash-attn on --n-cpu-moe 10 …`).
+    pub fn flags(&self) -> Vec<String> {
+        let d = Self::default();
+        let mut out = Vec::new();
+        let mut push = |flag: &str, value: String| {
+            out.push(flag.to_owned());
+            if !value.is_empty() {
+                out.push(value);
+            }
+        };
+        if self.cache_type_k != d.cache_type_k {
+            push("--cache-type-k", self.cache_type_k.label().to_owned());
+        }
+        if self.cache_type_v != d.cache_type_v {
+            push("--cache-type-v", self.cache_type_v.label().to_owned());
+        }
+        if self.flash_attn != d.flash_attn {
+            push("--flash-attn", self.flash_attn.label().to_owned());
+        }
+        if self.batch != d.batch {
+            push("--batch-size", self.batch.to_string());
+        }
+        if self.ubatch != d.ubatch {
+            push("--ubatch-size", self.ubatch.to_string());
+        }
+        match self.moe {
+            MoeOffload::Auto => {}
+            MoeOffload::AllInRam => push("--cpu-moe", String::new()),
+            MoeOffload::FirstLayers(n) => push("--n-cpu-moe", n.to_string()),
+        }
+        for o in &self.overrides {
+            push("--override-tensor", o.to_string());
+        }
+        if let Some(t) = self.threads {
+            push("--threads", t.to_string());
+        }
+        if !self.mmap {
+            push("--no-mmap", String::new());
+        }
+        if self.mlock {
+            push("--mlock", String::new());
+        }
+        out
+    }
+
+    /// The flags as one line, or "llama.cpp's defaults".
+    pub fn summary(&self) -> String {
+        let flags = self.flags();
+        if flags.is_empty() {
+            "llama.cpp's defaults".to_owned()
+        } else {
+            flags.join(" ")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::builtin_model;
+
+    #[test]
+    fn flags_are_llama_cpps_names_for_what_differs() {
+        assert!(LaunchSettings::default().flags().is_empty());
+        assert_eq!(LaunchSettings::default().summary(), "llama.cpp's defaults");
+        let s = LaunchSettings {
+            cache_type_k: CacheType::Q8_0,
+            cache_type_v: CacheType::Q8_0,
+            flash_attn: FlashAttn::On,
+            ubatch: 256,
+            moe: MoeOffload::FirstLayers(10),
+            overrides: vec![TensorOverride::parse(r"blk\.(1|2)\.ffn_.*_exps=CPU").unwrap()],
+            mmap: false,
+            ..LaunchSettings::default()
+        };
+        assert_eq!(
+            s.summary(),
+            r"--cache-type-k q8_0 --cache-type-v q8_0 --flash-attn on --ubatch-size 256 --n-cpu-moe 10 --override-tensor blk\.(1|2)\.ffn_.*_exps=CPU --no-mmap"
+        );
+        assert_eq!(s.effective_ubatch(), 256);
+        let big = LaunchSettings {
+            batch: 128,
+            ubatch: 512,
+            ..LaunchSettings::default()
+        };
+        assert_eq!(big.effective_ubatch(), 128);
+    }
+
+    #[test]
+    fn settings_that_do_not_apply_are_refused_in_words() {
+        let dense = builtin_model("deepseek-r1-distill-qwen-7b")
+            .unwrap()
+            .architecture;
+        let moe = builtin_model("deepseek-v2-lite").unwrap().architecture;
+        let n = |n| LaunchSettings {
+            moe: MoeOffload::FirstLayers(n),
+            ..LaunchSettings::default()
+        };
+        assert!(n(4).check(&dense).unwrap_err().contains("no routed experts"));
+        assert!(n(4).check(&moe).is_ok());
+        assert!(n(28).check(&moe).unwrap_err().contains("27 blocks"));
+        let zero = LaunchSettings {
+            ubatch: 0,
+            ..LaunchSettings::default()
+        };
+        assert!(zero.check(&dense).unwrap_err().starts_with("--ubatch-size 0"));
+    }
+}
