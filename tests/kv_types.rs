@@ -6,13 +6,29 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use seekdeck::estimate::kv_cache::{cache_bytes, check, CacheType, FlashAttn, KvSettings};
+use seekdeck::estimate::launch_settings::LaunchSettings;
 use seekdeck::estimate::quant::Quant;
 use seekdeck::estimate::tensors::MlaLayout;
 use seekdeck::gguf::shape::write_shape_only;
-use seekdeck::llama::dry_run::dry_run_kv;
+use seekdeck::llama::dry_run::dry_run_with;
 
 fn kv(k: CacheType, v: CacheType, flash_attn: FlashAttn) -> KvSettings {
     KvSettings { k, v, flash_attn }
+}
+
+/// llama.cpp's dry run at the cache settings `kv`, the rest at its defaults.
+fn dry_run_kv(
+    path: &std::path::Path,
+    ctx: u32,
+    kv: &KvSettings,
+) -> Result<seekdeck::llama::dry_run::ReferenceSizes, seekdeck::llama::LlamaError> {
+    let settings = LaunchSettings {
+        cache_type_k: kv.k,
+        cache_type_v: kv.v,
+        flash_attn: kv.flash_attn,
+        ..LaunchSettings::default()
+    };
+    dry_run_with(path, ctx, &settings)
 }
 
 #[test]

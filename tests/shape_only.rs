@@ -248,7 +248,7 @@ fn placement_reader_accounts_for_every_byte() {
         n_cpu_moe: 0,
         no_gpu: false,
     };
-    let placed = dry_run_offload(&path, 4096, offload).unwrap();
+    let placed = dry_run_offload(&path, 4096, offload, &Default::default()).unwrap();
     let cpu = dry_run(&path, 4096).unwrap();
     assert_eq!(placed.gpu.total(), 0, "{placed:?}");
     assert_eq!(
@@ -267,6 +267,6 @@ fn placement_reader_accounts_for_every_byte() {
         part.write_shape_only(&dir.path().join(name)).unwrap();
     }
     let first = dir.path().join("lite-00001-of-00003.gguf");
-    let split = dry_run_offload(&first, 4096, offload).unwrap();
+    let split = dry_run_offload(&first, 4096, offload, &Default::default()).unwrap();
     assert_eq!(split.host, placed.host);
 }

@@ -65,8 +65,14 @@ impl App {
                 .map(|i| {
                     let ctx = self.model_ctx(&models[i]);
                     let settings = self.state.settings_for(&models[i].id);
-                    self.weights
-                        .estimate_with(models, i, self.state.quant, ctx, &self.hw, &settings)
+                    self.weights.estimate_with(
+                        models,
+                        i,
+                        self.state.quant,
+                        ctx,
+                        &self.hw,
+                        &settings,
+                    )
                 })
                 .collect();
             self.cluster_fits = self.cluster_fits();

@@ -68,7 +68,8 @@ type CardInputs = (
 /// Inputs the local rows were computed from.
 type LocalInputs = (u64, u32, HardwareSnapshot, Settings);
 /// Every model's launch settings.
-type Settings = std::collections::BTreeMap<String, crate::estimate::launch_settings::LaunchSettings>;
+type Settings =
+    std::collections::BTreeMap<String, crate::estimate::launch_settings::LaunchSettings>;
 
 /// The views and the inputs they were computed from.
 #[derive(Debug, Default)]

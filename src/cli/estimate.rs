@@ -78,9 +78,7 @@ pub(crate) fn settings_text(
                     ));
                 }
             }
-            None => out.push_str(
-                "--n-cpu-moe: no N fits (not even every expert in RAM)\n",
-            ),
+            None => out.push_str("--n-cpu-moe: no N fits (not even every expert in RAM)\n"),
         }
     }
     out
@@ -246,7 +244,10 @@ pub(crate) fn file_fit(
     };
     let settings = launch.checked(architecture)?;
     let Some(report) = info.estimate_with(args.ctx, hw, &settings) else {
-        return Err(usage_error(format!("{}: it cannot be estimated", path.display())));
+        return Err(usage_error(format!(
+            "{}: it cannot be estimated",
+            path.display()
+        )));
     };
     if args.json {
         return Ok(to_json(&report));

@@ -15,12 +15,10 @@ pub mod launch_args;
 pub mod scan;
 pub mod worker;
 
+use crate::estimate::placement::effective_context;
 pub use common::CliError;
 use common::{cluster_assumed, find_model, machine, to_json};
-use estimate::{
-    file_fit, fit_text, hw_text, list_output, EstimateArgs, FitSubject,
-};
-use crate::estimate::placement::effective_context;
+use estimate::{file_fit, fit_text, hw_text, list_output, EstimateArgs, FitSubject};
 
 use crate::catalog::load_catalog;
 

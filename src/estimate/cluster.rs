@@ -351,7 +351,7 @@ fn sparse_attention(arch: &Architecture, ctx: u64, blocks: u32) -> u64 {
     if blocks == 0 {
         return 0;
     }
-    sparse_attention_bytes(arch, ctx, UBATCH_TOKENS.min(ctx))
+    sparse_attention_bytes(arch, ctx, UBATCH_TOKENS.min(ctx), true)
 }
 
 /// This PC's CPU compute buffer: the one-device formula when it holds blocks (or everything);

@@ -244,13 +244,19 @@ mod tests {
             moe: MoeOffload::FirstLayers(n),
             ..LaunchSettings::default()
         };
-        assert!(n(4).check(&dense).unwrap_err().contains("no routed experts"));
+        assert!(n(4)
+            .check(&dense)
+            .unwrap_err()
+            .contains("no routed experts"));
         assert!(n(4).check(&moe).is_ok());
         assert!(n(28).check(&moe).unwrap_err().contains("27 blocks"));
         let zero = LaunchSettings {
             ubatch: 0,
             ..LaunchSettings::default()
         };
-        assert!(zero.check(&dense).unwrap_err().starts_with("--ubatch-size 0"));
+        assert!(zero
+            .check(&dense)
+            .unwrap_err()
+            .starts_with("--ubatch-size 0"));
     }
 }

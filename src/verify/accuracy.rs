@@ -5,10 +5,14 @@
 use std::path::Path;
 
 use crate::catalog::Model;
+use crate::estimate::compute_buffer::compute_bytes;
 use crate::estimate::fit::{breakdown, MemoryBreakdown};
+use crate::estimate::kv_cache::{cache_bytes, CacheType, FlashAttn};
+use crate::estimate::launch_settings::LaunchSettings;
 use crate::estimate::quant::Quant;
+use crate::estimate::tensors::MlaLayout;
 use crate::gguf::shape::with_shape_only;
-use crate::llama::dry_run::{dry_run, ReferenceSizes};
+use crate::llama::dry_run::{dry_run, dry_run_with, ReferenceSizes};
 use crate::llama::LlamaError;
 
 /// The promise: each part within 3% or 64 MiB of llama.cpp's figure, whichever is larger.
@@ -125,6 +129,139 @@ pub fn markdown_table(rows: &[AccuracyRow]) -> String {
             part(r.ours.kv_cache_bytes, r.reference.kv_bytes),
             part(r.ours.compute_bytes, r.reference.compute_bytes),
             r.worst_error_pct(),
+            if r.passes() { "yes" } else { "**no**" }
+        ));
+    }
+    out
+}
+
+/// The launch settings checked for every catalog model: the cache at f16, q8_0 and q4_0 (K and V
+/// alike) with flash attention auto and off, and the micro-batch at 128 (batch 512) and 2048
+/// (batch 2048) — 8 settings, some of which llama.cpp refuses (a quantized V without flash
+/// attention).
+pub fn settings_grid() -> Vec<LaunchSettings> {
+    let mut out = Vec::new();
+    for t in [CacheType::F16, CacheType::Q8_0, CacheType::Q4_0] {
+        for fa in [FlashAttn::Auto, FlashAttn::Off] {
+            out.push(LaunchSettings {
+                cache_type_k: t,
+                cache_type_v: t,
+                flash_attn: fa,
+                ..LaunchSettings::default()
+            });
+        }
+    }
+    out.push(LaunchSettings {
+        flash_attn: FlashAttn::Off,
+        batch: 512,
+        ubatch: 128,
+        ..LaunchSettings::default()
+    });
+    out.push(LaunchSettings {
+        cache_type_k: CacheType::Q8_0,
+        cache_type_v: CacheType::Q8_0,
+        batch: 2048,
+        ubatch: 2048,
+        ..LaunchSettings::default()
+    });
+    out
+}
+
+/// One model at one context and launch settings: seekdeck's cache and compute buffer against
+/// llama.cpp's, or both refusals.
+#[derive(Debug, Clone)]
+pub struct SettingsRow {
+    /// Model name.
+    pub model: String,
+    /// Context length.
+    pub ctx_tokens: u32,
+    /// The settings.
+    pub settings: LaunchSettings,
+    /// seekdeck's (KV cache, compute buffer), or its reason for refusing.
+    pub ours: Result<(u64, u64), String>,
+    /// llama.cpp's (KV cache, compute buffer), or its error.
+    pub reference: Result<(u64, u64), String>,
+}
+
+impl SettingsRow {
+    /// Both figures within tolerance, or both refuse.
+    pub fn passes(&self) -> bool {
+        match (&self.ours, &self.reference) {
+            (Ok((kv, compute)), Ok((rkv, rcompute))) => {
+                within_tolerance(*kv, *rkv) && within_tolerance(*compute, *rcompute)
+            }
+            (Err(_), Err(_)) => true,
+            _ => false,
+        }
+    }
+}
+
+/// Every setting of [`settings_grid`] at `contexts` for `model`: one shape-only file (Q4_K_M; the
+/// cache and compute buffer do not depend on the weights' type), a dry run per setting and context.
+pub fn check_settings(
+    model: &Model,
+    contexts: &[u32],
+    scratch_dir: &Path,
+) -> Result<Vec<SettingsRow>, LlamaError> {
+    with_shape_only(model, Quant::Q4_K_M, scratch_dir, |path| {
+        let arch = &model.architecture;
+        let mut rows = Vec::new();
+        for settings in settings_grid() {
+            for &ctx in contexts {
+                let ours = settings.check(arch).map(|()| {
+                    (
+                        cache_bytes(arch, ctx, MlaLayout::Split, &settings.kv()),
+                        compute_bytes(arch, ctx, settings.compute()),
+                    )
+                });
+                let reference = dry_run_with(path, ctx, &settings)
+                    .map(|r| (r.kv_bytes, r.compute_bytes))
+                    .map_err(|e| e.to_string());
+                rows.push(SettingsRow {
+                    model: model.name.clone(),
+                    ctx_tokens: ctx,
+                    settings: settings.clone(),
+                    ours,
+                    reference,
+                });
+            }
+        }
+        Ok(rows)
+    })
+}
+
+/// The markdown table of settings rows.
+pub fn settings_table(rows: &[SettingsRow]) -> String {
+    let mut out = String::from(
+        "| model | ctx | settings | KV cache MiB (seekdeck / llama.cpp) | compute MiB (seekdeck / llama.cpp) | within 3% / 64 MiB |\n|---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        let (kv, compute) = match (&r.ours, &r.reference) {
+            (Ok((kv, c)), Ok((rkv, rc))) => (
+                format!("{} / {}", mib(*kv, 1), mib(*rkv, 1)),
+                format!(
+                    "{} / {} ({:+.2}%)",
+                    mib(*c, 1),
+                    mib(*rc, 1),
+                    error_pct(*c, *rc)
+                ),
+            ),
+            (Err(_), Err(e)) => (
+                "both refuse".to_owned(),
+                e.lines().next().unwrap_or("").replace('|', "/"),
+            ),
+            (ours, theirs) => (
+                format!("seekdeck {ours:?}"),
+                format!("llama.cpp {theirs:?}"),
+            ),
+        };
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            r.model,
+            r.ctx_tokens,
+            r.settings.summary(),
+            kv,
+            compute,
             if r.passes() { "yes" } else { "**no**" }
         ));
     }

@@ -4,6 +4,7 @@
 //! option's VRAM figure must match llama.cpp's with `--cpu-moe` within 3% / 64 MiB. Needs a build
 //! with a GPU back-end (`--features vulkan` or `cuda`); used by `make accuracy-gpu`.
 
+use crate::estimate::launch_settings::LaunchSettings;
 use std::path::Path;
 
 use crate::catalog::Model;
@@ -163,8 +164,9 @@ fn check_file(
                 Offload {
                     gpu_layers,
                     cpu_moe,
-                    no_gpu: false,
+                    ..Offload::default()
                 },
+                &LaunchSettings::default(),
             )
         };
         for machine in SIMULATED_GPUS {
@@ -189,6 +191,7 @@ fn check_file(
                     vram_budget_bytes: fit.vram_budget_bytes,
                     max_layers,
                 },
+                &LaunchSettings::default(),
             )?;
             splits.push(SplitRow {
                 model: model.name.clone(),
