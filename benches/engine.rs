@@ -153,6 +153,7 @@ fn throughput(path: &Path) {
         path: path.to_path_buf(),
         ctx_tokens: CTX,
         placement: seekdeck::estimate::placement::Placement::default(),
+        settings: Default::default(),
         cancel: Arc::default(),
     });
     loop {

@@ -1,5 +1,5 @@
 //! Prints llama.cpp's debug log of a `no_alloc` dry run of a catalog model's shape-only GGUF:
-//! `dry_run_log MODEL QUANT CTX NGL [cpu-moe] [no-gpu] [rpc=HOST:PORT,…]`. A tool for reading how llama.cpp places and sizes
+//! `dry_run_log MODEL QUANT CTX NGL [cpu-moe] [n-cpu-moe=N] [no-gpu] [rpc=HOST:PORT,…]`. A tool for reading how llama.cpp places and sizes
 //! a model (build with `--features vulkan` or `cuda` to see a GPU placement).
 
 use seekdeck::catalog::builtin_model;
@@ -12,7 +12,7 @@ use tracing::Level;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [model, quant, ctx, ngl, rest @ ..] = args.as_slice() else {
-        eprintln!("usage: dry_run_log MODEL QUANT CTX NGL [cpu-moe] [no-gpu]");
+        eprintln!("usage: dry_run_log MODEL QUANT CTX NGL [cpu-moe] [n-cpu-moe=N] [no-gpu]");
         std::process::exit(2);
     };
     let Some(m) = builtin_model(model) else {
@@ -31,6 +31,11 @@ fn main() {
         gpu_layers,
         cpu_moe: rest.iter().any(|a| a == "cpu-moe"),
         no_gpu: rest.iter().any(|a| a == "no-gpu"),
+        n_cpu_moe: rest
+            .iter()
+            .find_map(|a| a.strip_prefix("n-cpu-moe="))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0),
     };
     if let Some(list) = rest.iter().find_map(|a| a.strip_prefix("rpc=")) {
         let mut devices = Vec::new();
@@ -47,7 +52,7 @@ fn main() {
     }
     let scratch = std::env::temp_dir().join(format!("seekdeck-dry-run-{}", std::process::id()));
     let result = with_shape_only(&m, q, &scratch, |path| {
-        logged_dry_run(path, ctx, placement, Level::DEBUG)
+        logged_dry_run(path, ctx, placement, Level::DEBUG, &Default::default())
     });
     let _ = std::fs::remove_dir(&scratch);
     match result {

@@ -22,6 +22,7 @@ fn load(engine: &Engine, path: &Path, ctx_tokens: u32) -> Event {
         path: path.to_path_buf(),
         ctx_tokens,
         placement: seekdeck::estimate::placement::Placement::default(),
+        settings: Default::default(),
         cancel: Arc::default(),
     });
     loop {
@@ -299,6 +300,7 @@ fn a_cancelled_load_says_so_and_the_engine_loads_the_next_one() {
         path: path.clone(),
         ctx_tokens: 256,
         placement: seekdeck::estimate::placement::Placement::default(),
+        settings: Default::default(),
         cancel: Arc::new(AtomicBool::new(true)),
     });
     let end = loop {
@@ -334,6 +336,7 @@ fn every_event_wakes_the_caller_load_progress_included() {
         path: path.clone(),
         ctx_tokens: 256,
         placement: seekdeck::estimate::placement::Placement::default(),
+        settings: Default::default(),
         cancel: Arc::default(),
     });
     let mut events = 0;

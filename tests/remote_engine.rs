@@ -139,6 +139,7 @@ fn llama_server_lists_streams_and_answers_as_the_local_engine_does() {
         path: model.clone(),
         ctx_tokens: 2048,
         placement: seekdeck::estimate::placement::Placement::default(),
+        settings: Default::default(),
         cancel: Arc::default(),
     });
     loop {

@@ -108,7 +108,7 @@ fn launch_places_a_file_as_its_estimate_says_and_lets_llama_cpp_check_it() {
         let local = inspect_path(&path, &models());
         (
             local.estimate(8192, &hw).unwrap(),
-            local.placement(8192, &hw),
+            local.placement(8192, &hw, &Default::default()),
         )
     };
     // A dense model partly on the GPU: the suggested -ngl, checked against the same budget.

@@ -384,6 +384,7 @@ fn an_engine_host_loads_stops_and_answers_again() {
             },
             split_limits: None,
         },
+        settings: Default::default(),
         cancel: Arc::default(),
     });
     let next = || engine.events.recv_timeout(Duration::from_secs(60)).unwrap();
@@ -479,6 +480,7 @@ fn a_load_cancelled_while_sending_leaves_the_workers_usable() {
                 },
                 split_limits: None,
             },
+            settings: Default::default(),
             cancel,
         });
     };

@@ -3,7 +3,7 @@
 //! buffer against llama.cpp's defaults, the placement the settings ask for, and for an MoE model
 //! `--n-cpu-moe` around the N that fits best.
 
-use crate::catalog::{Attention, Model};
+use crate::catalog::{Architecture, Attention};
 use crate::estimate::compute_buffer::{compute_bytes, ComputeSettings};
 use crate::estimate::fit::{FitReport, WeightSplit};
 use crate::estimate::kv_cache::cache_bytes;
@@ -25,6 +25,8 @@ pub struct AdvancedView {
     pub mla: bool,
     /// Blocks (the most `--n-cpu-moe` can name).
     pub blocks: u32,
+    /// The model has routed experts.
+    pub moe: bool,
     /// KV cache at the settings' types, and at llama.cpp's default f16.
     pub kv_bytes: (u64, u64),
     /// Compute buffer at the settings, and at llama.cpp's defaults.
@@ -37,15 +39,23 @@ pub struct AdvancedView {
     pub best_n: Option<u32>,
 }
 
-/// The figures for `model` at the card's context, from its report (computed with `settings`).
+impl AdvancedView {
+    /// Whether the model has routed experts to keep in RAM.
+    pub fn is_moe(&self) -> bool {
+        self.moe
+    }
+}
+
+/// The figures for a model of `arch` whose settings are remembered by `key`, from its report
+/// (computed with `settings`) and its weights.
 pub(crate) fn advanced_view(
-    model: &Model,
+    key: &str,
+    arch: &Architecture,
     split: Option<&WeightSplit>,
     fit: &FitReport,
     settings: &LaunchSettings,
     hw: &HardwareSnapshot,
 ) -> AdvancedView {
-    let arch = &model.architecture;
     let ctx = fit.ctx_tokens;
     let compute = settings.compute();
     let other = ComputeSettings {
@@ -62,11 +72,12 @@ pub(crate) fn advanced_view(
         _ => (Vec::new(), None),
     };
     AdvancedView {
-        key: model.id.clone(),
+        key: key.to_owned(),
         settings: settings.clone(),
         problem: settings.check(arch).err(),
         mla: matches!(arch.attention, Attention::Mla { .. }),
         blocks: arch.layers,
+        moe: arch.moe.is_some(),
         kv_bytes: (
             cache_bytes(arch, ctx, MlaLayout::Split, &settings.kv()),
             cache_bytes(arch, ctx, MlaLayout::Split, &Default::default()),

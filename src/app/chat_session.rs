@@ -141,6 +141,8 @@ pub struct ChatSession {
     pub model_defaults: (SamplingParams, bool),
     /// The launched file's estimated (VRAM, RAM), from its launch plan.
     launched_footprint: (u64, u64),
+    /// The llama.cpp settings the file was launched with.
+    pub launched_settings: crate::estimate::launch_settings::LaunchSettings,
     /// One of llama.cpp's built-in chat formats chosen in place of the loaded model's own
     /// template after that template failed; `None` uses the model's template.
     pub chat_format: Option<String>,
@@ -163,6 +165,7 @@ impl Default for ChatSession {
             context_full: false,
             model_defaults: (SamplingParams::default(), false),
             launched_footprint: (0, 0),
+            launched_settings: Default::default(),
             chat_format: None,
             template_failed: false,
             next_id: 1,
@@ -194,6 +197,7 @@ impl ChatSession {
         let cancel = Arc::new(AtomicBool::new(false));
         self.model_defaults = (plan.sampling, plan.reasoning);
         self.launched_footprint = plan.footprint;
+        self.launched_settings = plan.settings.clone();
         self.sending = plan.sending;
         self.send(Request::Load {
             path: plan.path.clone(),

@@ -239,6 +239,19 @@ impl App {
             | Command::UndoRemoval
             | Command::DropOldestTurn
             | Command::ResetSampling) => self.apply_chat(c),
+            c @ (Command::TypePath(_) | Command::SubmitPath | Command::CancelPath) => {
+                self.apply_path_prompt(c);
+            }
+            Command::DismissNotices => {
+                self.chat.conversations.notices.clear();
+                self.local.notice = None;
+            }
+        }
+    }
+
+    /// The typed-path prompt (where no file dialog can open).
+    fn apply_path_prompt(&mut self, command: Command) {
+        match command {
             Command::TypePath(text) => {
                 if let Some(p) = &mut self.path_prompt {
                     p.text = text;
@@ -253,10 +266,7 @@ impl App {
                 }
             }
             Command::CancelPath => self.path_prompt = None,
-            Command::DismissNotices => {
-                self.chat.conversations.notices.clear();
-                self.local.notice = None;
-            }
+            _ => {}
         }
     }
 

@@ -52,6 +52,10 @@ pub struct LocalRowView {
     pub needs_confirmation: bool,
     /// The legacy-layout note, if the file is in the older MLA layout.
     pub legacy_note: Option<String>,
+    /// The "Advanced" part of its launch (none when its header cannot be estimated).
+    pub advanced: Option<super::advanced_view::AdvancedView>,
+    /// The settings Launch uses, in llama.cpp's flags (none at its defaults).
+    pub settings_summary: Option<String>,
 }
 
 /// Inputs the card view was computed from.
@@ -139,7 +143,8 @@ impl App {
             })
             .collect();
         let advanced = super::advanced_view::advanced_view(
-            &models[index],
+            &models[index].id,
+            &models[index].architecture,
             self.weights.split(index, self.state.quant),
             &self.fits[index],
             settings,
@@ -177,16 +182,33 @@ impl App {
     fn local_row_view(&self, path: &std::path::Path, launch_hw: &HardwareSnapshot) -> LocalRowView {
         let (plan, refusal) = self.launch_plan(path);
         let local = self.local.by_path(path);
+        let fit = local.and_then(|l| l.estimate_with(plan.ctx_tokens, launch_hw, &plan.settings));
+        let advanced = local
+            .and_then(|l| l.info.as_ref().ok())
+            .and_then(|info| Some((info, info.arch.as_ref().ok()?)))
+            .zip(fit.as_ref())
+            .map(|((info, arch), fit)| {
+                super::advanced_view::advanced_view(
+                    &self.settings_key(path),
+                    arch,
+                    Some(&info.split),
+                    fit,
+                    &plan.settings,
+                    launch_hw,
+                )
+            });
         LocalRowView {
             path: path.to_path_buf(),
             catalog_label: local
                 .map(|l| l.catalog_label(&self.catalog.models))
                 .unwrap_or_default(),
             ctx_tokens: plan.ctx_tokens,
-            fit: local.and_then(|l| l.estimate_with(plan.ctx_tokens, launch_hw, &plan.settings)),
+            fit,
             offload: plan.placement.offload,
             needs_confirmation: refusal.is_some(),
             legacy_note: local.and_then(|l| l.legacy_note(plan.ctx_tokens)),
+            advanced,
+            settings_summary: (!plan.settings.is_default()).then(|| plan.settings.summary()),
         }
     }
 

@@ -64,6 +64,7 @@ pub(crate) fn card_ui(ui: &mut Ui, app: &App, view: &CardView) -> Vec<Command> {
             );
             memory_bar_ui(ui, fit);
             advice_ui(ui, fit, view, &mut commands);
+            commands.extend(super::advanced::advanced_ui(ui, &view.advanced, fit));
             for plan in &view.clusters {
                 ui.separator();
                 super::cluster::card_cluster_ui(ui, plan);

@@ -142,8 +142,13 @@ pub(crate) fn local_row_ui(ui: &mut Ui, app: &App, m: &LocalModel) -> Vec<Comman
                     }),
                 )
                 .on_hover_text(format!(
-                    "Load with llama.cpp: {} tokens of context, {}",
-                    view.ctx_tokens, view.offload
+                    "Load with llama.cpp: {} tokens of context, {}{}",
+                    view.ctx_tokens,
+                    view.offload,
+                    view.settings_summary
+                        .as_ref()
+                        .map(|s| format!(", {s}"))
+                        .unwrap_or_default()
                 ));
             if launch.clicked() {
                 commands.push(Command::Launch {
@@ -169,6 +174,9 @@ pub(crate) fn local_row_ui(ui: &mut Ui, app: &App, m: &LocalModel) -> Vec<Comman
         });
         if let Some(note) = &view.legacy_note {
             ui.colored_label(theme::WARNING, note);
+        }
+        if let (Some(advanced), Some(fit)) = (&view.advanced, &view.fit) {
+            commands.extend(super::advanced::advanced_ui(ui, advanced, fit));
         }
     });
     commands

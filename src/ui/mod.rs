@@ -2,6 +2,7 @@
 //! dropped files into commands, and the panels, one file each. Each `*_ui` function draws the state it is given and returns
 //! the [`crate::app::command::Command`]s the user asked for; none of them holds a business rule.
 
+pub(crate) mod advanced;
 pub(crate) mod benchmarks;
 pub mod card;
 pub(crate) mod chat_pane;

@@ -153,6 +153,11 @@ pub(crate) fn model_status_ui(ui: &mut Ui, chat: &ChatSession) -> Vec<Command> {
                 None => format!("Placement: {}.", info.offload),
             };
             ui.label(RichText::new(placement).weak());
+            if across.is_empty() && !chat.launched_settings.is_default() {
+                ui.label(
+                    RichText::new(format!("Settings: {}", chat.launched_settings.summary())).weak(),
+                );
+            }
         }
     }
     commands

@@ -48,3 +48,6 @@ pub(crate) const WARNING: Color32 = Color32::from_rgb(230, 160, 20);
 pub(crate) const GAUGE_OK: Color32 = Color32::from_rgb(56, 142, 180);
 /// Gauge fill above 90% use.
 pub(crate) const GAUGE_FULL: Color32 = Color32::from_rgb(200, 70, 60);
+
+/// A refusal or an invalid entry, beside the control it is about (always with its reason in words).
+pub(crate) const ERROR: Color32 = Color32::from_rgb(220, 60, 50);
