@@ -9,7 +9,9 @@ use tracing_subscriber::Layer;
 
 fn main() {
     let started = std::time::Instant::now();
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(seekdeck::cli::launch_args::llama_short_flags(
+        std::env::args_os(),
+    ));
     // Chat templates (code from the internet) render in a child of this same binary, whose
     // memory the kernel caps.
     seekdeck::engine::template_sandbox::use_helper(std::env::current_exe().ok());

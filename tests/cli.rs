@@ -539,3 +539,95 @@ fn fit_takes_llama_cpps_cache_types_and_refuses_what_it_refuses() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("quantized V cache requires flash_attn"));
 }
+
+#[test]
+fn fit_and_chat_take_llama_cpps_launch_flags() {
+    // --n-cpu-moe: the rows around the N that fits best, llama.cpp's short flags, an override
+    // that matches nothing said.
+    let out = seekdeck(&[
+        "fit",
+        "deepseek-v2-lite",
+        "--quant",
+        "Q8_0",
+        "--assume",
+        "8GiB GPU, 64GiB RAM",
+        "-ncmoe",
+        "14",
+        "-ot",
+        r"blk\.(1|2)\.ffn_down_exps=CPU",
+        "-ot",
+        "xyz=CPU",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("--n-cpu-moe 18 fits best"), "{text}");
+    assert!(
+        text.contains("Settings: --n-cpu-moe 14 --override-tensor"),
+        "{text}"
+    );
+    assert!(
+        text.contains("--override-tensor xyz=CPU matches no tensor of this model"),
+        "{text}"
+    );
+    assert!(text.contains("(-ngl 28 --n-cpu-moe 14)"), "{text}");
+    // Without flash attention the compute buffer holds every head's scores: 1900 MiB for
+    // R1-Distill-Qwen-7B at 32K tokens (llama.cpp's dry run: 1900.02 MiB).
+    let out = seekdeck(&[
+        "fit",
+        "r1-distill-qwen-7b",
+        "--ctx",
+        "32768",
+        "--flash-attn",
+        "off",
+        "--json",
+        "--assume",
+        RTX,
+    ]);
+    assert!(out.status.success());
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        r["breakdown"]["compute_bytes"].as_u64().unwrap() >> 20,
+        1900
+    );
+    // A pattern llama.cpp would read differently, a buffer seekdeck cannot name: refused.
+    for bad in ["(?i)exps=CPU", "exps=CUDA0"] {
+        let out = seekdeck(&["fit", "deepseek-r1", "-ot", bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+    }
+    // chat loads with the settings and says them.
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tiny.gguf");
+    support::tiny::write_tiny_model(&model, "qwen2", "chatml");
+    let out = seekdeck(&[
+        "chat",
+        model.to_str().unwrap(),
+        "--prompt",
+        "hello",
+        "--temp",
+        "0",
+        "--max-tokens",
+        "4",
+        "-fa",
+        "off",
+        "-ub",
+        "64",
+        "--batch-size",
+        "128",
+        "--threads",
+        "2",
+        "--no-mmap",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains(
+            "settings: --flash-attn off --batch-size 128 --ubatch-size 64 --threads 2 --no-mmap"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("generated tokens"), "{err}");
+}

@@ -133,7 +133,8 @@ fn launch_places_a_file_as_its_estimate_says_and_lets_llama_cpp_check_it() {
             split_limits: Some(limits)
         }
     );
-    // V3 on 24 GiB: every layer on the GPU with the routed experts in RAM.
+    // V3 on 24 GiB: every layer on the GPU with the routed experts of all blocks but the last
+    // in RAM (--n-cpu-moe 60: one block's experts fit beside the rest).
     let (
         _,
         Placement {
@@ -143,8 +144,8 @@ fn launch_places_a_file_as_its_estimate_says_and_lets_llama_cpp_check_it() {
     ) = at("deepseek-v3", "24GiB GPU, 512GiB RAM");
     let all_but_experts = Offload {
         gpu_layers: 62,
-        cpu_moe: true,
-        n_cpu_moe: 0,
+        cpu_moe: false,
+        n_cpu_moe: 60,
         no_gpu: false,
     };
     assert_eq!(offload, all_but_experts);

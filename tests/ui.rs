@@ -201,7 +201,7 @@ fn an_moe_card_shows_both_gpu_options() {
     h.get_by_label(&split);
     let e = fit.experts_in_ram.unwrap();
     let moe = format!(
-        "MoE option — experts in RAM (llama.cpp --cpu-moe): {} of VRAM for attention, shared experts, cache and the expert copies llama.cpp makes for prompts, {} of RAM for the routed experts: fits this machine; Launch uses this option for this model's files.",
+        "MoE option — experts in RAM (llama.cpp --cpu-moe): {} of VRAM for attention, shared experts, cache and the expert copies llama.cpp makes for prompts, {} of RAM for the routed experts: fits this machine; Launch keeps only the experts of blocks 0–59 in RAM (--n-cpu-moe 60), those of the last 1 on the GPU.",
         format_bytes(e.vram_bytes),
         format_bytes(e.ram_bytes)
     );
@@ -221,12 +221,13 @@ fn a_card_shows_llama_cpps_check_of_its_placement_on_a_gpu_build() {
     };
     let mut h = app_harness(state, "24GiB GPU, 512GiB RAM");
     let v3 = index_of(&h, "deepseek-v3");
-    // The placement asked about is Launch's: every layer, the routed experts in RAM.
+    // The placement asked about is Launch's: every layer, the routed experts of all blocks but
+    // the last in RAM.
     let key = h.state().card_check_key(v3).expect("a machine with a GPU");
     let experts_in_ram = Offload {
         gpu_layers: 62,
-        cpu_moe: true,
-        n_cpu_moe: 0,
+        cpu_moe: false,
+        n_cpu_moe: 60,
         no_gpu: false,
     };
     assert_eq!(key.estimated, experts_in_ram);
@@ -254,7 +255,7 @@ fn a_card_shows_llama_cpps_check_of_its_placement_on_a_gpu_build() {
     h.run();
     h.get_by_label(
         "Checked on NVIDIA GeForce RTX 4090: llama.cpp's dry run: 62 GPU layers with the routed \
-         experts in RAM (-ngl 62 --cpu-moe) uses 15.7 GiB of the 22.8 GiB of usable VRAM with the \
-         runtime overhead, 7.1 GiB to spare (as estimated).",
+         experts of the first 60 blocks in RAM (-ngl 62 --n-cpu-moe 60) uses 15.7 GiB of the \
+         22.8 GiB of usable VRAM with the runtime overhead, 7.1 GiB to spare (as estimated).",
     );
 }

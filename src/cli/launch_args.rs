@@ -10,33 +10,34 @@ use crate::estimate::kv_cache::{CacheType, FlashAttn};
 use crate::estimate::launch_settings::{LaunchSettings, MoeOffload};
 use crate::estimate::tensor_override::TensorOverride;
 
-/// The flags; each left out keeps llama.cpp's default.
+/// The flags; each left out keeps llama.cpp's default. llama.cpp's short forms (`-ot`, `-ctk`, …)
+/// are accepted too ([`llama_short_flags`]).
 #[derive(Debug, Args, Clone, Default)]
 pub struct LaunchArgs {
     /// K cache type: f32, f16 (llama.cpp's default), bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1.
-    #[arg(long = "cache-type-k", visible_alias = "ctk", value_name = "TYPE", value_parser = parse_cache_type)]
+    #[arg(long = "cache-type-k", value_name = "TYPE", value_parser = parse_cache_type)]
     pub cache_type_k: Option<CacheType>,
     /// V cache type (the same names); a quantized one needs flash attention.
-    #[arg(long = "cache-type-v", visible_alias = "ctv", value_name = "TYPE", value_parser = parse_cache_type)]
+    #[arg(long = "cache-type-v", value_name = "TYPE", value_parser = parse_cache_type)]
     pub cache_type_v: Option<CacheType>,
     /// Flash attention: auto (llama.cpp's default), on, off.
-    #[arg(long = "flash-attn", visible_alias = "fa", value_name = "on|off|auto", value_parser = parse_flash_attn)]
+    #[arg(long = "flash-attn", value_name = "on|off|auto", value_parser = parse_flash_attn)]
     pub flash_attn: Option<FlashAttn>,
     /// Logical batch: the most prompt tokens handed to llama.cpp at once (default 2048).
-    #[arg(long = "batch-size", visible_alias = "batch", value_name = "N")]
+    #[arg(long = "batch-size", short = 'b', value_name = "N")]
     pub batch_size: Option<u32>,
     /// Micro-batch: the tokens computed together, which sizes the compute buffer (default 512).
-    #[arg(long = "ubatch-size", visible_alias = "ubatch", value_name = "N")]
+    #[arg(long = "ubatch-size", value_name = "N")]
     pub ubatch_size: Option<u32>,
     /// Keep every routed expert of an MoE model in RAM, the rest on the GPU.
     #[arg(long = "cpu-moe", conflicts_with = "n_cpu_moe")]
     pub cpu_moe: bool,
     /// Keep the routed experts of the first N blocks in RAM (`fit` lists the N that fits).
-    #[arg(long = "n-cpu-moe", visible_alias = "ncmoe", value_name = "N")]
+    #[arg(long = "n-cpu-moe", value_name = "N")]
     pub n_cpu_moe: Option<u32>,
     /// Keep the tensors whose names match PATTERN in RAM, e.g. blk\.(1[0-9])\.ffn_.*_exps=CPU
     /// (repeatable).
-    #[arg(long = "override-tensor", visible_alias = "ot", value_name = "PATTERN=CPU", value_parser = TensorOverride::parse)]
+    #[arg(long = "override-tensor", value_name = "PATTERN=CPU", value_parser = TensorOverride::parse)]
     pub override_tensor: Vec<TensorOverride>,
     /// Threads for generation (default: as many as the process may use).
     #[arg(long = "threads", value_name = "N")]
@@ -79,6 +80,31 @@ impl LaunchArgs {
             .map_err(|why| usage_error(format!("llama.cpp refuses these settings: {why}")))?;
         Ok(s)
     }
+}
+
+/// llama.cpp's several-letter short flags (`-ot`, `-ctk`, `-ctv`, `-fa`, `-ub`, `-ncmoe`,
+/// `-cmoe`), which clap cannot take as short flags, as their long names; every other argument
+/// as it is. So a llama-server command line's flags can be pasted after `seekdeck fit MODEL`.
+pub fn llama_short_flags(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Vec<std::ffi::OsString> {
+    const SHORT: [(&str, &str); 7] = [
+        ("-ot", "--override-tensor"),
+        ("-ctk", "--cache-type-k"),
+        ("-ctv", "--cache-type-v"),
+        ("-fa", "--flash-attn"),
+        ("-ub", "--ubatch-size"),
+        ("-ncmoe", "--n-cpu-moe"),
+        ("-cmoe", "--cpu-moe"),
+    ];
+    args.into_iter()
+        .map(|a| {
+            SHORT
+                .iter()
+                .find(|(short, _)| a.to_str() == Some(short))
+                .map_or(a, |(_, long)| (*long).into())
+        })
+        .collect()
 }
 
 fn parse_cache_type(s: &str) -> Result<CacheType, String> {

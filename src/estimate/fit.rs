@@ -9,127 +9,22 @@
 //! [`judge`] takes any breakdown, so a measured one (a real GGUF's tensor sizes, or llama.cpp's dry
 //! run) is judged by the same rules as a computed one.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::compute_buffer::compute_bytes;
 use super::kept_in_ram::{catalog_tensors, kept_in_ram, NamedTensor};
 use super::launch_settings::{LaunchSettings, MoeOffload};
+pub(crate) use super::memory::{budgets, in_ram_figures};
+pub use super::memory::{ExpertsInRam, MemoryBreakdown, WeightSplit};
+use super::moe_layers::{best_n, n_cpu_moe_rows};
 use crate::catalog::{Architecture, Model};
-use crate::estimate::placement::{
-    vram_margin_bytes, Offload, Placement, SplitLimits, OVERHEAD_BYTES, RAM_HEADROOM_BYTES,
-    UNIFIED_GPU_SHARE,
-};
+use crate::estimate::placement::{Offload, Placement, SplitLimits, OVERHEAD_BYTES};
 use crate::estimate::quant::{GgmlType, Quant};
 use crate::estimate::speed::{decode_speed, NoSpeed, SpeedEstimate};
 use crate::estimate::tensors::{assign_types, tensor_plan, MlaLayout, TensorInfo};
-use crate::format::format_bytes;
 use crate::hardware::HardwareSnapshot;
 
 pub(crate) use super::compute_buffer::{CTX_PAD_TOKENS, UBATCH_TOKENS};
-/// Memory the model needs, by part.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
-pub struct MemoryBreakdown {
-    /// All weights.
-    pub weights_bytes: u64,
-    /// KV cache at the chosen context.
-    pub kv_cache_bytes: u64,
-    /// Compute (activation) buffer.
-    pub compute_bytes: u64,
-    /// Fixed runtime overhead.
-    pub overhead_bytes: u64,
-}
-
-impl MemoryBreakdown {
-    /// "weights 4.4 GiB, KV cache 448 MiB, compute 304 MiB, overhead 300 MiB".
-    pub(crate) fn parts_label(&self) -> String {
-        format!(
-            "weights {}, KV cache {}, compute {}, overhead {}",
-            format_bytes(self.weights_bytes),
-            format_bytes(self.kv_cache_bytes),
-            format_bytes(self.compute_bytes),
-            format_bytes(self.overhead_bytes)
-        )
-    }
-
-    /// Sum of all parts.
-    pub fn total_bytes(&self) -> u64 {
-        self.weights_bytes + self.kv_cache_bytes + self.compute_bytes + self.overhead_bytes
-    }
-}
-
-/// Weight bytes of one model at one quantization, split the way offloading splits them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct WeightSplit {
-    /// Per block (layer) bytes.
-    pub layer_bytes: Vec<u64>,
-    /// Routed-expert bytes per block (part of `layer_bytes`).
-    pub expert_bytes: Vec<u64>,
-    /// Token embeddings (kept in system RAM by llama.cpp).
-    pub token_embd_bytes: u64,
-    /// Output head and final norm (llama.cpp's output layer, offloaded first).
-    pub output_bytes: u64,
-    /// The two largest routed-expert tensors of each block.
-    pub expert_largest: Vec<[u64; 2]>,
-}
-
-impl WeightSplit {
-    /// All weight bytes.
-    pub fn total_bytes(&self) -> u64 {
-        self.layer_bytes.iter().sum::<u64>() + self.token_embd_bytes + self.output_bytes
-    }
-    /// All routed-expert bytes.
-    pub(crate) fn total_expert_bytes(&self) -> u64 {
-        self.expert_bytes.iter().sum()
-    }
-
-    /// An empty split for `layers` blocks.
-    pub(crate) fn with_layers(layers: u32) -> Self {
-        Self {
-            layer_bytes: vec![0; layers as usize],
-            expert_bytes: vec![0; layers as usize],
-            expert_largest: vec![[0; 2]; layers as usize],
-            ..Self::default()
-        }
-    }
-
-    /// Counts one tensor: `layer` is its block (none for the embeddings and the output layer).
-    pub fn add(&mut self, layer: Option<u32>, token_embd: bool, routed_expert: bool, bytes: u64) {
-        match layer.map(|l| l as usize) {
-            Some(l) if l < self.layer_bytes.len() => {
-                self.layer_bytes[l] += bytes;
-                if routed_expert {
-                    self.expert_bytes[l] += bytes;
-                    let top = &mut self.expert_largest[l];
-                    if bytes > top[0] {
-                        *top = [bytes, top[0]];
-                    } else if bytes > top[1] {
-                        top[1] = bytes;
-                    }
-                }
-            }
-            _ if token_embd => self.token_embd_bytes += bytes,
-            _ => self.output_bytes += bytes,
-        }
-    }
-
-    /// GPU memory llama.cpp stages expert weights in while routed experts live in RAM: for
-    /// prompt batches of 32 tokens or more its scheduler copies a RAM-resident layer's expert
-    /// tensors to the GPU and multiplies there ("op offload", `ggml_backend_sched`), and the
-    /// copies sit in the GPU compute buffer. A copy reuses the block of an equal-sized one freed
-    /// before it; a larger tensor after a smaller one needs a second block. So: the largest expert
-    /// tensor of the heaviest block, plus the second largest when it is smaller. Measured with the
-    /// Vulkan back-end (docs/accuracy-gpu.md): DeepSeek-V3 Q4_K_M +4956 MiB (Q4_K gate/up 2016 +
-    /// Q6_K down 2940, exact), V3 Q8_0 +3808 (one tensor, exact), V2 Q8_0 +1275 (exact), V2 Q4_K_M
-    /// +1359 (this bound: 1659), V2-Lite none (bound: 243).
-    pub(crate) fn expert_staging_bytes(&self) -> u64 {
-        self.expert_largest
-            .iter()
-            .map(|&[a, b]| if b == a { a } else { a + b })
-            .max()
-            .unwrap_or(0)
-    }
-}
-
 /// The verdict for one model on one machine.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Verdict {
@@ -190,17 +85,6 @@ impl Verdict {
     }
 }
 
-/// MoE alternative: attention and shared experts on the GPU, routed experts in RAM (`--cpu-moe`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct ExpertsInRam {
-    /// VRAM needed with every routed expert in RAM.
-    pub vram_bytes: u64,
-    /// RAM needed for the routed experts and token embeddings.
-    pub ram_bytes: u64,
-    /// Whether this machine can do it.
-    pub fits: bool,
-}
-
 /// The placement a launch's settings ask for: every layer offloaded, with the tensors they keep
 /// in RAM there (`--cpu-moe`, `--n-cpu-moe N`, `--override-tensor …=CPU`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -233,6 +117,9 @@ pub struct FitReport {
     pub verdict: Verdict,
     /// For MoE models: the experts-in-RAM option.
     pub experts_in_ram: Option<ExpertsInRam>,
+    /// For MoE models on a GPU machine: the `--n-cpu-moe N` that fits best (the smallest that
+    /// fits: the most experts on the GPU), if any does.
+    pub best_n_cpu_moe: Option<u32>,
     /// VRAM usable after the safety margin.
     pub vram_budget_bytes: u64,
     /// RAM usable after headroom.
@@ -262,10 +149,18 @@ impl FitReport {
                 gpu_layers: all,
                 ..Offload::default()
             },
-            _ if self.experts_in_ram.is_some_and(|e| e.fits) => Offload {
-                gpu_layers: all,
-                cpu_moe: true,
-                ..Offload::default()
+            _ if self.experts_in_ram.is_some_and(|e| e.fits) => match self.best_n_cpu_moe {
+                // Only the experts of the first N blocks in RAM: the rest run on the GPU.
+                Some(n) if n < layers => Offload {
+                    gpu_layers: all,
+                    n_cpu_moe: n,
+                    ..Offload::default()
+                },
+                _ => Offload {
+                    gpu_layers: all,
+                    cpu_moe: true,
+                    ..Offload::default()
+                },
             },
             Verdict::PartialOffload { gpu_layers, .. } => Offload {
                 gpu_layers,
@@ -416,31 +311,6 @@ fn judge_breakdown(
     report
 }
 
-/// Budgets of a machine: (VRAM usable, RAM usable).
-pub(crate) fn budgets(hw: &HardwareSnapshot) -> (u64, u64) {
-    let ram = hw.ram.as_ref().map_or(0, |r| {
-        let headroom = if hw.simulated.is_some() {
-            0
-        } else {
-            RAM_HEADROOM_BYTES
-        };
-        r.available_bytes.saturating_sub(headroom)
-    });
-    let vram: u64 = hw
-        .gpus
-        .iter()
-        .map(|g| {
-            if g.unified {
-                ((g.total_bytes as f64 * UNIFIED_GPU_SHARE) as u64).min(ram)
-            } else {
-                g.free_bytes()
-                    .saturating_sub(vram_margin_bytes(g.total_bytes))
-            }
-        })
-        .sum();
-    (vram, ram)
-}
-
 /// Turns a breakdown into a verdict for a machine.
 pub(crate) fn judge(
     layers: u32,
@@ -460,6 +330,7 @@ pub(crate) fn judge(
         breakdown: *b,
         verdict: Verdict::Unknown,
         experts_in_ram: None,
+        best_n_cpu_moe: None,
         vram_budget_bytes: vram,
         ram_budget_bytes: ram,
         gpu_bytes: 0,
@@ -524,35 +395,9 @@ pub(crate) fn judge(
             staging,
             hw,
         ));
+        report.best_n_cpu_moe = best_n(&n_cpu_moe_rows(b, split, hw));
     }
     report
-}
-
-/// VRAM and RAM with every layer offloaded but `kept_bytes` of weights (and the token
-/// embeddings) in RAM, `staging_bytes` of their GPU copies; whether `hw` holds that.
-pub(crate) fn in_ram_figures(
-    b: &MemoryBreakdown,
-    split: &WeightSplit,
-    kept_bytes: u64,
-    staging_bytes: u64,
-    hw: &HardwareSnapshot,
-) -> ExpertsInRam {
-    let (vram, ram) = budgets(hw);
-    let vram_bytes = b.total_bytes() - kept_bytes - split.token_embd_bytes + staging_bytes;
-    let ram_bytes = kept_bytes + split.token_embd_bytes;
-    let fits = !hw.gpus.is_empty()
-        && hw.ram.is_some()
-        && vram_bytes <= vram
-        && if hw.is_unified() {
-            ram_bytes + vram_bytes <= ram
-        } else {
-            ram_bytes <= ram
-        };
-    ExpertsInRam {
-        vram_bytes,
-        ram_bytes,
-        fits,
-    }
 }
 
 /// `report` with the placement `settings` ask for on `hw`, when they keep some of `tensors` in
@@ -811,15 +656,18 @@ mod tests {
         let without_experts =
             r.breakdown.total_bytes() - split.total_expert_bytes() - split.token_embd_bytes;
         assert_eq!(e.vram_bytes, without_experts + split.expert_staging_bytes());
+        // Launch keeps only as many blocks' experts in RAM as it must: on 22.8 GiB of usable
+        // VRAM, block 60's experts (5.6 GiB) fit beside everything else.
         assert_eq!(
             r.offload(61),
             Offload {
                 gpu_layers: 62,
-                cpu_moe: true,
-                n_cpu_moe: 0,
+                cpu_moe: false,
+                n_cpu_moe: 60,
                 no_gpu: false,
             }
         );
+        assert_eq!(r.best_n_cpu_moe, Some(60));
         // Dense models have no experts to stage.
         let dense = weight_split(
             &model("deepseek-llm-7b").architecture,

@@ -12,6 +12,7 @@ pub mod fit;
 pub mod kept_in_ram;
 pub mod kv_cache;
 pub mod launch_settings;
+pub mod memory;
 pub mod moe_layers;
 pub mod placement;
 pub mod quant;

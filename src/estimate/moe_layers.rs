@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::fit::{in_ram_figures, MemoryBreakdown, WeightSplit};
+use super::memory::{in_ram_figures, MemoryBreakdown, WeightSplit};
 use crate::hardware::HardwareSnapshot;
 
 /// VRAM and RAM with the experts of the first `n` blocks in RAM.

@@ -306,14 +306,23 @@ fn advice_ui(ui: &mut Ui, fit: &FitReport, view: &CardView, commands: &mut Vec<C
         }
     }
     if let Some(e) = &fit.experts_in_ram {
+        let blocks = view.advanced.blocks;
+        let launch = match fit.best_n_cpu_moe {
+            Some(n) if n < blocks => format!(
+                "fits this machine; Launch keeps only the experts of blocks 0–{} in RAM (--n-cpu-moe {n}), those of the last {} on the GPU",
+                n.saturating_sub(1),
+                blocks - n
+            ),
+            _ => "fits this machine; Launch uses this option for this model's files".to_owned(),
+        };
         ui.label(format!(
             "MoE option — experts in RAM (llama.cpp --cpu-moe): {} of VRAM for attention, shared experts, cache and the expert copies llama.cpp makes for prompts, {} of RAM for the routed experts: {}.",
             format_bytes(e.vram_bytes),
             format_bytes(e.ram_bytes),
             match (e.fits, &fit.verdict) {
-                (false, _) => "does not fit this machine",
-                (true, Verdict::FitsGpu) => "fits this machine, but the whole model fits the GPU anyway",
-                (true, _) => "fits this machine; Launch uses this option for this model's files",
+                (false, _) => "does not fit this machine".to_owned(),
+                (true, Verdict::FitsGpu) => "fits this machine, but the whole model fits the GPU anyway".to_owned(),
+                (true, _) => launch,
             }
         ));
     }
