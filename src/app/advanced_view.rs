@@ -6,9 +6,10 @@
 use crate::catalog::{Architecture, Attention};
 use crate::estimate::compute_buffer::{compute_bytes, ComputeSettings};
 use crate::estimate::fit::{FitReport, WeightSplit};
+use crate::estimate::gpus::moe_rows;
 use crate::estimate::kv_cache::cache_bytes;
 use crate::estimate::launch_settings::LaunchSettings;
-use crate::estimate::moe_layers::{best_n, n_cpu_moe_rows, rows_around, MoeRow};
+use crate::estimate::moe_layers::{best_n, rows_around, MoeRow};
 use crate::estimate::tensors::MlaLayout;
 use crate::hardware::HardwareSnapshot;
 
@@ -37,6 +38,8 @@ pub struct AdvancedView {
     pub moe_rows: Vec<MoeRow>,
     /// The N that fits best.
     pub best_n: Option<u32>,
+    /// The machine's GPUs (names), when it has several: the split settings apply.
+    pub gpus: Vec<String>,
 }
 
 impl AdvancedView {
@@ -64,7 +67,7 @@ pub(crate) fn advanced_view(
     };
     let (moe_rows, best) = match split {
         Some(split) if split.total_expert_bytes() > 0 && !hw.gpus.is_empty() => {
-            let rows = n_cpu_moe_rows(&fit.breakdown, split, hw);
+            let rows = moe_rows(arch, split, &fit.breakdown, ctx, settings, hw);
             let best = best_n(&rows);
             let around = rows_around(&rows, best.unwrap_or(arch.layers), 2).to_vec();
             (around, best)
@@ -89,5 +92,10 @@ pub(crate) fn advanced_view(
         compute_other_flash_bytes: compute_bytes(arch, ctx, other),
         moe_rows,
         best_n: best,
+        gpus: if hw.gpus.len() > 1 && !hw.is_unified() {
+            hw.gpus.iter().map(|g| g.name.clone()).collect()
+        } else {
+            Vec::new()
+        },
     }
 }

@@ -7,8 +7,9 @@ use serde::Serialize;
 use super::common::{to_json, usage_error, CliError};
 use crate::catalog::{Architecture, LoadedCatalog, Model};
 use crate::estimate::fit::{estimate, FitReport, Verdict, WeightSplit};
+use crate::estimate::gpus::moe_rows;
 use crate::estimate::launch_settings::LaunchSettings;
-use crate::estimate::moe_layers::{best_n, n_cpu_moe_rows, rows_around};
+use crate::estimate::moe_layers::{best_n, rows_around};
 use crate::estimate::placement::{effective_context, EffectiveContext, DEFAULT_CTX_TOKENS};
 use crate::estimate::quant::Quant;
 use crate::estimate::speed::speed_line;
@@ -35,6 +36,7 @@ pub struct EstimateArgs {
 /// best.
 pub(crate) fn settings_text(
     r: &FitReport,
+    arch: &Architecture,
     settings: &LaunchSettings,
     split: &WeightSplit,
     hw: &HardwareSnapshot,
@@ -61,7 +63,7 @@ pub(crate) fn settings_text(
         }
     }
     if split.total_expert_bytes() > 0 && !hw.gpus.is_empty() {
-        let rows = n_cpu_moe_rows(&r.breakdown, split, hw);
+        let rows = moe_rows(arch, split, &r.breakdown, r.ctx_tokens, settings, hw);
         match best_n(&rows) {
             Some(n) => {
                 out.push_str(&format!(
@@ -262,7 +264,13 @@ pub(crate) fn file_fit(
         architecture,
     };
     let mut out = fit_text(&subject, &report, &local.context(args.ctx), hw);
-    out.push_str(&settings_text(&report, &settings, &info.split, hw));
+    out.push_str(&settings_text(
+        &report,
+        architecture,
+        &settings,
+        &info.split,
+        hw,
+    ));
     Ok(out)
 }
 
@@ -309,6 +317,22 @@ pub(crate) fn fit_text(
     if let Some(line) = speed_line(&r.speed) {
         out.push_str(&line);
         out.push('\n');
+    }
+    if !r.gpus.is_empty() {
+        out.push_str("Per GPU (llama.cpp's layer split):\n");
+        for d in &r.gpus {
+            out.push_str(&format!(
+                "  {:<24} blocks {:<14} weights {:>10}  KV {:>9}  compute {:>9}  total {:>10} of {:>10}{}\n",
+                d.name,
+                d.blocks_label(),
+                format_bytes(d.weights_bytes),
+                format_bytes(d.kv_bytes),
+                format_bytes(d.compute_bytes),
+                format_bytes(d.total_bytes()),
+                format_bytes(d.budget_bytes),
+                if d.fits() { "" } else { "  over" }
+            ));
+        }
     }
     if let Some(e) = &r.experts_in_ram {
         out.push_str(&format!(

@@ -7,7 +7,7 @@ use clap::Args;
 use super::common::{usage_error, CliError};
 use crate::catalog::Architecture;
 use crate::estimate::kv_cache::{CacheType, FlashAttn};
-use crate::estimate::launch_settings::{LaunchSettings, MoeOffload};
+use crate::estimate::launch_settings::{LaunchSettings, MoeOffload, SplitMode, TensorSplit};
 use crate::estimate::tensor_override::TensorOverride;
 
 /// The flags; each left out keeps llama.cpp's default. llama.cpp's short forms (`-ot`, `-ctk`, …)
@@ -48,6 +48,16 @@ pub struct LaunchArgs {
     /// Lock the weights in RAM so the system never swaps them out.
     #[arg(long = "mlock")]
     pub mlock: bool,
+    /// Several GPUs: layer (llama.cpp's default: whole layers per GPU), none (everything on the
+    /// main GPU), row (CUDA and SYCL builds only).
+    #[arg(long = "split-mode", value_name = "layer|none|row", value_parser = parse_split_mode)]
+    pub split_mode: Option<SplitMode>,
+    /// The GPU that holds everything with --split-mode none.
+    #[arg(long = "main-gpu", value_name = "N")]
+    pub main_gpu: Option<u32>,
+    /// Proportions of the layers per GPU, e.g. 3,1 (default: by free memory).
+    #[arg(long = "tensor-split", value_name = "N,N,…", value_parser = TensorSplit::parse)]
+    pub tensor_split: Option<TensorSplit>,
 }
 
 impl LaunchArgs {
@@ -69,6 +79,9 @@ impl LaunchArgs {
             threads: self.threads,
             mmap: !self.no_mmap,
             mlock: self.mlock,
+            split_mode: self.split_mode.unwrap_or_default(),
+            main_gpu: self.main_gpu.unwrap_or(0),
+            tensor_split: self.tensor_split.clone().unwrap_or_default(),
         }
     }
 
@@ -83,12 +96,12 @@ impl LaunchArgs {
 }
 
 /// llama.cpp's several-letter short flags (`-ot`, `-ctk`, `-ctv`, `-fa`, `-ub`, `-ncmoe`,
-/// `-cmoe`), which clap cannot take as short flags, as their long names; every other argument
+/// `-cmoe`, `-sm`, `-mg`, `-ts`), which clap cannot take as short flags, as their long names; every other argument
 /// as it is. So a llama-server command line's flags can be pasted after `seekdeck fit MODEL`.
 pub fn llama_short_flags(
     args: impl IntoIterator<Item = std::ffi::OsString>,
 ) -> Vec<std::ffi::OsString> {
-    const SHORT: [(&str, &str); 7] = [
+    const SHORT: [(&str, &str); 10] = [
         ("-ot", "--override-tensor"),
         ("-ctk", "--cache-type-k"),
         ("-ctv", "--cache-type-v"),
@@ -96,6 +109,9 @@ pub fn llama_short_flags(
         ("-ub", "--ubatch-size"),
         ("-ncmoe", "--n-cpu-moe"),
         ("-cmoe", "--cpu-moe"),
+        ("-sm", "--split-mode"),
+        ("-mg", "--main-gpu"),
+        ("-ts", "--tensor-split"),
     ];
     args.into_iter()
         .map(|a| {
@@ -105,6 +121,10 @@ pub fn llama_short_flags(
                 .map_or(a, |(_, long)| (*long).into())
         })
         .collect()
+}
+
+fn parse_split_mode(s: &str) -> Result<SplitMode, String> {
+    SplitMode::parse(s).ok_or_else(|| format!("\"{s}\" is not layer, none or row"))
 }
 
 fn parse_cache_type(s: &str) -> Result<CacheType, String> {

@@ -193,7 +193,13 @@ pub fn run(cli: &Cli, command: &Command) -> Result<String, CliError> {
                 crate::estimate::tensors::MlaLayout::Split,
             );
             let mut out = fit_text(&FitSubject::model(m, &report), &report, &ctx, &hw);
-            out.push_str(&estimate::settings_text(&report, &settings, &split, &hw));
+            out.push_str(&estimate::settings_text(
+                &report,
+                &m.architecture,
+                &settings,
+                &split,
+                &hw,
+            ));
             Ok(out)
         }
     }

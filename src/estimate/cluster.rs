@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use crate::catalog::Architecture;
 use crate::estimate::compute_buffer::{attention_stage, sparse_attention_bytes};
-use crate::estimate::fit::{budgets, WeightSplit, CTX_PAD_TOKENS, UBATCH_TOKENS};
+use crate::estimate::compute_buffer::{CTX_PAD_TOKENS, UBATCH_TOKENS};
+use crate::estimate::memory::{budgets, WeightSplit};
 use crate::estimate::placement::{vram_margin_bytes, OVERHEAD_BYTES, UNIFIED_GPU_SHARE};
 use crate::hardware::assume::SIMULATED_OS_RESERVE_BYTES;
 use crate::hardware::rpc_probe::WorkerReading;
@@ -312,8 +313,8 @@ struct Role {
     first_split: bool,
     /// This PC's CPU holds no block.
     all_offloaded: bool,
-    /// The routed experts are in this PC's RAM.
-    cpu_moe: bool,
+    /// The routed experts of blocks below this are in this PC's RAM.
+    moe_in_ram: u32,
 }
 
 /// The compute buffer of a device in `role`. Fitted to llama.cpp's dry runs over loopback RPC
@@ -325,7 +326,7 @@ fn device_compute(arch: &Architecture, ctx: u64, role: Role) -> u64 {
     let u = UBATCH_TOKENS.min(ctx);
     let e = arch.hidden_size;
     let stage = (role.first..role.first + role.count)
-        .map(|il| block_stage(arch, il, role.cpu_moe))
+        .map(|il| block_stage(arch, il, il < role.moe_in_ram))
         .max()
         .unwrap_or(0);
     let (k_layers, k_output, per_ctx) = if role.all_offloaded {
@@ -371,7 +372,7 @@ fn this_pc_compute(arch: &Architecture, ctx: u64, role: Role, cpu_moe: bool) -> 
         };
     }
     let stage = (role.first..role.first + role.count)
-        .map(|il| block_stage(arch, il, role.cpu_moe))
+        .map(|il| block_stage(arch, il, il < role.moe_in_ram))
         .max()
         .unwrap_or(0);
     let output = if role.output { arch.vocab_size } else { 0 };
@@ -381,7 +382,7 @@ fn this_pc_compute(arch: &Architecture, ctx: u64, role: Role, cpu_moe: bool) -> 
 }
 
 /// Each part's share for `-ngl gpu_layers` at `ctx_tokens` (padded as llama.cpp pads it):
-/// this PC's CPU first, then every device.
+/// this PC's CPU first, then every device; with `cpu_moe` every routed expert in this PC's RAM.
 pub fn shares(
     arch: &Architecture,
     split: &WeightSplit,
@@ -390,17 +391,37 @@ pub fn shares(
     gpu_layers: u32,
     cpu_moe: bool,
 ) -> (DeviceShare, Vec<DeviceShare>) {
-    let cpu_moe = cpu_moe && arch.moe.is_some();
+    let in_ram = if cpu_moe { arch.layers } else { 0 };
+    shares_with(arch, split, ctx_tokens, machines, gpu_layers, in_ram)
+}
+
+/// [`shares`] with the routed experts of the first `moe_in_ram` blocks in this PC's RAM
+/// (`--n-cpu-moe`; all of them: `--cpu-moe`).
+pub fn shares_with(
+    arch: &Architecture,
+    split: &WeightSplit,
+    ctx_tokens: u32,
+    machines: &ClusterMachines,
+    gpu_layers: u32,
+    moe_in_ram: u32,
+) -> (DeviceShare, Vec<DeviceShare>) {
+    let moe_in_ram = if arch.moe.is_some() {
+        moe_in_ram.min(arch.layers)
+    } else {
+        0
+    };
+    let cpu_moe = moe_in_ram > 0;
     let ctx = u64::from(ctx_tokens).div_ceil(CTX_PAD_TOKENS) * CTX_PAD_TOKENS;
     let blocks = arch.layers;
-    let kv_per_block = crate::estimate::fit::kv_cache_bytes(
+    let kv_per_block = crate::estimate::kv_cache::cache_bytes(
         arch,
         ctx_tokens,
         crate::estimate::tensors::MlaLayout::Split,
+        &Default::default(),
     ) / u64::from(blocks.max(1));
     let free: Vec<u64> = machines.devices.iter().map(|d| d.free_bytes).collect();
     let at = layer_devices(blocks, gpu_layers, &free);
-    // With the experts here, this PC's CPU works in every block: the graph is split as when it
+    // With experts here, this PC's CPU works in every block: the graph is split as when it
     // holds blocks of its own.
     let all_offloaded = at.first().is_some_and(Option::is_some) && !cpu_moe;
     let role_of = |device: Option<usize>| {
@@ -413,11 +434,16 @@ pub fn shares(
             output: at[blocks as usize] == device,
             first_split: all_offloaded && at[0] == device,
             all_offloaded,
-            cpu_moe,
+            moe_in_ram,
         }
     };
     let blocks_of = |role: Role| role.first as usize..(role.first + role.count) as usize;
-    let experts_of = |role: Role| split.expert_bytes[blocks_of(role)].iter().sum::<u64>();
+    let experts_of = |role: Role| {
+        blocks_of(role)
+            .filter(|&il| il < moe_in_ram as usize)
+            .map(|il| split.expert_bytes[il])
+            .sum::<u64>()
+    };
     let share = |machine: &str, name: &str, role: Role, budget: u64| DeviceShare {
         machine: machine.to_owned(),
         name: name.to_owned(),
@@ -426,7 +452,7 @@ pub fn shares(
         output_layer: role.output,
         weights_bytes: split.layer_bytes[blocks_of(role)].iter().sum::<u64>()
             + if role.output { split.output_bytes } else { 0 }
-            - if cpu_moe { experts_of(role) } else { 0 },
+            - experts_of(role),
         kv_bytes: kv_per_block * u64::from(role.count),
         compute_bytes: 0,
         overhead_bytes: 0,
@@ -435,10 +461,10 @@ pub fn shares(
     let cpu_role = role_of(None);
     let mut this_pc = share(THIS_PC, "CPU", cpu_role, machines.this_pc_ram_budget_bytes);
     this_pc.weights_bytes += split.token_embd_bytes;
-    if cpu_moe {
-        // Every routed expert is here (`share` counted none, for any part).
-        this_pc.weights_bytes += split.total_expert_bytes();
-    }
+    // The kept experts are all here (`share` counted none of them, for any part).
+    this_pc.weights_bytes += split.expert_bytes[..moe_in_ram as usize]
+        .iter()
+        .sum::<u64>();
     this_pc.compute_bytes = this_pc_compute(arch, ctx, cpu_role, cpu_moe);
     this_pc.overhead_bytes = OVERHEAD_BYTES;
     let devices = machines

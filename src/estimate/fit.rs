@@ -11,7 +11,9 @@
 
 use serde::Serialize;
 
+use super::cluster::DeviceShare;
 use super::compute_buffer::compute_bytes;
+use super::gpus::OnGpus;
 use super::kept_in_ram::{catalog_tensors, kept_in_ram, NamedTensor};
 use super::launch_settings::{LaunchSettings, MoeOffload};
 pub(crate) use super::memory::{budgets, in_ram_figures};
@@ -24,7 +26,7 @@ use crate::estimate::speed::{decode_speed, NoSpeed, SpeedEstimate};
 use crate::estimate::tensors::{assign_types, tensor_plan, MlaLayout, TensorInfo};
 use crate::hardware::HardwareSnapshot;
 
-pub(crate) use super::compute_buffer::{CTX_PAD_TOKENS, UBATCH_TOKENS};
+pub(crate) use super::compute_buffer::CTX_PAD_TOKENS;
 /// The verdict for one model on one machine.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Verdict {
@@ -132,6 +134,8 @@ pub struct FitReport {
     pub speed: Result<SpeedEstimate, NoSpeed>,
     /// The placement the launch settings ask for, when they keep tensors in RAM.
     pub kept: Option<KeptPlacement>,
+    /// On a PC with several GPUs: each card's part of the placement (llama.cpp's layer split).
+    pub gpus: Vec<DeviceShare>,
 }
 
 impl FitReport {
@@ -283,10 +287,61 @@ pub(crate) fn estimate_with_split(
     let b = breakdown_with_settings(arch, split, ctx_tokens, MlaLayout::Split, settings);
     let report = judge_breakdown(model, split, quant, ctx_tokens, hw, &b);
     if settings.moe == MoeOffload::Auto && settings.overrides.is_empty() {
-        return report;
+        return with_gpus(report, arch, split, settings, hw);
     }
     let tensors = catalog_tensors(arch, quant, MlaLayout::Split);
-    with_kept(report, split, &tensors, settings, hw)
+    let report = with_kept(report, split, &tensors, settings, hw);
+    with_gpus(report, arch, split, settings, hw)
+}
+
+/// `report` checked card by card on a PC with several GPUs ([`OnGpus`]): each card's part of
+/// its placement; when a card would not hold its part, the verdict from the most whole layers
+/// every card holds, the `--n-cpu-moe` from the fewest blocks' experts in RAM that they hold, and
+/// the placement Launch takes from these.
+pub(crate) fn with_gpus(
+    mut report: FitReport,
+    arch: &Architecture,
+    split: &WeightSplit,
+    settings: &LaunchSettings,
+    hw: &HardwareSnapshot,
+) -> FitReport {
+    let Some(gpus) = OnGpus::new(arch, split, report.ctx_tokens, settings, hw) else {
+        return report;
+    };
+    let layers = arch.layers;
+    let in_ram = |o: Offload| if o.cpu_moe { layers } else { o.n_cpu_moe };
+    let offload = report.offload(layers);
+    let asked = gpus.place(offload.gpu_layers, in_ram(offload));
+    let judged = matches!(
+        report.verdict,
+        Verdict::FitsGpu | Verdict::PartialOffload { .. }
+    ) && report.kept.is_none();
+    if asked.fits || !judged {
+        report.gpus = asked.devices;
+        return report;
+    }
+    let whole = gpus.most_layers();
+    let experts = gpus.fewest_experts_in_ram();
+    let all = layers + 1;
+    report.verdict = match &whole {
+        Some(p) if p.gpu_layers == all => Verdict::FitsGpu,
+        Some(p) => Verdict::PartialOffload {
+            gpu_layers: p.gpu_layers,
+            total_layers: all,
+        },
+        None if gpus.place(0, 0).this_pc.fits() => Verdict::CpuOnly,
+        None => Verdict::TooLarge,
+    };
+    report.best_n_cpu_moe = experts.as_ref().map(|p| p.moe_in_ram);
+    if let Some(e) = &mut report.experts_in_ram {
+        e.fits = experts.is_some();
+    }
+    let offload = report.offload(layers);
+    let chosen = gpus.place(offload.gpu_layers, in_ram(offload));
+    report.gpu_bytes = chosen.devices.iter().map(DeviceShare::total_bytes).sum();
+    report.cpu_bytes = chosen.this_pc.total_bytes();
+    report.gpus = chosen.devices;
+    report
 }
 
 /// The verdict and speed of a breakdown on `hw`.
@@ -337,6 +392,7 @@ pub(crate) fn judge(
         cpu_bytes: 0,
         speed: Err(NoSpeed::DoesNotRun),
         kept: None,
+        gpus: Vec::new(),
     };
     if hw.ram.is_none() {
         return report;

@@ -5,7 +5,7 @@
 //! a quantized V cache needs flash attention ("auto" turns it on, "off" is refused); with flash
 //! attention a quantized type's block must divide each head's width.
 
-use super::fit::CTX_PAD_TOKENS;
+use super::compute_buffer::CTX_PAD_TOKENS;
 use super::quant::GgmlType;
 use super::tensors::MlaLayout;
 use crate::catalog::{Architecture, Attention};

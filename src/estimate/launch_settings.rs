@@ -34,6 +34,76 @@ pub enum MoeOffload {
     FirstLayers(u32),
 }
 
+/// How llama.cpp spreads a model over several GPUs of one PC (`--split-mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum SplitMode {
+    /// Whole layers per GPU, in proportion to the tensor split (llama.cpp's default).
+    #[default]
+    Layer,
+    /// Everything on the main GPU.
+    None,
+    /// Each matrix's rows across the GPUs (CUDA and SYCL builds only).
+    Row,
+}
+
+impl SplitMode {
+    /// llama.cpp's word.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Layer => "layer",
+            Self::None => "none",
+            Self::Row => "row",
+        }
+    }
+
+    /// Parses `layer`, `none`, `row`.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Layer, Self::None, Self::Row]
+            .into_iter()
+            .find(|m| m.label().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+/// A `--tensor-split` ratio ("3,1", "0.6,0.4"), kept in thousandths so it compares exactly.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct TensorSplit(pub Vec<u32>);
+
+impl TensorSplit {
+    /// Parses llama.cpp's comma-separated proportions: at most 16, each from 0 to 1000 with at
+    /// most three decimals, not all 0.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = s.split([',', '/']).map(str::trim).collect();
+        if parts.len() > 16 {
+            return Err(format!("{} proportions: at most 16 GPUs", parts.len()));
+        }
+        let mut out = Vec::new();
+        for p in parts {
+            let v: f64 = p
+                .parse()
+                .ok()
+                .filter(|v: &f64| v.is_finite() && (0.0..=1000.0).contains(v))
+                .ok_or_else(|| format!("\"{p}\" is not a proportion from 0 to 1000"))?;
+            out.push((v * 1000.0).round() as u32);
+        }
+        if out.iter().all(|&v| v == 0) {
+            return Err("a tensor split needs a proportion above 0".to_owned());
+        }
+        Ok(Self(out))
+    }
+
+    /// llama.cpp's form: "3,1".
+    pub fn label(&self) -> String {
+        self.0
+            .iter()
+            .map(|&v| {
+                let s = format!("{:.3}", f64::from(v) / 1000.0);
+                s.trim_end_matches('0').trim_end_matches('.').to_owned()
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
 /// Every setting of a launch beyond the model, its quantization and the context length.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default)]
@@ -58,6 +128,12 @@ pub struct LaunchSettings {
     pub mmap: bool,
     /// Lock the weights in RAM (`--mlock`).
     pub mlock: bool,
+    /// Several GPUs: how the model is spread over them (`--split-mode`).
+    pub split_mode: SplitMode,
+    /// The GPU that holds everything with `--split-mode none` (`--main-gpu`).
+    pub main_gpu: u32,
+    /// Proportions of the layers per GPU (`--tensor-split`); empty: by free memory.
+    pub tensor_split: TensorSplit,
 }
 
 impl Default for LaunchSettings {
@@ -73,6 +149,9 @@ impl Default for LaunchSettings {
             threads: None,
             mmap: true,
             mlock: false,
+            split_mode: SplitMode::Layer,
+            main_gpu: 0,
+            tensor_split: TensorSplit::default(),
         }
     }
 }
@@ -136,6 +215,19 @@ impl LaunchSettings {
                     .to_owned(),
             );
         }
+        if self.split_mode == SplitMode::Row {
+            return Err(
+                "--split-mode row: only llama.cpp's CUDA and SYCL back-ends split rows, and \
+                 seekdeck is built with the CPU or Vulkan one; use layer"
+                    .to_owned(),
+            );
+        }
+        if self.main_gpu > 15 {
+            return Err(format!(
+                "--main-gpu {}: llama.cpp takes at most 16 GPUs",
+                self.main_gpu
+            ));
+        }
         if self.overrides.len() > MAX_OVERRIDES {
             return Err(format!(
                 "{} tensor overrides: at most {MAX_OVERRIDES}",
@@ -181,6 +273,15 @@ impl LaunchSettings {
         }
         if let Some(t) = self.threads {
             push("--threads", t.to_string());
+        }
+        if self.split_mode != d.split_mode {
+            push("--split-mode", self.split_mode.label().to_owned());
+        }
+        if self.main_gpu != d.main_gpu {
+            push("--main-gpu", self.main_gpu.to_string());
+        }
+        if !self.tensor_split.0.is_empty() {
+            push("--tensor-split", self.tensor_split.label());
         }
         if !self.mmap {
             push("--no-mmap", String::new());
@@ -250,6 +351,18 @@ mod tests {
             .contains("no routed experts"));
         assert!(n(4).check(&moe).is_ok());
         assert!(n(28).check(&moe).unwrap_err().contains("27 blocks"));
+        let ts = TensorSplit::parse("3, 1").unwrap();
+        assert_eq!(ts.0, vec![3000, 1000]);
+        assert_eq!(ts.label(), "3,1");
+        assert_eq!(TensorSplit::parse("0.6,0.4").unwrap().label(), "0.6,0.4");
+        assert!(TensorSplit::parse("0,0").is_err());
+        assert!(TensorSplit::parse("a,1").is_err());
+        assert!(TensorSplit::parse("1e9").is_err());
+        let row = LaunchSettings {
+            split_mode: SplitMode::Row,
+            ..LaunchSettings::default()
+        };
+        assert!(row.check(&dense).unwrap_err().contains("CUDA and SYCL"));
         let zero = LaunchSettings {
             ubatch: 0,
             ..LaunchSettings::default()

@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod compute_buffer;
 pub mod curve;
 pub mod fit;
+pub mod gpus;
 pub mod kept_in_ram;
 pub mod kv_cache;
 pub mod launch_settings;

@@ -8,11 +8,11 @@ use std::sync::{Mutex, OnceLock};
 
 use llama_cpp_2::context::params::{KvCacheType, LlamaContextParams};
 use llama_cpp_2::llama_backend::LlamaBackend;
-use llama_cpp_2::model::params::LlamaModelParams;
+use llama_cpp_2::model::params::{LlamaModelParams, LlamaSplitMode};
 
 use super::error::LlamaError;
 use crate::estimate::kv_cache::{CacheType, FlashAttn};
-use crate::estimate::launch_settings::LaunchSettings;
+use crate::estimate::launch_settings::{LaunchSettings, SplitMode};
 use crate::estimate::placement::Offload;
 
 /// The shared backend, initialised on first use; `Err` says why llama.cpp could not start.
@@ -49,10 +49,26 @@ pub(crate) fn model_params(
     offload: Offload,
     settings: &LaunchSettings,
 ) -> Result<LlamaModelParams, LlamaError> {
+    if !settings.tensor_split.0.is_empty() {
+        return Err(LlamaError::Devices(format!(
+            "--tensor-split {}: the llama.cpp binding seekdeck uses (llama-cpp-2 0.1.160) cannot \
+             pass a tensor split, so seekdeck estimates it but cannot launch with it; clear it to \
+             split by free memory, or run llama-server with --tensor-split {}",
+            settings.tensor_split.label(),
+            settings.tensor_split.label()
+        )));
+    }
+    let mode = match settings.split_mode {
+        SplitMode::Layer => LlamaSplitMode::Layer,
+        SplitMode::None => LlamaSplitMode::None,
+        SplitMode::Row => LlamaSplitMode::Row,
+    };
     let params = LlamaModelParams::default()
         .with_n_gpu_layers(offload.gpu_layers)
         .with_use_mmap(settings.mmap)
-        .with_use_mlock(settings.mlock);
+        .with_use_mlock(settings.mlock)
+        .with_split_mode(mode)
+        .with_main_gpu(settings.main_gpu as i32);
     let cluster = CLUSTER_DEVICES.lock().ok().and_then(|d| d.clone());
     let devices: &[usize] = match &cluster {
         _ if offload.no_gpu => &[],

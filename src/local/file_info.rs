@@ -3,7 +3,9 @@
 //! included), turned into the same [`Architecture`] the catalog uses.
 
 use crate::catalog::{Architecture, Attention, Indexer, Moe};
-use crate::estimate::fit::{breakdown_with_settings, judge, with_kept, FitReport, WeightSplit};
+use crate::estimate::fit::{
+    breakdown_with_settings, judge, with_gpus, with_kept, FitReport, WeightSplit,
+};
 use crate::estimate::kept_in_ram::NamedTensor;
 use crate::estimate::launch_settings::LaunchSettings;
 use crate::estimate::placement::{effective_context, EffectiveContext};
@@ -143,7 +145,8 @@ impl GgufInfo {
             hw,
         );
         report.speed = decode_speed(&report, &self.split, arch, hw);
-        Some(with_kept(report, &self.split, &self.tensors, settings, hw))
+        let report = with_kept(report, &self.split, &self.tensors, settings, hw);
+        Some(with_gpus(report, arch, &self.split, settings, hw))
     }
 
     /// Why this model cannot be estimated (its architecture's keys are not all there), if it

@@ -9,7 +9,9 @@ use crate::app::advanced_view::AdvancedView;
 use crate::app::command::Command;
 use crate::estimate::fit::FitReport;
 use crate::estimate::kv_cache::{CacheType, FlashAttn};
-use crate::estimate::launch_settings::{LaunchSettings, MoeOffload, DEFAULT_BATCH};
+use crate::estimate::launch_settings::{
+    LaunchSettings, MoeOffload, SplitMode, TensorSplit, DEFAULT_BATCH,
+};
 use crate::estimate::tensor_override::TensorOverride;
 use crate::format::format_bytes;
 
@@ -40,6 +42,9 @@ pub(crate) fn advanced_ui(ui: &mut Ui, view: &AdvancedView, fit: &FitReport) -> 
                 moe_ui(ui, view, fit, &mut next);
             }
             overrides_ui(ui, view, fit, &mut next);
+            if !view.gpus.is_empty() {
+                gpus_ui(ui, view, &mut next);
+            }
             runtime_ui(ui, &mut next);
             if let Some(why) = &view.problem {
                 ui.colored_label(
@@ -69,27 +74,53 @@ pub(crate) fn advanced_ui(ui: &mut Ui, view: &AdvancedView, fit: &FitReport) -> 
     commands
 }
 
-fn cache_combo(ui: &mut Ui, id: (&str, &str), value: &mut CacheType) {
+/// A combo box named (for screen readers and tests) by the label before it.
+fn labelled_combo(
+    ui: &mut Ui,
+    label: &str,
+    id: (&str, &str),
+    selected: String,
+    items: impl FnOnce(&mut Ui),
+) {
+    let label = ui.label(label);
     ComboBox::from_id_salt(id)
-        .selected_text(value.label())
-        .show_ui(ui, |ui| {
-            for t in CacheType::ALL {
-                ui.selectable_value(value, t, t.label());
-            }
-        });
+        .selected_text(selected)
+        .show_ui(ui, items)
+        .response
+        .labelled_by(label.id);
+}
+
+fn cache_combo(ui: &mut Ui, label: &str, id: (&str, &str), value: &mut CacheType) {
+    labelled_combo(ui, label, id, value.label().to_owned(), |ui| {
+        for t in CacheType::ALL {
+            ui.selectable_value(value, t, t.label());
+        }
+    });
 }
 
 fn cache_ui(ui: &mut Ui, view: &AdvancedView, next: &mut LaunchSettings) {
     ui.horizontal_wrapped(|ui| {
         if view.mla {
-            ui.label("KV cache type (K and V):");
-            cache_combo(ui, ("cache_kv", &view.key), &mut next.cache_type_k);
+            cache_combo(
+                ui,
+                "KV cache type (K and V):",
+                ("cache_kv", &view.key),
+                &mut next.cache_type_k,
+            );
             next.cache_type_v = next.cache_type_k;
         } else {
-            ui.label("K cache:");
-            cache_combo(ui, ("cache_k", &view.key), &mut next.cache_type_k);
-            ui.label("V cache:");
-            cache_combo(ui, ("cache_v", &view.key), &mut next.cache_type_v);
+            cache_combo(
+                ui,
+                "K cache:",
+                ("cache_k", &view.key),
+                &mut next.cache_type_k,
+            );
+            cache_combo(
+                ui,
+                "V cache:",
+                ("cache_v", &view.key),
+                &mut next.cache_type_v,
+            );
         }
         let (now, default) = view.kv_bytes;
         ui.label(format!(
@@ -131,32 +162,28 @@ fn flash_ui(ui: &mut Ui, view: &AdvancedView, next: &mut LaunchSettings) {
 
 fn batch_ui(ui: &mut Ui, view: &AdvancedView, next: &mut LaunchSettings) {
     ui.horizontal_wrapped(|ui| {
-        ui.label("Batch:");
-        ComboBox::from_id_salt(("batch", &view.key))
-            .selected_text(next.batch.to_string())
-            .show_ui(ui, |ui| {
-                for b in BATCHES {
-                    let label = if b == DEFAULT_BATCH {
-                        format!("{b} (default)")
-                    } else {
-                        b.to_string()
-                    };
-                    ui.selectable_value(&mut next.batch, b, label);
-                }
-            });
-        ui.label("Micro-batch:");
-        ComboBox::from_id_salt(("ubatch", &view.key))
-            .selected_text(next.ubatch.to_string())
-            .show_ui(ui, |ui| {
-                for u in UBATCHES {
-                    let label = if u == 512 {
-                        format!("{u} (default)")
-                    } else {
-                        u.to_string()
-                    };
-                    ui.selectable_value(&mut next.ubatch, u, label);
-                }
-            });
+        let batch = next.batch.to_string();
+        labelled_combo(ui, "Batch:", ("batch", &view.key), batch, |ui| {
+            for b in BATCHES {
+                let label = if b == DEFAULT_BATCH {
+                    format!("{b} (default)")
+                } else {
+                    b.to_string()
+                };
+                ui.selectable_value(&mut next.batch, b, label);
+            }
+        });
+        let ubatch = next.ubatch.to_string();
+        labelled_combo(ui, "Micro-batch:", ("ubatch", &view.key), ubatch, |ui| {
+            for u in UBATCHES {
+                let label = if u == 512 {
+                    format!("{u} (default)")
+                } else {
+                    u.to_string()
+                };
+                ui.selectable_value(&mut next.ubatch, u, label);
+            }
+        });
         let (now, default) = view.compute_bytes;
         ui.label(format!(
             "compute buffer {} (defaults: {})",
@@ -313,6 +340,64 @@ fn overrides_ui(ui: &mut Ui, view: &AdvancedView, fit: &FitReport, next: &mut La
             None => d.remove::<String>(id.with("error")),
         }
     });
+}
+
+fn gpus_ui(ui: &mut Ui, view: &AdvancedView, next: &mut LaunchSettings) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Several GPUs:");
+        ui.radio_value(
+            &mut next.split_mode,
+            SplitMode::Layer,
+            "whole layers per GPU (layer)",
+        );
+        ui.radio_value(
+            &mut next.split_mode,
+            SplitMode::None,
+            "all on the main GPU (none)",
+        );
+        let main = format!("GPU {}", next.main_gpu);
+        labelled_combo(ui, "Main GPU:", ("main_gpu", &view.key), main, |ui| {
+            for (i, name) in view.gpus.iter().enumerate() {
+                ui.selectable_value(&mut next.main_gpu, i as u32, format!("GPU {i} · {name}"));
+            }
+        });
+    });
+    if next.split_mode == SplitMode::Layer {
+        let id = ui.make_persistent_id(("tensor_split", &view.key));
+        let mut text: String = ui
+            .data_mut(|d| d.get_temp(id))
+            .unwrap_or_else(|| view.settings.tensor_split.label());
+        let mut error = None;
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Tensor split:");
+            let edit = ui.add(
+                egui::TextEdit::singleline(&mut text)
+                    .hint_text("by free memory, or e.g. 3,1")
+                    .char_limit(100)
+                    .desired_width(140.0),
+            );
+            if edit.lost_focus() {
+                if text.trim().is_empty() {
+                    next.tensor_split = TensorSplit::default();
+                } else {
+                    match TensorSplit::parse(&text) {
+                        Ok(ts) => next.tensor_split = ts,
+                        Err(e) => error = Some(e),
+                    }
+                }
+            }
+            ui.label(
+                RichText::new(
+                    "the layers in these proportions; empty: by free memory, as llama.cpp",
+                )
+                .weak(),
+            );
+        });
+        if let Some(e) = error {
+            ui.colored_label(crate::ui::theme::ERROR, e);
+        }
+        ui.data_mut(|d| d.insert_temp(id, text));
+    }
 }
 
 fn runtime_ui(ui: &mut Ui, next: &mut LaunchSettings) {

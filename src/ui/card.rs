@@ -63,6 +63,7 @@ pub(crate) fn card_ui(ui: &mut Ui, app: &App, view: &CardView) -> Vec<Command> {
                 .strong(),
             );
             memory_bar_ui(ui, fit);
+            super::memory_bar::gpu_bars_ui(ui, fit);
             advice_ui(ui, fit, view, &mut commands);
             commands.extend(super::advanced::advanced_ui(ui, &view.advanced, fit));
             for plan in &view.clusters {

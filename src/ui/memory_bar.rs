@@ -1,7 +1,7 @@
 //! The memory breakdown as a stacked bar (weights, KV cache, compute buffer, overhead) drawn against
 //! this machine's usable VRAM and RAM, with a legend in words.
 
-use egui::{FontId, Rect, Sense, Stroke, Ui};
+use egui::{FontId, Rect, RichText, Sense, Stroke, Ui};
 
 use super::theme;
 use crate::estimate::fit::FitReport;
@@ -95,4 +95,57 @@ pub(crate) fn memory_bar_ui(ui: &mut Ui, fit: &FitReport) {
 fn swatch(ui: &mut Ui, color: egui::Color32) {
     let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), Sense::hover());
     ui.painter().rect_filled(rect, 2.0, color);
+}
+
+/// On a PC with several GPUs: one bar per card — its blocks' weights, their cache and its compute
+/// buffer against its usable memory — as llama.cpp's layer split places the report's placement.
+pub(crate) fn gpu_bars_ui(ui: &mut Ui, fit: &FitReport) {
+    if fit.gpus.is_empty() {
+        return;
+    }
+    ui.label(RichText::new("Per GPU (llama.cpp's layer split)").strong());
+    let width = ui.available_width().min(900.0);
+    for (i, d) in fit.gpus.iter().enumerate() {
+        ui.label(format!(
+            "GPU {i} · {}: blocks {} — {} of {} usable{}",
+            d.name,
+            d.blocks_label(),
+            format_bytes(d.total_bytes()),
+            format_bytes(d.budget_bytes),
+            if d.fits() { "" } else { " — over" }
+        ));
+        let parts = [
+            (d.weights_bytes, theme::WEIGHTS),
+            (d.kv_bytes, theme::KV_CACHE),
+            (d.compute_bytes, theme::COMPUTE),
+        ];
+        let scale = d.total_bytes().max(d.budget_bytes).max(1) as f32;
+        let (rect, response) = ui.allocate_exact_size(egui::vec2(width, 16.0), Sense::hover());
+        let painter = ui.painter_at(rect.expand(2.0));
+        painter.rect_filled(rect, 3.0, ui.visuals().extreme_bg_color);
+        let mut x = rect.left();
+        for (bytes, color) in parts {
+            let w = rect.width() * bytes as f32 / scale;
+            painter.rect_filled(
+                Rect::from_min_size(egui::pos2(x, rect.top() + 2.0), egui::vec2(w, 12.0)),
+                0.0,
+                color,
+            );
+            x += w;
+        }
+        let mark = rect.left() + rect.width() * d.budget_bytes as f32 / scale;
+        painter.line_segment(
+            [
+                egui::pos2(mark, rect.top()),
+                egui::pos2(mark, rect.bottom()),
+            ],
+            Stroke::new(2.5, theme::VRAM_MARK),
+        );
+        response.on_hover_text(format!(
+            "weights {}, KV cache {}, compute {}",
+            format_bytes(d.weights_bytes),
+            format_bytes(d.kv_bytes),
+            format_bytes(d.compute_bytes)
+        ));
+    }
 }
