@@ -47,13 +47,13 @@ fn main() {
         (Shape::AllOnWorkers, 2),
         (Shape::HalfHere, 3),
         (Shape::ExpertsHere, 2),
+        (Shape::SomeExpertsHere, 2),
     ] {
         seekdeck::llama::backend::use_cluster_devices(indices[..count].concat());
-        for m in catalog
-            .models
-            .iter()
-            .filter(|m| shape != Shape::ExpertsHere || m.architecture.moe.is_some())
-        {
+        for m in catalog.models.iter().filter(|m| {
+            !matches!(shape, Shape::ExpertsHere | Shape::SomeExpertsHere)
+                || m.architecture.moe.is_some()
+        }) {
             let low = if m.params_total > 500_000_000_000 {
                 Quant::IQ1_S
             } else {

@@ -1,7 +1,8 @@
 //! The estimate across machines against llama.cpp, a subset of `make accuracy-cluster`: three
 //! `seekdeck worker` processes on loopback are this process's RPC devices; a dense model and two
-//! MLA mixture-of-experts models are dry-run over them in each cluster shape (the experts-here one
-//! for the two MoE models), and every device's
+//! MLA mixture-of-experts models are dry-run over them in each cluster shape (the experts-here
+//! ones — all experts, or the first half's as `--n-cpu-moe` keeps them — for the two MoE models),
+//! and every device's
 //! weights, KV cache and compute buffer must be within 3% / 64 MiB of seekdeck's estimate.
 //! One test in its own binary: the devices llama.cpp loads onto are process-wide.
 
@@ -36,6 +37,7 @@ fn the_estimate_matches_llama_cpp_device_by_device_over_loopback_workers() {
         (Shape::AllOnWorkers, 2),
         (Shape::HalfHere, 3),
         (Shape::ExpertsHere, 2),
+        (Shape::SomeExpertsHere, 2),
     ] {
         seekdeck::llama::backend::use_cluster_devices(devices[..count].concat());
         for (id, quant) in [
@@ -43,7 +45,9 @@ fn the_estimate_matches_llama_cpp_device_by_device_over_loopback_workers() {
             ("deepseek-v2-lite", Quant::Q4_K_M),
             ("deepseek-r1", Quant::IQ1_S),
         ] {
-            if shape == Shape::ExpertsHere && id == "deepseek-r1-distill-qwen-7b" {
+            if matches!(shape, Shape::ExpertsHere | Shape::SomeExpertsHere)
+                && id == "deepseek-r1-distill-qwen-7b"
+            {
                 continue; // no experts
             }
             let model = builtin_model(id).unwrap();
@@ -65,5 +69,25 @@ fn the_estimate_matches_llama_cpp_device_by_device_over_loopback_workers() {
             }
         }
     }
-    assert_eq!(checked, 2 * 3 * 3 + 2 * 3 * 4 + 2 * 2 * 3);
+    assert_eq!(checked, 2 * 3 * 3 + 2 * 3 * 4 + 2 * 2 * 3 + 2 * 2 * 3);
+    // --override-tensor: what llama.cpp's own matching of the patterns moves to this PC's CPU is
+    // what seekdeck's matching keeps in RAM, to the byte.
+    seekdeck::llama::backend::use_cluster_devices(devices[..2].concat());
+    let lite = builtin_model("deepseek-v2-lite").unwrap();
+    let settings = seekdeck::estimate::launch_settings::LaunchSettings {
+        overrides: [
+            r"blk\.(1|2)\.ffn_down_exps=CPU",
+            r"blk\.1[0-9]\.attn_kv_a_mqa=CPU",
+            "xyz=CPU",
+        ]
+        .iter()
+        .map(|o| seekdeck::estimate::tensor_override::TensorOverride::parse(o).unwrap())
+        .collect(),
+        ..Default::default()
+    };
+    let (ours, llama) =
+        seekdeck::verify::cluster::check_overrides(&lite, Quant::Q4_K_M, &settings, scratch.path())
+            .unwrap();
+    assert!(ours > 0);
+    assert_eq!(ours, llama);
 }

@@ -111,15 +111,10 @@ pub fn dry_run_devices(
     path: &Path,
     ctx_tokens: u32,
     placement: Offload,
+    settings: &LaunchSettings,
 ) -> Result<BTreeMap<String, SideSizes>, LlamaError> {
     let tensors = file_tensors(path)?;
-    let (log, _) = logged_dry_run(
-        path,
-        ctx_tokens,
-        placement,
-        Level::DEBUG,
-        &LaunchSettings::default(),
-    )?;
+    let (log, _) = logged_dry_run(path, ctx_tokens, placement, Level::DEBUG, settings)?;
     Ok(parse_device_log(&log, &tensors))
 }
 

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use crate::catalog::Model;
-use crate::estimate::cluster::{shares, ClusterDevice, ClusterMachines, DeviceShare};
+use crate::estimate::cluster::{shares_with, ClusterDevice, ClusterMachines, DeviceShare};
 use crate::estimate::fit::weight_split;
 use crate::estimate::placement::Offload;
 use crate::estimate::quant::Quant;
@@ -37,13 +37,16 @@ pub enum Shape {
     /// Every block on the workers but the routed experts, which stay in this PC's RAM
     /// (`--cpu-moe`; mixture-of-experts models only).
     ExpertsHere,
+    /// Every block on the workers but the routed experts of the first half of the blocks
+    /// (`--n-cpu-moe`, as Launch places a model whose experts fit the devices in part).
+    SomeExpertsHere,
 }
 
 impl Shape {
     /// llama.cpp's `n_gpu_layers` for a model of `blocks` blocks.
     pub fn gpu_layers(self, blocks: u32) -> u32 {
         match self {
-            Self::AllOnWorkers | Self::ExpertsHere => blocks + 1,
+            Self::AllOnWorkers | Self::ExpertsHere | Self::SomeExpertsHere => blocks + 1,
             Self::HalfHere => blocks - blocks / 2 + 1,
         }
     }
@@ -54,6 +57,9 @@ impl Shape {
             Self::AllOnWorkers => format!("{workers} workers, all blocks"),
             Self::HalfHere => format!("this PC half + {workers} workers"),
             Self::ExpertsHere => format!("{workers} workers, experts on this PC"),
+            Self::SomeExpertsHere => {
+                format!("{workers} workers, the first half's experts on this PC")
+            }
         }
     }
 }
@@ -114,14 +120,23 @@ pub fn check(
 ) -> Result<ClusterRow, LlamaError> {
     let arch = &model.architecture;
     let gpu_layers = shape.gpu_layers(arch.layers);
-    let cpu_moe = shape == Shape::ExpertsHere;
+    let moe_in_ram = match shape {
+        Shape::ExpertsHere => arch.layers,
+        Shape::SomeExpertsHere => arch.layers / 2,
+        Shape::AllOnWorkers | Shape::HalfHere => 0,
+    };
     let offload = Offload {
         gpu_layers,
-        cpu_moe,
+        cpu_moe: shape == Shape::ExpertsHere,
+        n_cpu_moe: if shape == Shape::SomeExpertsHere {
+            moe_in_ram
+        } else {
+            0
+        },
         ..Offload::default()
     };
     let reference = with_shape_only(model, quant, scratch_dir, |path| {
-        dry_run_devices(path, ctx_tokens, offload)
+        dry_run_devices(path, ctx_tokens, offload, &Default::default())
     })?;
     let machines = ClusterMachines {
         this_pc_ram_budget_bytes: u64::MAX,
@@ -136,7 +151,8 @@ pub fn check(
             .collect(),
     };
     let split = weight_split(arch, quant, MlaLayout::Split);
-    let (this_pc, devices) = shares(arch, &split, ctx_tokens, &machines, gpu_layers, cpu_moe);
+    let (this_pc, devices) =
+        shares_with(arch, &split, ctx_tokens, &machines, gpu_layers, moe_in_ram);
     let part = |key: &str, ours: &DeviceShare| PartCheck {
         device: key.to_owned(),
         ours: SideSizes {
@@ -205,4 +221,32 @@ pub fn markdown_table(rows: &[ClusterRow]) -> String {
         }
     }
     out
+}
+
+/// Tensor overrides (`--override-tensor PATTERN=CPU`) checked against llama.cpp over the workers:
+/// the weights llama.cpp keeps on this PC's CPU with `settings`' overrides, less those without
+/// them — what the overrides moved — against what seekdeck's matching of the same patterns keeps
+/// in RAM ([`crate::estimate::kept_in_ram`]). Returns (seekdeck's bytes, llama.cpp's).
+pub fn check_overrides(
+    model: &Model,
+    quant: Quant,
+    settings: &crate::estimate::launch_settings::LaunchSettings,
+    scratch_dir: &Path,
+) -> Result<(u64, u64), LlamaError> {
+    let arch = &model.architecture;
+    let offload = Offload {
+        gpu_layers: arch.layers + 1,
+        ..Offload::default()
+    };
+    let (with, without) = with_shape_only(model, quant, scratch_dir, |path| {
+        Ok::<_, LlamaError>((
+            dry_run_devices(path, 4096, offload, settings)?,
+            dry_run_devices(path, 4096, offload, &Default::default())?,
+        ))
+    })?;
+    let cpu =
+        |m: &std::collections::BTreeMap<String, SideSizes>| m.get("CPU").map_or(0, |s| s.weights);
+    let tensors = crate::estimate::kept_in_ram::catalog_tensors(arch, quant, MlaLayout::Split);
+    let ours = crate::estimate::kept_in_ram::kept_in_ram(&tensors, arch.layers, settings).bytes;
+    Ok((ours, cpu(&with).saturating_sub(cpu(&without))))
 }
