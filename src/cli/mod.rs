@@ -147,60 +147,65 @@ pub fn run(cli: &Cli, command: &Command) -> Result<String, CliError> {
             args,
             curve,
             launch,
-        } => {
-            let path = std::path::Path::new(model);
-            let cluster = cluster_assumed(cli.assume.as_deref());
-            if !launch.settings().is_default() && (*curve || cluster.is_some()) {
-                return Err(common::usage_error(
-                    "llama.cpp's launch settings (--cache-type-k, --n-cpu-moe, …) apply to a \
-                     model on one machine (not yet to a cluster or --curve)"
-                        .into(),
-                ));
-            }
-            if *curve && (path.is_file() || cluster.is_some()) {
-                return Err(common::usage_error(
-                    "--curve draws a catalog model on one machine (not a file, not a cluster)"
-                        .into(),
-                ));
-            }
-            if path.is_file() {
-                let hw = machine(cli.assume.as_deref())?;
-                return file_fit(path, &catalog.models, args, launch, &hw);
-            }
-            let m = find_model(&catalog.models, model)?;
-            if let Some(spec) = cluster {
-                return cluster::fit_cluster(m, args, spec);
-            }
-            let hw = machine(cli.assume.as_deref())?;
-            let settings = launch.checked(&m.architecture)?;
-            let ctx = effective_context(args.ctx, Some(m.architecture.context_tokens));
-            let report = crate::estimate::fit::estimate_with_settings(
-                m,
-                args.quant,
-                ctx.ctx_tokens,
-                &hw,
-                &settings,
-            );
-            if *curve {
-                return Ok(benchmarks::curve_output(m, args.quant, &report, args.json));
-            }
-            if args.json {
-                return Ok(to_json(&report));
-            }
-            let split = crate::estimate::fit::weight_split(
-                &m.architecture,
-                args.quant,
-                crate::estimate::tensors::MlaLayout::Split,
-            );
-            let mut out = fit_text(&FitSubject::model(m, &report), &report, &ctx, &hw);
-            out.push_str(&estimate::settings_text(
-                &report,
-                &m.architecture,
-                &settings,
-                &split,
-                &hw,
-            ));
-            Ok(out)
-        }
+        } => fit_command(&catalog, cli.assume.as_deref(), model, args, *curve, launch),
     }
+}
+
+/// `fit`: a catalog model or a file, on one machine (with llama.cpp's launch settings, the curve)
+/// or across a cluster.
+fn fit_command(
+    catalog: &crate::catalog::LoadedCatalog,
+    assume: Option<&str>,
+    model: &str,
+    args: &EstimateArgs,
+    curve: bool,
+    launch: &launch_args::LaunchArgs,
+) -> Result<String, CliError> {
+    let path = std::path::Path::new(model);
+    let cluster = cluster_assumed(assume);
+    if !launch.settings().is_default() && (curve || cluster.is_some()) {
+        return Err(common::usage_error(
+            "llama.cpp's launch settings (--cache-type-k, --n-cpu-moe, …) apply to a \
+             model on one machine (not yet to a cluster or --curve)"
+                .into(),
+        ));
+    }
+    if curve && (path.is_file() || cluster.is_some()) {
+        return Err(common::usage_error(
+            "--curve draws a catalog model on one machine (not a file, not a cluster)".into(),
+        ));
+    }
+    if path.is_file() {
+        let hw = machine(assume)?;
+        return file_fit(path, &catalog.models, args, launch, &hw);
+    }
+    let m = find_model(&catalog.models, model)?;
+    if let Some(spec) = cluster {
+        return cluster::fit_cluster(m, args, spec);
+    }
+    let hw = machine(assume)?;
+    let settings = launch.checked(&m.architecture)?;
+    let ctx = effective_context(args.ctx, Some(m.architecture.context_tokens));
+    let report =
+        crate::estimate::fit::estimate_with_settings(m, args.quant, ctx.ctx_tokens, &hw, &settings);
+    if curve {
+        return Ok(benchmarks::curve_output(m, args.quant, &report, args.json));
+    }
+    if args.json {
+        return Ok(to_json(&report));
+    }
+    let split = crate::estimate::fit::weight_split(
+        &m.architecture,
+        args.quant,
+        crate::estimate::tensors::MlaLayout::Split,
+    );
+    let mut out = fit_text(&FitSubject::model(m, &report), &report, &ctx, &hw);
+    out.push_str(&estimate::settings_text(
+        &report,
+        &m.architecture,
+        &settings,
+        &split,
+        &hw,
+    ));
+    Ok(out)
 }
