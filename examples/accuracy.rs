@@ -1,11 +1,14 @@
 //! `make accuracy`: every catalog model × {Q8_0, Q4_K_M, Q2_K or IQ1_S} × {4096, 32768, native}
-//! context, estimated by seekdeck and sized by llama.cpp's own dry run; writes docs/accuracy.md.
+//! context, estimated by seekdeck and sized by llama.cpp's own dry run, then every model at the
+//! launch settings of `tests/launch_settings.rs`; writes docs/accuracy.md.
 
 use seekdeck::catalog::load_catalog;
 use seekdeck::estimate::fit::weight_split;
 use seekdeck::estimate::quant::Quant;
 use seekdeck::estimate::tensors::MlaLayout;
-use seekdeck::verify::accuracy::{check, grid_contexts, grid_quants, markdown_table, AccuracyRow};
+use seekdeck::verify::accuracy::{
+    check, check_settings, grid_contexts, grid_quants, markdown_table, settings_table, AccuracyRow,
+};
 
 /// Published GGUF sizes (docs/seed-models.md's companion reference, §5): (model id, quant, bytes, file).
 const PUBLISHED: [(&str, Quant, u64, &str); 7] = [
@@ -79,6 +82,13 @@ fn main() {
             }
         }
     }
+    let mut settings_rows = Vec::new();
+    for m in &catalog.models {
+        match check_settings(m, &[4096, 32768], &scratch) {
+            Ok(r) => settings_rows.extend(r),
+            Err(e) => eprintln!("{} launch settings: {e}", m.name),
+        }
+    }
     let _ = std::fs::remove_dir_all(&scratch);
     let worst = rows
         .iter()
@@ -108,6 +118,20 @@ fn main() {
             ));
         }
     }
+    let refused = settings_rows
+        .iter()
+        .filter(|r| r.reference.is_err())
+        .count();
+    doc.push_str(&format!(
+        "\n## Launch settings\n\nThe KV cache and compute buffer at llama.cpp's launch settings (`--cache-type-k/-v`, \
+         `--flash-attn`, `--batch-size`, `--ubatch-size`): every catalog model at 4096 and 32768 tokens, {} dry runs; \
+         {} outside 3% / 64 MiB; {} refused by llama.cpp (a quantized V cache without flash attention), each refused by \
+         seekdeck too. The same grid is `tests/launch_settings.rs`.\n\n",
+        settings_rows.len(),
+        settings_rows.iter().filter(|r| !r.passes()).count(),
+        refused
+    ));
+    doc.push_str(&settings_table(&settings_rows));
     print!("{doc}");
 }
 
