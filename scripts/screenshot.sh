@@ -4,7 +4,8 @@
 # Usage: scripts/screenshot.sh target/release/seekdeck docs/screenshot.png [model id]
 # (SEEKDECK_SHOT_ASSUME=SPEC for another machine, e.g. a cluster; SEEKDECK_SHOT_QUANT=IQ1_S;
 # SEEKDECK_SHOT_COMPARE=true for the Compare view, SEEKDECK_SHOT_CARD=false for no card,
-# SEEKDECK_SHOT_SCROLL=N to scroll the card down N steps)
+# SEEKDECK_SHOT_SCROLL=N to scroll the card down N steps, SEEKDECK_SHOT_STATE=',field:value' for
+# more of the persisted state, e.g. a model's launch settings)
 set -euo pipefail
 bin=${1:-target/release/seekdeck}
 out=${2:-docs/screenshot.png}
@@ -16,7 +17,7 @@ data=$(mktemp -d)
 # persisted state.
 mkdir -p "$data/seekdeck"
 cat > "$data/seekdeck/app.ron" <<RON
-{"app":"(quant:${SEEKDECK_SHOT_QUANT:-Q4_K_M},ctx_tokens:8192,selected:Some(\\"$card\\"),card_open:${SEEKDECK_SHOT_CARD:-true},sort:Catalog,ascending:true,compare:${SEEKDECK_SHOT_COMPARE:-false})"}
+{"app":"(quant:${SEEKDECK_SHOT_QUANT:-Q4_K_M},ctx_tokens:8192,selected:Some(\\"$card\\"),card_open:${SEEKDECK_SHOT_CARD:-true},sort:Catalog,ascending:true,compare:${SEEKDECK_SHOT_COMPARE:-false}${SEEKDECK_SHOT_STATE:-})"}
 RON
 XDG_DATA_HOME=$data SEEKDECK_CONFIG_DIR=$data "$bin" --assume "${SEEKDECK_SHOT_ASSUME:-24GiB GPU @1008GB/s, 64GiB RAM @89.6GB/s}" >/dev/null 2>&1 &
 pid=$!

@@ -310,37 +310,57 @@ pub(crate) fn with_gpus(
     };
     let layers = arch.layers;
     let in_ram = |o: Offload| if o.cpu_moe { layers } else { o.n_cpu_moe };
+    // The estimate's own placement (not the one the settings ask for), card by card.
+    let kept = report.kept.take();
     let offload = report.offload(layers);
-    let asked = gpus.place(offload.gpu_layers, in_ram(offload));
     let judged = matches!(
         report.verdict,
         Verdict::FitsGpu | Verdict::PartialOffload { .. }
-    ) && report.kept.is_none();
-    if asked.fits || !judged {
-        report.gpus = asked.devices;
-        return report;
+    );
+    if judged && !gpus.place(offload.gpu_layers, in_ram(offload)).fits {
+        let whole = gpus.most_layers();
+        let experts = gpus.fewest_experts_in_ram();
+        let all = layers + 1;
+        report.verdict = match &whole {
+            Some(p) if p.gpu_layers == all => Verdict::FitsGpu,
+            Some(p) => Verdict::PartialOffload {
+                gpu_layers: p.gpu_layers,
+                total_layers: all,
+            },
+            None if gpus.place(0, 0).this_pc.fits() => Verdict::CpuOnly,
+            None => Verdict::TooLarge,
+        };
+        report.best_n_cpu_moe = experts.as_ref().map(|p| p.moe_in_ram);
+        if let Some(e) = &mut report.experts_in_ram {
+            e.fits = experts.is_some();
+        }
+        // The figures of the verdict's split, as on one GPU.
+        let (gpu, cpu) = whole.as_ref().map_or((0, 0), |p| {
+            (
+                p.devices.iter().map(DeviceShare::total_bytes).sum(),
+                p.this_pc.total_bytes(),
+            )
+        });
+        report.gpu_bytes = gpu;
+        report.cpu_bytes = if whole.is_some() {
+            cpu
+        } else {
+            report.breakdown.total_bytes()
+        };
     }
-    let whole = gpus.most_layers();
-    let experts = gpus.fewest_experts_in_ram();
-    let all = layers + 1;
-    report.verdict = match &whole {
-        Some(p) if p.gpu_layers == all => Verdict::FitsGpu,
-        Some(p) => Verdict::PartialOffload {
-            gpu_layers: p.gpu_layers,
-            total_layers: all,
-        },
-        None if gpus.place(0, 0).this_pc.fits() => Verdict::CpuOnly,
-        None => Verdict::TooLarge,
-    };
-    report.best_n_cpu_moe = experts.as_ref().map(|p| p.moe_in_ram);
-    if let Some(e) = &mut report.experts_in_ram {
-        e.fits = experts.is_some();
+    // Each card's part of what Launch loads: the settings' placement when they ask for one.
+    report.kept = kept;
+    let launched = report.offload(layers);
+    let placed = gpus.place(launched.gpu_layers, in_ram(launched));
+    if let Some(k) = &mut report.kept {
+        // Card by card (tensor overrides beyond experts are counted in the one budget only).
+        if settings.overrides.is_empty() {
+            k.fits = placed.fits;
+            k.vram_bytes = placed.devices.iter().map(DeviceShare::total_bytes).sum();
+            k.ram_bytes = placed.this_pc.total_bytes();
+        }
     }
-    let offload = report.offload(layers);
-    let chosen = gpus.place(offload.gpu_layers, in_ram(offload));
-    report.gpu_bytes = chosen.devices.iter().map(DeviceShare::total_bytes).sum();
-    report.cpu_bytes = chosen.this_pc.total_bytes();
-    report.gpus = chosen.devices;
+    report.gpus = placed.devices;
     report
 }
 
