@@ -88,7 +88,8 @@ fn main() {
          cache and its GPU compute buffer; the app adds {} of runtime overhead and keeps 512 MiB or 5% of the card \
          free (the budget column).\n\n\
          - Suggested splits: {} checked, {} where `-ngl n` does not fit the budget or `-ngl n+1` would.\n\
-         - Experts in RAM (`--cpu-moe`): {} checked, worst VRAM error {:.2}%, {} outside 3% / 64 MiB.\n\
+         - Weights kept in RAM (`--cpu-moe`, `--n-cpu-moe N`, `--override-tensor`): {} checked, worst VRAM error \
+         {:.2}%, {} outside 3% / 64 MiB.\n\
          - Launch (last column): the estimate's placement (experts in RAM for an MoE model that fits that way) \
          checked by llama.cpp's own dry runs on the GPU back-end before the load, which move the layer count to the \
          most that fit the budget. Of {} launches, the check raised the count in {raised}, lowered it in {lowered} \
@@ -106,7 +107,7 @@ fn main() {
         launches.len(),
     );
     doc.push_str(&splits_table(&splits));
-    doc.push_str("\n## MoE: experts in RAM\n\nEvery layer offloaded, routed-expert tensors overridden to the CPU (llama-cpp-2's `add_cpu_moe_override`, the same pattern as llama.cpp's `--cpu-moe`).\n\n");
+    doc.push_str("\n## MoE: weights kept in RAM\n\nEvery layer offloaded; the routed experts (`--cpu-moe`), those of the first N blocks (`--n-cpu-moe N`: the N that fits the 24 GiB card best, and half the blocks) or the tensors an override names (`--override-tensor PATTERN=CPU`) kept in RAM through llama.cpp's CPU buffer-type overrides, with the patterns llama.cpp's own flags write.\n\n");
     doc.push_str(&experts_table(&experts));
     print!("{doc}");
 }

@@ -8,9 +8,11 @@ use crate::estimate::launch_settings::LaunchSettings;
 use std::path::Path;
 
 use crate::catalog::Model;
-use crate::estimate::fit::{estimate, weight_split, Verdict};
+use crate::estimate::fit::{estimate, estimate_with_settings, weight_split, Verdict};
+use crate::estimate::launch_settings::MoeOffload;
 use crate::estimate::placement::{Offload, OVERHEAD_BYTES};
 use crate::estimate::quant::Quant;
+use crate::estimate::tensor_override::TensorOverride;
 use crate::format::format_bytes;
 use crate::gguf::shape::with_shape_only;
 use crate::gguf::shape::ShapeFileError;
@@ -100,11 +102,15 @@ impl SplitRow {
     }
 }
 
-/// The experts-in-RAM option of an MoE model, placed by llama.cpp.
+/// Weights kept in RAM with every layer offloaded — the experts-in-RAM option of an MoE model
+/// (`--cpu-moe`), those of the first N blocks (`--n-cpu-moe N`), or a tensor override
+/// (`-ot PATTERN=CPU`) — placed by llama.cpp.
 #[derive(Debug, Clone)]
 pub struct ExpertsRow {
     /// Model name.
     pub model: String,
+    /// llama.cpp's flags for what stays in RAM.
+    pub placement: String,
     /// Quantization.
     pub quant: Quant,
     /// Context length.
@@ -211,18 +217,73 @@ fn check_file(
             });
         }
         let hw = parse_assume(SIMULATED_GPUS[0])?;
-        if let Some(e) = estimate(model, quant, ctx, &hw).experts_in_ram {
+        let fit = estimate(model, quant, ctx, &hw);
+        if let Some(e) = fit.experts_in_ram {
             experts.push(ExpertsRow {
                 model: model.name.clone(),
+                placement: "--cpu-moe".to_owned(),
                 quant,
                 ctx_tokens: ctx,
                 ours_vram: e.vram_bytes,
                 ours_ram: e.ram_bytes,
                 reference: run(max_layers, true)?,
             });
+            experts.extend(kept_rows(model, quant, ctx, path, fit.best_n_cpu_moe)?);
         }
     }
     Ok((splits, experts))
+}
+
+/// `--n-cpu-moe N` (the N that fits a 24 GiB card best, and half the blocks) and two tensor
+/// overrides (the experts of blocks 0–9; every block's attention output), each with every
+/// layer offloaded: seekdeck's VRAM and RAM against llama.cpp's placement.
+fn kept_rows(
+    model: &Model,
+    quant: Quant,
+    ctx: u32,
+    path: &Path,
+    best_n: Option<u32>,
+) -> Result<Vec<ExpertsRow>, VerifyError> {
+    let layers = model.architecture.layers;
+    let hw = parse_assume(SIMULATED_GPUS[0])?;
+    let mut settings: Vec<LaunchSettings> = best_n
+        .into_iter()
+        .chain(std::iter::once(layers / 2))
+        .map(|n| LaunchSettings {
+            moe: MoeOffload::FirstLayers(n),
+            ..LaunchSettings::default()
+        })
+        .collect();
+    settings.dedup();
+    for pattern in [
+        r"blk\.[0-9]\.ffn_(up|down|gate)_exps=CPU",
+        r"attn_output=CPU",
+    ] {
+        let o = TensorOverride::parse(pattern).map_err(|e| {
+            VerifyError::Llama(LlamaError::Devices(format!("override {pattern}: {e}")))
+        })?;
+        settings.push(LaunchSettings {
+            overrides: vec![o],
+            ..LaunchSettings::default()
+        });
+    }
+    let mut rows = Vec::new();
+    for s in settings {
+        let Some(kept) = estimate_with_settings(model, quant, ctx, &hw, &s).kept else {
+            continue;
+        };
+        let reference = dry_run_offload(path, ctx, kept.offload, &s)?;
+        rows.push(ExpertsRow {
+            model: model.name.clone(),
+            placement: s.summary(),
+            quant,
+            ctx_tokens: ctx,
+            ours_vram: kept.vram_bytes,
+            ours_ram: kept.ram_bytes,
+            reference,
+        });
+    }
+    Ok(rows)
 }
 
 fn mib(bytes: u64) -> String {
@@ -270,7 +331,11 @@ fn launch_cell(c: &SplitCheck) -> String {
         format!(
             "-ngl {}{}",
             o.gpu_layers,
-            if o.cpu_moe { " --cpu-moe" } else { "" }
+            match (o.cpu_moe, o.n_cpu_moe) {
+                (true, _) => " --cpu-moe".to_owned(),
+                (false, 0) => String::new(),
+                (false, n) => format!(" --n-cpu-moe {n}"),
+            }
         )
     };
     let after = if c.chosen == c.estimated {
@@ -284,12 +349,13 @@ fn launch_cell(c: &SplitCheck) -> String {
 /// The markdown table of experts-in-RAM options.
 pub fn experts_table(rows: &[ExpertsRow]) -> String {
     let mut out = String::from(
-        "| model | quant | ctx | seekdeck VRAM | llama.cpp --cpu-moe VRAM (+300 MiB) | error | seekdeck RAM | llama.cpp RAM (weights) | within 3% / 64 MiB |\n|---|---|---|---|---|---|---|---|---|\n",
+        "| model | in RAM | quant | ctx | seekdeck VRAM | llama.cpp VRAM (+300 MiB) | error | seekdeck RAM | llama.cpp RAM (weights) | within 3% / 64 MiB |\n|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for r in rows {
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {:+.2}% | {} | {} | {} |\n",
+            "| {} | `{}` | {} | {} | {} | {} | {:+.2}% | {} | {} | {} |\n",
             r.model,
+            r.placement.replace('|', "\\|"),
             r.quant,
             r.ctx_tokens,
             format_bytes(r.ours_vram),
