@@ -31,7 +31,7 @@ xdotool search --name seekdeck windowfocus --sync >/dev/null 2>&1 || true
 # Scroll "On this PC" to the tiny model's row, Launch it, then click into the message box.
 xdotool mousemove 1200 300 click --repeat 3 --delay 100 5
 sleep 1
-xdotool mousemove 1232 363 click 1
+xdotool mousemove 1232 340 click 1
 sleep 2
 xdotool mousemove 1200 823 click 1
 sleep 1

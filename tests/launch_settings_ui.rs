@@ -57,7 +57,8 @@ fn changing_the_kv_type_changes_the_cards_figure_and_verdict() {
     assert_eq!(after.verdict, Verdict::FitsGpu);
     assert!(after.breakdown.kv_cache_bytes * 3 < before.breakdown.kv_cache_bytes);
     // The card's figures and header say it.
-    h.get_by_label_contains("Advanced: --cache-type-k q4_0 --cache-type-v q4_0");
+    h.get_by_label("Advanced: llama.cpp's settings (2 changes)");
+    h.get_by_label_contains("llama.cpp flags: --cache-type-k q4_0 --cache-type-v q4_0");
     h.get_by_label_contains("cache 4.5 GiB (f16: 16.0 GiB)");
     h.get_by_label_contains("Everything fits in VRAM");
     // Reset goes back to llama.cpp's defaults and the verdict with them.

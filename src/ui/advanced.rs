@@ -25,10 +25,15 @@ const BATCHES: [u32; 5] = [512, 1024, 2048, 4096, 8192];
 pub(crate) fn advanced_ui(ui: &mut Ui, view: &AdvancedView, fit: &FitReport) -> Vec<Command> {
     let mut commands = Vec::new();
     let s = &view.settings;
+    // Short, so a narrow panel is not widened by it; the flags are inside.
+    let changed = s.flags().iter().filter(|f| f.starts_with("--")).count();
     let header = if s.is_default() {
         "Advanced: llama.cpp's settings (defaults)".to_owned()
     } else {
-        format!("Advanced: {}", s.summary())
+        format!(
+            "Advanced: llama.cpp's settings ({})",
+            crate::format::plural(changed, "change")
+        )
     };
     egui::CollapsingHeader::new(RichText::new(header).strong())
         .id_salt(("advanced", &view.key))
@@ -53,7 +58,12 @@ pub(crate) fn advanced_ui(ui: &mut Ui, view: &AdvancedView, fit: &FitReport) -> 
                 );
             }
             ui.horizontal_wrapped(|ui| {
-                ui.label(RichText::new(format!("llama.cpp flags: {}", s.summary())).monospace());
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(format!("llama.cpp flags: {}", s.summary())).monospace(),
+                    )
+                    .wrap(),
+                );
                 if !s.is_default() && ui.small_button("Reset to llama.cpp's defaults").clicked() {
                     next = LaunchSettings::default();
                 }
