@@ -564,7 +564,7 @@ fn fit_and_chat_take_llama_cpps_launch_flags() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(text.contains("--n-cpu-moe 18 fits best"), "{text}");
+    assert!(text.contains("--n-cpu-moe 17 fits best"), "{text}");
     assert!(
         text.contains("Settings: --n-cpu-moe 14 --override-tensor"),
         "{text}"

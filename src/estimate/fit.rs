@@ -12,7 +12,7 @@
 use serde::Serialize;
 
 use super::cluster::DeviceShare;
-use super::compute_buffer::compute_bytes;
+use super::compute_buffer::{compute_bytes, copies_growth};
 use super::gpus::OnGpus;
 use super::kept_in_ram::{catalog_tensors, kept_in_ram, NamedTensor};
 use super::launch_settings::{LaunchSettings, MoeOffload};
@@ -285,12 +285,18 @@ pub(crate) fn estimate_with_split(
 ) -> FitReport {
     let arch = &model.architecture;
     let b = breakdown_with_settings(arch, split, ctx_tokens, MlaLayout::Split, settings);
-    let report = judge_breakdown(model, split, quant, ctx_tokens, hw, &b);
+    let report = judge_breakdown(
+        model,
+        split,
+        (quant, ctx_tokens, settings.effective_ubatch()),
+        hw,
+        &b,
+    );
     if settings.moe == MoeOffload::Auto && settings.overrides.is_empty() {
         return with_gpus(report, arch, split, settings, hw);
     }
     let tensors = catalog_tensors(arch, quant, MlaLayout::Split);
-    let report = with_kept(report, split, &tensors, settings, hw);
+    let report = with_kept(report, arch, split, &tensors, settings, hw);
     with_gpus(report, arch, split, settings, hw)
 }
 
@@ -368,34 +374,27 @@ pub(crate) fn with_gpus(
 fn judge_breakdown(
     model: &Model,
     split: &WeightSplit,
-    quant: Quant,
-    ctx_tokens: u32,
+    (quant, ctx_tokens, ubatch): (Quant, u32, u32),
     hw: &HardwareSnapshot,
     b: &MemoryBreakdown,
 ) -> FitReport {
-    let mut report = judge(
-        model.architecture.layers,
-        b,
-        split,
-        model.is_moe(),
-        quant,
-        ctx_tokens,
-        hw,
-    );
+    let mut report = judge(&model.architecture, b, split, quant, ctx_tokens, hw, ubatch);
     report.speed = decode_speed(&report, split, &model.architecture, hw);
     report
 }
 
 /// Turns a breakdown into a verdict for a machine.
 pub(crate) fn judge(
-    layers: u32,
+    arch: &Architecture,
     b: &MemoryBreakdown,
     split: &WeightSplit,
-    is_moe: bool,
     quant: Quant,
     ctx_tokens: u32,
     hw: &HardwareSnapshot,
+    ubatch: u32,
 ) -> FitReport {
+    let layers = arch.layers;
+    let is_moe = arch.moe.is_some();
     let (vram, ram) = budgets(hw);
     let unified = hw.is_unified();
     let total = b.total_bytes();
@@ -422,7 +421,8 @@ pub(crate) fn judge(
     let gpu_fixed = b.compute_bytes + b.overhead_bytes;
     // With experts left in RAM, llama.cpp also stages their weights on the GPU for prompt batches.
     let staging = if is_moe {
-        split.expert_staging_bytes()
+        let (largest, bound) = split.expert_copies_of_first(layers as usize);
+        copies_growth(arch, b.compute_bytes, ubatch, largest, bound)
     } else {
         0
     };
@@ -471,7 +471,7 @@ pub(crate) fn judge(
             staging,
             hw,
         ));
-        report.best_n_cpu_moe = best_n(&n_cpu_moe_rows(b, split, hw));
+        report.best_n_cpu_moe = best_n(&n_cpu_moe_rows(arch, b, split, hw, ubatch));
     }
     report
 }
@@ -480,6 +480,7 @@ pub(crate) fn judge(
 /// RAM: every layer offloaded, those tensors here.
 pub(crate) fn with_kept(
     mut report: FitReport,
+    arch: &Architecture,
     split: &WeightSplit,
     tensors: &[NamedTensor],
     settings: &LaunchSettings,
@@ -490,13 +491,14 @@ pub(crate) fn with_kept(
     }
     let blocks = split.layer_bytes.len() as u32;
     let kept = kept_in_ram(tensors, blocks, settings);
-    let f = in_ram_figures(
-        &report.breakdown,
-        split,
-        kept.bytes,
+    let copies = copies_growth(
+        arch,
+        report.breakdown.compute_bytes,
+        settings.effective_ubatch(),
+        kept.largest_bytes(),
         kept.staging_bytes(),
-        hw,
     );
+    let f = in_ram_figures(&report.breakdown, split, kept.bytes, copies, hw);
     report.kept = Some(KeptPlacement {
         offload: Offload {
             gpu_layers: blocks + 1,

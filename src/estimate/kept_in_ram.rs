@@ -62,12 +62,17 @@ impl KeptInRam {
         self.bytes == 0
     }
 
-    /// GPU memory llama.cpp stages kept weights in for prompt batches: its scheduler copies a
-    /// RAM-resident weight to the GPU to multiply there ("op offload", batches of 32 tokens or
-    /// more), and a copy reuses the block of an equal-sized one freed before it; a larger tensor
-    /// after a smaller one needs a second block. So the largest kept tensor of the heaviest
-    /// block, plus the second largest when it is smaller (measured with the Vulkan back-end,
-    /// docs/accuracy-gpu.md).
+    /// The largest kept tensor.
+    pub fn largest_bytes(&self) -> u64 {
+        self.largest.iter().map(|t| t[0]).max().unwrap_or(0)
+    }
+
+    /// The bound of what the copies take in the GPU compute buffer (see
+    /// [`crate::estimate::compute_buffer::copies_growth`] for what they add to it): llama.cpp's
+    /// scheduler copies a RAM-resident weight to the GPU to multiply it there ("op offload",
+    /// batches of 32 tokens or more), and a copy reuses the block of an equal-sized one freed
+    /// before it; a larger tensor after a smaller one needs a second block. So the largest kept
+    /// tensor of the heaviest block, plus the second largest when it is smaller.
     pub fn staging_bytes(&self) -> u64 {
         self.largest
             .iter()

@@ -95,6 +95,18 @@ impl WeightSplit {
         }
     }
 
+    /// The bound of [`WeightSplit::expert_staging_bytes`] over the first `blocks` blocks, and the
+    /// largest expert tensor among them.
+    pub(crate) fn expert_copies_of_first(&self, blocks: usize) -> (u64, u64) {
+        let first = &self.expert_largest[..blocks.min(self.expert_largest.len())];
+        let bound = first
+            .iter()
+            .map(|&[a, b]| if b == a { a } else { a + b })
+            .max()
+            .unwrap_or(0);
+        (first.iter().map(|t| t[0]).max().unwrap_or(0), bound)
+    }
+
     /// GPU memory llama.cpp stages expert weights in while routed experts live in RAM: for
     /// prompt batches of 32 tokens or more its scheduler copies a RAM-resident layer's expert
     /// tensors to the GPU and multiplies there ("op offload", `ggml_backend_sched`), and the
@@ -103,13 +115,9 @@ impl WeightSplit {
     /// tensor of the heaviest block, plus the second largest when it is smaller. Measured with the
     /// Vulkan back-end (docs/accuracy-gpu.md): DeepSeek-V3 Q4_K_M +4956 MiB (Q4_K gate/up 2016 +
     /// Q6_K down 2940, exact), V3 Q8_0 +3808 (one tensor, exact), V2 Q8_0 +1275 (exact), V2 Q4_K_M
-    /// +1359 (this bound: 1659), V2-Lite none (bound: 243).
+    /// +1359 (this bound: 1659). What it adds to the buffer: [`crate::estimate::compute_buffer::copies_growth`].
     pub(crate) fn expert_staging_bytes(&self) -> u64 {
-        self.expert_largest
-            .iter()
-            .map(|&[a, b]| if b == a { a } else { a + b })
-            .max()
-            .unwrap_or(0)
+        self.expert_copies_of_first(self.expert_largest.len()).1
     }
 }
 

@@ -5,7 +5,9 @@
 
 use serde::Serialize;
 
+use super::compute_buffer::copies_growth;
 use super::memory::{in_ram_figures, MemoryBreakdown, WeightSplit};
+use crate::catalog::Architecture;
 use crate::hardware::HardwareSnapshot;
 
 /// VRAM and RAM with the experts of the first `n` blocks in RAM.
@@ -23,20 +25,21 @@ pub struct MoeRow {
 
 /// One row per `n` from 0 (every expert on the GPU) to the block count (every expert in RAM).
 pub fn n_cpu_moe_rows(
+    arch: &Architecture,
     b: &MemoryBreakdown,
     split: &WeightSplit,
     hw: &HardwareSnapshot,
+    ubatch: u32,
 ) -> Vec<MoeRow> {
     let blocks = split.layer_bytes.len();
     let mut kept = 0;
-    let mut staging = 0;
     (0..=blocks)
         .map(|n| {
             if n > 0 {
                 kept += split.expert_bytes[n - 1];
-                let [a, second] = split.expert_largest[n - 1];
-                staging = staging.max(if second == a { a } else { a + second });
             }
+            let (largest, bound) = split.expert_copies_of_first(n);
+            let staging = copies_growth(arch, b.compute_bytes, ubatch, largest, bound);
             let f = in_ram_figures(b, split, kept, staging, hw);
             MoeRow {
                 n: n as u32,
@@ -73,12 +76,23 @@ mod tests {
         let m = builtin_model("deepseek-v2-lite").unwrap();
         let (b, split) = breakdown(&m, Quant::Q8_0, 8192);
         let hw = parse_assume("8GiB GPU, 64GiB RAM").unwrap();
-        let rows = n_cpu_moe_rows(&b, &split, &hw);
+        let rows = n_cpu_moe_rows(&m.architecture, &b, &split, &hw, 512);
         assert_eq!(rows.len(), 28);
         // Block 0 is dense: N = 1 keeps nothing more than N = 0.
         assert_eq!(rows[0].vram_bytes, rows[1].vram_bytes);
+        // V2-Lite's buffer peaks at the logits, so a 187 MiB expert copy mostly fits where the
+        // logits will be: it adds 187 MiB + the experts stage's 64.5 MiB − the 229 MiB buffer.
+        let (largest, bound) = split.expert_copies_of_first(2);
+        let copies = crate::estimate::compute_buffer::copies_growth(
+            &m.architecture,
+            b.compute_bytes,
+            512,
+            largest,
+            bound,
+        );
+        assert_eq!(copies, largest + (129 << 19) - b.compute_bytes);
         assert_eq!(
-            rows[1].vram_bytes - rows[2].vram_bytes + split.expert_staging_bytes(),
+            rows[1].vram_bytes - rows[2].vram_bytes + copies,
             split.expert_bytes[1]
         );
         // N = all equals --cpu-moe's figures.

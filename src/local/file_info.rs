@@ -136,16 +136,16 @@ impl GgufInfo {
             .and_then(Quant::from_file_type)
             .unwrap_or(Quant::F16);
         let mut report = judge(
-            arch.layers,
+            arch,
             &b,
             &self.split,
-            arch.moe.is_some(),
             quant,
             ctx,
             hw,
+            settings.effective_ubatch(),
         );
         report.speed = decode_speed(&report, &self.split, arch, hw);
-        let report = with_kept(report, &self.split, &self.tensors, settings, hw);
+        let report = with_kept(report, arch, &self.split, &self.tensors, settings, hw);
         Some(with_gpus(report, arch, &self.split, settings, hw))
     }
 
