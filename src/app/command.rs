@@ -220,6 +220,7 @@ impl App {
             Command::PickBenchmark(key) => self.state.compare_key = Some(key),
             Command::SetLaunchSettings { key, settings } => {
                 self.state.set_settings(&key, settings);
+                self.settings_version += 1;
             }
             Command::SearchFocused => self.focus_search = false,
             Command::DismissRefusal => self.chat.session.refusal = None,

@@ -123,14 +123,8 @@ impl Default for PersistedState {
 }
 
 /// What the table's estimates were computed from: quantization, context, machine, What-if
-/// cluster, every model's launch settings.
-type FitsKey = (
-    Quant,
-    u32,
-    HardwareSnapshot,
-    Option<String>,
-    std::collections::BTreeMap<String, LaunchSettings>,
-);
+/// cluster, the launch settings' version.
+type FitsKey = (Quant, u32, HardwareSnapshot, Option<String>, u64);
 
 impl PersistedState {
     /// The launch settings remembered for `key` (a catalog id or a file's path), else the
@@ -250,6 +244,9 @@ pub struct App {
     pub waker: Waker,
     poller: Option<Poller>,
     fits_key: Option<FitsKey>,
+    /// Bumped when any model's launch settings change, so the views compare a number each
+    /// frame instead of every model's settings.
+    pub(crate) settings_version: u64,
     report_first_frame_from: Option<std::time::Instant>,
     script: Option<(script::ChatScript, script::ScriptStep)>,
 }
@@ -328,6 +325,7 @@ impl App {
             focus_search: false,
             poller: None,
             fits_key: None,
+            settings_version: 0,
             report_first_frame_from: options.report_first_frame_from,
             script: options
                 .script

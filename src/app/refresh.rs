@@ -57,7 +57,7 @@ impl App {
                 .is_some()
                 .then(|| self.state.what_if.clone())
                 .flatten(),
-            self.state.launch_settings.clone(),
+            self.settings_version,
         );
         if self.fits_key.as_ref() != Some(&key) {
             let models = &self.catalog.models;

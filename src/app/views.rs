@@ -67,13 +67,10 @@ type CardInputs = (
     Option<String>,
     Option<String>,
     Vec<WorkerReading>,
-    crate::estimate::launch_settings::LaunchSettings,
+    u64,
 );
 /// Inputs the local rows were computed from.
-type LocalInputs = (u64, u32, HardwareSnapshot, Settings);
-/// Every model's launch settings.
-type Settings =
-    std::collections::BTreeMap<String, crate::estimate::launch_settings::LaunchSettings>;
+type LocalInputs = (u64, u32, HardwareSnapshot, u64);
 
 /// The views and the inputs they were computed from.
 #[derive(Debug, Default)]
@@ -95,7 +92,7 @@ impl App {
             self.local.version,
             self.state.ctx_tokens,
             launch_hw,
-            self.state.launch_settings.clone(),
+            self.settings_version,
         );
         if self.views.local_inputs.as_ref() != Some(&inputs) {
             self.views.local_rows = self
@@ -127,14 +124,14 @@ impl App {
             device,
             self.state.what_if.clone(),
             self.answering_workers(),
-            self.state.settings_for(&self.catalog.models[index].id),
+            self.settings_version,
         );
         if self.views.card_inputs.as_ref() == Some(&inputs) {
             return;
         }
         let models = &self.catalog.models;
         let ctx = self.model_context(&models[index]);
-        let settings = &inputs.7;
+        let settings = &self.state.settings_for(&models[index].id);
         let by_quant = Quant::ALL
             .iter()
             .map(|&q| {
