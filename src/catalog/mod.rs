@@ -252,6 +252,7 @@ impl Architecture {
 
 impl Model {
     /// Whether this is a mixture-of-experts model.
+    #[cfg(any(test, feature = "verify"))]
     pub(crate) fn is_moe(&self) -> bool {
         self.architecture.moe.is_some()
     }

@@ -116,6 +116,7 @@ impl WeightSplit {
     /// Vulkan back-end (docs/accuracy-gpu.md): DeepSeek-V3 Q4_K_M +4956 MiB (Q4_K gate/up 2016 +
     /// Q6_K down 2940, exact), V3 Q8_0 +3808 (one tensor, exact), V2 Q8_0 +1275 (exact), V2 Q4_K_M
     /// +1359 (this bound: 1659). What it adds to the buffer: [`crate::estimate::compute_buffer::copies_growth`].
+    #[cfg(any(test, feature = "verify"))]
     pub(crate) fn expert_staging_bytes(&self) -> u64 {
         self.expert_copies_of_first(self.expert_largest.len()).1
     }
