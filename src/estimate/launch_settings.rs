@@ -120,7 +120,10 @@ pub struct LaunchSettings {
     pub ubatch: u32,
     /// Routed experts in RAM.
     pub moe: MoeOffload,
-    /// Tensors kept in RAM by name (`--override-tensor PATTERN=CPU`).
+    /// Tensors kept in RAM by name (`--override-tensor PATTERN=CPU`). Read back leniently: a
+    /// pattern that no longer passes the checks (a hand-edited or newer state file) is dropped
+    /// with a warning instead of failing the whole remembered state.
+    #[serde(deserialize_with = "overrides_that_pass")]
     pub overrides: Vec<TensorOverride>,
     /// Threads for generation (`--threads`); `None`: as many as the process may use.
     pub threads: Option<u32>,
@@ -134,6 +137,20 @@ pub struct LaunchSettings {
     pub main_gpu: u32,
     /// Proportions of the layers per GPU (`--tensor-split`); empty: by free memory.
     pub tensor_split: TensorSplit,
+}
+
+fn overrides_that_pass<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<TensorOverride>, D::Error> {
+    let texts = Vec::<String>::deserialize(d)?;
+    Ok(texts
+        .into_iter()
+        .filter_map(|t| {
+            TensorOverride::parse(&t)
+                .map_err(|why| tracing::warn!("a remembered tensor override was dropped: {why}"))
+                .ok()
+        })
+        .collect())
 }
 
 impl Default for LaunchSettings {
@@ -333,6 +350,18 @@ mod tests {
             ..LaunchSettings::default()
         };
         assert_eq!(big.effective_ubatch(), 128);
+    }
+
+    #[test]
+    fn a_bad_remembered_override_is_dropped_not_the_settings() {
+        let s: LaunchSettings =
+            ron::from_str(r#"(ubatch: 256, overrides: ["exps=CPU", "x(=CPU", "(?i)a=CPU"])"#)
+                .unwrap();
+        assert_eq!(s.ubatch, 256);
+        assert_eq!(
+            s.overrides,
+            vec![TensorOverride::parse("exps=CPU").unwrap()]
+        );
     }
 
     #[test]
