@@ -62,6 +62,9 @@ pub struct Model {
     pub architecture: Architecture,
     /// Hugging Face repository of the original weights.
     pub weights_repo: String,
+    /// How the original weights are stored (what vLLM and SGLang load without a conversion).
+    #[serde(default)]
+    pub original_dtype: OriginalDtype,
     /// Hugging Face repositories of well-known GGUF builds.
     pub gguf_repos: Vec<String>,
     /// The model's tag in the Ollama library, if it has one.
@@ -110,6 +113,18 @@ pub struct SeedFacts {
     pub system_ram_required: String,
     /// "Notes" column (distill table).
     pub notes: Option<String>,
+}
+
+/// How a model's original checkpoint stores its weights.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub enum OriginalDtype {
+    /// BF16 throughout (every DeepSeek model before V3).
+    #[default]
+    Bf16,
+    /// DeepSeek-V3's FP8: e4m3 weights with one f32 scale per 128×128 block in every linear
+    /// layer of the blocks; embeddings, output layer, norms and router in BF16
+    /// (`quantization_config.weight_block_size` in V3's config.json).
+    Fp8Block,
 }
 
 /// Recommended sampling settings.

@@ -1,6 +1,6 @@
 //! The command line: one file per subcommand family ([`estimate`]: `list`, `fit`, `hw`;
 //! [`benchmarks`]: `list --scores`, `fit --curve`; [`scan`];
-//! [`chat`]; [`get`], the Hub; [`worker`], serving this machine to others), what they share in [`common`]; the same library code as the window.
+//! [`chat`]; [`get`], the Hub; [`plan`], a GPU server for vLLM or SGLang; [`worker`], serving this machine to others), what they share in [`common`]; the same library code as the window.
 //! Bad input (an unknown model, a spec that does not parse) is one line on stderr and exit code 2.
 
 use clap::{Parser, Subcommand};
@@ -12,6 +12,7 @@ pub mod common;
 pub mod estimate;
 pub mod get;
 pub mod launch_args;
+pub mod plan;
 pub mod scan;
 pub mod worker;
 
@@ -64,6 +65,9 @@ pub enum Command {
     /// List a model's GGUF files on the Hugging Face Hub with this PC's verdict for each, and
     /// download one (resumable, verified) into the Hugging Face cache.
     Get(get::GetArgs),
+    /// Plan a GPU server for vLLM or SGLang: per-GPU memory of every layout, the best ones
+    /// ranked, and the commands that start them (e.g. --cluster "8x H200").
+    Plan(plan::PlanArgs),
     /// Serve this machine's devices to other machines' seekdeck (llama.cpp's RPC server), so a
     /// model can be split across several PCs. Listens on 127.0.0.1 unless --host says otherwise.
     Worker(worker::WorkerArgs),
@@ -111,6 +115,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<String, CliError> {
             .map_err(common::failure),
         Command::Chat(args) => chat::run_chat(args, cli.assume.as_deref()).map(|()| String::new()),
         Command::Get(args) => get::run_get(args, &catalog.models, cli.assume.as_deref()),
+        Command::Plan(args) => plan::run_plan(args, &catalog.models),
         Command::Worker(args) => worker::run_worker(args),
         Command::EngineHost { rpc } => crate::engine::host::child::run_host(rpc)
             .map(|()| String::new())

@@ -2,8 +2,8 @@
 //! each model's GGUF tensor list ([`tensors`]), the memory breakdown and verdict ([`fit`]), where
 //! the parts go and at what context ([`placement`]), a model across several machines
 //! ([`cluster`]), the KV cache at llama.cpp's cache types ([`kv_cache`]), memory against context
-//! length ([`curve`]), and every model's weights cached per
-//! quantization ([`weight_table`]).
+//! length ([`curve`]), every model's weights cached per
+//! quantization ([`weight_table`]), and GPU-server deployments for vLLM and SGLang ([`server`]).
 
 pub mod cluster;
 pub mod compute_buffer;
@@ -17,6 +17,7 @@ pub mod memory;
 pub mod moe_layers;
 pub mod placement;
 pub mod quant;
+pub mod server;
 pub mod speed;
 pub mod tensor_override;
 pub mod tensors;

@@ -3,6 +3,7 @@
 //! Probes ([`probe`]) read sysinfo and NVML; the [`poller`] thread re-reads them about once a second;
 //! [`assume`] builds simulated machines ("24GiB GPU, 64GiB RAM") through the same type, and
 //! [`cluster_spec`] several of them ("3x (24GiB GPU, 64GiB RAM)");
+//! [`server_spec`] names a GPU server being planned ("2 nodes x 8x H100");
 //! [`rpc_probe`] reads other machines' `seekdeck worker`s over the network. A missing driver
 //! or a failing probe is data (`gpu_status`), never a panic or a dialog.
 
@@ -12,6 +13,7 @@ pub mod cluster_spec;
 pub mod poller;
 pub(crate) mod probe;
 pub mod rpc_probe;
+pub mod server_spec;
 pub mod worker_watch;
 
 use serde::Serialize;
