@@ -332,11 +332,15 @@ mod tests {
             dp_attention: false,
         };
         let why = impossible(&r1, WeightForm::Original, &tp(32, 1), &spec).unwrap();
-        assert!(why.contains("2048 / 32 = 64"), "{why}");
+        assert!(why.contains("18432 / 32 = 576"), "{why}");
         // BF16 has no blocks; FP8 at TP 16 slices 128 wide.
         assert!(impossible(&r1, WeightForm::Bf16, &tp(32, 1), &spec).is_none());
         assert!(impossible(&r1, WeightForm::Original, &tp(16, 1), &spec).is_none());
-        // The dense layers (18432 / 32 = 576) still refuse with whole experts per GPU.
+        // The dense layers still refuse with whole experts per GPU; V2-Lite (no q_lora, 1408-wide
+        // experts) refuses at TP 16 for its experts: 1408 / 16 = 88.
         assert!(impossible(&r1, WeightForm::Original, &tp(32, 32), &spec).is_some());
+        let lite = builtin_model("deepseek-v2-lite").unwrap();
+        let why = impossible(&lite, WeightForm::Awq, &tp(16, 1), &spec).unwrap_or_default();
+        assert!(why.contains("/ 16 = "), "{why}");
     }
 }

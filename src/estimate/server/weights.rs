@@ -292,8 +292,12 @@ fn is_linear(kind: TensorKind) -> bool {
     ) && !kind.stem().contains("norm")
 }
 
-/// Bytes of `elements` weights of a tensor whose rows are `row` long, in `form`.
-fn bytes_of(form: WeightForm, model: &Model, kind: TensorKind, elements: u64, row: u64) -> u64 {
+/// Bytes of one GPU's slice of a tensor, `[ne0 (input), ne1 (output), ne2 (experts or
+/// heads)]`, in `form`: FP8 and INT8 blocks carry one f32 scale per 128 × 128 block, channel
+/// INT8 one per output, AWQ an FP16 scale and a 4-bit zero per 128 inputs, W4A8 a BF16 scale
+/// per 128 inputs, NVFP4 an FP8 scale per 16 inputs.
+fn bytes_of(form: WeightForm, model: &Model, kind: TensorKind, [i, o, n]: [u64; 3]) -> u64 {
+    let elements = i * o * n;
     if kind == TensorKind::ExpProbsB {
         return elements * 4;
     }
@@ -304,16 +308,16 @@ fn bytes_of(form: WeightForm, model: &Model, kind: TensorKind, elements: u64, ro
         kind,
         TensorKind::FfnGateExps | TensorKind::FfnUpExps | TensorKind::FfnDownExps
     );
-    let fp8_block = elements + (elements * 4).div_ceil(QUANT_BLOCK * QUANT_BLOCK);
+    let groups = |size: u64| i.div_ceil(size) * o * n;
+    let fp8_block = elements + i.div_ceil(QUANT_BLOCK) * o.div_ceil(QUANT_BLOCK) * n * 4;
     match form {
         WeightForm::Original if model.original_dtype == OriginalDtype::Fp8Block => fp8_block,
         WeightForm::Original | WeightForm::Bf16 => elements * 2,
         WeightForm::Fp8OnLoad => elements,
-        WeightForm::Int8 => elements + elements / row.max(1) * 4,
-        // 4 bits, and per 128 weights an FP16 scale and a 4-bit zero.
-        WeightForm::Awq => elements / 2 + elements.div_ceil(QUANT_BLOCK) * 5 / 2,
-        WeightForm::W4a8 if experts => elements / 2 + elements.div_ceil(QUANT_BLOCK) * 2,
-        WeightForm::Nvfp4 if experts => elements / 2 + elements.div_ceil(16),
+        WeightForm::Int8 => elements + o * n * 4,
+        WeightForm::Awq => elements / 2 + groups(QUANT_BLOCK) * 5 / 2,
+        WeightForm::W4a8 if experts => elements / 2 + groups(QUANT_BLOCK) * 2,
+        WeightForm::Nvfp4 if experts => elements / 2 + groups(16),
         WeightForm::W4a8 | WeightForm::Nvfp4 => fp8_block,
     }
 }
@@ -362,7 +366,8 @@ pub fn weight_share(model: &Model, form: WeightForm, layout: &Layout, stage: u32
             (None, TensorKind::TokenEmbd) => first,
             (None, _) => last,
         };
-        if keep {
+        // llama.cpp's `rope_freqs` is computed, not stored, by the engines.
+        if keep && t.kind != TensorKind::RopeFreqs {
             add_tensor(&mut share, model, form, layout, &t);
         }
     }
@@ -378,8 +383,9 @@ fn add_tensor(
     t: &TensorInfo,
 ) {
     let arch = &model.architecture;
-    let [row, cols, experts] = t.ne;
-    // Row-parallel layers split their input (ggml's ne[0]); the rest split their output.
+    let [mut i, mut o, mut n] = t.ne;
+    // Row-parallel layers split their input (ggml's ne[0]); MLA's per-head up-projections
+    // split their heads (ne[2]); the rest split their output (ne[1]).
     let row_parallel = matches!(
         t.kind,
         TensorKind::AttnOutput
@@ -387,6 +393,7 @@ fn add_tensor(
             | TensorKind::FfnDownShexp
             | TensorKind::FfnDownExps
     );
+    let per_head = matches!(t.kind, TensorKind::AttnKB | TensorKind::AttnVB);
     let (by, slot): (u32, &mut u64) = match shard(t.kind) {
         Shard::Replicated => (1, &mut share.replicated),
         Shard::Attention => {
@@ -407,20 +414,21 @@ fn add_tensor(
         }
         Shard::Dense => (layout.moe_tp(), &mut share.dense),
         Shard::Experts if layout.ep > 1 => {
-            let mine = experts.div_ceil(u64::from(layout.ep));
-            share.experts += bytes_of(form, model, t.kind, row * cols * mine, row);
-            return;
+            n = n.div_ceil(u64::from(layout.ep));
+            (1, &mut share.experts)
         }
         Shard::Experts => (layout.moe_tp(), &mut share.experts),
         Shard::Vocab => (layout.vocab_split(t.kind), &mut share.vocab),
     };
     let by = u64::from(by.max(1));
-    let (row, cols) = if row_parallel {
-        (row.div_ceil(by), cols)
+    if per_head {
+        n = n.div_ceil(by);
+    } else if row_parallel {
+        i = i.div_ceil(by);
     } else {
-        (row, cols.div_ceil(by))
-    };
-    *slot += bytes_of(form, model, t.kind, row * cols * experts, row);
+        o = o.div_ceil(by);
+    }
+    *slot += bytes_of(form, model, t.kind, [i, o, n]);
 }
 
 /// One layer's BF16 copies of MLA's absorbed key and value up-projections on one GPU:
