@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test build deps test-deps llama-server lint fuzz bench bench-estimator bench-engine bench-scan bench-download bench-remote bench-window bench-cluster catalog-doc screenshot reader-memory accuracy accuracy-gpu accuracy-cluster clean
+.PHONY: run test build deps test-deps llama-server lint fuzz bench bench-estimator bench-engine bench-scan bench-download bench-remote bench-window bench-cluster catalog-doc screenshot reader-memory accuracy accuracy-gpu accuracy-cluster server-plans clean
 
 run: deps
 	$(CARGO) run --release --
@@ -114,6 +114,11 @@ catalog-doc:
 reader-memory: deps
 	$(CARGO) build --release --features fuzzing --bin seekdeck --example reader_memory
 	target/release/examples/reader_memory 1 16
+
+# The GPU-server planner against the engines' published figures (docs/server-plans.md).
+server-plans:
+	$(CARGO) run --features verify --example server_plans > docs/server-plans.md.tmp && mv docs/server-plans.md.tmp docs/server-plans.md
+	@grep -m1 'rows agree' docs/server-plans.md
 
 # The estimator against llama.cpp's own dry run for every catalog model (docs/accuracy.md).
 accuracy: deps

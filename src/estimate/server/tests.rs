@@ -35,7 +35,8 @@ fn deepseek_v3_fp8_at_tp_8_by_hand() {
     let share = weight_share(&v3, WeightForm::Original, &layout, 0);
     // 61 blocks of MLA, split by heads (128 / 8 = 16 per GPU): q_b 1536 → 16 × 192, k_b and
     // v_b 16 heads of 128 × 512, o_proj 16 × 128 → 7168.
-    let attention = 61 * (fp8(1536, 3072, 1) + fp8(128, 512, 16) + fp8(512, 128, 16) + fp8(2048, 7168, 1));
+    let attention =
+        61 * (fp8(1536, 3072, 1) + fp8(128, 512, 16) + fp8(512, 128, 16) + fp8(2048, 7168, 1));
     assert_eq!(share.attention, attention);
     // Kept whole: q_a 7168 → 1536, kv_a 7168 → 576 (FP8), the four norms (BF16), and in the 58
     // MoE blocks the router 7168 × 256 (BF16) and its f32 bias; the final norm.
@@ -97,7 +98,10 @@ fn distill_llama_70b_bf16_at_tp_4_by_hand() {
     let share = weight_share(&m, WeightForm::Original, &layout, 0);
     // 80 blocks: q 8192 → 64 × 128 / 4, k and v 8192 → 8 × 128 / 4 (two key/value heads per
     // GPU), o 2048 → 8192; gate and up 8192 → 28672 / 4, down 7168 → 8192; BF16.
-    assert_eq!(share.attention, 80 * (8192 * 2048 + 2 * 8192 * 256 + 2048 * 8192) * 2);
+    assert_eq!(
+        share.attention,
+        80 * (8192 * 2048 + 2 * 8192 * 256 + 2048 * 8192) * 2
+    );
     assert_eq!(share.dense, 80 * 3 * 8192 * 7168 * 2);
     assert_eq!(share.vocab, 2 * 8192 * (128_256 / 4) * 2);
     assert_eq!(share.replicated, (80 * 2 + 1) * 8192 * 2);
@@ -117,14 +121,23 @@ fn distill_llama_70b_bf16_at_tp_4_by_hand() {
             ..PlanRequest::default()
         },
     );
-    let g = p.layouts.iter().find(|l| l.layout == layout).unwrap().gpu.unwrap();
+    let g = p
+        .layouts
+        .iter()
+        .find(|l| l.layout == layout)
+        .unwrap()
+        .gpu
+        .unwrap();
     assert_eq!(g.kv_per_token, 2 * 2 * 128 * 80 * 2);
 }
 
 #[test]
 fn pipeline_stages_put_the_embedding_first_and_the_output_last() {
     let r1 = builtin_model("deepseek-r1").unwrap();
-    let layout = Layout { pp: 2, ..tp(Engine::Vllm, 8) };
+    let layout = Layout {
+        pp: 2,
+        ..tp(Engine::Vllm, 8)
+    };
     let first = weight_share(&r1, WeightForm::Original, &layout, 0);
     let last = weight_share(&r1, WeightForm::Original, &layout, 1);
     assert_eq!(first.vocab, 7168 * 16160 * 2);
@@ -134,7 +147,10 @@ fn pipeline_stages_put_the_embedding_first_and_the_output_last() {
     // larger absorbed MLA matrices than today's (docs/server-plans.md).
     let stage0 = first.total() as f64 / GIB;
     assert!((stage0 / 39.66 - 1.0).abs() < 0.03, "{stage0:.2}");
-    assert!(last.total() > first.total(), "the last stage has 30 MoE blocks to the first's 28");
+    assert!(
+        last.total() > first.total(),
+        "the last stage has 30 MoE blocks to the first's 28"
+    );
 }
 
 #[test]
@@ -143,8 +159,11 @@ fn fp8_v3_never_starts_on_one_8x_h100_node() {
     // ran out of memory on 8 × H800.
     let r1 = builtin_model("deepseek-r1").unwrap();
     for spec in ["8x H100", "8x H800"] {
-        let p = plan(&r1, &parse_server_spec(spec).unwrap(), PlanRequest::default());
+        let p = plan(
+            &r1,
+            &parse_server_spec(spec).unwrap(),
+            PlanRequest::default(),
+        );
         assert_eq!(p.working().count(), 0, "{spec}");
     }
 }
-
