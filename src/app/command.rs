@@ -123,6 +123,15 @@ pub enum Command {
     ControlDownload(u64, super::hub_state::DownloadAction),
     /// Show or hide the "Connect to a server…" form.
     ToggleServerForm,
+    /// Open the "Connect to a server…" form filled in with a planned server's name and base URL.
+    ConnectPlanned {
+        /// A name for the server, e.g. "SGLang on 8× H200".
+        name: String,
+        /// Its base URL.
+        address: String,
+    },
+    /// Remember the card's server-plan choice (server, engine, weights, context, cache).
+    SetServerPlan(super::server_plan_view::ServerPlanChoice),
     /// Save the form's server and list its models.
     SubmitServerForm,
     /// Ask a saved server (by name) for its models again.
@@ -194,7 +203,9 @@ impl App {
             | Command::AddRepo(_)
             | Command::Download(_)
             | Command::ControlDownload(..)) => self.apply_hub(c),
+            Command::SetServerPlan(choice) => self.state.server_plan = choice,
             c @ (Command::ToggleServerForm
+            | Command::ConnectPlanned { .. }
             | Command::SubmitServerForm
             | Command::ListServerModels(_)
             | Command::UseServerModel { .. }
@@ -392,6 +403,15 @@ impl App {
                     open,
                     ..Default::default()
                 };
+            }
+            Command::ConnectPlanned { name, address } => {
+                self.servers.form = super::server_state::ServerForm {
+                    open: true,
+                    name,
+                    address,
+                    ..Default::default()
+                };
+                self.tab = super::Tab::Chat;
             }
             Command::SubmitServerForm => self.servers.submit_form(),
             Command::ListServerModels(name) => self.servers.ask_models(&name),

@@ -18,6 +18,7 @@ pub mod machines_state;
 pub(crate) mod pickers;
 pub mod refresh;
 pub mod script;
+pub mod server_plan_view;
 pub mod server_state;
 pub(crate) mod views;
 pub(crate) mod waker;
@@ -101,6 +102,8 @@ pub struct PersistedState {
     /// unless `--assume` asks otherwise.
     #[serde(skip)]
     pub what_if: Option<String>,
+    /// The card's server plan: server, engine, weights, context, cache.
+    pub server_plan: server_plan_view::ServerPlanChoice,
 }
 
 impl Default for PersistedState {
@@ -118,6 +121,7 @@ impl Default for PersistedState {
             compare_key: None,
             launch_settings: std::collections::BTreeMap::new(),
             what_if: None,
+            server_plan: Default::default(),
         }
     }
 }

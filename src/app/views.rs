@@ -1,6 +1,6 @@
 //! What the panels draw that takes computing, computed once when its inputs change instead of
 //! every frame: the open card's estimate at every quantization and the key of llama.cpp's check of
-//! it, and each "On this PC" row's launch context, estimate, placement and notes. The panels only
+//! it, the card's server plan, and each "On this PC" row's launch context, estimate, placement and notes. The panels only
 //! read these.
 
 use std::path::PathBuf;
@@ -79,6 +79,9 @@ pub struct Views {
     pub card: Option<CardView>,
     /// One per entry of `LocalState::models`, same order.
     pub local_rows: Vec<LocalRowView>,
+    /// The open card's server plan, computed for (model, choice).
+    pub server_plan: Option<super::server_plan_view::ServerPlanView>,
+    server_plan_for: Option<usize>,
     card_inputs: Option<CardInputs>,
     local_inputs: Option<LocalInputs>,
 }
@@ -88,6 +91,7 @@ impl App {
     /// `launch_hw` is this PC as a launch sees it ([`App::launch_hw`]), read once by the caller.
     pub(crate) fn refresh_views(&mut self, launch_hw: HardwareSnapshot) {
         self.refresh_card_view();
+        self.refresh_server_plan_view();
         let inputs = (
             self.local.version,
             self.state.ctx_tokens,
@@ -103,6 +107,23 @@ impl App {
                 .collect();
             self.views.local_inputs = Some(inputs);
         }
+    }
+
+    fn refresh_server_plan_view(&mut self) {
+        let Some(index) = self.views.card.as_ref().map(|c| c.index) else {
+            self.views.server_plan = None;
+            self.views.server_plan_for = None;
+            return;
+        };
+        let current = self.views.server_plan.as_ref().map(|v| &v.choice);
+        if self.views.server_plan_for == Some(index) && current == Some(&self.state.server_plan) {
+            return;
+        }
+        self.views.server_plan = Some(super::server_plan_view::server_plan_view(
+            &self.catalog.models[index],
+            &self.state.server_plan,
+        ));
+        self.views.server_plan_for = Some(index);
     }
 
     fn refresh_card_view(&mut self) {

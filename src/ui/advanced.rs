@@ -85,7 +85,7 @@ pub(crate) fn advanced_ui(ui: &mut Ui, view: &AdvancedView, fit: &FitReport) -> 
 }
 
 /// A combo box named (for screen readers and tests) by the label before it.
-fn labelled_combo(
+pub(crate) fn labelled_combo(
     ui: &mut Ui,
     label: &str,
     id: (&str, &str),

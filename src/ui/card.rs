@@ -70,6 +70,12 @@ pub(crate) fn card_ui(ui: &mut Ui, app: &App, view: &CardView) -> Vec<Command> {
                 ui.separator();
                 super::cluster::card_cluster_ui(ui, plan);
             }
+            ui.separator();
+            commands.extend(super::server_plan::server_plan_ui(
+                ui,
+                m,
+                app.views.server_plan.as_ref(),
+            ));
             llama_check_ui(ui, app, view);
             estimate_note_ui(ui, m, fit);
             local_files_ui(ui, app, m, &mut commands);

@@ -20,6 +20,7 @@ pub(crate) mod memory_bar;
 pub(crate) mod memory_curve;
 pub(crate) mod model_status;
 pub(crate) mod path_prompt;
+pub(crate) mod server_plan;
 pub(crate) mod servers;
 pub(crate) mod side_panel;
 pub mod table;
