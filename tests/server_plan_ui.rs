@@ -29,7 +29,10 @@ fn the_server_plan_ranks_layouts_gives_commands_and_follows_the_server() {
     h.get_by_label(&title);
     assert!(h.get_all_by_label_contains("Per GPU: weights ").count() >= 2);
     // The best layout's commands, and Connect: the server form, filled in with its base URL.
-    h.get_all_by_label("Commands").next().unwrap().scroll_to_me();
+    h.get_all_by_label("Commands")
+        .next()
+        .unwrap()
+        .scroll_to_me();
     h.run_ok();
     h.get_all_by_label("Commands").next().unwrap().click();
     h.run_ok();

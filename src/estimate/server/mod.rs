@@ -149,6 +149,9 @@ fn raised_fraction(engine: Engine) -> f64 {
     }
 }
 
+/// The most a default share is raised by.
+const MAX_RAISE: f64 = 0.1;
+
 /// A whole plan: every layout, best first.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ServerPlan {
@@ -273,10 +276,13 @@ fn plan_layout(
     let budget = engine_budget(layout.engine, &spec.gpu, &layout);
     let first = plan_with(model, spec, request, checkpoint, ctx, layout, budget);
     let raised = raised_fraction(layout.engine);
+    // Only a default close below the engines' own examples is raised: a far smaller one (SGLang
+    // with DP attention over many GPUs) reserves for CUDA graphs the engine will really take.
     if matches!(
         first.verdict,
         Verdict::Serves { .. } | Verdict::Impossible(_)
     ) || budget.fraction >= raised
+        || raised - budget.fraction > MAX_RAISE
     {
         return first;
     }
