@@ -28,17 +28,16 @@ fn the_server_plan_ranks_layouts_gives_commands_and_follows_the_server() {
     let title = format!("1. {} {}", best.layout.engine.name(), best.layout.label());
     h.get_by_label(&title);
     assert!(h.get_all_by_label_contains("Per GPU: weights ").count() >= 2);
-    // The best layout's commands, and Connect: the server form, filled in with its base URL.
-    h.get_all_by_label("Commands")
-        .next()
-        .unwrap()
-        .scroll_to_me();
-    h.run_ok();
-    h.get_all_by_label("Commands").next().unwrap().click();
-    h.run_ok();
+    // The best layout's commands (shown open), and Connect: the server form, filled in with its
+    // base URL.
     let base_url = plan.commands[0].as_ref().unwrap().base_url.clone();
-    h.get_by_label_contains(&plan.commands[0].as_ref().unwrap().nodes[0]);
-    h.get_by_label("Connect").click();
+    let node0 = &plan.commands[0].as_ref().unwrap().nodes[0];
+    assert!(node0.contains("--reasoning-parser"), "{node0}");
+    h.get_by_label(&format!("serves {base_url}")).scroll_to_me();
+    h.run_ok();
+    h.get_by_label_contains(node0);
+    assert!(h.get_all_by_label("Copy").count() >= 1);
+    h.get_all_by_label("Connect").next().unwrap().click();
     h.run_ok();
     let form = &h.state().servers.form;
     assert!(form.open);

@@ -347,11 +347,12 @@ pub struct ServerSpecError {
     pub reason: String,
 }
 
-static SHAPE: LazyLock<Regex> = LazyLock::new(|| {
+/// `[N nodes x] [M x] GPU`; `None` only if the pattern failed to compile, which the tests rule out.
+static SHAPE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(
         r"^(?:(?P<nodes>\d{1,3})\s*(?:nodes?\s*)?[x×*]\s*)?(?:(?P<gpus>\d{1,3})\s*[x×*]\s*)?(?P<gpu>[a-z0-9 ./-]+)$",
     )
-    .expect("the spec pattern compiles")
+    .ok()
 });
 
 /// Parses a server spec; every mistake is one sentence with examples.
@@ -369,7 +370,8 @@ pub fn parse_server_spec(spec: &str) -> Result<ServerSpec, ServerSpecError> {
         None => (lower.as_str(), None),
     };
     let caps = SHAPE
-        .captures(shape)
+        .as_ref()
+        .and_then(|re| re.captures(shape))
         .ok_or_else(|| err("write it as [N nodes x] COUNTx GPU".into()))?;
     let number = |name: &str| {
         caps.name(name)

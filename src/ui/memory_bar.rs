@@ -92,7 +92,7 @@ pub(crate) fn memory_bar_ui(ui: &mut Ui, fit: &FitReport) {
 }
 
 /// A small filled square in a legend colour.
-fn swatch(ui: &mut Ui, color: egui::Color32) {
+pub(crate) fn swatch(ui: &mut Ui, color: egui::Color32) {
     let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), Sense::hover());
     ui.painter().rect_filled(rect, 2.0, color);
 }

@@ -158,6 +158,9 @@ fn plan_ui(
             format!("No layout starts on {}.", plan.spec.label()),
         );
     }
+    if !working.is_empty() {
+        legend_ui(ui);
+    }
     for (rank, (i, l)) in working.iter().take(SHOWN).enumerate() {
         ui.add_space(6.0);
         ui.label(
@@ -181,7 +184,7 @@ fn plan_ui(
             );
         }
         if let Some(Some(c)) = commands.get(*i) {
-            commands_ui(ui, model, plan, l, c, out);
+            commands_ui(ui, model, plan, l, c, rank == 0, out);
         }
     }
     let failing: Vec<&LayoutPlan> = plan
@@ -190,7 +193,11 @@ fn plan_ui(
         .filter(|l| !l.verdict.starts())
         .collect();
     if !failing.is_empty() {
-        egui::CollapsingHeader::new(format!("Why the other {} layouts fail", failing.len()))
+        let title = match failing.len() {
+            1 => "Why the other layout fails".to_owned(),
+            n => format!("Why the other {n} layouts fail"),
+        };
+        egui::CollapsingHeader::new(title)
             .id_salt("server_plan_failing")
             .show(ui, |ui| {
                 for l in failing {
@@ -213,6 +220,27 @@ fn verdict_color(v: &Verdict) -> egui::Color32 {
     }
 }
 
+/// The bars' parts: name and colour.
+const PARTS: [(&str, egui::Color32); 4] = [
+    ("weights", theme::WEIGHTS),
+    ("runtime + activations", theme::OVERHEAD),
+    ("key/value cache pool", theme::KV_CACHE),
+    (
+        "outside the engine's share (CUDA graphs, activations)",
+        theme::COMPUTE,
+    ),
+];
+
+fn legend_ui(ui: &mut Ui) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new("Each bar is one GPU:").weak());
+        for (name, color) in PARTS {
+            super::memory_bar::swatch(ui, color);
+            ui.label(RichText::new(name).small());
+        }
+    });
+}
+
 /// One GPU: weights, runtime and activations, the cache pool, and what the engine leaves free.
 fn gpu_bar_ui(ui: &mut Ui, g: &GpuPlan) {
     let b = &g.budget;
@@ -220,26 +248,18 @@ fn gpu_bar_ui(ui: &mut Ui, g: &GpuPlan) {
     let free = b
         .total
         .saturating_sub(g.weights.total() + b.runtime + b.activations + cache);
-    let parts = [
-        ("weights", g.weights.total(), theme::WEIGHTS),
-        (
-            "runtime + activations",
-            b.runtime + b.activations,
-            theme::OVERHEAD,
-        ),
-        ("cache", cache, theme::KV_CACHE),
-        (
-            "left to the engine (graphs, activations)",
-            free,
-            theme::COMPUTE,
-        ),
-    ];
+    let bytes = [g.weights.total(), b.runtime + b.activations, cache, free];
+    let parts: Vec<(&str, u64, egui::Color32)> = PARTS
+        .iter()
+        .zip(bytes)
+        .map(|((name, color), b)| (*name, b, *color))
+        .collect();
     let width = ui.available_width().min(700.0);
     let (rect, response) = ui.allocate_exact_size(egui::vec2(width, 16.0), Sense::hover());
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 3.0, ui.visuals().extreme_bg_color);
     let mut x = rect.left();
-    for (_, bytes, color) in parts {
+    for &(_, bytes, color) in &parts {
         let w = rect.width() * bytes as f32 / b.total.max(1) as f32;
         painter.rect_filled(
             Rect::from_min_size(egui::pos2(x, rect.top()), egui::vec2(w, rect.height())),
@@ -266,6 +286,7 @@ fn commands_ui(
     plan: &ServerPlan,
     l: &LayoutPlan,
     c: &Commands,
+    open: bool,
     out: &mut Vec<Command>,
 ) {
     let mut text = String::new();
@@ -289,6 +310,7 @@ fn commands_ui(
     );
     egui::CollapsingHeader::new("Commands")
         .id_salt(id)
+        .default_open(open)
         .show(ui, |ui| {
             ui.add(egui::Label::new(RichText::new(&text).monospace()).wrap());
             if !c.docker.is_empty() {

@@ -66,81 +66,24 @@ pub fn commands(
         ));
     }
     let mut prepare: Vec<String> = checkpoint.prepare.iter().cloned().collect();
-    let ctx = context_flag(plan, lp);
     let l = lp.layout;
-    let mut common = Vec::new();
     let port = match l.engine {
         Engine::Vllm => VLLM_PORT,
         Engine::Sglang => SGLANG_PORT,
     };
-    let (node_cmds, docker_entry): (Vec<String>, Vec<String>) = match l.engine {
-        Engine::Vllm => {
-            common.push(format!("--tensor-parallel-size {}", l.tp));
-            if l.pp > 1 {
-                common.push(format!("--pipeline-parallel-size {}", l.pp));
-            }
-            if l.dp > 1 {
-                common.push(format!("--data-parallel-size {}", l.dp));
-            }
-            if l.ep > 1 {
-                common.push("--enable-expert-parallel".into());
-            }
-            common.push(format!("--max-model-len {ctx}"));
-            common.push(format!("--gpu-memory-utilization {}", lp.budget.fraction));
-            if plan.kv == KvDtype::Fp8 {
-                common.push("--kv-cache-dtype fp8".into());
-            }
-            if plan.form == WeightForm::Fp8OnLoad {
-                common.push("--quantization fp8".into());
-            }
-            if model.reasoning {
-                common.push("--reasoning-parser deepseek_r1".into());
-            }
-            if is_deepseek_arch(model) {
-                common.push("--trust-remote-code".into());
-            }
-            common.push(format!("--host 0.0.0.0 --port {port}"));
-            vllm_nodes(
-                &checkpoint.path,
-                &common,
-                lp,
-                nodes,
-                plan.spec.gpus_per_node,
-                &head_addr,
-                &mut env,
-                &mut prepare,
-            )
-        }
-        Engine::Sglang => {
-            common.push(format!("--tp {}", l.tp));
-            if l.dp_attention {
-                common.push(format!("--dp {} --enable-dp-attention", l.dp));
-            } else if l.dp > 1 {
-                common.push(format!("--dp {}", l.dp));
-            }
-            if l.ep > 1 {
-                common.push(format!("--ep-size {}", l.ep));
-            }
-            if l.pp > 1 {
-                common.push(format!("--pp-size {}", l.pp));
-            }
-            common.push(format!("--context-length {ctx}"));
-            common.push(format!("--mem-fraction-static {}", lp.budget.fraction));
-            if plan.kv == KvDtype::Fp8 {
-                common.push("--kv-cache-dtype fp8_e4m3".into());
-            }
-            if let Some(q) = checkpoint.sglang_quantization {
-                common.push(format!("--quantization {q}"));
-            }
-            if model.reasoning {
-                common.push("--reasoning-parser deepseek-r1".into());
-            }
-            if is_deepseek_arch(model) {
-                common.push("--trust-remote-code".into());
-            }
-            common.push(format!("--host 0.0.0.0 --port {port}"));
-            sglang_nodes(&checkpoint.path, &common, nodes, &head_addr)
-        }
+    let flags = engine_flags(model, plan, lp, checkpoint, port);
+    let (node_cmds, docker_entry) = match l.engine {
+        Engine::Vllm => vllm_nodes(
+            &checkpoint.path,
+            &flags,
+            lp,
+            nodes,
+            plan.spec.gpus_per_node,
+            &head_addr,
+            &mut env,
+            &mut prepare,
+        ),
+        Engine::Sglang => sglang_nodes(&checkpoint.path, &flags, nodes, &head_addr),
     };
     let docker = docker_lines(l.engine, plan.spec.gpu.generation, &docker_entry);
     let host = if nodes > 1 || head.is_some() {
@@ -155,6 +98,76 @@ pub fn commands(
         docker,
         base_url: format!("http://{host}:{port}/v1"),
     })
+}
+
+/// The flags every node's command shares: the layout, the context and memory share the plan
+/// assumed, the cache type, the quantization the checkpoint needs, R1's reasoning parser.
+fn engine_flags(
+    model: &Model,
+    plan: &ServerPlan,
+    lp: &LayoutPlan,
+    checkpoint: &super::weights::Checkpoint,
+    port: u16,
+) -> Vec<String> {
+    let l = lp.layout;
+    let ctx = context_flag(plan, lp);
+    let fp8_kv = plan.kv == KvDtype::Fp8;
+    let mut flags = Vec::new();
+    match l.engine {
+        Engine::Vllm => {
+            flags.push(format!("--tensor-parallel-size {}", l.tp));
+            if l.pp > 1 {
+                flags.push(format!("--pipeline-parallel-size {}", l.pp));
+            }
+            if l.dp > 1 {
+                flags.push(format!("--data-parallel-size {}", l.dp));
+            }
+            if l.ep > 1 {
+                flags.push("--enable-expert-parallel".into());
+            }
+            flags.push(format!("--max-model-len {ctx}"));
+            flags.push(format!("--gpu-memory-utilization {}", lp.budget.fraction));
+            if fp8_kv {
+                flags.push("--kv-cache-dtype fp8".into());
+            }
+            if plan.form == WeightForm::Fp8OnLoad {
+                flags.push("--quantization fp8".into());
+            }
+            if model.reasoning {
+                flags.push("--reasoning-parser deepseek_r1".into());
+            }
+        }
+        Engine::Sglang => {
+            flags.push(format!("--tp {}", l.tp));
+            if l.dp_attention {
+                flags.push(format!("--dp {} --enable-dp-attention", l.dp));
+            } else if l.dp > 1 {
+                flags.push(format!("--dp {}", l.dp));
+            }
+            if l.ep > 1 {
+                flags.push(format!("--ep-size {}", l.ep));
+            }
+            if l.pp > 1 {
+                flags.push(format!("--pp-size {}", l.pp));
+            }
+            flags.push(format!("--context-length {ctx}"));
+            flags.push(format!("--mem-fraction-static {}", lp.budget.fraction));
+            if fp8_kv {
+                flags.push("--kv-cache-dtype fp8_e4m3".into());
+            }
+            if let Some(q) = checkpoint.sglang_quantization {
+                flags.push(format!("--quantization {q}"));
+            }
+            if model.reasoning {
+                flags.push("--reasoning-parser deepseek-r1".into());
+            }
+        }
+    }
+    if is_deepseek_arch(model) {
+        flags.push("--trust-remote-code".into());
+    }
+    flags.push(format!("--host 0.0.0.0 --port {port}"));
+    flags
 }
 
 /// vLLM: one node; pipeline stages across nodes on Ray (`ray start` on each node, `vllm serve`

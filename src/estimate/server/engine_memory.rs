@@ -199,15 +199,7 @@ mod tests {
     use crate::hardware::server_spec::parse_server_spec;
 
     fn tp(engine: Engine, tp: u32) -> Layout {
-        Layout {
-            engine,
-            tp,
-            attn_tp: tp,
-            pp: 1,
-            dp: 1,
-            ep: 1,
-            dp_attention: false,
-        }
+        Layout::tensor_parallel(engine, tp)
     }
 
     #[test]

@@ -58,6 +58,19 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// Plain tensor parallelism over `tp` GPUs on `engine`.
+    pub fn tensor_parallel(engine: Engine, tp: u32) -> Self {
+        Self {
+            engine,
+            tp,
+            attn_tp: tp,
+            pp: 1,
+            dp: 1,
+            ep: 1,
+            dp_attention: false,
+        }
+    }
+
     /// GPUs the layout uses.
     pub fn gpus(&self) -> u32 {
         if self.dp_attention {
@@ -133,15 +146,7 @@ pub fn candidates(model: &Model, spec: &ServerSpec, engine: Engine) -> Vec<Layou
     let (n, g) = (spec.nodes, spec.gpus_per_node);
     let total = n * g;
     let moe = model.architecture.moe.is_some();
-    let base = Layout {
-        engine,
-        tp: g,
-        attn_tp: g,
-        pp: 1,
-        dp: 1,
-        ep: 1,
-        dp_attention: false,
-    };
+    let base = Layout::tensor_parallel(engine, g);
     let mut out = Vec::new();
     match engine {
         Engine::Vllm => {
@@ -302,13 +307,8 @@ mod tests {
     #[test]
     fn pipeline_stages_split_like_vllm() {
         let l = Layout {
-            engine: Engine::Vllm,
-            tp: 8,
-            attn_tp: 8,
             pp: 2,
-            dp: 1,
-            ep: 1,
-            dp_attention: false,
+            ..Layout::tensor_parallel(Engine::Vllm, 8)
         };
         // 61 blocks: 31 + 30, the extra one before the last stage.
         assert_eq!(l.stage_layers(61, 0), 0..31);
@@ -323,13 +323,8 @@ mod tests {
         let r1 = builtin_model("deepseek-r1").unwrap();
         let spec = parse_server_spec("4 nodes x 8x H100, InfiniBand").unwrap();
         let tp = |tp, ep| Layout {
-            engine: Engine::Sglang,
-            tp,
-            attn_tp: tp,
-            pp: 1,
-            dp: 1,
             ep,
-            dp_attention: false,
+            ..Layout::tensor_parallel(Engine::Sglang, tp)
         };
         let why = impossible(&r1, WeightForm::Original, &tp(32, 1), &spec).unwrap();
         assert!(why.contains("18432 / 32 = 576"), "{why}");

@@ -139,6 +139,18 @@ pub struct LayoutPlan {
     pub raised_from: Option<f64>,
 }
 
+impl LayoutPlan {
+    fn impossible(layout: Layout, budget: EngineBudget, reason: String) -> Self {
+        Self {
+            layout,
+            budget,
+            gpu: None,
+            verdict: Verdict::Impossible(reason),
+            raised_from: None,
+        }
+    }
+}
+
 /// The engines' share when their default leaves too little: SGLang's own DeepSeek example on
 /// 8× H20 passes `--mem-fraction-static 0.9` (docs, basic_usage/deepseek_v3, function
 /// calling); vLLM's DeepSeek-V3-AWQ card passes `--gpu-memory-utilization 0.95`.
@@ -227,16 +239,18 @@ pub fn plan(model: &Model, spec: &ServerSpec, request: PlanRequest) -> ServerPla
     };
     let checkpoint = checkpoint(model, request.form);
     let engines: Vec<Engine> = request.engine.map_or(Engine::ALL.to_vec(), |e| vec![e]);
+    let inputs = Inputs {
+        model,
+        spec,
+        request: &request,
+        checkpoint: &checkpoint,
+        ctx,
+    };
     let mut layouts: Vec<(usize, LayoutPlan)> = engines
         .into_iter()
         .flat_map(|e| candidates(model, spec, e))
         .enumerate()
-        .map(|(i, layout)| {
-            (
-                i,
-                plan_layout(model, spec, &request, &checkpoint, ctx, layout),
-            )
-        })
+        .map(|(i, layout)| (i, plan_layout(&inputs, layout)))
         .collect();
     layouts.sort_by_key(|(i, l)| {
         let (context, sequences) = match l.verdict {
@@ -265,16 +279,18 @@ pub fn plan(model: &Model, spec: &ServerSpec, request: PlanRequest) -> ServerPla
     }
 }
 
-fn plan_layout(
-    model: &Model,
-    spec: &ServerSpec,
-    request: &PlanRequest,
-    checkpoint: &Result<Checkpoint, String>,
+/// What every layout of one plan is planned with.
+struct Inputs<'a> {
+    model: &'a Model,
+    spec: &'a ServerSpec,
+    request: &'a PlanRequest,
+    checkpoint: &'a Result<Checkpoint, String>,
     ctx: u64,
-    layout: Layout,
-) -> LayoutPlan {
-    let budget = engine_budget(layout.engine, &spec.gpu, &layout);
-    let first = plan_with(model, spec, request, checkpoint, ctx, layout, budget);
+}
+
+fn plan_layout(inputs: &Inputs, layout: Layout) -> LayoutPlan {
+    let budget = engine_budget(layout.engine, &inputs.spec.gpu, &layout);
+    let first = plan_with(inputs, layout, budget);
     let raised = raised_fraction(layout.engine);
     // Only a default close below the engines' own examples is raised: a far smaller one (SGLang
     // with DP attention over many GPUs) reserves for CUDA graphs the engine will really take.
@@ -287,11 +303,7 @@ fn plan_layout(
         return first;
     }
     let second = plan_with(
-        model,
-        spec,
-        request,
-        checkpoint,
-        ctx,
+        inputs,
         layout,
         EngineBudget {
             fraction: raised,
@@ -310,15 +322,14 @@ fn plan_layout(
     }
 }
 
-fn plan_with(
-    model: &Model,
-    spec: &ServerSpec,
-    request: &PlanRequest,
-    checkpoint: &Result<Checkpoint, String>,
-    ctx: u64,
-    layout: Layout,
-    budget: EngineBudget,
-) -> LayoutPlan {
+fn plan_with(inputs: &Inputs, layout: Layout, budget: EngineBudget) -> LayoutPlan {
+    let Inputs {
+        model,
+        spec,
+        request,
+        checkpoint,
+        ctx,
+    } = *inputs;
     let refusal = checkpoint
         .as_ref()
         .err()
@@ -333,13 +344,7 @@ fn plan_with(
         })
         .or_else(|| impossible(model, request.form, &layout, spec));
     if let Some(reason) = refusal {
-        return LayoutPlan {
-            layout,
-            budget,
-            gpu: None,
-            verdict: Verdict::Impossible(reason),
-            raised_from: None,
-        };
+        return LayoutPlan::impossible(layout, budget, reason);
     }
     let binding = (0..layout.pp)
         .map(|stage| {
@@ -356,8 +361,10 @@ fn plan_with(
                 pool_tokens,
             }
         })
-        .min_by_key(|g| (g.pool_tokens, std::cmp::Reverse(g.weights.total())))
-        .expect("a layout has at least one stage");
+        .min_by_key(|g| (g.pool_tokens, std::cmp::Reverse(g.weights.total())));
+    let Some(binding) = binding else {
+        return LayoutPlan::impossible(layout, budget, "no pipeline stage".into());
+    };
     let trained = u64::from(model.architecture.context_tokens);
     let verdict = if binding.budget.kv_pool <= 0 {
         Verdict::DoesNotFit {

@@ -12,15 +12,7 @@ use crate::hardware::server_spec::parse_server_spec;
 const GIB: f64 = (1u64 << 30) as f64;
 
 fn tp(engine: Engine, tp: u32) -> Layout {
-    Layout {
-        engine,
-        tp,
-        attn_tp: tp,
-        pp: 1,
-        dp: 1,
-        ep: 1,
-        dp_attention: false,
-    }
+    Layout::tensor_parallel(engine, tp)
 }
 
 /// FP8 weights `[input, output, n]` with one f32 scale per 128 × 128 block.
