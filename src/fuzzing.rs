@@ -23,6 +23,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("conversation_ron", conversation_ron),
     ("chat_template", chat_template),
     ("assume_spec", assume_spec),
+    ("server_spec", server_spec),
     ("hub_listing", hub_listing),
     ("think_split", think_split),
     ("server_stream", server_stream),
@@ -109,6 +110,21 @@ pub fn chat_template(data: &[u8]) {
     ];
     let _ =
         crate::engine::template_sandbox::render_isolated(&template, &messages, true, "<s>", "</s>");
+}
+
+/// A server-plan spec (`seekdeck plan --cluster`, the card's Server plan field); one that parses
+/// is planned for DeepSeek-V3 on both engines (the planner must not panic on any server).
+pub fn server_spec(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let (Ok(spec), Some(model)) = (
+        crate::hardware::server_spec::parse_server_spec(&text),
+        crate::catalog::builtin_model("deepseek-v3"),
+    ) {
+        let plan = crate::estimate::server::plan(&model, &spec, Default::default());
+        for l in &plan.layouts {
+            let _ = crate::estimate::server::commands::commands(&model, &plan, l, None);
+        }
+    }
 }
 
 /// A "What if…" / `--assume` machine spec, as one machine and as a cluster; a cluster that
@@ -246,6 +262,9 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         .chain(&crate::hardware::cluster_spec::CLUSTER_PRESETS)
     {
         out.push(("assume_spec", p.spec.as_bytes().to_vec()));
+    }
+    for p in crate::hardware::server_spec::SERVER_PRESETS {
+        out.push(("server_spec", p.spec.as_bytes().to_vec()));
     }
     for name in [
         "DeepSeek-R1-Q2_K-00001-of-00005.gguf",

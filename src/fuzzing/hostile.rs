@@ -60,6 +60,7 @@ pub fn inputs(size: usize) -> Vec<Hostile> {
         ),
         h("chat_template", "a message filling the input", template_message(size)),
         h("assume_spec", "GPUs listed to the end", repeated(b"8GiB GPU, ", size)),
+        h("server_spec", "GPU counts to the end", repeated(b"8x 8x ", size)),
         h("hub_listing", "files filling the answer", hub_listing(size)),
         h("think_split", "think tags to the end", repeated(b"<think>a</think>", size)),
         h("server_stream", "one event without end", endless_event(size)),
