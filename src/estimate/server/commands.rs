@@ -65,6 +65,16 @@ pub fn commands(
             "the other nodes reach node 0 at this address".to_owned(),
         ));
     }
+    if nodes > 1 {
+        // SGLang's multi-node notes (benchmark/deepseek_v3/README.md): name the interface when a
+        // node has several, or startup hangs.
+        for var in ["NCCL_SOCKET_IFNAME", "GLOO_SOCKET_IFNAME"] {
+            env.push((
+                format!("{var}=<network interface between the nodes, e.g. eth0>"),
+                "needed when a node has several network interfaces".to_owned(),
+            ));
+        }
+    }
     let mut prepare: Vec<String> = checkpoint.prepare.iter().cloned().collect();
     let l = lp.layout;
     let port = match l.engine {
