@@ -48,6 +48,7 @@ fn main() {
         (Shape::HalfHere, 3),
         (Shape::ExpertsHere, 2),
         (Shape::SomeExpertsHere, 2),
+        (Shape::UnequalSplit, 3),
     ] {
         seekdeck::llama::backend::use_cluster_devices(indices[..count].concat());
         for m in catalog.models.iter().filter(|m| {

@@ -2,7 +2,7 @@
 //! `seekdeck worker` processes on loopback are this process's RPC devices; a dense model and two
 //! MLA mixture-of-experts models are dry-run over them in each cluster shape (the experts-here
 //! ones — all experts, or the first half's as `--n-cpu-moe` keeps them — for the two MoE models),
-//! and every device's
+//! and an unequal `--tensor-split` over all three; every device's
 //! weights, KV cache and compute buffer must be within 3% / 64 MiB of seekdeck's estimate.
 //! One test in its own binary: the devices llama.cpp loads onto are process-wide.
 
@@ -38,6 +38,7 @@ fn the_estimate_matches_llama_cpp_device_by_device_over_loopback_workers() {
         (Shape::HalfHere, 3),
         (Shape::ExpertsHere, 2),
         (Shape::SomeExpertsHere, 2),
+        (Shape::UnequalSplit, 3),
     ] {
         seekdeck::llama::backend::use_cluster_devices(devices[..count].concat());
         for (id, quant) in [
@@ -55,6 +56,15 @@ fn the_estimate_matches_llama_cpp_device_by_device_over_loopback_workers() {
                 let row = check(&model, quant, ctx, &workers[..count], shape, scratch.path())
                     .unwrap_or_else(|e| panic!("{id} {ctx}: {e}"));
                 assert_eq!(row.parts.len(), count + 1);
+                if shape == Shape::UnequalSplit {
+                    // 3,2,1: llama.cpp really split unequally (the first worker has about three
+                    // times the last one's weights), not by the workers' equal free memory.
+                    let (first, last) = (&row.parts[1].reference, &row.parts[3].reference);
+                    assert!(
+                        first.weights > 2 * last.weights,
+                        "{id}: {first:?} vs {last:?}"
+                    );
+                }
                 for part in &row.parts {
                     assert!(
                         part.passes(),
@@ -69,7 +79,10 @@ fn the_estimate_matches_llama_cpp_device_by_device_over_loopback_workers() {
             }
         }
     }
-    assert_eq!(checked, 2 * 3 * 3 + 2 * 3 * 4 + 2 * 2 * 3 + 2 * 2 * 3);
+    assert_eq!(
+        checked,
+        2 * 3 * 3 + 2 * 3 * 4 + 2 * 2 * 3 + 2 * 2 * 3 + 2 * 3 * 4
+    );
     // --override-tensor: what llama.cpp's own matching of the patterns moves to this PC's CPU is
     // what seekdeck's matching keeps in RAM, to the byte.
     seekdeck::llama::backend::use_cluster_devices(devices[..2].concat());

@@ -620,12 +620,14 @@ fn fit_and_chat_take_llama_cpps_launch_flags() {
         "--threads",
         "2",
         "--no-mmap",
+        "-ts",
+        "1",
     ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(
         err.contains(
-            "settings: --flash-attn off --batch-size 128 --ubatch-size 64 --threads 2 --no-mmap"
+            "settings: --flash-attn off --batch-size 128 --ubatch-size 64 --threads 2 --tensor-split 1 --no-mmap"
         ),
         "{err}"
     );

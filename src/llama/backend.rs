@@ -43,32 +43,34 @@ pub fn use_cluster_devices(devices: Vec<usize>) {
 
 /// llama.cpp's model parameters for `offload` and `settings`: its GPU layers (on the cluster's
 /// devices in an engine host), no device at all with `no_gpu` (llama.cpp's `--device none`),
-/// mmap and mlock. The tensors kept in RAM go on the pinned parameters afterwards
+/// the split mode, main GPU and tensor split (through seekdeck's patch of llama-cpp-2,
+/// vendor/llama-cpp-2/SEEKDECK-PATCH.md), mmap and mlock. The tensors kept in RAM go on the pinned parameters afterwards
 /// ([`add_cpu_overrides`]).
 pub(crate) fn model_params(
     offload: Offload,
     settings: &LaunchSettings,
 ) -> Result<LlamaModelParams, LlamaError> {
-    if !settings.tensor_split.0.is_empty() {
-        return Err(LlamaError::Devices(format!(
-            "--tensor-split {}: the llama.cpp binding seekdeck uses (llama-cpp-2 0.1.160) cannot \
-             pass a tensor split, so seekdeck estimates it but cannot launch with it; clear it to \
-             split by free memory, or run llama-server with --tensor-split {}",
-            settings.tensor_split.label(),
-            settings.tensor_split.label()
-        )));
-    }
     let mode = match settings.split_mode {
         SplitMode::Layer => LlamaSplitMode::Layer,
         SplitMode::None => LlamaSplitMode::None,
         SplitMode::Row => LlamaSplitMode::Row,
     };
-    let params = LlamaModelParams::default()
+    let mut params = LlamaModelParams::default()
         .with_n_gpu_layers(offload.gpu_layers)
         .with_use_mmap(settings.mmap)
         .with_use_mlock(settings.mlock)
         .with_split_mode(mode)
         .with_main_gpu(settings.main_gpu as i32);
+    if !settings.tensor_split.0.is_empty() {
+        // llama.cpp's `--tensor-split`, proportions in device order (thousandths here).
+        let split: Vec<f32> = settings
+            .tensor_split
+            .0
+            .iter()
+            .map(|&v| v as f32 / 1000.0)
+            .collect();
+        params = params.with_tensor_split(&split);
+    }
     let cluster = CLUSTER_DEVICES.lock().ok().and_then(|d| d.clone());
     let devices: &[usize] = match &cluster {
         _ if offload.no_gpu => &[],

@@ -9,6 +9,7 @@ use std::path::Path;
 use crate::catalog::Model;
 use crate::estimate::cluster::{shares_with, ClusterDevice, ClusterMachines, DeviceShare};
 use crate::estimate::fit::weight_split;
+use crate::estimate::launch_settings::{LaunchSettings, TensorSplit};
 use crate::estimate::placement::Offload;
 use crate::estimate::quant::Quant;
 use crate::estimate::tensors::MlaLayout;
@@ -40,13 +41,18 @@ pub enum Shape {
     /// Every block on the workers but the routed experts of the first half of the blocks
     /// (`--n-cpu-moe`, as Launch places a model whose experts fit the devices in part).
     SomeExpertsHere,
+    /// Every block on the workers, split unequally by `--tensor-split` (n, n − 1, …, 1 for n
+    /// workers) instead of by their free memory.
+    UnequalSplit,
 }
 
 impl Shape {
     /// llama.cpp's `n_gpu_layers` for a model of `blocks` blocks.
     pub fn gpu_layers(self, blocks: u32) -> u32 {
         match self {
-            Self::AllOnWorkers | Self::ExpertsHere | Self::SomeExpertsHere => blocks + 1,
+            Self::AllOnWorkers | Self::ExpertsHere | Self::SomeExpertsHere | Self::UnequalSplit => {
+                blocks + 1
+            }
             Self::HalfHere => blocks - blocks / 2 + 1,
         }
     }
@@ -60,6 +66,20 @@ impl Shape {
             Self::SomeExpertsHere => {
                 format!("{workers} workers, the first half's experts on this PC")
             }
+            Self::UnequalSplit => format!(
+                "{workers} workers, --tensor-split {}",
+                self.tensor_split(workers).label()
+            ),
+        }
+    }
+
+    /// The `--tensor-split` the shape asks for (none but for [`Self::UnequalSplit`]).
+    pub fn tensor_split(self, workers: usize) -> TensorSplit {
+        match self {
+            Self::UnequalSplit => {
+                TensorSplit((1..=workers as u32).rev().map(|n| n * 1000).collect())
+            }
+            _ => TensorSplit::default(),
         }
     }
 }
@@ -123,7 +143,7 @@ pub fn check(
     let moe_in_ram = match shape {
         Shape::ExpertsHere => arch.layers,
         Shape::SomeExpertsHere => arch.layers / 2,
-        Shape::AllOnWorkers | Shape::HalfHere => 0,
+        Shape::AllOnWorkers | Shape::HalfHere | Shape::UnequalSplit => 0,
     };
     let offload = Offload {
         gpu_layers,
@@ -135,17 +155,28 @@ pub fn check(
         },
         ..Offload::default()
     };
+    let tensor_split = shape.tensor_split(workers.len());
+    let settings = LaunchSettings {
+        tensor_split: tensor_split.clone(),
+        ..LaunchSettings::default()
+    };
     let reference = with_shape_only(model, quant, scratch_dir, |path| {
-        dry_run_devices(path, ctx_tokens, offload, &Default::default())
+        dry_run_devices(path, ctx_tokens, offload, &settings)
     })?;
     let machines = ClusterMachines {
         this_pc_ram_budget_bytes: u64::MAX,
         devices: workers
             .iter()
-            .map(|w| ClusterDevice {
+            .enumerate()
+            .map(|(i, w)| ClusterDevice {
                 machine: w.endpoint.clone(),
                 name: "CPU".into(),
-                free_bytes: w.free_bytes,
+                // A tensor split replaces free memory as what the layers follow, as in
+                // `estimate::gpus::gpu_machines`.
+                free_bytes: tensor_split
+                    .0
+                    .get(i)
+                    .map_or(w.free_bytes, |&p| u64::from(p)),
                 budget_bytes: w.free_bytes,
             })
             .collect(),
