@@ -266,12 +266,6 @@ impl Architecture {
 }
 
 impl Model {
-    /// Whether this is a mixture-of-experts model.
-    #[cfg(any(test, feature = "verify"))]
-    pub(crate) fn is_moe(&self) -> bool {
-        self.architecture.moe.is_some()
-    }
-
     /// The Hugging Face page of a repository.
     pub(crate) fn hf_url(repo: &str) -> String {
         format!("https://huggingface.co/{repo}")

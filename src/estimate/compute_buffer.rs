@@ -119,33 +119,6 @@ pub(crate) fn attention_stage(arch: &Architecture) -> u64 {
     }
 }
 
-/// What llama.cpp's GPU copies of weights kept in RAM add to the GPU compute buffer, for prompt
-/// batches (its scheduler multiplies a RAM-resident weight on the GPU and stages a copy there):
-/// `bound` — the largest copy of the heaviest block, plus the second largest when smaller — when
-/// the buffer's peak is inside every block (MLA attention wider than the logits: V2, V3, R1);
-/// when the peak is the logits at the end of the graph (V2-Lite), a copy goes into the space the
-/// logits will take, and only what does not fit there adds: `largest` plus the experts stage's live
-/// activations, `4·u·(2·n_used·n_embd + n_used·n_ff_exp)`, over the buffer. Measured with the
-/// Vulkan back-end (docs/accuracy-gpu.md): V3 and V2 Q8_0 +1 copy, V3 Q4_K_M +2 (exact);
-/// V2-Lite +27.5 MiB with 187 MiB copies (exact).
-pub(crate) fn copies_growth(
-    arch: &Architecture,
-    compute_bytes: u64,
-    ubatch: u32,
-    largest: u64,
-    bound: u64,
-) -> u64 {
-    if bound == 0 || attention_stage(arch) > arch.vocab_size {
-        return bound;
-    }
-    let u = u64::from(ubatch.max(1));
-    let live = arch.moe.map_or(4 * u * 2 * arch.hidden_size, |m| {
-        let used = u64::from(m.experts_per_token);
-        4 * u * (2 * used * arch.hidden_size + used * m.expert_ffn_size)
-    });
-    (largest + live).saturating_sub(compute_bytes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,13 +12,14 @@
 use serde::Serialize;
 
 use super::cluster::DeviceShare;
-use super::compute_buffer::{compute_bytes, copies_growth};
+use super::compute_buffer::compute_bytes;
 use super::gpus::OnGpus;
 use super::kept_in_ram::{catalog_tensors, kept_in_ram, NamedTensor};
 use super::launch_settings::{LaunchSettings, MoeOffload};
 pub(crate) use super::memory::{budgets, in_ram_figures};
 pub use super::memory::{ExpertsInRam, MemoryBreakdown, WeightSplit};
 use super::moe_layers::{best_n, n_cpu_moe_rows};
+use super::weight_copies::{copies_growth, gpu_buffer_chunk, CopyKind};
 use crate::catalog::{Architecture, Model};
 use crate::estimate::placement::{Offload, Placement, SplitLimits, OVERHEAD_BYTES};
 use crate::estimate::quant::{GgmlType, Quant};
@@ -204,7 +205,9 @@ pub(crate) fn split_from_tensors<'a>(
         split.add(
             t.layer,
             t.kind == crate::estimate::tensors::TensorKind::TokenEmbd,
-            t.kind.is_routed_expert(),
+            t.kind
+                .is_routed_expert()
+                .then(|| CopyKind::of_name(&t.name())),
             ty.bytes_for(t.elements()),
         );
     }
@@ -421,8 +424,14 @@ pub(crate) fn judge(
     let gpu_fixed = b.compute_bytes + b.overhead_bytes;
     // With experts left in RAM, llama.cpp also stages their weights on the GPU for prompt batches.
     let staging = if is_moe {
-        let (largest, bound) = split.expert_copies_of_first(layers as usize);
-        copies_growth(arch, b.compute_bytes, ubatch, largest, bound)
+        copies_growth(
+            arch,
+            b.compute_bytes,
+            ubatch,
+            ctx_tokens,
+            split.expert_copies_of_first(layers as usize),
+            gpu_buffer_chunk(),
+        )
     } else {
         0
     };
@@ -471,7 +480,7 @@ pub(crate) fn judge(
             staging,
             hw,
         ));
-        report.best_n_cpu_moe = best_n(&n_cpu_moe_rows(arch, b, split, hw, ubatch));
+        report.best_n_cpu_moe = best_n(&n_cpu_moe_rows(arch, b, split, hw, ctx_tokens, ubatch));
     }
     report
 }
@@ -495,8 +504,9 @@ pub(crate) fn with_kept(
         arch,
         report.breakdown.compute_bytes,
         settings.effective_ubatch(),
-        kept.largest_bytes(),
-        kept.staging_bytes(),
+        report.ctx_tokens,
+        kept.copies(),
+        gpu_buffer_chunk(),
     );
     let f = in_ram_figures(&report.breakdown, split, kept.bytes, copies, hw);
     report.kept = Some(KeptPlacement {
@@ -719,21 +729,35 @@ mod tests {
 
     #[test]
     fn experts_in_ram_count_the_gpu_copies_of_expert_weights() {
-        // llama.cpp's Vulkan dry run of DeepSeek-V3 Q4_K_M with --cpu-moe: the GPU compute buffer
-        // is 4956 MiB larger than with every expert on the GPU (docs/accuracy-gpu.md), which is
-        // one Q4_K gate/up tensor (2016 MiB) plus one Q6_K down tensor (2940 MiB).
+        // DeepSeek-V3 Q4_K_M: each MoE block's copies in graph order, Q4_K gate and up (2016
+        // MiB), Q6_K down (2940 MiB); dense blocks 0–2 have none.
         let m = model("deepseek-v3");
         let split = weight_split(&m.architecture, Quant::Q4_K_M, MlaLayout::Split);
-        assert_eq!(split.expert_staging_bytes(), (2016 + 2940) << 20);
-        // At Q8_0 every expert tensor has the same size: one block is reused (3808 MiB measured).
-        let q8 = weight_split(&m.architecture, Quant::Q8_0, MlaLayout::Split);
-        assert_eq!(q8.expert_staging_bytes(), 3808 << 20);
+        let copies = split.expert_copies_of_first(61);
+        assert!(copies[..3].iter().all(Vec::is_empty));
+        assert_eq!(
+            copies[3],
+            vec![
+                (CopyKind::Gate, 2016 << 20),
+                (CopyKind::Up, 2016 << 20),
+                (CopyKind::Down, 2940 << 20)
+            ]
+        );
         let rtx = parse_assume("24GiB GPU, 1TiB RAM").unwrap();
         let r = estimate(&m, Quant::Q4_K_M, 8192, &rtx);
         let e = r.experts_in_ram.unwrap();
         let without_experts =
             r.breakdown.total_bytes() - split.total_expert_bytes() - split.token_embd_bytes;
-        assert_eq!(e.vram_bytes, without_experts + split.expert_staging_bytes());
+        let growth = copies_growth(
+            &m.architecture,
+            r.breakdown.compute_bytes,
+            512,
+            8192,
+            copies,
+            gpu_buffer_chunk(),
+        );
+        assert!(growth > 2016 << 20, "{growth}");
+        assert_eq!(e.vram_bytes, without_experts + growth);
         // Launch keeps only as many blocks' experts in RAM as it must: on 22.8 GiB of usable
         // VRAM, block 60's experts (5.6 GiB) fit beside everything else.
         assert_eq!(
@@ -752,17 +776,17 @@ mod tests {
             Quant::Q4_K_M,
             MlaLayout::Split,
         );
-        assert_eq!(dense.expert_staging_bytes(), 0);
+        assert!(dense.expert_copies_of_first(30).iter().all(Vec::is_empty));
     }
 
     #[test]
     fn the_output_layer_is_offloaded_first() {
         let mut split = WeightSplit::with_layers(3);
         for (l, b) in [10, 20, 30].into_iter().enumerate() {
-            split.add(Some(l as u32), false, false, b);
+            split.add(Some(l as u32), false, None, b);
         }
-        split.add(None, true, false, 1000);
-        split.add(None, false, false, 5);
+        split.add(None, true, None, 1000);
+        split.add(None, false, None, 5);
         assert_eq!(gpu_layers_within(4, &split, 1), 0);
         assert_eq!(gpu_layers_within(5, &split, 1), 1);
         assert_eq!(gpu_layers_within(36, &split, 1), 2);

@@ -156,7 +156,7 @@ pub fn moe_rows(
 ) -> Vec<MoeRow> {
     match OnGpus::new(arch, split, ctx, settings, hw) {
         Some(g) => g.moe_rows(),
-        None => n_cpu_moe_rows(arch, b, split, hw, settings.effective_ubatch()),
+        None => n_cpu_moe_rows(arch, b, split, hw, ctx, settings.effective_ubatch()),
     }
 }
 

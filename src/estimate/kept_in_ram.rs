@@ -2,13 +2,14 @@
 //! routed expert), `--n-cpu-moe N` (those of the first N blocks) and `--override-tensor
 //! PATTERN=CPU` (any tensor whose name the pattern matches). Each moves its bytes from VRAM to RAM,
 //! and for prompt batches llama.cpp copies such weights to the GPU to multiply there, so the GPU's
-//! compute buffer grows by the largest of them ([`KeptInRam::staging_bytes`]).
+//! compute buffer grows by their copies there ([`KeptInRam::copies`]).
 
 use serde::{Deserialize, Serialize};
 
 use super::launch_settings::{LaunchSettings, MoeOffload};
 use super::quant::Quant;
 use super::tensors::{assign_types, tensor_plan, MlaLayout};
+use super::weight_copies::{BlockCopies, CopyKind};
 use crate::catalog::Architecture;
 
 /// One tensor of a model: its GGUF name, block and bytes.
@@ -50,8 +51,8 @@ pub struct KeptInRam {
     pub bytes: u64,
     /// Of which per block.
     pub per_block: Vec<u64>,
-    /// The two largest kept tensors of each block (the GPU's staging copies).
-    largest: Vec<[u64; 2]>,
+    /// Each block's kept tensors in graph order (the GPU's copies of them for prompts).
+    copies: Vec<BlockCopies>,
     /// Tensors each override matched, in order (0: the pattern matches nothing in this model).
     pub matched: Vec<usize>,
 }
@@ -62,23 +63,10 @@ impl KeptInRam {
         self.bytes == 0
     }
 
-    /// The largest kept tensor.
-    pub fn largest_bytes(&self) -> u64 {
-        self.largest.iter().map(|t| t[0]).max().unwrap_or(0)
-    }
-
-    /// The bound of what the copies take in the GPU compute buffer (see
-    /// [`crate::estimate::compute_buffer::copies_growth`] for what they add to it): llama.cpp's
-    /// scheduler copies a RAM-resident weight to the GPU to multiply it there ("op offload",
-    /// batches of 32 tokens or more), and a copy reuses the block of an equal-sized one freed
-    /// before it; a larger tensor after a smaller one needs a second block. So the largest kept
-    /// tensor of the heaviest block, plus the second largest when it is smaller.
-    pub fn staging_bytes(&self) -> u64 {
-        self.largest
-            .iter()
-            .map(|&[a, b]| if b == a { a } else { a + b })
-            .max()
-            .unwrap_or(0)
+    /// Each block's kept tensors in graph order: what llama.cpp copies to the GPU to multiply
+    /// there for prompt batches ([`crate::estimate::weight_copies::copies_growth`]).
+    pub fn copies(&self) -> &[BlockCopies] {
+        &self.copies
     }
 }
 
@@ -89,7 +77,7 @@ pub fn kept_in_ram(tensors: &[NamedTensor], blocks: u32, settings: &LaunchSettin
     let matchers: Vec<regex::Regex> = settings.overrides.iter().map(|o| o.matcher()).collect();
     let mut kept = KeptInRam {
         per_block: vec![0; blocks as usize],
-        largest: vec![[0; 2]; blocks as usize],
+        copies: vec![Vec::new(); blocks as usize],
         matched: vec![0; matchers.len()],
         ..KeptInRam::default()
     };
@@ -116,12 +104,9 @@ pub fn kept_in_ram(tensors: &[NamedTensor], blocks: u32, settings: &LaunchSettin
         if let Some(l) = t.layer.filter(|&l| l < blocks) {
             let l = l as usize;
             kept.per_block[l] += t.bytes;
-            let top = &mut kept.largest[l];
-            if t.bytes > top[0] {
-                *top = [t.bytes, top[0]];
-            } else if t.bytes > top[1] {
-                top[1] = t.bytes;
-            }
+            let copies = &mut kept.copies[l];
+            copies.push((CopyKind::of_name(&t.name), t.bytes));
+            copies.sort_by_key(|c| c.0);
         }
     }
     kept
@@ -156,7 +141,7 @@ mod tests {
             },
         );
         assert_eq!(all.bytes, split.total_expert_bytes());
-        assert_eq!(all.staging_bytes(), split.expert_staging_bytes());
+        assert_eq!(all.copies(), split.expert_copies_of_first(61));
     }
 
     #[test]
@@ -176,6 +161,6 @@ mod tests {
         let down = 64 * 2048 * 1408 / 32 * 34;
         assert_eq!(k.bytes, 2 * down);
         assert_eq!(k.per_block[1], down);
-        assert_eq!(k.staging_bytes(), down);
+        assert_eq!(k.copies()[1], vec![(CopyKind::Down, down)]);
     }
 }

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::estimate::placement::{vram_margin_bytes, RAM_HEADROOM_BYTES, UNIFIED_GPU_SHARE};
+use crate::estimate::weight_copies::{BlockCopies, CopyKind};
 use crate::format::format_bytes;
 use crate::hardware::HardwareSnapshot;
 
@@ -51,8 +52,8 @@ pub struct WeightSplit {
     pub token_embd_bytes: u64,
     /// Output head and final norm (llama.cpp's output layer, offloaded first).
     pub output_bytes: u64,
-    /// The two largest routed-expert tensors of each block.
-    pub expert_largest: Vec<[u64; 2]>,
+    /// Each block's routed-expert tensors in graph order (their GPU copies when kept in RAM).
+    pub expert_copies: Vec<BlockCopies>,
 }
 
 impl WeightSplit {
@@ -70,24 +71,28 @@ impl WeightSplit {
         Self {
             layer_bytes: vec![0; layers as usize],
             expert_bytes: vec![0; layers as usize],
-            expert_largest: vec![[0; 2]; layers as usize],
+            expert_copies: vec![Vec::new(); layers as usize],
             ..Self::default()
         }
     }
 
-    /// Counts one tensor: `layer` is its block (none for the embeddings and the output layer).
-    pub fn add(&mut self, layer: Option<u32>, token_embd: bool, routed_expert: bool, bytes: u64) {
+    /// Counts one tensor: `layer` is its block (none for the embeddings and the output layer);
+    /// `routed_expert` its kind when it is a routed expert.
+    pub fn add(
+        &mut self,
+        layer: Option<u32>,
+        token_embd: bool,
+        routed_expert: Option<CopyKind>,
+        bytes: u64,
+    ) {
         match layer.map(|l| l as usize) {
             Some(l) if l < self.layer_bytes.len() => {
                 self.layer_bytes[l] += bytes;
-                if routed_expert {
+                if let Some(kind) = routed_expert {
                     self.expert_bytes[l] += bytes;
-                    let top = &mut self.expert_largest[l];
-                    if bytes > top[0] {
-                        *top = [bytes, top[0]];
-                    } else if bytes > top[1] {
-                        top[1] = bytes;
-                    }
+                    let copies = &mut self.expert_copies[l];
+                    copies.push((kind, bytes));
+                    copies.sort_by_key(|c| c.0);
                 }
             }
             _ if token_embd => self.token_embd_bytes += bytes,
@@ -95,30 +100,10 @@ impl WeightSplit {
         }
     }
 
-    /// The bound of [`WeightSplit::expert_staging_bytes`] over the first `blocks` blocks, and the
-    /// largest expert tensor among them.
-    pub(crate) fn expert_copies_of_first(&self, blocks: usize) -> (u64, u64) {
-        let first = &self.expert_largest[..blocks.min(self.expert_largest.len())];
-        let bound = first
-            .iter()
-            .map(|&[a, b]| if b == a { a } else { a + b })
-            .max()
-            .unwrap_or(0);
-        (first.iter().map(|t| t[0]).max().unwrap_or(0), bound)
-    }
-
-    /// GPU memory llama.cpp stages expert weights in while routed experts live in RAM: for
-    /// prompt batches of 32 tokens or more its scheduler copies a RAM-resident layer's expert
-    /// tensors to the GPU and multiplies there ("op offload", `ggml_backend_sched`), and the
-    /// copies sit in the GPU compute buffer. A copy reuses the block of an equal-sized one freed
-    /// before it; a larger tensor after a smaller one needs a second block. So: the largest expert
-    /// tensor of the heaviest block, plus the second largest when it is smaller. Measured with the
-    /// Vulkan back-end (docs/accuracy-gpu.md): DeepSeek-V3 Q4_K_M +4956 MiB (Q4_K gate/up 2016 +
-    /// Q6_K down 2940, exact), V3 Q8_0 +3808 (one tensor, exact), V2 Q8_0 +1275 (exact), V2 Q4_K_M
-    /// +1359 (this bound: 1659). What it adds to the buffer: [`crate::estimate::compute_buffer::copies_growth`].
-    #[cfg(any(test, feature = "verify"))]
-    pub(crate) fn expert_staging_bytes(&self) -> u64 {
-        self.expert_copies_of_first(self.expert_largest.len()).1
+    /// The routed experts of the first `blocks` blocks, as the GPU copies them when they are
+    /// kept in RAM ([`crate::estimate::weight_copies::copies_growth`]).
+    pub(crate) fn expert_copies_of_first(&self, blocks: usize) -> &[BlockCopies] {
+        &self.expert_copies[..blocks.min(self.expert_copies.len())]
     }
 }
 

@@ -21,4 +21,5 @@ pub mod server;
 pub mod speed;
 pub mod tensor_override;
 pub mod tensors;
+pub mod weight_copies;
 pub mod weight_table;

@@ -5,8 +5,8 @@
 
 use serde::Serialize;
 
-use super::compute_buffer::copies_growth;
 use super::memory::{in_ram_figures, MemoryBreakdown, WeightSplit};
+use super::weight_copies::{copies_growth, gpu_buffer_chunk};
 use crate::catalog::Architecture;
 use crate::hardware::HardwareSnapshot;
 
@@ -23,12 +23,14 @@ pub struct MoeRow {
     pub fits: bool,
 }
 
-/// One row per `n` from 0 (every expert on the GPU) to the block count (every expert in RAM).
+/// One row per `n` from 0 (every expert on the GPU) to the block count (every expert in RAM),
+/// at `ctx` tokens and micro-batch `ubatch`.
 pub fn n_cpu_moe_rows(
     arch: &Architecture,
     b: &MemoryBreakdown,
     split: &WeightSplit,
     hw: &HardwareSnapshot,
+    ctx: u32,
     ubatch: u32,
 ) -> Vec<MoeRow> {
     let blocks = split.layer_bytes.len();
@@ -38,8 +40,14 @@ pub fn n_cpu_moe_rows(
             if n > 0 {
                 kept += split.expert_bytes[n - 1];
             }
-            let (largest, bound) = split.expert_copies_of_first(n);
-            let staging = copies_growth(arch, b.compute_bytes, ubatch, largest, bound);
+            let staging = copies_growth(
+                arch,
+                b.compute_bytes,
+                ubatch,
+                ctx,
+                split.expert_copies_of_first(n),
+                gpu_buffer_chunk(),
+            );
             let f = in_ram_figures(b, split, kept, staging, hw);
             MoeRow {
                 n: n as u32,
@@ -76,21 +84,19 @@ mod tests {
         let m = builtin_model("deepseek-v2-lite").unwrap();
         let (b, split) = breakdown(&m, Quant::Q8_0, 8192);
         let hw = parse_assume("8GiB GPU, 64GiB RAM").unwrap();
-        let rows = n_cpu_moe_rows(&m.architecture, &b, &split, &hw, 512);
+        let rows = n_cpu_moe_rows(&m.architecture, &b, &split, &hw, 8192, 512);
         assert_eq!(rows.len(), 28);
         // Block 0 is dense: N = 1 keeps nothing more than N = 0.
         assert_eq!(rows[0].vram_bytes, rows[1].vram_bytes);
-        // V2-Lite's buffer peaks at the logits, so a 187 MiB expert copy mostly fits where the
-        // logits will be: it adds 187 MiB + the experts stage's 64.5 MiB − the 229 MiB buffer.
-        let (largest, bound) = split.expert_copies_of_first(2);
-        let copies = crate::estimate::compute_buffer::copies_growth(
+        // Keeping block 1's experts moves their bytes to RAM and adds their GPU copies.
+        let copies = crate::estimate::weight_copies::copies_growth(
             &m.architecture,
             b.compute_bytes,
             512,
-            largest,
-            bound,
+            8192,
+            split.expert_copies_of_first(2),
+            crate::estimate::weight_copies::gpu_buffer_chunk(),
         );
-        assert_eq!(copies, largest + (129 << 19) - b.compute_bytes);
         assert_eq!(
             rows[1].vram_bytes - rows[2].vram_bytes + copies,
             split.expert_bytes[1]

@@ -61,7 +61,9 @@ impl GgufInfo {
             split.add(
                 layer_of(&t.name),
                 t.name.starts_with("token_embd."),
-                t.name.contains("_exps"),
+                t.name
+                    .contains("_exps")
+                    .then(|| crate::estimate::weight_copies::CopyKind::of_name(&t.name)),
                 t.bytes().unwrap_or(0),
             );
         }

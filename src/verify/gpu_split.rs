@@ -155,11 +155,7 @@ fn check_file(
     path: &Path,
 ) -> Result<(Vec<SplitRow>, Vec<ExpertsRow>), VerifyError> {
     let max_layers = model.architecture.layers + 1;
-    let staging = if model.is_moe() {
-        weight_split(&model.architecture, quant, MlaLayout::Split).expert_staging_bytes()
-    } else {
-        0
-    };
+    let split = weight_split(&model.architecture, quant, MlaLayout::Split);
     let mut splits = Vec::new();
     let mut experts = Vec::new();
     for &ctx in contexts {
@@ -178,6 +174,14 @@ fn check_file(
         for machine in SIMULATED_GPUS {
             let hw = parse_assume(machine)?;
             let fit = estimate(model, quant, ctx, &hw);
+            let staging = crate::estimate::weight_copies::copies_growth(
+                &model.architecture,
+                fit.breakdown.compute_bytes,
+                512,
+                ctx,
+                split.expert_copies_of_first(split.layer_bytes.len()),
+                crate::estimate::weight_copies::gpu_buffer_chunk(),
+            );
             let n = match fit.verdict {
                 Verdict::FitsGpu => max_layers,
                 Verdict::PartialOffload { gpu_layers, .. } => gpu_layers,
