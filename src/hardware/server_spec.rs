@@ -2,6 +2,7 @@
 //! `"2 nodes x 8x H100 80GB, InfiniBand"`. The server planner (`estimate::server`) reads it; no
 //! machine is probed, the figures are each GPU's as the engines see it.
 
+use super::assume::Preset;
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -268,70 +269,61 @@ impl ServerSpec {
     }
 }
 
-/// A named server of the planner's picker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ServerPreset {
-    /// Shown in the picker.
-    pub label: &'static str,
-    /// Its spec.
-    pub spec: &'static str,
-}
-
 /// The common servers: the list, and the rest of SGLang's DeepSeek hardware table.
-pub const SERVER_PRESETS: [ServerPreset; 14] = [
-    ServerPreset {
+pub const SERVER_PRESETS: [Preset; 14] = [
+    Preset {
         label: "8× H200",
         spec: "8x H200",
     },
-    ServerPreset {
+    Preset {
         label: "8× H100",
         spec: "8x H100",
     },
-    ServerPreset {
+    Preset {
         label: "2 nodes × 8× H100",
         spec: "2 nodes x 8x H100, InfiniBand",
     },
-    ServerPreset {
+    Preset {
         label: "4 nodes × 8× A100 80GB",
         spec: "4 nodes x 8x A100 80GB, InfiniBand",
     },
-    ServerPreset {
+    Preset {
         label: "4× A100 40GB",
         spec: "4x A100 40GB",
     },
-    ServerPreset {
+    Preset {
         label: "2× H100",
         spec: "2x H100",
     },
-    ServerPreset {
+    Preset {
         label: "8× MI300X",
         spec: "8x MI300X",
     },
-    ServerPreset {
+    Preset {
         label: "8× L40S",
         spec: "8x L40S",
     },
-    ServerPreset {
+    Preset {
         label: "8× B200",
         spec: "8x B200",
     },
-    ServerPreset {
+    Preset {
         label: "2 nodes × 8× H200",
         spec: "2 nodes x 8x H200, InfiniBand",
     },
-    ServerPreset {
+    Preset {
         label: "2 nodes × 8× A100 80GB",
         spec: "2 nodes x 8x A100 80GB, InfiniBand",
     },
-    ServerPreset {
+    Preset {
         label: "4 nodes × 8× L40S",
         spec: "4 nodes x 8x L40S, InfiniBand",
     },
-    ServerPreset {
+    Preset {
         label: "4× H200",
         spec: "4x H200",
     },
-    ServerPreset {
+    Preset {
         label: "8× A100 80GB",
         spec: "8x A100 80GB",
     },
