@@ -289,20 +289,6 @@ fn commands_ui(
     open: bool,
     out: &mut Vec<Command>,
 ) {
-    let mut text = String::new();
-    for (name, why) in &c.env {
-        text.push_str(&format!("export {name}   # {why}\n"));
-    }
-    for step in &c.prepare {
-        text.push_str(&format!("# before: {step}\n"));
-    }
-    for (k, cmd) in c.nodes.iter().enumerate() {
-        if c.nodes.len() > 1 {
-            text.push_str(&format!("# node {k}\n"));
-        }
-        text.push_str(cmd);
-        text.push('\n');
-    }
     let id = (
         "server_plan_commands",
         l.layout.label(),
@@ -312,7 +298,7 @@ fn commands_ui(
         .id_salt(id)
         .default_open(open)
         .show(ui, |ui| {
-            ui.add(egui::Label::new(RichText::new(&text).monospace()).wrap());
+            ui.add(egui::Label::new(RichText::new(c.shell_text()).monospace()).wrap());
             if !c.docker.is_empty() {
                 ui.label(RichText::new("With Docker:").weak());
                 ui.add(egui::Label::new(RichText::new(c.docker.join("\n")).monospace()).wrap());
@@ -323,12 +309,7 @@ fn commands_ui(
                     .on_hover_text("Copy the commands")
                     .clicked()
                 {
-                    let mut all = text.clone();
-                    if !c.docker.is_empty() {
-                        all.push_str("\n# with Docker\n");
-                        all.push_str(&c.docker.join("\n"));
-                    }
-                    ui.ctx().copy_text(all);
+                    ui.ctx().copy_text(c.copy_text());
                 }
                 if ui
                     .button("Connect")

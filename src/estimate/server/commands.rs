@@ -31,6 +31,38 @@ pub struct Commands {
     pub base_url: String,
 }
 
+impl Commands {
+    /// The environment, the steps before, and each node's command as one shell text (a
+    /// `# node k` line before each when there are several).
+    pub fn shell_text(&self) -> String {
+        let mut text = String::new();
+        for (name, why) in &self.env {
+            text.push_str(&format!("export {name}   # {why}\n"));
+        }
+        for step in &self.prepare {
+            text.push_str(&format!("# before: {step}\n"));
+        }
+        for (k, cmd) in self.nodes.iter().enumerate() {
+            if self.nodes.len() > 1 {
+                text.push_str(&format!("# node {k}\n"));
+            }
+            text.push_str(cmd);
+            text.push('\n');
+        }
+        text
+    }
+
+    /// [`Self::shell_text`] and the `docker run` lines, what Copy puts on the clipboard.
+    pub fn copy_text(&self) -> String {
+        let mut all = self.shell_text();
+        if !self.docker.is_empty() {
+            all.push_str("\n# with Docker\n");
+            all.push_str(&self.docker.join("\n"));
+        }
+        all
+    }
+}
+
 /// The context the command asks for: the plan's, or what the cache holds rounded down to
 /// 1024 tokens when that is shorter.
 fn context_flag(plan: &ServerPlan, lp: &LayoutPlan) -> u64 {
