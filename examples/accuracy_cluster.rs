@@ -96,10 +96,11 @@ fn main() {
          with its RPC back-end: three `seekdeck worker` processes on loopback are added as devices, each model's shape-only GGUF \
          (full tensor list, no weights) is loaded with `no_alloc` at the layer count shown, and llama.cpp's debug log says which \
          device each layer and its cache went to and how large each device's compute buffer is. seekdeck's figures come from \
-         `estimate::cluster::shares` for the same devices (free memory as each worker reports it) and layer count. Three shapes: \
-         every block on two equal workers; this PC keeping half the blocks with three workers sharing the rest; and, for the \
-         mixture-of-experts models, every block on two workers with the routed experts in this PC's RAM (`--cpu-moe`). This PC's \
-         row carries the token embeddings (its runtime overhead, 300 MiB, is left out of both sides).\n\n\
+         `estimate::cluster::shares` for the same devices (free memory as each worker reports it) and layer count. Five shapes: \
+         every block on two equal workers; this PC keeping half the blocks with three workers sharing the rest; for the \
+         mixture-of-experts models, every block on two workers with the routed experts in this PC's RAM (`--cpu-moe`) and with \
+         those of the first half of the blocks there (`--n-cpu-moe`); and every block on three workers split 3:2:1 by \
+         `--tensor-split`. This PC's row carries the token embeddings (its runtime overhead, 300 MiB, is left out of both sides).\n\n\
          {} comparisons ({} model rows); {} outside the promised 3% / 64 MiB.\n\n",
         seekdeck::llama::dry_run::LLAMA_CPP_SYS_VERSION,
         devices,
@@ -126,11 +127,13 @@ fn outside_note(rows: &[ClusterRow]) -> String {
     }
     if outside.contains(&"DeepSeek-V3.2") {
         note.push_str(
-            " DeepSeek-V3.2's sparse attention (the lightning indexer's scores and mask, the \
-             top-k gather) shares its compute buffers with the other stages differently on each device of a \
-             split; the one-device formula adds them whole, which is close on one machine (docs/accuracy.md) \
-             but over or under by up to a few hundred MiB per device here. Its weights and KV cache match to \
-             the byte.",
+            " DeepSeek-V3.2's per-device compute counts what ggml-alloc's allocation log shows: each \
+             block's zero-filled top-k rows (graph leaves, all allocated when a device's part of the graph \
+             starts and freed block by block) and one copy of the indexer's mask per pipelined micro-batch. \
+             Where it is outside, the estimate is over by the 128 MiB flash-attention output: past 24K tokens \
+             that output lands either at the buffer's end or in a hole of exactly its size below the block's \
+             queries, depending on where the freed top-k rows left room; the estimate assumes the end. Its \
+             weights and KV cache match to the byte.",
         );
     }
     note.push_str("\n\n");

@@ -344,32 +344,40 @@ fn device_compute(arch: &Architecture, ctx: u64, role: Role) -> u64 {
     } else {
         0
     };
-    4 * u * layers.max(output) + per_ctx * u * ctx + sparse_attention(arch, ctx, role.count)
+    4 * u * layers.max(output) + per_ctx * u * ctx + sparse_attention(arch, ctx, role)
 }
 
-/// V3.2's sparse-attention stages on a device holding blocks (as in the one-device formula).
-fn sparse_attention(arch: &Architecture, ctx: u64, blocks: u32) -> u64 {
-    if blocks == 0 {
-        return 0;
-    }
-    sparse_attention_bytes(arch, ctx, UBATCH_TOKENS.min(ctx), true)
+/// V3.2's sparse-attention stages on a device in `role` (its blocks' top-k rows, the indexer
+/// mask's copies: four when every block is offloaded and llama.cpp pipelines the micro-batches).
+fn sparse_attention(arch: &Architecture, ctx: u64, role: Role) -> u64 {
+    let copies = if role.all_offloaded { 4 } else { 1 };
+    sparse_attention_bytes(
+        arch,
+        ctx,
+        UBATCH_TOKENS.min(ctx),
+        true,
+        (role.count, copies),
+    )
 }
 
 /// This PC's CPU compute buffer: the one-device formula when it holds blocks (or everything);
 /// with every block offloaded, only the inputs, `4·u·10·n_embd + 8·u·n_ctx` — or, with the
-/// routed experts here, their stage as well, `4·u·(3·n_used·n_ff_exp + 10·n_embd) + 2·u·n_ctx`.
+/// routed experts here, their stage as well, `4·u·(3·n_used·n_ff_exp + 10·n_embd) + 2·u·n_ctx`
+/// (and V3.2's indexer mask, an input like the other: its copies here).
 fn this_pc_compute(arch: &Architecture, ctx: u64, role: Role, cpu_moe: bool) -> u64 {
     let u = UBATCH_TOKENS.min(ctx);
     if role.count == 0 && !role.output {
-        return match arch.moe {
-            Some(m) if cpu_moe => {
-                4 * u
-                    * (3 * u64::from(m.experts_per_token) * m.expert_ffn_size
-                        + 10 * arch.hidden_size)
-                    + 2 * u * ctx
-            }
-            _ => 4 * u * 10 * arch.hidden_size + 8 * u * ctx,
-        };
+        let inputs = sparse_attention(arch, ctx, role);
+        return inputs
+            + match arch.moe {
+                Some(m) if cpu_moe => {
+                    4 * u
+                        * (3 * u64::from(m.experts_per_token) * m.expert_ffn_size
+                            + 10 * arch.hidden_size)
+                        + 2 * u * ctx
+                }
+                _ => 4 * u * 10 * arch.hidden_size + 8 * u * ctx,
+            };
     }
     let stage = (role.first..role.first + role.count)
         .map(|il| block_stage(arch, il, il < role.moe_in_ram))
@@ -378,7 +386,7 @@ fn this_pc_compute(arch: &Architecture, ctx: u64, role: Role, cpu_moe: bool) -> 
     let output = if role.output { arch.vocab_size } else { 0 };
     4 * u * (stage.max(output) + 5 * arch.hidden_size + 10)
         + 2 * u * ctx
-        + sparse_attention(arch, ctx, role.count)
+        + sparse_attention(arch, ctx, role)
 }
 
 /// Each part's share for `-ngl gpu_layers` at `ctx_tokens` (padded as llama.cpp pads it):

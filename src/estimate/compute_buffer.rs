@@ -40,8 +40,8 @@ pub(crate) fn padded_ctx(ctx_tokens: u32) -> u64 {
 /// With flash attention, `u = min(n_ctx, n_ubatch)` tokens of f32 activations, `4·u·(widest
 /// per-token stage + 5·n_embd + 10)`, plus the f16 attention mask `2·u·n_ctx`. The widest stage
 /// is the logits (`n_vocab`) — or, for MLA models with many heads, the absorbed attention
-/// (`n_head × (2·(kv_lora + rope) + nope + rope)`); sparse attention (V3.2) adds the scores over
-/// the keys its indexer picked and the indexer's own scores and mask.
+/// (`n_head × (2·(kv_lora + rope) + nope + rope)`); sparse attention (V3.2) adds its indexer's
+/// zero-filled top-k rows (one per block) and its own mask.
 ///
 /// Without flash attention the scores of every head over the whole context are materialised in
 /// f32, `4·u·n_ctx` per head, with the f32 mask beside them: `4·u·(n_head + 1)·n_ctx` more. What
@@ -56,7 +56,7 @@ pub fn compute_bytes(arch: &Architecture, ctx_tokens: u32, s: ComputeSettings) -
     let e = arch.hidden_size;
     let heads = u64::from(arch.heads);
     let activations = 4 * u * (arch.vocab_size.max(attention_stage(arch)) + 5 * e + 10);
-    let sparse = sparse_attention_bytes(arch, ctx, u, s.flash_attn);
+    let sparse = sparse_attention_bytes(arch, ctx, u, s.flash_attn, (arch.layers, 1));
     // MHA/GQA: one more residual-sized block the allocator could not reuse in 8 of the 10 dense
     // models' dry runs at 32K tokens (and at 4K in one), 4·u·n_embd; counted always, so the
     // figure is never under llama.cpp's (at most 4·u·n_embd over it).
@@ -83,22 +83,32 @@ pub fn compute_bytes(arch: &Architecture, ctx_tokens: u32, s: ComputeSettings) -
     }
 }
 
-/// V3.2's sparse-attention stages: f16 scores over the keys the indexer picked, `2·(n_head −
-/// 6)·u·min(ctx, top_k)`, and the indexer's own scores over the whole context, `2·u·ctx`; with
-/// flash attention past 24K tokens the allocator keeps one more block, `max(8·u·min(ctx, 32768),
-/// 4·u·ctx)`. Fitted to llama.cpp's dry runs of V3.2's shape at micro-batches of 128 to 2048 and
-/// 1K to 160K tokens (`tests/launch_settings.rs`): exact to 0.1 MiB below 24K tokens, within
-/// 64 MiB or 3% above.
-pub(crate) fn sparse_attention_bytes(arch: &Architecture, ctx: u64, u: u64, flash: bool) -> u64 {
+/// V3.2's sparse-attention stages on a device holding `blocks` of its blocks and `mask_copies`
+/// copies of the graph's inputs (4 when llama.cpp pipelines the micro-batches over several
+/// devices, else 1). Read from ggml-alloc's allocation log of llama.cpp's dry runs: each block
+/// makes a zero-filled `[1, min(ctx, top_k), u]` f32 tensor (`build_attn` for DSA: the values
+/// `set_rows` writes where the indexer's top-k unmask the attention mask); being graph leaves,
+/// a device's are all allocated when its part of the graph starts and each is freed after its
+/// block, `4·u·min(ctx, top_k)` per block. The indexer's own f16 mask over the whole context
+/// comes with the inputs, `2·u·ctx` a copy; with flash attention past 24K tokens the allocator
+/// keeps one more block, `max(8·u·min(ctx, 32768), 4·u·ctx)`. On one device (61 blocks, one
+/// copy) this is exact to 0.1 MiB below 24K tokens at micro-batches of 128 to 2048 and within
+/// 64 MiB or 3% up to 160K (`tests/launch_settings.rs`).
+pub(crate) fn sparse_attention_bytes(
+    arch: &Architecture,
+    ctx: u64,
+    u: u64,
+    flash: bool,
+    (blocks, mask_copies): (u32, u64),
+) -> u64 {
     arch.indexer.map_or(0, |ix| {
-        let heads = u64::from(arch.heads).saturating_sub(6);
-        let picked = 2 * heads * u * ctx.min(u64::from(ix.top_k));
-        let long = if flash && ctx > 24_576 {
+        let zeros = 4 * u * ctx.min(u64::from(ix.top_k)) * u64::from(blocks);
+        let long = if flash && ctx > 24_576 && blocks > 0 {
             (8 * u * ctx.min(32_768)).max(4 * u * ctx)
         } else {
             0
         };
-        picked + 2 * u * ctx + long
+        zeros + mask_copies * 2 * u * ctx + long
     })
 }
 
