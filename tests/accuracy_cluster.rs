@@ -3,8 +3,13 @@
 //! MLA mixture-of-experts models are dry-run over them in each cluster shape (the experts-here
 //! ones — all experts, or the first half's as `--n-cpu-moe` keeps them — for the two MoE models),
 //! and an unequal `--tensor-split` over all three; every device's
-//! weights, KV cache and compute buffer must be within 3% / 64 MiB of seekdeck's estimate.
+//! weights, KV cache and compute buffer must be within 3% / 64 MiB of seekdeck's estimate;
+//! `-ot` patterns move what seekdeck keeps in RAM, and `--split-mode row` is refused by llama.cpp
+//! as by seekdeck.
 //! One test in its own binary: the devices llama.cpp loads onto are process-wide.
+
+// Helpers of the one test below: unwrapping is how they fail it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
@@ -83,9 +88,14 @@ fn the_estimate_matches_llama_cpp_device_by_device_over_loopback_workers() {
         checked,
         2 * 3 * 3 + 2 * 3 * 4 + 2 * 2 * 3 + 2 * 2 * 3 + 2 * 3 * 4
     );
-    // --override-tensor: what llama.cpp's own matching of the patterns moves to this PC's CPU is
-    // what seekdeck's matching keeps in RAM, to the byte.
     seekdeck::llama::backend::use_cluster_devices(devices[..2].concat());
+    overrides_move_what_seekdeck_keeps_in_ram(scratch.path());
+    row_split_is_refused_by_llama_cpp_as_by_seekdeck(scratch.path());
+}
+
+/// --override-tensor: what llama.cpp's own matching of the patterns moves to this PC's CPU is
+/// what seekdeck's matching keeps in RAM, to the byte.
+fn overrides_move_what_seekdeck_keeps_in_ram(scratch: &std::path::Path) {
     let lite = builtin_model("deepseek-v2-lite").unwrap();
     let settings = seekdeck::estimate::launch_settings::LaunchSettings {
         overrides: [
@@ -99,8 +109,37 @@ fn the_estimate_matches_llama_cpp_device_by_device_over_loopback_workers() {
         ..Default::default()
     };
     let (ours, llama) =
-        seekdeck::verify::cluster::check_overrides(&lite, Quant::Q4_K_M, &settings, scratch.path())
+        seekdeck::verify::cluster::check_overrides(&lite, Quant::Q4_K_M, &settings, scratch)
             .unwrap();
     assert!(ours > 0);
     assert_eq!(ours, llama);
+}
+
+/// --split-mode row: llama.cpp itself stops the load on these devices, for the reason
+/// seekdeck's refusal quotes.
+fn row_split_is_refused_by_llama_cpp_as_by_seekdeck(scratch: &std::path::Path) {
+    let row = seekdeck::estimate::launch_settings::LaunchSettings {
+        split_mode: seekdeck::estimate::launch_settings::SplitMode::Row,
+        ..Default::default()
+    };
+    let distill = builtin_model("deepseek-r1-distill-qwen-7b").unwrap();
+    let refused = seekdeck::gguf::shape::with_shape_only(&distill, Quant::Q4_K_M, scratch, |p| {
+        seekdeck::llama::dry_run_placement::dry_run_devices(
+            p,
+            4096,
+            seekdeck::estimate::placement::Offload {
+                gpu_layers: 99,
+                ..Default::default()
+            },
+            &row,
+        )
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(
+        refused.contains("does not support split buffers"),
+        "{refused}"
+    );
+    let ours = row.check(&distill.architecture).unwrap_err();
+    assert!(ours.contains("does not support split buffers"), "{ours}");
 }

@@ -49,7 +49,7 @@ pub struct LaunchArgs {
     #[arg(long = "mlock")]
     pub mlock: bool,
     /// Several GPUs: layer (llama.cpp's default: whole layers per GPU), none (everything on the
-    /// main GPU), row (CUDA and SYCL builds only).
+    /// main GPU), row (refused: llama.cpp splits rows only on SYCL, which no build here has).
     #[arg(long = "split-mode", value_name = "layer|none|row", value_parser = parse_split_mode)]
     pub split_mode: Option<SplitMode>,
     /// The GPU that holds everything with --split-mode none.

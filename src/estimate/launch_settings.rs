@@ -21,6 +21,14 @@ pub const MAX_THREADS: u32 = 1024;
 /// The most tensor overrides one launch takes.
 pub const MAX_OVERRIDES: usize = 32;
 
+/// Why `--split-mode row` is refused in every build: the llama.cpp seekdeck runs splits rows
+/// only on its SYCL (and Hexagon) back-ends — CUDA's row split gave way to `--split-mode tensor`,
+/// which llama.cpp does not run for DeepSeek's architectures — and llama-cpp-2 builds neither;
+/// on the devices it does build llama.cpp stops the load with the words quoted here.
+pub const ROW_SPLIT_REFUSED: &str = "--split-mode row: the llama.cpp seekdeck runs splits rows \
+     only on its SYCL back-end, which seekdeck's builds (CPU, CUDA, Vulkan, Metal, RPC) do not \
+     include; on these devices llama.cpp stops with \"does not support split buffers\". Use layer";
+
 /// Where the routed experts of an MoE model go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub enum MoeOffload {
@@ -42,7 +50,7 @@ pub enum SplitMode {
     Layer,
     /// Everything on the main GPU.
     None,
-    /// Each matrix's rows across the GPUs (CUDA and SYCL builds only).
+    /// Each matrix's rows across the GPUs: refused, see [`ROW_SPLIT_REFUSED`].
     Row,
 }
 
@@ -233,11 +241,7 @@ impl LaunchSettings {
             );
         }
         if self.split_mode == SplitMode::Row {
-            return Err(
-                "--split-mode row: only llama.cpp's CUDA and SYCL back-ends split rows, and \
-                 seekdeck is built with the CPU or Vulkan one; use layer"
-                    .to_owned(),
-            );
+            return Err(ROW_SPLIT_REFUSED.to_owned());
         }
         if self.main_gpu > 15 {
             return Err(format!(
@@ -391,7 +395,7 @@ mod tests {
             split_mode: SplitMode::Row,
             ..LaunchSettings::default()
         };
-        assert!(row.check(&dense).unwrap_err().contains("CUDA and SYCL"));
+        assert_eq!(row.check(&dense).unwrap_err(), ROW_SPLIT_REFUSED);
         let zero = LaunchSettings {
             ubatch: 0,
             ..LaunchSettings::default()

@@ -81,9 +81,13 @@ pub fn logged_dry_run(
             let mut params = pin!(model_params(placement, settings)?.with_no_alloc(true));
             add_cpu_overrides(params.as_mut(), &patterns);
             let model = LlamaModel::load_from_file(backend, path, &params).map_err(|e| {
+                let said = log
+                    .lock()
+                    .ok()
+                    .and_then(|l| load_error(&String::from_utf8_lossy(&l)));
                 LlamaError::Load {
                     path: path.to_path_buf(),
-                    detail: e.to_string(),
+                    detail: said.unwrap_or_else(|| e.to_string()),
                 }
             })?;
             let ctx = model
@@ -94,6 +98,18 @@ pub fn logged_dry_run(
         })?;
     let text = String::from_utf8_lossy(&log.lock().map_err(|_| LlamaError::Log)?).into_owned();
     Ok((text, model_bytes))
+}
+
+/// llama.cpp's reason for a failed load, from its log (`llama_model_load: error loading model:
+/// device RPC0 does not support split buffers`), without the function names.
+fn load_error(log: &str) -> Option<String> {
+    let line = log
+        .lines()
+        .rev()
+        .find(|l| l.contains("error loading model:"))?;
+    let reason = line.split("error loading model:").nth(1)?;
+    let reason = reason.split(" module=").next().unwrap_or(reason).trim();
+    Some(reason.to_owned())
 }
 
 /// Reads the size lines of llama.cpp's log:

@@ -365,6 +365,8 @@ fn gpus_ui(ui: &mut Ui, view: &AdvancedView, next: &mut LaunchSettings) {
             SplitMode::None,
             "all on the main GPU (none)",
         );
+        ui.weak("row: not offered")
+            .on_hover_text(crate::estimate::launch_settings::ROW_SPLIT_REFUSED);
         let main = format!("GPU {}", next.main_gpu);
         labelled_combo(ui, "Main GPU:", ("main_gpu", &view.key), main, |ui| {
             for (i, name) in view.gpus.iter().enumerate() {
