@@ -100,7 +100,8 @@ fn main() {
          every block on two equal workers; this PC keeping half the blocks with three workers sharing the rest; for the \
          mixture-of-experts models, every block on two workers with the routed experts in this PC's RAM (`--cpu-moe`) and with \
          those of the first half of the blocks there (`--n-cpu-moe`); and every block on three workers split 3:2:1 by \
-         `--tensor-split`. This PC's row carries the token embeddings (its runtime overhead, 300 MiB, is left out of both sides).\n\n\
+         `--tensor-split`. DeepSeek-V3.2's per-device compute buffers come from replaying ggml-alloc over the device's part \
+         of llama.cpp's graph (`estimate::sparse_split`). This PC's row carries the token embeddings (its runtime overhead, 300 MiB, is left out of both sides).\n\n\
          {} comparisons ({} model rows); {} outside the promised 3% / 64 MiB.\n\n",
         seekdeck::llama::dry_run::LLAMA_CPP_SYS_VERSION,
         devices,
@@ -112,7 +113,7 @@ fn main() {
     print!("{doc}");
 }
 
-/// Which models have a device outside the tolerance, and why for the one known case.
+/// Which models have a device outside the tolerance.
 fn outside_note(rows: &[ClusterRow]) -> String {
     let mut note = String::new();
     let mut outside: Vec<&str> = rows
@@ -124,17 +125,6 @@ fn outside_note(rows: &[ClusterRow]) -> String {
     outside.dedup();
     if !outside.is_empty() {
         note.push_str(&format!("Outside: {}.", outside.join(", ")));
-    }
-    if outside.contains(&"DeepSeek-V3.2") {
-        note.push_str(
-            " DeepSeek-V3.2's per-device compute counts what ggml-alloc's allocation log shows: each \
-             block's zero-filled top-k rows (graph leaves, all allocated when a device's part of the graph \
-             starts and freed block by block) and one copy of the indexer's mask per pipelined micro-batch. \
-             Where it is outside, the estimate is over by the 128 MiB flash-attention output: past 24K tokens \
-             that output lands either at the buffer's end or in a hole of exactly its size below the block's \
-             queries, depending on where the freed top-k rows left room; the estimate assumes the end. Its \
-             weights and KV cache match to the byte.",
-        );
     }
     note.push_str("\n\n");
     note

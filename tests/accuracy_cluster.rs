@@ -1,6 +1,6 @@
 //! The estimate across machines against llama.cpp, a subset of `make accuracy-cluster`: three
-//! `seekdeck worker` processes on loopback are this process's RPC devices; a dense model and two
-//! MLA mixture-of-experts models are dry-run over them in each cluster shape (the experts-here
+//! `seekdeck worker` processes on loopback are this process's RPC devices; a dense model, two
+//! MLA mixture-of-experts models and V3.2 (sparse attention) are dry-run over them in each cluster shape (the experts-here
 //! ones — all experts, or the first half's as `--n-cpu-moe` keeps them — for the two MoE models),
 //! and an unequal `--tensor-split` over all three; every device's
 //! weights, KV cache and compute buffer must be within 3% / 64 MiB of seekdeck's estimate;
@@ -50,6 +50,8 @@ fn the_estimate_matches_llama_cpp_device_by_device_over_loopback_workers() {
             ("deepseek-r1-distill-qwen-7b", Quant::Q4_K_M),
             ("deepseek-v2-lite", Quant::Q4_K_M),
             ("deepseek-r1", Quant::IQ1_S),
+            // Sparse attention: each worker's compute buffer from the allocator replay.
+            ("deepseek-v3.2", Quant::IQ1_S),
         ] {
             if matches!(shape, Shape::ExpertsHere | Shape::SomeExpertsHere)
                 && id == "deepseek-r1-distill-qwen-7b"
@@ -86,7 +88,7 @@ fn the_estimate_matches_llama_cpp_device_by_device_over_loopback_workers() {
     }
     assert_eq!(
         checked,
-        2 * 3 * 3 + 2 * 3 * 4 + 2 * 2 * 3 + 2 * 2 * 3 + 2 * 3 * 4
+        2 * 4 * 3 + 2 * 4 * 4 + 2 * 3 * 3 + 2 * 3 * 3 + 2 * 4 * 4
     );
     seekdeck::llama::backend::use_cluster_devices(devices[..2].concat());
     overrides_move_what_seekdeck_keeps_in_ram(scratch.path());

@@ -12,6 +12,7 @@ use crate::estimate::compute_buffer::{attention_stage, sparse_attention_bytes};
 use crate::estimate::compute_buffer::{CTX_PAD_TOKENS, UBATCH_TOKENS};
 use crate::estimate::memory::{budgets, WeightSplit};
 use crate::estimate::placement::{vram_margin_bytes, OVERHEAD_BYTES, UNIFIED_GPU_SHARE};
+use crate::estimate::sparse_split::{self, DevicePart};
 use crate::hardware::assume::SIMULATED_OS_RESERVE_BYTES;
 use crate::hardware::rpc_probe::WorkerReading;
 use crate::hardware::HardwareSnapshot;
@@ -315,6 +316,8 @@ struct Role {
     all_offloaded: bool,
     /// The routed experts of blocks below this are in this PC's RAM.
     moe_in_ram: u32,
+    /// The block before its first is on this PC's CPU.
+    after_this_pc: bool,
 }
 
 /// The compute buffer of a device in `role`. Fitted to llama.cpp's dry runs over loopback RPC
@@ -324,6 +327,17 @@ struct Role {
 /// 9·n_embd`); with blocks on this PC's CPU, `4·u·(widest stage + 3·n_embd) + 2·u·n_ctx`.
 fn device_compute(arch: &Architecture, ctx: u64, role: Role) -> u64 {
     let u = UBATCH_TOKENS.min(ctx);
+    let part = DevicePart {
+        first: role.first,
+        count: role.count,
+        output: role.output,
+        after_this_pc: role.after_this_pc,
+        copies: if role.all_offloaded { 4 } else { 1 },
+        moe_in_ram: role.moe_in_ram,
+    };
+    if let Some(replayed) = sparse_split::device_compute(arch, ctx, u, part) {
+        return replayed;
+    }
     let e = arch.hidden_size;
     let stage = (role.first..role.first + role.count)
         .map(|il| block_stage(arch, il, il < role.moe_in_ram))
@@ -443,6 +457,9 @@ pub fn shares_with(
             first_split: all_offloaded && at[0] == device,
             all_offloaded,
             moe_in_ram,
+            after_this_pc: mine
+                .first()
+                .is_some_and(|&f| f > 0 && at[f as usize - 1].is_none()),
         }
     };
     let blocks_of = |role: Role| role.first as usize..(role.first + role.count) as usize;

@@ -13,6 +13,7 @@
 //! copy, V2-Lite +27.5 (its 187 MiB down where the logits will be) — all exact.
 
 use crate::catalog::Architecture;
+use crate::estimate::dyn_alloc::Allocator;
 
 /// One weight copied to the GPU: which (its place in the block's graph), and its bytes.
 #[derive(
@@ -61,91 +62,6 @@ pub const fn gpu_buffer_chunk() -> Option<u64> {
 /// (10 KiB in ggml-alloc's log at every model and context measured).
 const ROUTER_BYTES: u64 = 10 << 10;
 
-/// ggml-alloc's alignment of compute tensors on GPU back-ends.
-const ALIGN: u64 = 256;
-
-/// One chunk of the dynamic allocator: its free blocks by offset (the last one is the chunk's
-/// end) and the most it has used.
-#[derive(Debug)]
-struct Chunk {
-    free: Vec<(u64, u64)>,
-    max: u64,
-}
-
-/// ggml-alloc's `ggml_dyn_tallocr`, for the tensors replayed here.
-#[derive(Debug)]
-struct Allocator {
-    chunks: Vec<Chunk>,
-    chunk_size: u64,
-}
-
-impl Allocator {
-    fn alloc(&mut self, size: u64) -> (usize, u64) {
-        let size = size.div_ceil(ALIGN) * ALIGN;
-        // Best fit among the free blocks before each chunk's last; a later chunk's fit wins.
-        let mut pick: Option<(usize, usize)> = None;
-        for (c, chunk) in self.chunks.iter().enumerate() {
-            let inner = chunk.free.len().saturating_sub(1);
-            let best = chunk.free[..inner]
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| b.1 >= size)
-                .min_by_key(|(i, b)| (b.1, std::cmp::Reverse(*i)));
-            if let Some((i, _)) = best {
-                pick = Some((c, i));
-            }
-        }
-        if pick.is_none() {
-            // A chunk's end: the one that fits without growing and wastes least, else the one
-            // that grows least.
-            let mut best_reuse = i64::MIN;
-            for (c, chunk) in self.chunks.iter().enumerate() {
-                let Some(&(offset, free)) = chunk.free.last() else {
-                    continue;
-                };
-                let reuse = chunk.max as i64 - offset as i64 - size as i64;
-                let better =
-                    (best_reuse < 0 && reuse > best_reuse) || (reuse >= 0 && reuse < best_reuse);
-                if free >= size && better {
-                    pick = Some((c, chunk.free.len() - 1));
-                    best_reuse = reuse;
-                }
-            }
-        }
-        let (c, i) = pick.unwrap_or_else(|| {
-            self.chunks.push(Chunk {
-                free: vec![(0, size.max(self.chunk_size))],
-                max: 0,
-            });
-            (self.chunks.len() - 1, 0)
-        });
-        let chunk = &mut self.chunks[c];
-        let offset = chunk.free[i].0;
-        chunk.free[i].0 += size;
-        chunk.free[i].1 -= size;
-        if chunk.free[i].1 == 0 {
-            chunk.free.remove(i);
-        }
-        chunk.max = chunk.max.max(offset + size);
-        (c, offset)
-    }
-
-    fn free(&mut self, (c, offset): (usize, u64), size: u64) {
-        let size = size.div_ceil(ALIGN) * ALIGN;
-        let free = &mut self.chunks[c].free;
-        let at = free.partition_point(|b| b.0 < offset);
-        free.insert(at, (offset, size));
-        if at + 1 < free.len() && free[at].0 + free[at].1 == free[at + 1].0 {
-            free[at].1 += free[at + 1].1;
-            free.remove(at + 1);
-        }
-        if at > 0 && free[at - 1].0 + free[at - 1].1 == free[at].0 {
-            free[at - 1].1 += free[at].1;
-            free.remove(at);
-        }
-    }
-}
-
 /// How much the copies of `blocks` (each block's kept tensors in graph order) add to a GPU
 /// compute buffer of `compute_bytes`, at micro-batch `ubatch` and `ctx` tokens, on a back-end
 /// whose buffers hold at most `chunk` bytes (`None`: no limit).
@@ -176,13 +92,7 @@ pub fn copies_growth(
         )
     });
     let chunk_size = chunk.unwrap_or(u64::MAX / 4);
-    let mut a = Allocator {
-        chunks: vec![Chunk {
-            free: vec![(live, chunk_size.saturating_sub(live))],
-            max: compute_bytes,
-        }],
-        chunk_size,
-    };
+    let mut a = Allocator::with_used(live, compute_bytes, chunk_size);
     for block in blocks.iter().filter(|b| !b.is_empty()) {
         let size_of = |k: CopyKind| block.iter().find(|(kind, _)| *kind == k).map(|c| c.1);
         for &(_, bytes) in block.iter().filter(|(k, _)| *k == CopyKind::Other) {
@@ -213,8 +123,7 @@ pub fn copies_growth(
         a.free(swiglu, ff_out);
         a.free(out, down_out);
     }
-    let total: u64 = a.chunks.iter().map(|c| c.max).sum();
-    total.saturating_sub(compute_bytes)
+    a.peak().saturating_sub(compute_bytes)
 }
 
 #[cfg(test)]
