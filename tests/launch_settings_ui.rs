@@ -102,6 +102,8 @@ fn two_rtx_3090s_show_two_bars_and_each_cards_part() {
         .click();
     h.run_ok();
     h.get_by_label("whole layers per GPU (layer)");
+    // Row split is not offered, and says why (llama.cpp's reason) to whoever looks for it.
+    h.get_by_label("row: not offered");
     h.get_by_label("all on the main GPU (none)").scroll_to_me();
     h.run_ok();
     h.get_by_label("all on the main GPU (none)").click();
