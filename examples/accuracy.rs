@@ -126,7 +126,7 @@ fn main() {
         "\n## Launch settings\n\nThe KV cache and compute buffer at llama.cpp's launch settings (`--cache-type-k/-v`, \
          `--flash-attn`, `--batch-size`, `--ubatch-size`): every catalog model at 4096 and 32768 tokens, {} dry runs; \
          {} outside 3% / 64 MiB; {} refused by llama.cpp (a quantized V cache without flash attention), each refused by \
-         seekdeck too. The same grid is `tests/launch_settings.rs`.\n\n",
+         seekdeck too, in llama.cpp's own words (the reason its log gives). The same grid is `tests/launch_settings.rs`.\n\n",
         settings_rows.len(),
         settings_rows.iter().filter(|r| !r.passes()).count(),
         refused

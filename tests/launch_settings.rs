@@ -2,7 +2,7 @@
 //! GGUF dry-run at the cache types f16, q8_0 and q4_0 with flash attention auto and off, and at
 //! micro-batches of 128 and 2048, at 4096 and 32768 tokens — seekdeck's KV cache and compute
 //! buffer within 3% / 64 MiB of llama.cpp's, and the settings llama.cpp refuses refused by
-//! seekdeck too. The same grid is docs/accuracy.md's "Launch settings" table (`make accuracy`).
+//! seekdeck too, for the reason llama.cpp's log gives. The same grid is docs/accuracy.md's "Launch settings" table (`make accuracy`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -80,19 +80,22 @@ pub fn logged_dry_run(
         tracing::subscriber::with_default(subscriber, || -> Result<u64, LlamaError> {
             let mut params = pin!(model_params(placement, settings)?.with_no_alloc(true));
             add_cpu_overrides(params.as_mut(), &patterns);
-            let model = LlamaModel::load_from_file(backend, path, &params).map_err(|e| {
-                let said = log
-                    .lock()
+            let said = |find: fn(&str) -> Option<String>| {
+                log.lock()
                     .ok()
-                    .and_then(|l| load_error(&String::from_utf8_lossy(&l)));
+                    .and_then(|l| find(&String::from_utf8_lossy(&l)))
+            };
+            let model = LlamaModel::load_from_file(backend, path, &params).map_err(|e| {
                 LlamaError::Load {
                     path: path.to_path_buf(),
-                    detail: said.unwrap_or_else(|| e.to_string()),
+                    detail: said(load_error).unwrap_or_else(|| e.to_string()),
                 }
             })?;
             let ctx = model
                 .new_context(backend, context_params(ctx_tokens, settings))
-                .map_err(|e| LlamaError::Context(e.to_string()))?;
+                .map_err(|e| {
+                    LlamaError::Context(said(last_error).unwrap_or_else(|| e.to_string()))
+                })?;
             drop(ctx);
             Ok(model.size())
         })?;
@@ -108,6 +111,15 @@ fn load_error(log: &str) -> Option<String> {
         .rev()
         .find(|l| l.contains("error loading model:"))?;
     let reason = line.split("error loading model:").nth(1)?;
+    let reason = reason.split(" module=").next().unwrap_or(reason).trim();
+    Some(reason.to_owned())
+}
+
+/// llama.cpp's last error in its log (`quantized V cache requires flash_attn to be enabled`),
+/// the reason a context was not made.
+fn last_error(log: &str) -> Option<String> {
+    let line = log.lines().rev().find(|l| l.contains(" ERROR "))?;
+    let reason = line.split("llama-cpp-2: ").nth(1)?;
     let reason = reason.split(" module=").next().unwrap_or(reason).trim();
     Some(reason.to_owned())
 }

@@ -184,16 +184,25 @@ pub struct SettingsRow {
 }
 
 impl SettingsRow {
-    /// Both figures within tolerance, or both refuse.
+    /// Both figures within tolerance, or both refuse for the same reason (seekdeck's words
+    /// include llama.cpp's).
     pub fn passes(&self) -> bool {
         match (&self.ours, &self.reference) {
             (Ok((kv, compute)), Ok((rkv, rcompute))) => {
                 within_tolerance(*kv, *rkv) && within_tolerance(*compute, *rcompute)
             }
-            (Err(_), Err(_)) => true,
+            (Err(ours), Err(theirs)) => ours.contains(llama_reason(theirs)),
             _ => false,
         }
     }
+}
+
+/// llama.cpp's own words in a dry run's error, without seekdeck's prefix.
+fn llama_reason(error: &str) -> &str {
+    error
+        .strip_prefix("llama.cpp could not create a context: ")
+        .unwrap_or(error)
+        .trim()
 }
 
 /// Every setting of [`settings_grid`] at `contexts` for `model`: one shape-only file (Q4_K_M; the
@@ -248,7 +257,7 @@ pub fn settings_table(rows: &[SettingsRow]) -> String {
             ),
             (Err(_), Err(e)) => (
                 "both refuse".to_owned(),
-                e.lines().next().unwrap_or("").replace('|', "/"),
+                format!("llama.cpp: {}", llama_reason(e)).replace('|', "/"),
             ),
             (ours, theirs) => (
                 format!("seekdeck {ours:?}"),
