@@ -8,7 +8,8 @@
 //! scheduler's input copies), read from ggml-alloc's allocation log of dry runs over loopback
 //! RPC workers and equal to it, allocation by allocation, in every shape `make
 //! accuracy-cluster` checks (every block on two or three workers, this PC keeping half, the
-//! experts or the first half's experts in this PC's RAM, at 8K and 32K tokens).
+//! experts or the first half's experts in this PC's RAM, at 8K and 32K tokens) and with this PC
+//! keeping one dense block or four blocks.
 
 use std::collections::HashMap;
 
@@ -161,6 +162,7 @@ fn prologue(t: &mut Trace, w: &Widths, ctx: u64, u: u64, part: DevicePart, block
     let mask = 2 * u * ctx;
     let pipelined = part.copies > 1;
     let first = part.first == 0;
+    let dense_before = part.first <= w.dense_blocks;
     let leaves = |t: &mut Trace| blocks.iter().for_each(|&b| t.a(("leaf", b), leaf));
     if !pipelined {
         leaves(t);
@@ -174,10 +176,15 @@ fn prologue(t: &mut Trace, w: &Widths, ctx: u64, u: u64, part: DevicePart, block
         each(t, "mixed_slots", 4096);
         each(t, "embd", e4);
     } else if part.after_this_pc {
-        // This PC ran the previous block up to its expert outputs: they and its residual come.
+        // This PC ran the previous block up to its feed-forward outputs (routed and shared
+        // experts', or a dense block's one): they and its residual come.
         t.a(("in_moe_out", 0), e4);
-        t.a(("in_shexp", 0), e4);
-        t.a(("in_ffn_inp", 0), e4);
+        if dense_before {
+            t.a(("in_ffn_inp", 0), e4);
+        } else {
+            t.a(("in_shexp", 0), e4);
+            t.a(("in_ffn_inp", 0), e4);
+        }
     } else {
         each(t, "in_norm", e4);
     }
@@ -199,7 +206,9 @@ fn prologue(t: &mut Trace, w: &Widths, ctx: u64, u: u64, part: DevicePart, block
         }
         ("embd", 0)
     } else if part.after_this_pc {
-        t.f(("in_shexp", 0));
+        if !dense_before {
+            t.f(("in_shexp", 0));
+        }
         t.f(("in_ffn_inp", 0));
         ("in_moe_out", 0)
     } else {
@@ -479,6 +488,14 @@ mod tests {
             assert!(near(at(ctx, kept(part(0, 31))), experts.0), "{ctx}");
             assert!(near(at(ctx, kept(part(31, 30))), experts.1), "{ctx}");
         }
+        // This PC keeps only block 0, a dense one: its output and residual cross, no shared
+        // expert's (-ngl 61, 8K: 518.07 and 510.07 MiB).
+        let after_dense = DevicePart {
+            after_this_pc: true,
+            ..part(1, 31)
+        };
+        assert!(near(at(8192, after_dense), 518.07));
+        assert!(near(at(8192, part(32, 29)), 510.07));
     }
 
     #[test]
