@@ -325,7 +325,7 @@ struct Role {
 /// offloaded each device keeps `4·u·(widest stage + k·n_embd) + 8·u·n_ctx` bytes (k = 16 on the
 /// device of the graph's first split, 11 after it; the output layer's logits count `n_vocab +
 /// 9·n_embd`); with blocks on this PC's CPU, `4·u·(widest stage + 3·n_embd) + 2·u·n_ctx`.
-fn device_compute(arch: &Architecture, ctx: u64, role: Role) -> u64 {
+fn device_compute(arch: &Architecture, ctx: u64, role: Role, chunk: Option<u64>) -> u64 {
     let u = UBATCH_TOKENS.min(ctx);
     let part = DevicePart {
         first: role.first,
@@ -334,6 +334,7 @@ fn device_compute(arch: &Architecture, ctx: u64, role: Role) -> u64 {
         after_this_pc: role.after_this_pc,
         copies: if role.all_offloaded { 4 } else { 1 },
         moe_in_ram: role.moe_in_ram,
+        chunk,
     };
     if let Some(replayed) = sparse_split::device_compute(arch, ctx, u, part) {
         return replayed;
@@ -500,7 +501,12 @@ pub fn shares_with(
             let role = role_of(Some(i));
             let mut s = share(&d.machine, &d.name, role, d.budget_bytes);
             if role.count > 0 || role.output {
-                s.compute_bytes = device_compute(arch, ctx, role);
+                // This PC's GPUs allocate in the build's back-end's buffer chunks; a worker's
+                // back-end is not known here.
+                let chunk = (d.machine == THIS_PC)
+                    .then(crate::estimate::weight_copies::gpu_buffer_chunk)
+                    .flatten();
+                s.compute_bytes = device_compute(arch, ctx, role, chunk);
             }
             s
         })

@@ -31,6 +31,8 @@ pub(crate) struct DevicePart {
     pub copies: u32,
     /// The routed experts of blocks below this run on this PC's CPU.
     pub moe_in_ram: u32,
+    /// The back-end's largest buffer, if it has a limit (Vulkan's 1 GiB).
+    pub chunk: Option<u64>,
 }
 
 /// A tensor of the replay: its name and, for per-block or per-copy ones, an index.
@@ -127,7 +129,7 @@ pub(crate) fn device_compute(
         return None;
     }
     let mut t = Trace {
-        alloc: Allocator::new(u64::MAX / 4),
+        alloc: Allocator::new(part.chunk.unwrap_or(u64::MAX / 4)),
         live: HashMap::new(),
     };
     let blocks: Vec<u32> = (part.first..part.first + part.count).collect();
@@ -444,6 +446,7 @@ mod tests {
             after_this_pc: false,
             copies: 1,
             moe_in_ram: 0,
+            chunk: None,
         }
     }
 
