@@ -12,12 +12,13 @@
 //! keeping one dense block or four blocks.
 
 use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 use crate::catalog::{Architecture, Attention};
 use crate::estimate::dyn_alloc::{Allocator, Place};
 
 /// Where a device's part of the graph sits, which decides what it copies in and frees.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct DevicePart {
     /// Its blocks (first, count; at least one).
     pub first: u32,
@@ -38,26 +39,30 @@ pub(crate) struct DevicePart {
 /// A tensor of the replay: its name and, for per-block or per-copy ones, an index.
 type Key = (&'static str, u32);
 
-/// The allocator and what is live in it.
+/// The allocator and what is live in it (a few dozen tensors: a list beats hashing).
 struct Trace {
     alloc: Allocator,
-    live: HashMap<Key, (Place, u64)>,
+    live: Vec<(Key, Place, u64)>,
+    /// The block after whose experts' copy out_ids is copied in (see [`last_cpu_expert`]).
+    out_ids_after: Option<u32>,
 }
 
 impl Trace {
     fn a(&mut self, key: Key, bytes: u64) {
         let place = self.alloc.alloc(bytes);
-        self.live.insert(key, (place, bytes));
+        self.live.push((key, place, bytes));
     }
 
     fn f(&mut self, key: Key) {
-        if let Some((place, bytes)) = self.live.remove(&key) {
+        if let Some(i) = self.live.iter().rposition(|(k, _, _)| *k == key) {
+            let (_, place, bytes) = self.live.swap_remove(i);
             self.alloc.free(place, bytes);
         }
     }
 }
 
 /// The model's widths the replay needs, in bytes per micro-batch token where they size a tensor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Widths {
     embd: u64,
     heads: u64,
@@ -128,16 +133,39 @@ pub(crate) fn device_compute(
     if part.count == 0 {
         return None;
     }
+    // A plan tries every layer count, and the smallest-cluster search every cluster size: the
+    // same parts recur, and each replay is a few thousand allocations.
+    type Memo = HashMap<(Widths, DevicePart, u64, u64), u64>;
+    static MEMO: OnceLock<Mutex<Memo>> = OnceLock::new();
+    let memo = MEMO.get_or_init(Mutex::default);
+    let key = (w, part, ctx, u);
+    if let Some(bytes) = memo.lock().ok().and_then(|m| m.get(&key).copied()) {
+        return Some(bytes);
+    }
+    let bytes = replay(&w, ctx, u, part);
+    if let Ok(mut m) = memo.lock() {
+        if m.len() >= 4096 {
+            m.clear();
+        }
+        m.insert(key, bytes);
+    }
+    Some(bytes)
+}
+
+/// The replay itself: the device's part of the graph, allocation by allocation.
+fn replay(w: &Widths, ctx: u64, u: u64, part: DevicePart) -> u64 {
     let mut t = Trace {
         alloc: Allocator::new(part.chunk.unwrap_or(u64::MAX / 4)),
-        live: HashMap::new(),
+        live: Vec::new(),
+        out_ids_after: None,
     };
     let blocks: Vec<u32> = (part.first..part.first + part.count).collect();
-    let prev = prologue(&mut t, &w, ctx, u, part, &blocks);
+    t.out_ids_after = last_cpu_expert(w, part, &blocks);
+    let prev = prologue(&mut t, w, ctx, u, part, &blocks);
     let prev = blocks.iter().enumerate().fold(prev, |prev, (n, &b)| {
         block(
             &mut t,
-            &w,
+            w,
             ctx,
             u,
             part,
@@ -153,7 +181,7 @@ pub(crate) fn device_compute(
         t.f(("next_norm", 0));
         t.f(prev);
     }
-    Some(t.alloc.peak())
+    t.alloc.peak()
 }
 
 /// The device's first allocations: the top-k leaves, the copies of the graph's inputs and of
@@ -412,8 +440,7 @@ fn experts(t: &mut Trace, w: &Widths, u: u64, part: DevicePart, b: u32) {
     if b < part.moe_in_ram {
         t.f(("argsort", 1));
         t.a(("down", b), down);
-        let blocks: Vec<u32> = (part.first..part.first + part.count).collect();
-        if part.output && last_cpu_expert(w, part, &blocks) == Some(b) {
+        if part.output && t.out_ids_after == Some(b) {
             (0..part.copies).for_each(|c| t.a(("out_ids", c), 2048));
         }
         t.f(("weights_norm", 1));
