@@ -154,13 +154,12 @@ pub(crate) fn device_compute(
 
 /// The replay itself: the device's part of the graph, allocation by allocation.
 fn replay(w: &Widths, ctx: u64, u: u64, part: DevicePart) -> u64 {
+    let blocks: Vec<u32> = (part.first..part.first + part.count).collect();
     let mut t = Trace {
         alloc: Allocator::new(part.chunk.unwrap_or(u64::MAX / 4)),
         live: Vec::new(),
-        out_ids_after: None,
+        out_ids_after: last_cpu_expert(w, part, &blocks),
     };
-    let blocks: Vec<u32> = (part.first..part.first + part.count).collect();
-    t.out_ids_after = last_cpu_expert(w, part, &blocks);
     let prev = prologue(&mut t, w, ctx, u, part, &blocks);
     let prev = blocks.iter().enumerate().fold(prev, |prev, (n, &b)| {
         block(
@@ -209,12 +208,10 @@ fn prologue(t: &mut Trace, w: &Widths, ctx: u64, u: u64, part: DevicePart, block
         // This PC ran the previous block up to its feed-forward outputs (routed and shared
         // experts', or a dense block's one): they and its residual come.
         t.a(("in_moe_out", 0), e4);
-        if dense_before {
-            t.a(("in_ffn_inp", 0), e4);
-        } else {
+        if !dense_before {
             t.a(("in_shexp", 0), e4);
-            t.a(("in_ffn_inp", 0), e4);
         }
+        t.a(("in_ffn_inp", 0), e4);
     } else {
         each(t, "in_norm", e4);
     }
@@ -247,7 +244,7 @@ fn prologue(t: &mut Trace, w: &Widths, ctx: u64, u: u64, part: DevicePart, block
     };
     // out_ids comes with the inputs of the device's last graph split: after the last block
     // before its final one whose experts ran on this PC's CPU, if any.
-    if part.output && !first && last_cpu_expert(w, part, blocks).is_none() {
+    if part.output && !first && t.out_ids_after.is_none() {
         each(t, "out_ids", 2048);
     }
     if pipelined && !first {
@@ -308,33 +305,35 @@ fn block(
     if let Some(p) = prev.filter(|_| !kept_input) {
         t.f(p);
     }
-    t.a(("ffn_norm", b), 4 * u * w.embd);
+    let e4 = 4 * u * w.embd;
+    t.a(("ffn_norm", b), e4);
     if b < w.dense_blocks {
-        let ff = 4 * u * w.dense_ffn;
-        t.a(("gate", b), ff);
-        t.a(("up", b), ff);
-        t.f(("ffn_norm", b));
-        t.a(("swiglu", b), ff);
-        t.f(("gate", b));
-        t.f(("up", b));
-        t.a(("down", b), 4 * u * w.embd);
-        t.f(("swiglu", b));
+        let names = ["gate", "up", "swiglu", "down"];
+        let down = swiglu(t, (b, 4 * u * w.dense_ffn, e4), names);
         t.f(ffn_inp);
-        return ("down", b);
+        return down;
     }
     experts(t, w, u, part, b);
-    let sh = 4 * u * w.shared_ffn;
-    t.a(("sh_gate", b), sh);
-    t.a(("sh_up", b), sh);
-    t.f(("ffn_norm", b));
-    t.a(("sh_swiglu", b), sh);
-    t.f(("sh_gate", b));
-    t.f(("sh_up", b));
-    t.a(("sh_down", b), 4 * u * w.embd);
-    t.f(("sh_swiglu", b));
-    t.f(("sh_down", b));
+    let names = ["sh_gate", "sh_up", "sh_swiglu", "sh_down"];
+    let down = swiglu(t, (b, 4 * u * w.shared_ffn, e4), names);
+    t.f(down);
     t.f(ffn_inp);
     ("moe_out", b)
+}
+
+/// A SwiGLU feed-forward of block `b` (`ff` bytes wide, `out` bytes out) after the block's
+/// `ffn_norm`, which it frees once gate and up have read it; returns its output.
+fn swiglu(t: &mut Trace, (b, ff, out): (u32, u64, u64), names: [&'static str; 4]) -> Key {
+    let [gate, up, act, down] = names;
+    t.a((gate, b), ff);
+    t.a((up, b), ff);
+    t.f(("ffn_norm", b));
+    t.a((act, b), ff);
+    t.f((gate, b));
+    t.f((up, b));
+    t.a((down, b), out);
+    t.f((act, b));
+    (down, b)
 }
 
 /// The block's attention: the indexer's keys, the compressed queries, the cache's keys, the

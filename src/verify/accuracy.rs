@@ -191,18 +191,10 @@ impl SettingsRow {
             (Ok((kv, compute)), Ok((rkv, rcompute))) => {
                 within_tolerance(*kv, *rkv) && within_tolerance(*compute, *rcompute)
             }
-            (Err(ours), Err(theirs)) => ours.contains(llama_reason(theirs)),
+            (Err(ours), Err(theirs)) => ours.contains(theirs.trim()),
             _ => false,
         }
     }
-}
-
-/// llama.cpp's own words in a dry run's error, without seekdeck's prefix.
-fn llama_reason(error: &str) -> &str {
-    error
-        .strip_prefix("llama.cpp could not create a context: ")
-        .unwrap_or(error)
-        .trim()
 }
 
 /// Every setting of [`settings_grid`] at `contexts` for `model`: one shape-only file (Q4_K_M; the
@@ -223,9 +215,13 @@ pub fn check_settings(
                         compute_bytes(arch, ctx, settings.compute()),
                     )
                 });
+                // A refused context keeps llama.cpp's own words, to compare with seekdeck's.
                 let reference = dry_run_with(path, ctx, &settings)
                     .map(|r| (r.kv_bytes, r.compute_bytes))
-                    .map_err(|e| e.to_string());
+                    .map_err(|e| match e {
+                        LlamaError::Context(reason) => reason,
+                        e => e.to_string(),
+                    });
                 rows.push(SettingsRow {
                     model: model.name.clone(),
                     ctx_tokens: ctx,
@@ -257,7 +253,7 @@ pub fn settings_table(rows: &[SettingsRow]) -> String {
             ),
             (Err(_), Err(e)) => (
                 "both refuse".to_owned(),
-                format!("llama.cpp: {}", llama_reason(e)).replace('|', "/"),
+                format!("llama.cpp: {}", e.trim()).replace('|', "/"),
             ),
             (ours, theirs) => (
                 format!("seekdeck {ours:?}"),
