@@ -19,6 +19,8 @@ build: deps
 test: deps test-deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets --features verify,fuzzing -- -D warnings
+	@# A contributor's first `cargo clippy` / `cargo test` has no features: every target compiles without them too.
+	$(CARGO) clippy --all-targets -- -D warnings
 	@mkdir -p target
 	scripts/llama-server.sh >target/llama-server-build.log 2>&1 & server=$$!; \
 	  $(CARGO) test --all-targets --features verify,fuzzing --no-run; built=$$?; \
@@ -28,6 +30,7 @@ test: deps test-deps
 lint: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets --features verify,fuzzing -- -D warnings
+	$(CARGO) clippy --all-targets -- -D warnings
 
 # Coverage-guided fuzzing of every reader of outside input (cargo-fuzz, nightly), FUZZ_SECONDS
 # (default 60) per target; findings land in fuzz/regressions/, which `make test` replays.

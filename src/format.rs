@@ -8,8 +8,13 @@ const GIB: u64 = 1 << 30;
 pub fn format_bytes(bytes: u64) -> String {
     if bytes >= GIB {
         format!("{:.1} GiB", bytes as f64 / GIB as f64)
-    } else {
+    } else if bytes >= 1 << 20 {
         format!("{} MiB", bytes.div_ceil(1 << 20))
+    } else if bytes >= 1 << 10 {
+        // A 441,600-byte file is 432 KiB, not "1 MiB".
+        format!("{} KiB", bytes.div_ceil(1 << 10))
+    } else {
+        plural(bytes as usize, "byte")
     }
 }
 
@@ -62,7 +67,10 @@ mod tests {
     #[test]
     fn bytes_and_params() {
         assert_eq!(format_bytes(3 << 29), "1.5 GiB");
-        assert_eq!(format_bytes(1), "1 MiB");
+        assert_eq!(format_bytes(1), "1 byte");
+        assert_eq!(format_bytes(0), "0 bytes");
+        assert_eq!(format_bytes(441_600), "432 KiB");
+        assert_eq!(format_bytes(1 << 20), "1 MiB");
         assert_eq!(format_params(7_615_616_512), "7.6B");
         assert_eq!(format_params(494_032_768), "494.0M");
         assert_eq!(plural(1, "file"), "1 file");

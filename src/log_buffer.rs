@@ -18,14 +18,34 @@ fn lines() -> &'static Mutex<VecDeque<String>> {
     LINES.get_or_init(|| Mutex::new(VecDeque::with_capacity(CAPACITY)))
 }
 
-/// Adds a line (also used by tests and by code that reports without `tracing`).
+/// Adds a line (also used by tests and by code that reports without `tracing`). A line equal to
+/// the one before it is counted on that line instead ("… (×12)"): a warning logged every frame
+/// (eframe's "No font has …") takes one line, not the whole buffer.
 pub fn push(line: String) {
     if let Ok(mut l) = lines().lock() {
+        if let Some(last) = l.back_mut() {
+            if let Some(n) = repeats_of(last, &line) {
+                *last = format!("{line} (×{})", n + 1);
+                return;
+            }
+        }
         if l.len() == CAPACITY {
             l.pop_front();
         }
         l.push_back(line);
     }
+}
+
+/// How many times `last` already says `line` (1 for the line itself, n for "line (×n)").
+fn repeats_of(last: &str, line: &str) -> Option<u64> {
+    if last == line {
+        return Some(1);
+    }
+    let count = last
+        .strip_prefix(line)?
+        .strip_prefix(" (×")?
+        .strip_suffix(')')?;
+    count.parse().ok()
 }
 
 /// How many lines are kept now.
@@ -77,5 +97,29 @@ impl Visit for LineVisitor {
         } else {
             let _ = write!(self.0, " {}={value}", field.name());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_line_is_counted_not_kept_again() {
+        assert_eq!(repeats_of("WARN x: no font", "WARN x: no font"), Some(1));
+        assert_eq!(
+            repeats_of("WARN x: no font (×7)", "WARN x: no font"),
+            Some(7)
+        );
+        assert_eq!(repeats_of("WARN x: other", "WARN x: no font"), None);
+        let before = len();
+        let line = format!("test line {before}-{:?}", std::thread::current().id());
+        for _ in 0..5 {
+            push(line.clone());
+        }
+        // Other tests may log in between: every copy is counted, on fewer lines than pushes.
+        let counted: u64 = recent().iter().filter_map(|l| repeats_of(l, &line)).sum();
+        assert_eq!(counted, 5);
+        assert!(recent().iter().filter(|l| l.starts_with(&line)).count() < 5);
     }
 }

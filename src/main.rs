@@ -27,6 +27,10 @@ fn main() {
         .with(terminal)
         .with(seekdeck::log_buffer::layer().with_filter(LevelFilter::INFO))
         .init();
+    if cli.version {
+        print!("{}", seekdeck::cli::version_text());
+        return;
+    }
     match &cli.command {
         Some(command) => match run(&cli, command) {
             Ok(text) => print!("{text}"),

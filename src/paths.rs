@@ -31,13 +31,39 @@ pub(crate) fn data_dir() -> Option<PathBuf> {
 }
 
 /// Writes `bytes` to `path` so that a crash leaves either the old file or the new one, never a
-/// mix: a temporary file in the same folder, synced, then renamed over the target.
+/// mix: a temporary file in the same folder, synced, then renamed over the target. The file is
+/// the user's alone (0600 where modes exist).
 pub(crate) fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_file_atomically(path, bytes, false)
+}
+
+/// As [`write_atomically`], for a file other users may read: mode 0644, as huggingface_hub
+/// writes the files of a shared Hugging Face cache.
+pub(crate) fn write_readable_atomically(
+    path: &std::path::Path,
+    bytes: &[u8],
+) -> std::io::Result<()> {
+    write_file_atomically(path, bytes, true)
+}
+
+fn write_file_atomically(
+    path: &std::path::Path,
+    bytes: &[u8],
+    readable: bool,
+) -> std::io::Result<()> {
     use std::io::Write;
     let folder = path.parent().unwrap_or(std::path::Path::new("."));
     std::fs::create_dir_all(folder)?;
     let mut tmp = tempfile::NamedTempFile::new_in(folder)?;
     tmp.write_all(bytes)?;
+    #[cfg(unix)]
+    if readable {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    #[cfg(not(unix))]
+    let _ = readable;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())

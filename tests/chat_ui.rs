@@ -63,7 +63,7 @@ fn launch_chat_stream_stop_and_restore() {
     let mut h = harness(&models, &conversations);
     wait_until(&mut h, "the scan", |a| a.local.models.len() == 2);
     h.get_by_label_contains("not a GGUF file");
-    h.get_by_label("Launch").click();
+    support::click_in_view(&mut h, "Launch");
     h.step();
     wait_until(&mut h, "the model to load", |a| {
         matches!(a.chat.session.model, ModelState::Loaded { .. })
@@ -175,7 +175,7 @@ fn a_model_larger_than_ram_and_vram_is_refused_with_an_override() {
     );
     wait_until(&mut h, "the scan", |a| a.local.models.len() == 1);
     h.get_by_label_contains("this PC: too large");
-    h.get_by_label("Launch…").click();
+    support::click_in_view(&mut h, "Launch…");
     wait_until(&mut h, "the refusal", |a| a.chat.session.refusal.is_some());
     h.get_by_label("Not launched");
     h.get_by_label_contains("more than this PC's free RAM");
@@ -199,7 +199,7 @@ fn a_failed_load_is_reported_and_another_launch_works() {
     // The file disappears between the scan and the launch.
     let kept = dir.path().join("kept.gguf");
     std::fs::rename(&file, &kept).unwrap();
-    h.get_by_label("Launch").click();
+    support::click_in_view(&mut h, "Launch");
     h.step();
     wait_until(&mut h, "the failure", |a| {
         a.chat.session.load_error.is_some()
@@ -207,7 +207,7 @@ fn a_failed_load_is_reported_and_another_launch_works() {
     h.get_by_label_contains("Load failed:");
     assert!(matches!(h.state().chat.session.model, ModelState::Empty));
     std::fs::rename(&kept, &file).unwrap();
-    h.get_by_label("Launch").click();
+    support::click_in_view(&mut h, "Launch");
     h.step();
     wait_until(&mut h, "the model to load", |a| {
         matches!(a.chat.session.model, ModelState::Loaded { .. })
@@ -265,7 +265,7 @@ fn thinking_is_a_block_of_its_own_and_a_full_context_is_offered_a_way_out() {
     write_tiny_model_with_context(&models.join("tiny-chat.gguf"), "llama", "chatml", 256);
     let mut h = harness(&models, &dir.path().join("conversations"));
     wait_until(&mut h, "the scan", |a| a.local.models.len() == 1);
-    h.get_by_label("Launch").click();
+    support::click_in_view(&mut h, "Launch");
     wait_until(&mut h, "the model to load", |a| {
         matches!(a.chat.session.model, ModelState::Loaded { .. })
     });
@@ -393,7 +393,7 @@ fn an_unwritable_data_folder_and_a_replaced_file_are_said_and_nothing_else_break
     std::fs::write(&blocked, "in the way").unwrap();
     let mut h = harness(&models, &blocked);
     wait_until(&mut h, "the scan", |a| a.local.models.len() == 1);
-    h.get_by_label("Launch").click();
+    support::click_in_view(&mut h, "Launch");
     h.step();
     wait_until(&mut h, "the model to load", |a| {
         matches!(a.chat.session.model, ModelState::Loaded { .. })
@@ -413,7 +413,7 @@ fn an_unwritable_data_folder_and_a_replaced_file_are_said_and_nothing_else_break
         matches!(a.chat.session.model, ModelState::Empty)
     });
     std::fs::write(&file, "this is no longer a model").unwrap();
-    h.get_by_label("Launch").click();
+    support::click_in_view(&mut h, "Launch");
     h.step();
     wait_until(&mut h, "the failure", |a| {
         a.chat.session.load_error.is_some()
@@ -439,7 +439,7 @@ fn a_failing_chat_template_is_said_and_a_built_in_format_answers() {
     );
     let mut h = harness(&models, &dir.path().join("conversations"));
     wait_until(&mut h, "the scan", |a| a.local.models.len() == 1);
-    h.get_by_label("Launch").click();
+    support::click_in_view(&mut h, "Launch");
     wait_until(&mut h, "the model to load", |a| {
         matches!(a.chat.session.model, ModelState::Loaded { .. })
     });
@@ -475,4 +475,44 @@ fn a_failing_chat_template_is_said_and_a_built_in_format_answers() {
     );
     h.get_by_label_contains("Answering in llama.cpp's built-in \"deepseek3\" format");
     assert!(h.query_by_label("Use deepseek3").is_none());
+}
+
+/// A conversation held with one model does not run on into the next: launching a local model
+/// while a served model's conversation is open starts a new one and says so; the old one stays
+/// in the list (picking it there continues it with the new model).
+#[test]
+fn a_new_model_starts_a_new_conversation_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    let conversations = dir.path().join("conversations");
+    std::fs::create_dir_all(&models).unwrap();
+    let path = models.join("tiny-chat.gguf");
+    write_tiny_model_with_context(&path, "llama", "chatml", 16384);
+    let mut h = harness(&models, &conversations);
+    wait_until(&mut h, "the scan", |a| a.local.models.len() == 1);
+    {
+        let c = h.state_mut().chat.conversation_mut();
+        c.model_server = Some("deepseek-chat on api".into());
+        c.push_user("hello");
+        let mut answer = seekdeck::chat::ChatMessage::pending_answer();
+        answer.text = "Hi!".into();
+        c.messages.push(answer);
+    }
+    h.state_mut()
+        .apply(seekdeck::app::command::Command::Launch {
+            path: path.clone(),
+            force: false,
+        });
+    h.step();
+    assert!(
+        h.state().chat.conversation().messages.is_empty(),
+        "the served model's history went to the local model"
+    );
+    assert_eq!(h.state().chat.conversations.list.len(), 2);
+    assert!(h.state().chat.conversations.notices.iter().any(
+        |n| n.contains("starts a new conversation; the one with deepseek-chat on api is kept")
+    ));
+    wait_until(&mut h, "the model to load", |a| {
+        matches!(a.chat.session.model, ModelState::Loaded { .. })
+    });
 }

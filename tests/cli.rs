@@ -109,7 +109,16 @@ fn fit_takes_a_gguf_file_and_says_what_is_wrong_with_a_bad_one() {
     std::fs::write(&truncated, &bytes[..100]).unwrap();
     let not_gguf = dir.path().join("notes.gguf");
     std::fs::write(&not_gguf, "just some text, not a model").unwrap();
-    for (file, says) in [(&truncated, "truncated"), (&not_gguf, "not a GGUF file")] {
+    let empty = dir.path().join("empty.gguf");
+    std::fs::write(&empty, "").unwrap();
+    let folder = dir.path().join("x.gguf");
+    std::fs::create_dir(&folder).unwrap();
+    for (file, says) in [
+        (&truncated, "truncated"),
+        (&not_gguf, "not a GGUF file"),
+        (&empty, "the file is empty"),
+        (&folder, "is a folder"),
+    ] {
         let out = seekdeck(&["fit", file.to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(2));
         let err = String::from_utf8(out.stderr).unwrap();
@@ -118,6 +127,29 @@ fn fit_takes_a_gguf_file_and_says_what_is_wrong_with_a_bad_one() {
             "{err}"
         );
     }
+}
+
+/// `seekdeck chat` on a folder or an empty file says which (it said "not a GGUF file (it starts
+/// with \"\\0\\0\\0\\0\")" for both); `get` refuses a repository id that is not one as bad
+/// input (exit 2), before asking anything.
+#[test]
+fn folders_empty_files_and_bad_repository_ids_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("x.gguf");
+    std::fs::create_dir(&folder).unwrap();
+    let empty = dir.path().join("empty.gguf");
+    std::fs::write(&empty, "").unwrap();
+    for (file, says) in [(&folder, "is a folder"), (&empty, "the file is empty")] {
+        let out = seekdeck(&["chat", file.to_str().unwrap(), "--prompt", "hi"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{err}");
+        assert!(err.contains(says), "{err}");
+    }
+    let out = seekdeck(&["get", "deepseek-r1", "--repo", "../etc", "--list"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("is not a Hugging Face repository id"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
 }
 
 #[test]
@@ -632,4 +664,95 @@ fn fit_and_chat_take_llama_cpps_launch_flags() {
         "{err}"
     );
     assert!(err.contains("generated tokens"), "{err}");
+}
+
+/// `plan … --dtype fp8` for a checkpoint that is FP8 already plans its original weights (it
+/// printed six "cannot run: DeepSeek-V3 is FP8 already" lines and no layout).
+#[test]
+fn plan_takes_fp8_for_an_fp8_checkpoint_as_its_original() {
+    let out = seekdeck(&[
+        "plan",
+        "deepseek-v3",
+        "--cluster",
+        "8x H200",
+        "--dtype",
+        "fp8",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("FP8 already; planning its original"), "{err}");
+    assert!(!text.contains("serve the original"), "{text}");
+    assert!(!text.contains("No layout starts"), "{text}");
+}
+
+/// A llama-server command line is refused exactly where llama.cpp refuses it and otherwise taken,
+/// saying what has no effect: expert flags on a dense model and `--n-cpu-moe` past the last
+/// block only add overrides; `--main-gpu` past the last GPU is refused with `--split-mode none`;
+/// `-ts` with more proportions than GPUs takes the first ones.
+#[test]
+fn launch_flags_are_judged_as_llama_cpp_judges_them() {
+    let two = "2x 24GiB GPU, 64GiB RAM";
+    let run = |args: &[&str]| {
+        let out = seekdeck(&[&["fit"], args, &["--assume", two]].concat());
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run(&["deepseek-v3", "--n-cpu-moe", "99"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("--n-cpu-moe 99: the model has 61 blocks"),
+        "{err}"
+    );
+    let (code, err) = run(&["r1-distill-qwen-7b", "--cpu-moe"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("--cpu-moe has no effect"), "{err}");
+    let (code, err) = run(&["r1-distill-qwen-7b", "-mg", "5", "-sm", "none"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("invalid value for main_gpu: 5 (available devices: 2)"),
+        "{err}"
+    );
+    let (code, err) = run(&["r1-distill-qwen-7b", "-mg", "5"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("--main-gpu 5 has no effect"), "{err}");
+    let (code, err) = run(&["r1-distill-qwen-7b", "-ts", "3,1,1"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("1 of its 3 proportions have no effect"),
+        "{err}"
+    );
+}
+
+/// `--version` names seekdeck's version, llama.cpp's build and the back-ends llama.cpp found
+/// (the CPU level among them); `hw` adds each device with its back-end and, with no GPU, why.
+#[test]
+fn version_and_hw_say_what_llama_cpp_runs_on() {
+    let out = seekdeck(&["--version"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.starts_with(&format!("seekdeck {}\n", env!("CARGO_PKG_VERSION"))),
+        "{text}"
+    );
+    assert!(text.contains("llama.cpp b11434"), "{text}");
+    assert!(
+        text.contains("back-ends: ") && text.contains("CPU · "),
+        "{text}"
+    );
+    let out = seekdeck(&["hw"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("llama.cpp back-ends: "), "{text}");
+    assert!(
+        text.contains("CPU: ") || text.contains(": CPU") || text.contains("· CPU · "),
+        "{text}"
+    );
+    // No GPU here: the reason is said.
+    assert!(text.contains("llama.cpp runs on the CPU: "), "{text}");
 }

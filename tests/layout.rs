@@ -175,6 +175,17 @@ fn a_narrow_window_shows_tabs_and_send_stays_in_view() {
     h.get_by_label("DeepSeek-R1");
 }
 
+/// Deletes `old` from the "or type" field and types `new`, as a user would.
+fn retype_what_if(h: &mut Harness<'static, App>, old: &str, new: &str) {
+    h.get_by_label("or type").focus();
+    for _ in 0..old.len() {
+        h.key_press(egui::Key::Backspace);
+    }
+    h.run_ok();
+    h.get_by_label("or type").type_text(new);
+    h.run_ok();
+}
+
 #[test]
 fn a_typed_what_if_spec_is_checked_as_typed_and_applied() {
     let mut h = app_harness(PersistedState::default(), RTX_4090);
@@ -185,14 +196,7 @@ fn a_typed_what_if_spec_is_checked_as_typed_and_applied() {
     let error = h.state().what_if_typed.1.clone().expect("not a spec");
     h.get_by_label(&error);
     assert_eq!(h.state().state.what_if.as_deref(), Some(RTX_4090));
-    let field = h.get_by_label("or type");
-    field.focus();
-    for _ in 0.."lots of GPUs".len() {
-        h.key_press(egui::Key::Backspace);
-    }
-    h.run_ok();
-    h.get_by_label("or type").type_text("8GiB GPU, 32GiB RAM");
-    h.run_ok();
+    retype_what_if(&mut h, "lots of GPUs", "8GiB GPU, 32GiB RAM");
     assert!(h.state().what_if_typed.1.is_none());
     h.get_by_label("Use").click();
     h.run_ok();
@@ -201,6 +205,15 @@ fn a_typed_what_if_spec_is_checked_as_typed_and_applied() {
         Some("8GiB GPU, 32GiB RAM")
     );
     h.get_by_label("Fits (what if)");
+    // Enter in the field applies it too, as its hover text says.
+    retype_what_if(&mut h, "8GiB GPU, 32GiB RAM", "16GiB GPU, 64GiB RAM");
+    h.key_press(egui::Key::Enter);
+    h.run_ok();
+    assert_eq!(
+        h.state().state.what_if.as_deref(),
+        Some("16GiB GPU, 64GiB RAM"),
+        "Enter did not apply the typed machine"
+    );
 }
 
 #[test]
@@ -279,4 +292,89 @@ fn long_file_names_and_a_loaded_model_do_not_widen_the_side_panel() {
         before.left() > WIDTH - 440.0,
         "the panel opened wide: {before:?}"
     );
+}
+
+/// Every side section open (a long file list folded or not, Servers, Other machines), a model in
+/// the slot and an answer in the conversation: at 900×600, 1280×720 and 1440×900 the answer is
+/// on screen between the conversation's buttons and the message box, the transcript keeps a
+/// usable height, and no two of the pane's widgets overlap (the transcript was 0 px tall and
+/// "Regenerate" was drawn over the context line).
+#[test]
+fn the_chat_keeps_its_room_with_every_section_open() {
+    for (w, h_px) in [(900.0, 600.0), (1280.0, 720.0), (1440.0, 900.0)] {
+        let options = AppOptions {
+            assume: Some(RTX_4090.to_owned()),
+            poll_hardware: false,
+            user_catalog_dir: None,
+            report_first_frame_from: None,
+            ..AppOptions::default()
+        };
+        let state = PersistedState {
+            // An address nothing answers: the section opens and says so.
+            workers: vec!["127.0.0.1:1".into(), "127.0.0.1:2".into()],
+            ..PersistedState::default()
+        };
+        let mut h = Harness::builder()
+            .with_size(egui::vec2(w, h_px))
+            .with_max_steps(12)
+            .build_eframe(move |cc| App::new_with_state(cc, state, options));
+        h.run_ok();
+        if h.query_by_label("Send").is_none() {
+            h.get_by_label("Chat").click();
+            h.run_ok();
+        }
+        {
+            let c = h.state_mut().chat.conversation_mut();
+            c.push_user("What is 2 + 2?");
+            let mut answer = seekdeck::chat::ChatMessage::pending_answer();
+            answer.text = "The answer is four.".into();
+            answer.finish = Some(seekdeck::engine::FinishReason::EndOfTurn);
+            c.messages.push(answer);
+        }
+        h.state_mut().chat.session.model = seekdeck::app::chat_state::ModelState::Loading {
+            source: seekdeck::engine::ModelSource::File("m.gguf".into()),
+            name: "M".into(),
+            progress: 0.4,
+            cancel: std::sync::Arc::default(),
+            started: std::time::Instant::now(),
+            stage: seekdeck::app::chat_state::LoadStage::Reading,
+        };
+        h.run_steps(4);
+        if let Some(folded) = h.query_by_label_contains("On this PC ·") {
+            folded.click();
+            h.run_steps(4);
+        }
+        let size = format!("{w}×{h_px}");
+        let rect = |h: &Harness<'static, App>, label: &str| h.get_by_label(label).rect();
+        let delete = rect(&h, "Delete");
+        let message = rect(&h, "Message");
+        let answer = h.get_by_label_contains("The answer is four").rect();
+        assert!(
+            answer.height() > 0.0 && answer.top() >= delete.bottom() && answer.bottom() <= message.top(),
+            "{size}: the answer at {answer:?} is not between the buttons ({delete:?}) and the message box ({message:?})"
+        );
+        let transcript = message.top() - delete.bottom();
+        assert!(
+            transcript >= 120.0,
+            "{size}: the transcript has {transcript} points"
+        );
+        let widgets = ["New", "Clear", "Export…", "Delete", "Message", "Send"];
+        let mut rects: Vec<(String, egui::Rect)> = widgets
+            .iter()
+            .map(|l| (l.to_string(), rect(&h, l)))
+            .collect();
+        rects.push(("the answer".into(), answer));
+        for (i, (a, ra)) in rects.iter().enumerate() {
+            assert!(
+                ra.bottom() <= h_px && ra.right() <= w,
+                "{size}: {a} runs off the window: {ra:?}"
+            );
+            for (b, rb) in &rects[i + 1..] {
+                assert!(
+                    ra.intersect(*rb).area() < 1.0,
+                    "{size}: {a} {ra:?} overlaps {b} {rb:?}"
+                );
+            }
+        }
+    }
 }

@@ -140,7 +140,7 @@ fn a_launch_across_machines_answers_and_a_lost_machine_is_named() {
         a.local.models.len() == 1 && !a.answering_workers().is_empty()
     });
     let launch = |h: &mut egui_kittest::Harness<'static, seekdeck::app::App>| {
-        h.get_by_label("Launch across 2 machines").click();
+        support::click_in_view(h, "Launch across 2 machines");
         h.run_ok();
         wait_until(h, "the model across machines", |a| {
             matches!(a.chat.session.model, ModelState::Loaded { .. })

@@ -403,6 +403,81 @@ fn every_server_failure_is_said_in_words_and_the_engine_stays_usable() {
     assert!(started.elapsed() < Duration::from_secs(20));
 }
 
+/// Answers that are not what was asked for are said for what they are: a gateway's sign-in
+/// page (it was called a cut stream), a proxy's 502 page (its markup was printed), an unknown
+/// path (it was "does not serve"), a `Retry-After` date (the wait was lost).
+#[test]
+fn pages_paths_and_dates_are_said_for_what_they_are() {
+    let fake = OpenAiServer::start(&["m"], None);
+    let engine = Engine::spawn(|| {}).unwrap();
+    assert!(matches!(
+        connect(&engine, server(&fake.url, None), "m"),
+        Event::Loaded(_)
+    ));
+    let status = |code: u16, body: &str, headers: Vec<(String, String)>| Reply::Status {
+        code,
+        body: body.into(),
+        headers,
+    };
+    let cases: Vec<(Reply, &str)> = vec![
+        // A gateway's sign-in page with 200: not a cut stream, a page.
+        (
+            status(
+                200,
+                "<!DOCTYPE html><html><head><title>Sign in - Gateway</title></head><body>...</body></html>",
+                vec![("Content-Type".into(), "text/html; charset=utf-8".into())],
+            ),
+            "is not an OpenAI-compatible API: it answered with a web page (text/html): \"Sign in - Gateway\"",
+        ),
+        // A proxy's 502 page: the status and the page's words, no markup.
+        (
+            status(
+                502,
+                "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>",
+                vec![("Content-Type".into(), "text/html".into())],
+            ),
+            "failed (HTTP 502): 502 Bad Gateway",
+        ),
+        // Retry-After as an HTTP date keeps the wait (a date far ahead: a wait of years).
+        (
+            status(
+                429,
+                r#"{"error":{"message":"slow down"}}"#,
+                vec![("Retry-After".into(), "Fri, 31 Dec 2100 23:59:59 GMT".into())],
+            ),
+            "asks to slow down (HTTP 429), try again in ",
+        ),
+        // An unknown path (llama-server's own 404): the address is wrong, not the model.
+        (
+            status(
+                404,
+                r#"{"error":{"code":404,"message":"File Not Found","type":"not_found_error"}}"#,
+                vec![],
+            ),
+            "is not an OpenAI-compatible API: HTTP 404 (File Not Found) — check the address",
+        ),
+    ];
+    for (reply, words) in cases {
+        let (_, error) = failure_of(&fake, &engine, reply);
+        assert!(error.to_string().contains(words), "{error} lacks {words:?}");
+    }
+}
+
+/// A base address without the API's path says so and suggests /v1 (it said `does not serve "":
+/// File Not Found`).
+#[test]
+fn a_wrong_base_path_suggests_v1() {
+    let fake = OpenAiServer::start(&["m"], None);
+    let wrong = format!("{}/api", fake.url);
+    let base = seekdeck::engine::remote::normalize_base_url(&wrong).unwrap();
+    let error = Client::new(&server(&base, None)).models().unwrap_err();
+    let words = error.to_string();
+    assert!(matches!(error, RemoteError::NotAnApi { .. }), "{words}");
+    assert!(words.contains("HTTP 404 (Not Found)"), "{words}");
+    assert!(words.contains(&format!("try {wrong}/v1")), "{words}");
+    assert!(!words.contains("does not serve"), "{words}");
+}
+
 #[test]
 fn connection_failures_are_said_in_words() {
     let fake = OpenAiServer::start(&["m"], Some("right"));
@@ -503,4 +578,60 @@ fn the_command_line_chats_with_a_server() {
         stderr.contains("does not serve \"other\": it serves tiny"),
         "{stderr}"
     );
+}
+
+/// The interactive command line keeps one conversation by the window's history rule: the second
+/// request carries the first answer without its reasoning, in every dialect a server sends it
+/// in (DeepSeek's `reasoning_content`, vLLM's `reasoning`, inline tags); a failed turn is left
+/// out with its question, so the roles alternate as DeepSeek's API demands; NUL characters a
+/// model writes never reach standard output.
+#[test]
+fn the_command_lines_history_never_sends_reasoning_back() {
+    for key in [Some("reasoning_content"), Some("reasoning"), None] {
+        let fake = OpenAiServer::start(&["deepseek-ai/DeepSeek-R1"], None);
+        fake.reply(Reply::Stream {
+            events: dialect_stream(key, &["Let me", " add."], &["It is", " 4.\u{0}"]),
+            pause: Duration::ZERO,
+            done: true,
+        });
+        fake.reply(Reply::Status {
+            code: 429,
+            body: r#"{"error":{"message":"Rate limit reached"}}"#.into(),
+            headers: vec![],
+        });
+        fake.reply(Reply::Stream {
+            events: dialect_stream(key, &["Six."], &["6."]),
+            pause: Duration::ZERO,
+            done: true,
+        });
+        let out = support::seekdeck_with_input(
+            &["chat", "--server", &fake.url],
+            "What is 2 + 2?\nAnd 3 + 3?\nAnd 3 + 3, again?\n",
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{key:?}: {stderr}");
+        assert!(!out.stdout.contains(&0), "{key:?}: a NUL reached stdout");
+        let seen = fake.seen();
+        let chats: Vec<_> = seen
+            .iter()
+            .filter(|r| r.target.contains("chat/completions"))
+            .collect();
+        assert_eq!(chats.len(), 3, "{key:?}");
+        let last = &chats[2].body;
+        let roles: Vec<&str> = last["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["role"].as_str().unwrap())
+            .collect();
+        assert_eq!(roles, ["user", "assistant", "user"], "{key:?}: {last}");
+        assert_eq!(last["messages"][1]["content"], "It is 4.", "{key:?}");
+        assert_eq!(last["messages"][2]["content"], "And 3 + 3, again?");
+        assert!(!last.to_string().contains("Let me"), "{key:?}: {last}");
+        assert!(!last.to_string().contains("think>"), "{key:?}: {last}");
+        assert_eq!(
+            last["max_tokens"], 8192,
+            "R1's card's 32,768 tokens, bounded by the 8,192 the server serves"
+        );
+    }
 }

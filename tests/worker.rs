@@ -257,6 +257,9 @@ fn answers_alone_and_across_agree(path: &std::path::Path, endpoints: &[String]) 
         log.contains("split: 6 of 6 blocks on 2 other machine(s)"),
         "{log}"
     );
+    // CPU-only workers: layers on machines, never "GPU layers".
+    assert!(log.contains("on 2 other machines"), "{log}");
+    assert!(!log.contains("GPU layers"), "{log}");
     assert_eq!(split, alone);
 }
 

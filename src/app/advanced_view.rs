@@ -22,6 +22,8 @@ pub struct AdvancedView {
     pub settings: LaunchSettings,
     /// llama.cpp's reason for refusing them, if it would.
     pub problem: Option<String>,
+    /// The settings llama.cpp takes that change nothing here, each in a sentence.
+    pub no_effect: Vec<String>,
     /// The model's cache is DeepSeek's MLA latent (K only, one type for K and V).
     pub mla: bool,
     /// Blocks (the most `--n-cpu-moe` can name).
@@ -77,7 +79,11 @@ pub(crate) fn advanced_view(
     AdvancedView {
         key: key.to_owned(),
         settings: settings.clone(),
-        problem: settings.check(arch).err(),
+        problem: settings
+            .check(arch)
+            .and_then(|()| settings.check_devices(hw.gpus.len()))
+            .err(),
+        no_effect: settings.no_effect(arch, hw.gpus.len()),
         mla: matches!(arch.attention, Attention::Mla { .. }),
         blocks: arch.layers,
         moe: arch.moe.is_some(),

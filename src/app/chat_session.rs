@@ -148,6 +148,9 @@ pub struct ChatSession {
     pub chat_format: Option<String>,
     /// The last answer failed in the model's chat template (the pane offers a built-in format).
     pub template_failed: bool,
+    /// Why the loaded model runs on the CPU alone, when llama.cpp has no GPU back-end (no GPU
+    /// module, no driver), in words a user can act on.
+    pub cpu_only_reason: Option<String>,
     next_id: u64,
 }
 
@@ -163,6 +166,7 @@ impl Default for ChatSession {
             refusal: None,
             generation: None,
             context_full: false,
+            cpu_only_reason: None,
             model_defaults: (SamplingParams::default(), false),
             launched_footprint: (0, 0),
             launched_settings: Default::default(),
@@ -406,6 +410,11 @@ impl ChatSession {
                 // A new model starts with its own template.
                 self.chat_format = None;
                 self.template_failed = false;
+                self.cpu_only_reason = (info.source.file().is_some()
+                    && info.offload.gpu_layers == 0
+                    && self.engine_workers.is_empty())
+                .then(|| crate::llama::backend::backend_report().why_cpu_only())
+                .flatten();
                 self.model = ModelState::Loaded {
                     info: info.clone(),
                     name,

@@ -60,12 +60,30 @@ impl ChatState {
 
     /// Starts loading `plan`; a fresh open conversation takes the model's recommended settings.
     pub fn launch(&mut self, plan: LaunchPlan, notify: impl Fn() + Send + Sync + 'static) {
+        let label = ModelSource::File(plan.path.clone()).label();
         self.session.launch(plan, notify);
-        self.adopt_model_defaults();
+        self.adopt_model_defaults(&label);
     }
 
-    /// A fresh open conversation takes the model's recommended settings.
-    fn adopt_model_defaults(&mut self) {
+    /// A new model starts a new conversation: a conversation held with another model stays in
+    /// the list (picking it there continues it with the new model), and the notice says so. A
+    /// fresh open conversation takes the model's recommended settings.
+    fn adopt_model_defaults(&mut self, model_label: &str) {
+        let open = self.conversation();
+        let held_with = open
+            .model_file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .or_else(|| open.model_server.clone());
+        if let Some(previous) = held_with.filter(|h| h != model_label && !open.messages.is_empty())
+        {
+            self.conversations.save_open();
+            self.conversations.start_new(self.session.model_defaults.1);
+            self.conversations.notices.push(format!(
+                "{model_label} starts a new conversation; the one with {previous} is kept in the \
+                 list — open it there to continue it with this model."
+            ));
+        }
         if self.conversation().messages.is_empty() {
             let (sampling, reasoning) = self.session.model_defaults;
             let c = self.conversation_mut();
@@ -83,8 +101,14 @@ impl ChatState {
         defaults: (crate::engine::SamplingParams, bool),
         notify: impl Fn() + Send + Sync + 'static,
     ) {
+        let label = ModelSource::Server {
+            server: server.name.clone(),
+            base_url: server.base_url.clone(),
+            model: model.to_owned(),
+        }
+        .label();
         self.session.connect(server, model, defaults, notify);
-        self.adopt_model_defaults();
+        self.adopt_model_defaults(&label);
     }
 
     /// Sends the draft as the next question.

@@ -421,8 +421,9 @@ impl App {
                 };
                 self.servers.picked(&server, &model);
                 self.tab = super::Tab::Chat;
-                let defaults =
-                    super::server_state::served_model_defaults(&model, &self.catalog.models);
+                let defaults = self
+                    .servers
+                    .model_defaults(&server, &model, &self.catalog.models);
                 let notify = self.waker();
                 self.chat.connect(remote, &model, defaults, notify);
             }

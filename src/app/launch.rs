@@ -5,20 +5,10 @@ use std::path::Path;
 
 use super::chat_state::{LaunchPlan, Refusal};
 use super::App;
-use crate::engine::SamplingParams;
 use crate::estimate::fit::Verdict;
 use crate::estimate::placement::effective_context;
 use crate::format::format_bytes;
 use crate::hardware::rpc_probe::WorkerReading;
-
-/// The catalog's recommended sampling for `model` (DeepSeek's own advice), else the defaults.
-pub(crate) fn recommended_sampling(model: Option<&crate::catalog::Model>) -> SamplingParams {
-    model.map_or_else(SamplingParams::default, |m| SamplingParams {
-        temperature: m.sampling.temperature,
-        top_p: m.sampling.top_p,
-        ..SamplingParams::default()
-    })
-}
 
 impl App {
     /// The launch of the file at `path` as it would run, and the reason to refuse it, if any.
@@ -41,7 +31,7 @@ impl App {
         let catalog_model = local
             .and_then(|l| l.catalog_match.as_ref())
             .and_then(|m| self.catalog.models.iter().find(|c| c.id == m.model_id));
-        let sampling = recommended_sampling(catalog_model);
+        let sampling = crate::chat::defaults::recommended_sampling(catalog_model, ctx_tokens);
         let name = local.map_or_else(
             || path.display().to_string(),
             |l| l.found.display_name.clone(),

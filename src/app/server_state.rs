@@ -175,6 +175,10 @@ impl ServerState {
         self.list.remove(name);
         self.models.remove(name);
         self.keys_read.remove(name);
+        // A note about where this server's key went is about a server that is gone.
+        if self.note.as_deref().is_some_and(|n| n.contains(name)) {
+            self.note = None;
+        }
         self.save();
         let (keys, name) = (self.keys.clone(), name.to_owned());
         let spawned = std::thread::Builder::new()
@@ -231,38 +235,23 @@ impl ServerState {
     }
 }
 
-/// The sampling and reasoning a conversation with served model `id` starts with: the catalog
-/// entry whose id the served id contains (the longest: `deepseek-ai/DeepSeek-R1-Distill-Qwen-7B`
-/// is the 7B distill, not R1), else reasoning when the id says so (DeepSeek's API calls R1
-/// `deepseek-reasoner`).
-pub fn served_model_defaults(id: &str, models: &[Model]) -> (SamplingParams, bool) {
-    let served = id.to_lowercase().replace(['_', ' ', '.'], "-");
-    let entry = models
-        .iter()
-        .filter(|m| served.contains(&m.id.to_lowercase()))
-        .max_by_key(|m| m.id.len());
-    match entry {
-        Some(m) => (super::launch::recommended_sampling(Some(m)), m.reasoning),
-        None => (
-            SamplingParams::default(),
-            served.contains("r1") || served.contains("reasoner") || served.contains("think"),
-        ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn served_ids_find_their_catalog_entry() {
-        let models = crate::catalog::builtin_catalog_models();
-        let (_, reasoning) =
-            served_model_defaults("deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", &models);
-        assert!(reasoning);
-        let (_, reasoning) = served_model_defaults("deepseek-chat", &models);
-        assert!(!reasoning);
-        let (_, reasoning) = served_model_defaults("deepseek-reasoner", &models);
-        assert!(reasoning);
+impl ServerState {
+    /// The sampling and reasoning a conversation with `model` on `server` starts with: its
+    /// catalog entry's, the answer length bounded by the context the server says it serves.
+    pub fn model_defaults(
+        &self,
+        server: &str,
+        model: &str,
+        models: &[Model],
+    ) -> (SamplingParams, bool) {
+        let ctx_tokens = match self.models.get(server) {
+            Some(ModelList::Listed(list)) => list
+                .iter()
+                .find(|m| m.id == model)
+                .and_then(|m| m.ctx_tokens)
+                .unwrap_or(0),
+            _ => 0,
+        };
+        crate::chat::defaults::served_model_defaults(model, models, ctx_tokens)
     }
 }

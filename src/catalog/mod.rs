@@ -128,13 +128,20 @@ pub enum OriginalDtype {
 }
 
 /// Recommended sampling settings.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Sampling {
     /// Temperature.
     pub temperature: f32,
     /// Nucleus (top-p) threshold.
     pub top_p: f32,
+    /// The longest answer the model's card evaluates with, in tokens (R1's card: 32,768 — its
+    /// reasoning alone often passes a few thousand), where the card says one.
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
+    /// Where `max_tokens` comes from (document and section).
+    #[serde(default)]
+    pub max_tokens_source: Option<String>,
 }
 
 /// Transformer hyper-parameters, named as in the models' `config.json`.

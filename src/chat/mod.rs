@@ -1,7 +1,8 @@
 //! Conversations, independent of the window: the messages and their statistics ([`Conversation`]),
 //! the reasoning part of R1-style answers ([`thinking`]), saving and restoring ([`store`]) and
-//! Markdown export ([`export`]).
+//! Markdown export ([`export`]), the sampling a conversation starts with ([`defaults`]).
 
+pub mod defaults;
 pub(crate) mod export;
 pub mod store;
 pub mod thinking;
@@ -145,25 +146,48 @@ impl Conversation {
         self.messages.push(ChatMessage::user(text));
     }
 
-    /// What is sent to the model: the system prompt, then every message, with the reasoning part of
-    /// earlier answers left out (as DeepSeek's own template does) and failed or empty answers skipped.
+    /// What is sent to the model — the one history rule of the window and `seekdeck chat`: the
+    /// system prompt, then the turns that were answered, each question followed by its answer with
+    /// the reasoning part left out (as DeepSeek's own template does, and as DeepSeek's API demands:
+    /// it refuses earlier reasoning in input). A turn that failed or gave no answer text (an
+    /// error, a Stop during thinking) stays visible in the conversation but is left out here with
+    /// its question, so the roles always alternate (DeepSeek's API refuses two user messages in a
+    /// row). The question being asked — a last user message with no answer yet — ends the list.
     pub fn history(&self) -> Vec<TemplateMessage> {
         let mut out = Vec::new();
         if !self.system_prompt.trim().is_empty() {
             out.push(TemplateMessage::new("system", &self.system_prompt));
         }
+        let mut question: Option<&str> = None;
         for m in &self.messages {
             match m.role {
-                Role::User => out.push(TemplateMessage::new("user", &m.text)),
+                // A question still waiting here was never answered: the newer one replaces it.
+                Role::User => question = Some(&m.text),
                 Role::Assistant => {
                     let answer = thinking::split(&m.text, self.reasoning).answer.trim();
-                    if m.error.is_none() && !answer.is_empty() {
-                        out.push(TemplateMessage::new("assistant", answer));
+                    if let Some(q) = question.take() {
+                        if m.error.is_none() && !answer.is_empty() {
+                            out.push(TemplateMessage::new("user", q));
+                            out.push(TemplateMessage::new("assistant", answer));
+                        }
                     }
                 }
             }
         }
+        if let (Some(q), Some(Role::User)) = (question, self.messages.last().map(|m| m.role)) {
+            out.push(TemplateMessage::new("user", q));
+        }
         out
+    }
+
+    /// Adds a finished answer (the CLI's turn; the window streams into a pending answer instead).
+    pub fn push_answer(&mut self, text: &str, finish: FinishReason, stats: GenerationStats) {
+        self.messages.push(ChatMessage {
+            text: text.to_owned(),
+            stats: Some(stats),
+            finish: Some(finish),
+            ..ChatMessage::pending_answer()
+        });
     }
 
     /// Removes the last answer (for "Regenerate"); `true` if the conversation now ends with a
@@ -250,11 +274,46 @@ mod tests {
             error: Some("context full".into()),
             ..answer("")
         });
+        c.push_user("4+4?");
         let h = c.history();
         let roles: Vec<&str> = h.iter().map(|m| m.role.as_str()).collect();
         assert_eq!(roles, ["system", "user", "assistant", "user"]);
         assert_eq!(h[2].content, "4");
+        assert_eq!(
+            h[3].content, "4+4?",
+            "the failed turn's question is left out"
+        );
         assert_eq!(c.title, "2+2?");
+    }
+
+    /// Every failure the window meets — an error, a Stop during thinking, an empty answer, a
+    /// question never answered — leaves roles that alternate user/assistant.
+    #[test]
+    fn roles_always_alternate() {
+        let mut c = Conversation::new(None, SamplingParams::default(), true);
+        c.push_user("hello");
+        c.messages.push(ChatMessage {
+            error: Some("429".into()),
+            ..answer("")
+        });
+        c.push_user("hi");
+        c.messages.push(answer("<think>still thinking")); // stopped during thinking
+        c.push_user("test");
+        c.push_user("test rate"); // sent again before any answer
+        c.messages.push(answer("</think>ok"));
+        c.push_user("next");
+        let h = c.history();
+        let roles: Vec<&str> = h.iter().map(|m| m.role.as_str()).collect();
+        assert_eq!(roles, ["user", "assistant", "user"]);
+        assert_eq!(
+            (h[0].content.as_str(), h[1].content.as_str()),
+            ("test rate", "ok")
+        );
+        c.messages.push(answer(""));
+        assert!(
+            c.history().is_empty() || c.history().last().is_some_and(|m| m.role == "assistant"),
+            "an empty last answer drops its question"
+        );
     }
 
     #[test]

@@ -10,9 +10,11 @@ use clap::Args;
 
 use super::common::{failure, machine, usage_error, CliError};
 use crate::catalog::builtin_catalog_models;
+use crate::chat::defaults::{recommended_sampling, served_model_defaults};
+use crate::chat::{ChatMessage, Conversation};
 use crate::engine::remote::{normalize_base_url, Client};
 use crate::engine::{
-    Engine, EngineError, Event, Prompt, RemoteServer, Request, SamplingParams, TemplateMessage,
+    Engine, EngineError, Event, FinishReason, Prompt, RemoteServer, Request, SamplingParams,
 };
 use crate::estimate::placement::Placement;
 use crate::hardware::rpc_probe::{probe_worker, ProbeError};
@@ -51,9 +53,10 @@ pub struct ChatArgs {
     /// Temperature (0 = greedy). DeepSeek recommends 0.6 for R1 and its distills.
     #[arg(long, default_value_t = 0.6)]
     pub temp: f32,
-    /// Most tokens per answer.
-    #[arg(long, default_value_t = 2048)]
-    pub max_tokens: u32,
+    /// Most tokens per answer (default: the longest answer the model's card evaluates with —
+    /// 32,768 for R1 and its distills — within the context; 2,048 for a model with no such figure).
+    #[arg(long)]
+    pub max_tokens: Option<u32>,
     /// Keep every layer on the CPU (by default the layers go to the GPU as the window's Launch
     /// places them: the estimate, checked by llama.cpp's dry runs on a GPU build).
     #[arg(long)]
@@ -71,20 +74,32 @@ pub struct ChatArgs {
     pub launch: super::launch_args::LaunchArgs,
 }
 
-/// Loads the file, placed as the window's Launch places it (or on the CPU with `--cpu-only`).
+/// The sampling a conversation starts with and whether answers open with a reasoning part that
+/// the template began (R1 and its distills).
+type ModelDefaults = (SamplingParams, bool);
+
+/// Loads the file, placed as the window's Launch places it (or on the CPU with `--cpu-only`);
+/// its catalog model's defaults.
 fn load(
     engine: &Engine,
     file: &Path,
     args: &ChatArgs,
     assume: Option<&str>,
-) -> Result<(), CliError> {
-    let local = inspect_path(file, &builtin_catalog_models());
+) -> Result<ModelDefaults, CliError> {
+    let models = builtin_catalog_models();
+    let local = inspect_path(file, &models);
+    let catalog_model = local
+        .catalog_match
+        .as_ref()
+        .and_then(|m| models.iter().find(|c| c.id == m.model_id));
+    let reasoning = catalog_model.is_some_and(|m| m.reasoning);
     // A header seekdeck cannot read is one llama.cpp cannot load: say what is wrong with it.
     if let Err(problem) = &local.info {
         return Err(failure(format!("{}: {problem}", file.display())));
     }
+    let this_pc = machine(assume)?;
     let settings = match local.info.as_ref().ok().and_then(|i| i.arch.as_ref().ok()) {
-        Some(arch) => args.launch.checked(arch)?,
+        Some(arch) => args.launch.checked(arch, this_pc.gpus.len())?,
         None => args.launch.settings(),
     };
     if !settings.is_default() {
@@ -97,9 +112,9 @@ fn load(
     let placement = if args.cpu_only {
         Placement::default()
     } else if !args.rpc.is_empty() {
-        cluster_placement(&local, ctx.ctx_tokens, &args.rpc, &machine(assume)?)?
+        cluster_placement(&local, ctx.ctx_tokens, &args.rpc, &this_pc)?
     } else {
-        local.placement(ctx.ctx_tokens, &machine(assume)?, &settings)
+        local.placement(ctx.ctx_tokens, &this_pc, &settings)
     };
     engine.send(Request::Load {
         path: file.to_path_buf(),
@@ -108,7 +123,8 @@ fn load(
         settings,
         cancel: Arc::default(),
     });
-    wait_loaded(engine)
+    let ctx_tokens = wait_loaded(engine, &args.rpc)?;
+    Ok((recommended_sampling(catalog_model, ctx_tokens), reasoning))
 }
 
 /// The split across `--rpc` workers and this PC, by each one's free memory; each worker is read
@@ -145,8 +161,9 @@ fn cluster_placement(
     Ok(local.cluster_placement(ctx, this_pc, &workers))
 }
 
-/// Connects to `--model` (or the only model) on `--server`, the key from `--api-key-env`.
-fn connect(engine: &Engine, url: &str, args: &ChatArgs) -> Result<(), CliError> {
+/// Connects to `--model` (or the only model) on `--server`, the key from `--api-key-env`; the
+/// served model's defaults (its catalog entry's, by its id).
+fn connect(engine: &Engine, url: &str, args: &ChatArgs) -> Result<ModelDefaults, CliError> {
     let base_url = normalize_base_url(url).map_err(|e| CliError {
         message: e.to_string(),
         code: 2,
@@ -190,14 +207,20 @@ fn connect(engine: &Engine, url: &str, args: &ChatArgs) -> Result<(), CliError> 
     };
     engine.send(Request::Connect {
         server,
-        model,
+        model: model.clone(),
         cancel: Arc::default(),
     });
-    wait_loaded(engine)
+    let ctx_tokens = wait_loaded(engine, &[])?;
+    Ok(served_model_defaults(
+        &model,
+        &builtin_catalog_models(),
+        ctx_tokens,
+    ))
 }
 
-/// Waits for the model in the slot, saying what it is on stderr.
-fn wait_loaded(engine: &Engine) -> Result<(), CliError> {
+/// Waits for the model in the slot, saying what it is on stderr (`across`: the other machines it
+/// runs across); its context in tokens (0 when a server does not say).
+fn wait_loaded(engine: &Engine, across: &[String]) -> Result<u32, CliError> {
     loop {
         match engine.events.recv() {
             Ok(Event::Progress(_)) => {}
@@ -212,7 +235,7 @@ fn wait_loaded(engine: &Engine) -> Result<(), CliError> {
                         String::new()
                     }
                 );
-                return Ok(());
+                return Ok(info.ctx_tokens);
             }
             Ok(Event::Loaded(info)) => {
                 eprintln!(
@@ -222,16 +245,30 @@ fn wait_loaded(engine: &Engine) -> Result<(), CliError> {
                     info.params,
                     info.load_secs,
                     info.ctx_tokens,
-                    info.split_check
-                        .as_ref()
-                        .map_or_else(|| info.offload.to_string(), ToString::to_string)
+                    match &info.split_check {
+                        _ if !across.is_empty() => info.offload.across_machines(across),
+                        Some(check) => check.to_string(),
+                        None => info.offload.to_string(),
+                    }
                 );
-                return Ok(());
+                return Ok(info.ctx_tokens);
             }
             Ok(Event::Failed { error, .. }) => return Err(failure(error.to_string())),
             Ok(_) => {}
             Err(_) => return Err(failure("the engine stopped".into())),
         }
+    }
+}
+
+/// Why an answer ended, in words (an answer cut at the length limit says so and how to raise it).
+fn finish_words(reason: FinishReason, max_tokens: u32) -> String {
+    match reason {
+        FinishReason::EndOfTurn => "end of answer".into(),
+        FinishReason::Stopped => "stopped".into(),
+        FinishReason::MaxTokens => {
+            format!("stopped at the answer-length limit of {max_tokens} tokens (--max-tokens)")
+        }
+        FinishReason::ContextFull => "the context is full".into(),
     }
 }
 
@@ -244,34 +281,34 @@ pub(crate) fn run_chat(args: &ChatArgs, assume: Option<&str>) -> Result<(), CliE
         std::env::current_exe().and_then(|exe| Engine::spawn_host(&exe, &args.rpc, || {}))
     }
     .map_err(|e| failure(format!("cannot start the engine: {e}")))?;
-    match (&args.file, &args.server) {
+    let (defaults, reasoning) = match (&args.file, &args.server) {
         (Some(file), _) => load(&engine, file, args, assume)?,
         (None, Some(url)) => connect(&engine, url, args)?,
         (None, None) => return Err(failure("give a GGUF file or --server URL".into())),
-    }
+    };
     let sampling = SamplingParams {
         temperature: args.temp,
         seed: args.seed,
-        max_tokens: args.max_tokens,
+        max_tokens: args.max_tokens.unwrap_or(defaults.max_tokens),
         ..SamplingParams::default()
     };
-    let mut history: Vec<TemplateMessage> = args
-        .system
-        .iter()
-        .map(|s| TemplateMessage::new("system", s))
-        .collect();
+    // The window's conversation and its one history rule: earlier reasoning is never sent back,
+    // and a failed turn is left out with its question, so the roles alternate.
+    let mut conversation = Conversation::new(args.file.clone(), sampling, reasoning);
+    conversation.system_prompt = args.system.clone().unwrap_or_default();
     let mut id = 0u64;
-    let mut ask = |question: &str, history: &mut Vec<TemplateMessage>| -> Result<(), CliError> {
-        history.push(TemplateMessage::new("user", question));
+    let mut ask = |question: &str, conversation: &mut Conversation| -> Result<(), CliError> {
+        conversation.push_user(question);
+        let history = conversation.history();
         id += 1;
         engine.send(Request::Generate {
             id,
             prompt: match &args.chat_format {
                 Some(format) => Prompt::ChatBuiltIn {
-                    messages: history.clone(),
+                    messages: history,
                     format: format.clone(),
                 },
-                None => Prompt::Chat(history.clone()),
+                None => Prompt::Chat(history),
             },
             sampling,
             cancel: Arc::default(),
@@ -282,7 +319,8 @@ pub(crate) fn run_chat(args: &ChatArgs, assume: Option<&str>) -> Result<(), CliE
             match engine.events.recv() {
                 Ok(Event::Piece { text, .. }) => {
                     answer.push_str(&text);
-                    let _ = stdout.write_all(text.as_bytes());
+                    // A model may emit NUL characters; a terminal or a pipe gets none.
+                    let _ = stdout.write_all(text.replace('\0', "").as_bytes());
                     let _ = stdout.flush();
                 }
                 Ok(Event::Finished { reason, stats, .. }) => {
@@ -295,13 +333,17 @@ pub(crate) fn run_chat(args: &ChatArgs, assume: Option<&str>) -> Result<(), CliE
                         stats.tokens_per_sec,
                         stats.ctx_used_tokens,
                         stats.ctx_total_tokens,
-                        reason
+                        finish_words(reason, sampling.max_tokens)
                     );
-                    history.push(TemplateMessage::new("assistant", &answer));
+                    conversation.push_answer(&answer, reason, stats);
                     return Ok(());
                 }
                 Ok(Event::Failed { error, .. }) => {
-                    history.pop();
+                    conversation.messages.push(ChatMessage {
+                        text: answer,
+                        error: Some(error.to_string()),
+                        ..ChatMessage::pending_answer()
+                    });
                     let hint = if matches!(error, EngineError::Template(_)) {
                         " (--chat-format deepseek3, deepseek2, deepseek or chatml answers with one of llama.cpp's built-in formats instead)"
                     } else {
@@ -315,7 +357,7 @@ pub(crate) fn run_chat(args: &ChatArgs, assume: Option<&str>) -> Result<(), CliE
         }
     };
     if let Some(prompt) = &args.prompt {
-        return ask(prompt, &mut history);
+        return ask(prompt, &mut conversation);
     }
     let stdin = std::io::stdin();
     loop {
@@ -324,7 +366,7 @@ pub(crate) fn run_chat(args: &ChatArgs, assume: Option<&str>) -> Result<(), CliE
         if stdin.lock().read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
             return Ok(());
         }
-        if let Err(e) = ask(line.trim(), &mut history) {
+        if let Err(e) = ask(line.trim(), &mut conversation) {
             eprintln!("seekdeck: {}", e.message);
         }
     }

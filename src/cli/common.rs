@@ -61,6 +61,9 @@ pub(crate) fn find_model<'a>(models: &'a [Model], query: &str) -> Result<&'a Mod
         .collect();
     match hits.as_slice() {
         [one] => Ok(one),
+        [] if std::path::Path::new(query).is_dir() => Err(usage_error(format!(
+            "\"{query}\" is a folder, not a GGUF file or a model id (see `seekdeck list` for the ids)"
+        ))),
         [] => Err(usage_error(format!(
             "unknown model \"{query}\" (see `seekdeck list` for the ids)"
         ))),

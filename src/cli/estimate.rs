@@ -244,7 +244,7 @@ pub(crate) fn file_fit(
             .unwrap_or_else(|| "it cannot be estimated".into());
         return Err(usage_error(format!("{}: {why}", path.display())));
     };
-    let settings = launch.checked(architecture)?;
+    let settings = launch.checked(architecture, hw.gpus.len())?;
     let Some(report) = info.estimate_with(args.ctx, hw, &settings) else {
         return Err(usage_error(format!(
             "{}: it cannot be estimated",

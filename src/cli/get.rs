@@ -77,6 +77,16 @@ pub fn run_get(args: &GetArgs, models: &[Model], assume: Option<&str>) -> Result
             args.model
         )));
     }
+    // What the user typed is checked before anything is asked: bad input exits 2 in its own words.
+    if let Some(bad) = args
+        .repos
+        .iter()
+        .find(|r| !crate::hub::repo::valid_repo_id(r))
+    {
+        return Err(usage_error(format!(
+            "--repo \"{bad}\" is not a Hugging Face repository id: give one like owner/name"
+        )));
+    }
     let hw = machine(assume)?;
     let config = HubConfig::from_env();
     if config.offline {
@@ -90,9 +100,6 @@ pub fn run_get(args: &GetArgs, models: &[Model], assume: Option<&str>) -> Result
     eprintln!("Asking {} for {} …", config.endpoint, repos.join(", "));
     let found = survey(&http, &mut headers, &repos);
     headers.save();
-    for (repo, e) in &found.failed {
-        eprintln!("warning: {repo}: {e}");
-    }
     if found.files.is_empty() {
         let why = found.failed.first().map_or_else(
             || "no GGUF files listed".to_owned(),
@@ -102,6 +109,10 @@ pub fn run_get(args: &GetArgs, models: &[Model], assume: Option<&str>) -> Result
             message: why,
             code: 1,
         });
+    }
+    // Said once: as a warning when other repositories answered, else as the error above.
+    for (repo, e) in &found.failed {
+        eprintln!("warning: {repo}: {e}");
     }
     let choices: Vec<FileChoice> = found
         .files

@@ -85,12 +85,17 @@ impl LaunchArgs {
         }
     }
 
-    /// The settings, checked against the model as llama.cpp checks them (exit code 2 when
-    /// refused, with its reason).
-    pub fn checked(&self, arch: &Architecture) -> Result<LaunchSettings, CliError> {
+    /// The settings, checked against the model and a machine with `gpus` GPUs as llama.cpp
+    /// checks them (exit code 2 when refused, with its reason); what has no effect is said on
+    /// stderr, and the settings are taken.
+    pub fn checked(&self, arch: &Architecture, gpus: usize) -> Result<LaunchSettings, CliError> {
         let s = self.settings();
         s.check(arch)
+            .and_then(|()| s.check_devices(gpus))
             .map_err(|why| usage_error(format!("llama.cpp refuses these settings: {why}")))?;
+        for note in s.no_effect(arch, gpus) {
+            eprintln!("note: {note}");
+        }
         Ok(s)
     }
 }

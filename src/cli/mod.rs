@@ -5,6 +5,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod backends;
 pub mod benchmarks;
 pub mod chat;
 pub mod cluster;
@@ -17,6 +18,7 @@ pub mod scan;
 pub mod worker;
 
 use crate::estimate::placement::effective_context;
+pub use backends::version_text;
 pub use common::CliError;
 use common::{cluster_assumed, find_model, machine, to_json};
 use estimate::{file_fit, fit_text, hw_text, list_output, EstimateArgs, FitSubject};
@@ -25,8 +27,12 @@ use crate::catalog::load_catalog;
 
 /// seekdeck: every DeepSeek model, whether it fits this PC, and a chat with local GGUFs.
 #[derive(Debug, Parser)]
-#[command(name = "seekdeck", version, about)]
+#[command(name = "seekdeck", about, disable_version_flag = true)]
 pub struct Cli {
+    /// Print seekdeck's version, llama.cpp's build and the back-ends found (the CPU level, the
+    /// GPU modules, and why there is no GPU when there is none).
+    #[arg(short = 'V', long)]
+    pub version: bool,
     /// Simulate a machine instead of reading this one, e.g. "24GiB GPU, 64GiB RAM".
     #[arg(long, global = true, value_name = "SPEC")]
     pub assume: Option<String>,
@@ -126,7 +132,14 @@ pub fn run(cli: &Cli, command: &Command) -> Result<String, CliError> {
         }
         Command::Hw { json } => {
             let hw = machine(cli.assume.as_deref())?;
-            Ok(if *json { to_json(&hw) } else { hw_text(&hw) })
+            if *json {
+                return Ok(to_json(&hw));
+            }
+            let mut out = hw_text(&hw);
+            if hw.simulated.is_none() {
+                out.push_str(&backends::backends_text());
+            }
+            Ok(out)
         }
         Command::List(ListArgs { estimate, scores }) => {
             let mut out = match cluster_assumed(cli.assume.as_deref()) {
@@ -189,7 +202,7 @@ fn fit_command(
         return cluster::fit_cluster(m, args, spec);
     }
     let hw = machine(assume)?;
-    let settings = launch.checked(&m.architecture)?;
+    let settings = launch.checked(&m.architecture, hw.gpus.len())?;
     let ctx = effective_context(args.ctx, Some(m.architecture.context_tokens));
     let report =
         crate::estimate::fit::estimate_with_settings(m, args.quant, ctx.ctx_tokens, &hw, &settings);

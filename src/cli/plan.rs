@@ -64,6 +64,19 @@ pub fn run_plan(args: &PlanArgs, models: &[Model]) -> Result<String, CliError> {
             words.join(", ")
         ))
     })?;
+    // "fp8" for a checkpoint that is FP8 already (V3, R1 and their kin) is its original weights:
+    // the engines must not quantize it again.
+    let form = if form == WeightForm::Fp8OnLoad
+        && model.original_dtype == crate::catalog::OriginalDtype::Fp8Block
+    {
+        eprintln!(
+            "--dtype fp8: {} is FP8 already; planning its original FP8 weights (--dtype original)",
+            model.name
+        );
+        WeightForm::Original
+    } else {
+        form
+    };
     let kv = KvDtype::parse(&args.kv_cache_dtype).ok_or_else(|| {
         usage_error(format!(
             "--kv-cache-dtype {}: auto or fp8",

@@ -221,25 +221,6 @@ impl LaunchSettings {
         if let Some(t) = self.threads.filter(|&t| t == 0 || t > MAX_THREADS) {
             return Err(format!("--threads {t}: give 1 to {MAX_THREADS}"));
         }
-        if let MoeOffload::FirstLayers(n) = self.moe {
-            if arch.moe.is_none() {
-                return Err(format!(
-                    "--n-cpu-moe {n}: this model has no routed experts (it is not a mixture of experts)"
-                ));
-            }
-            if n > arch.layers {
-                return Err(format!(
-                    "--n-cpu-moe {n}: the model has {} blocks",
-                    arch.layers
-                ));
-            }
-        }
-        if self.moe == MoeOffload::AllInRam && arch.moe.is_none() {
-            return Err(
-                "--cpu-moe: this model has no routed experts (it is not a mixture of experts)"
-                    .to_owned(),
-            );
-        }
         if self.split_mode == SplitMode::Row {
             return Err(ROW_SPLIT_REFUSED.to_owned());
         }
@@ -256,6 +237,56 @@ impl LaunchSettings {
             ));
         }
         Ok(())
+    }
+
+    /// What llama.cpp refuses on a machine with `gpus` GPUs, in its own words: `--main-gpu` past
+    /// the last GPU with `--split-mode none` (`llama_model_load_from_file` logs "invalid value
+    /// for main_gpu"). Everything else it takes.
+    pub fn check_devices(&self, gpus: usize) -> Result<(), String> {
+        if self.split_mode == SplitMode::None && gpus > 0 && self.main_gpu as usize >= gpus {
+            return Err(format!(
+                "invalid value for main_gpu: {} (available devices: {gpus})",
+                self.main_gpu
+            ));
+        }
+        Ok(())
+    }
+
+    /// The settings llama.cpp takes but that change nothing here, each in a sentence: expert
+    /// flags on a model without routed experts (llama.cpp only adds tensor overrides that match
+    /// nothing), `--n-cpu-moe` past the last block, `--main-gpu` without `--split-mode none`,
+    /// `--tensor-split` proportions for GPUs the machine does not have (`gpus`).
+    pub fn no_effect(&self, arch: &Architecture, gpus: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        match self.moe {
+            MoeOffload::AllInRam if arch.moe.is_none() => out.push(
+                "--cpu-moe has no effect: this model has no routed experts (it is not a mixture of experts)".to_owned(),
+            ),
+            MoeOffload::FirstLayers(n) if arch.moe.is_none() => out.push(format!(
+                "--n-cpu-moe {n} has no effect: this model has no routed experts (it is not a mixture of experts)"
+            )),
+            MoeOffload::FirstLayers(n) if n > arch.layers => out.push(format!(
+                "--n-cpu-moe {n}: the model has {} blocks, so the routed experts of all of them stay in RAM (as --cpu-moe)",
+                arch.layers
+            )),
+            _ => {}
+        }
+        if self.main_gpu != 0 && self.split_mode != SplitMode::None {
+            out.push(format!(
+                "--main-gpu {} has no effect without --split-mode none",
+                self.main_gpu
+            ));
+        }
+        let proportions = self.tensor_split.0.len();
+        if gpus > 0 && proportions > gpus {
+            out.push(format!(
+                "--tensor-split {}: {} of its {proportions} proportions have no effect: this machine has {}",
+                self.tensor_split.label(),
+                proportions - gpus,
+                crate::format::plural(gpus, "GPU")
+            ));
+        }
+        out
     }
 
     /// llama.cpp's flags for the settings that differ from its defaults, as llama-server and
@@ -368,8 +399,11 @@ mod tests {
         );
     }
 
+    /// Judged as llama.cpp judges them: it takes expert flags on a dense model and an
+    /// `--n-cpu-moe` past the last block (they only add tensor overrides), refuses `--main-gpu`
+    /// past the last GPU only with `--split-mode none`; what has no effect is said.
     #[test]
-    fn settings_that_do_not_apply_are_refused_in_words() {
+    fn settings_are_taken_or_refused_as_llama_cpp_does() {
         let dense = builtin_model("deepseek-r1-distill-qwen-7b")
             .unwrap()
             .architecture;
@@ -378,12 +412,36 @@ mod tests {
             moe: MoeOffload::FirstLayers(n),
             ..LaunchSettings::default()
         };
-        assert!(n(4)
-            .check(&dense)
-            .unwrap_err()
-            .contains("no routed experts"));
+        assert!(n(4).check(&dense).is_ok());
+        assert!(n(4).no_effect(&dense, 1)[0].contains("no routed experts"));
         assert!(n(4).check(&moe).is_ok());
-        assert!(n(28).check(&moe).unwrap_err().contains("27 blocks"));
+        assert!(n(4).no_effect(&moe, 1).is_empty());
+        assert!(n(28).check(&moe).is_ok());
+        assert!(n(28).no_effect(&moe, 1)[0].contains("27 blocks"));
+        let all = LaunchSettings {
+            moe: MoeOffload::AllInRam,
+            ..LaunchSettings::default()
+        };
+        assert!(all.check(&dense).is_ok());
+        assert!(all.no_effect(&dense, 0)[0].starts_with("--cpu-moe has no effect"));
+        let main5 = |split_mode| LaunchSettings {
+            main_gpu: 5,
+            split_mode,
+            ..LaunchSettings::default()
+        };
+        assert_eq!(
+            main5(SplitMode::None).check_devices(2).unwrap_err(),
+            "invalid value for main_gpu: 5 (available devices: 2)"
+        );
+        assert!(main5(SplitMode::Layer).check_devices(2).is_ok());
+        assert!(
+            main5(SplitMode::Layer).no_effect(&dense, 2)[0].contains("--main-gpu 5 has no effect")
+        );
+        let three = LaunchSettings {
+            tensor_split: TensorSplit::parse("3,1,1").unwrap(),
+            ..LaunchSettings::default()
+        };
+        assert!(three.no_effect(&dense, 2)[0].contains("1 of its 3 proportions have no effect"));
         let ts = TensorSplit::parse("3, 1").unwrap();
         assert_eq!(ts.0, vec![3000, 1000]);
         assert_eq!(ts.label(), "3,1");

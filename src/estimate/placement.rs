@@ -106,6 +106,26 @@ impl std::fmt::Display for Offload {
     }
 }
 
+impl Offload {
+    /// The placement across other machines (llama.cpp's RPC back-end), in words: their devices
+    /// may be GPUs or CPUs, so it speaks of layers on machines, never of "GPU layers".
+    pub fn across_machines(&self, machines: &[String]) -> String {
+        format!(
+            "{} (llama.cpp -ngl {}{}) on {} ({}), the rest on this PC{} (llama.cpp's RPC back-end)",
+            crate::format::plural(self.gpu_layers as usize, "layer"),
+            self.gpu_layers,
+            if self.cpu_moe { " --cpu-moe" } else { "" },
+            crate::format::plural(machines.len(), "other machine"),
+            machines.join(", "),
+            if self.cpu_moe {
+                " with the routed experts"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
 /// What llama.cpp's split search needs besides the file: the budget and the largest layer count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SplitLimits {

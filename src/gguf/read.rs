@@ -102,10 +102,14 @@ pub enum HeaderError {
     /// A version seekdeck does not read.
     #[error("GGUF version {0} is not supported (seekdeck reads versions 2 and 3)")]
     Version(u32),
+    /// The path is a folder.
+    #[error("it is a folder, not a GGUF file")]
+    Folder,
+    /// The file has no bytes at all.
+    #[error("the file is empty (0 bytes): not a GGUF file, or a download that never started")]
+    Empty,
     /// The header ends early or the data region is shorter than the tensors need.
-    #[error(
-        "the file is truncated: {have} bytes on disk, {need} needed (an interrupted download?)"
-    )]
+    #[error("{}", truncated_words(*have, *need))]
     Truncated {
         /// Bytes present.
         have: u64,
@@ -117,9 +121,30 @@ pub enum HeaderError {
     Corrupt(String),
 }
 
+/// Larger than any model file (DeepSeek-V3 in BF16 is 1.3 TB): a header that claims more is
+/// damaged, not cut short.
+const MAX_PLAUSIBLE_FILE_BYTES: u64 = 16 << 40;
+
+/// A truncated file in words: an interrupted download is suggested only where the size the
+/// header asks for is one a model file can have (a count of 2^62 entries is damage).
+fn truncated_words(have: u64, need: u64) -> String {
+    if need > MAX_PLAUSIBLE_FILE_BYTES {
+        format!(
+            "the header is damaged: it claims {need} bytes, more than any model file has ({have} bytes on disk)"
+        )
+    } else {
+        format!(
+            "the file is truncated: {have} bytes on disk, {need} needed (an interrupted download?)"
+        )
+    }
+}
+
 impl GgufHeader {
     /// Reads the header of `path` and checks that the data region is complete.
     pub fn read(path: &Path) -> Result<Self, HeaderError> {
+        if path.is_dir() {
+            return Err(HeaderError::Folder);
+        }
         let source = FileSource::open(path).map_err(|e| match e.kind() {
             io::ErrorKind::NotFound => HeaderError::Missing,
             _ => HeaderError::Io(e.to_string()),
@@ -130,6 +155,9 @@ impl GgufHeader {
     /// Reads the header from `source` and checks that the data region is complete.
     pub fn read_from(source: impl HeaderSource) -> Result<Self, HeaderError> {
         let file_bytes = source.file_len();
+        if file_bytes == 0 {
+            return Err(HeaderError::Empty);
+        }
         let mut r = Reader {
             source,
             file_bytes,
@@ -583,5 +611,32 @@ mod tests {
         assert!(e.to_string().starts_with("not a GGUF file"), "{e}");
         std::fs::write(&path, b"GG").unwrap();
         assert!(GgufHeader::read(&path).is_err());
+    }
+
+    #[test]
+    fn empty_files_folders_and_absurd_counts_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.gguf");
+        std::fs::write(&empty, b"").unwrap();
+        assert_eq!(GgufHeader::read(&empty).unwrap_err(), HeaderError::Empty);
+        let folder = dir.path().join("x.gguf");
+        std::fs::create_dir(&folder).unwrap();
+        let e = GgufHeader::read(&folder).unwrap_err();
+        assert_eq!(e, HeaderError::Folder);
+        assert!(e.to_string().contains("folder"), "{e}");
+        let absurd = HeaderError::Truncated {
+            have: 4096,
+            need: 1 << 62,
+        };
+        assert!(
+            !absurd.to_string().contains("interrupted download"),
+            "{absurd}"
+        );
+        assert!(absurd.to_string().contains("damaged"), "{absurd}");
+        let cut = HeaderError::Truncated {
+            have: 4096,
+            need: 5 << 30,
+        };
+        assert!(cut.to_string().contains("interrupted download"), "{cut}");
     }
 }

@@ -75,7 +75,10 @@ impl RepoCache {
             &at,
             part.path.matches('/').count(),
         )?;
-        crate::paths::write_atomically(&self.folder.join("refs").join("main"), commit.as_bytes())?;
+        crate::paths::write_readable_atomically(
+            &self.folder.join("refs").join("main"),
+            commit.as_bytes(),
+        )?;
         Ok(at)
     }
 }
@@ -125,6 +128,19 @@ mod tests {
             std::fs::read_to_string(cache.folder().join("refs/main")).unwrap(),
             commit
         );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(cache.folder().join("refs/main"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(
+                mode & 0o777,
+                0o644,
+                "others read a shared cache, as huggingface_hub writes it"
+            );
+        }
         // Linking again replaces the entry.
         cache.link(&commit, &part).unwrap();
         assert!(cache.has(&commit, &part));

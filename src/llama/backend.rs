@@ -15,7 +15,8 @@ use crate::estimate::kv_cache::{CacheType, FlashAttn};
 use crate::estimate::launch_settings::{LaunchSettings, SplitMode};
 use crate::estimate::placement::Offload;
 
-/// The shared backend, initialised on first use; `Err` says why llama.cpp could not start.
+/// The shared backend, initialised on first use — the back-end modules loaded first
+/// ([`super::modules`]); `Err` says why llama.cpp could not start.
 pub fn backend() -> Result<&'static LlamaBackend, LlamaError> {
     static BACKEND: OnceLock<Result<LlamaBackend, LlamaError>> = OnceLock::new();
     BACKEND
@@ -23,10 +24,29 @@ pub fn backend() -> Result<&'static LlamaBackend, LlamaError> {
             llama_cpp_2::send_logs_to_tracing(
                 llama_cpp_2::LogOptions::default().with_logs_enabled(true),
             );
+            let report = REPORT.get_or_init(super::modules::load_modules);
+            if !report.backends.iter().any(|(name, _)| name == "CPU") {
+                return Err(LlamaError::Backend(format!(
+                    "no CPU back-end was found (looked for llama.cpp's modules in {}): reinstall seekdeck",
+                    report
+                        .dir
+                        .as_ref()
+                        .map_or_else(|| "the folders beside seekdeck".to_owned(), |d| d.display().to_string())
+                )));
+            }
             LlamaBackend::init().map_err(|e| LlamaError::Backend(e.to_string()))
         })
         .as_ref()
         .map_err(Clone::clone)
+}
+
+static REPORT: OnceLock<super::modules::BackendReport> = OnceLock::new();
+
+/// What llama.cpp's back-end registry holds: the modules loaded, the CPU level, why there is
+/// no GPU (starting llama.cpp's backend first, if it was not).
+pub fn backend_report() -> &'static super::modules::BackendReport {
+    let _ = backend();
+    REPORT.get_or_init(super::modules::load_modules)
 }
 
 /// The devices loads of this process go to (global indices), when it is an engine host for a
@@ -162,6 +182,35 @@ pub fn can_offload() -> bool {
 /// other machines' devices (llama.cpp's own order: RPC devices first).
 pub fn local_gpu_indices() -> Vec<usize> {
     local_gpus().into_iter().map(|d| d.index).collect()
+}
+
+/// One of llama.cpp's devices as `seekdeck hw` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// llama.cpp's name (`Vulkan0`, `CUDA0`, `CPU`).
+    pub name: String,
+    /// The card or processor.
+    pub description: String,
+    /// The back-end that drives it (`Vulkan`, `CUDA`, `CPU`).
+    pub backend: String,
+    /// Its memory in bytes (RAM for the CPU).
+    pub total_bytes: u64,
+}
+
+/// Every device llama.cpp sees (none when it could not start).
+pub fn devices() -> Vec<DeviceInfo> {
+    if backend().is_err() {
+        return Vec::new();
+    }
+    llama_cpp_2::list_llama_ggml_backend_devices()
+        .into_iter()
+        .map(|d| DeviceInfo {
+            name: d.name,
+            description: d.description,
+            backend: d.backend,
+            total_bytes: d.memory_total as u64,
+        })
+        .collect()
 }
 
 /// This PC's own GPU devices: not the CPU, not a BLAS helper, not another machine's device.

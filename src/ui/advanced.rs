@@ -57,6 +57,9 @@ pub(crate) fn advanced_ui(ui: &mut Ui, view: &AdvancedView, fit: &FitReport) -> 
                     format!("llama.cpp refuses these settings: {why}"),
                 );
             }
+            for note in &view.no_effect {
+                ui.label(RichText::new(note).weak());
+            }
             ui.horizontal_wrapped(|ui| {
                 ui.add(
                     egui::Label::new(

@@ -200,7 +200,7 @@ fn messages_ui(ui: &mut Ui, chat: &mut ChatState, commands: &mut Vec<Command>) {
                 Some((_, text)) => edit_ui(ui, text, commands),
                 None => user_ui(ui, message, i, !streaming, commands),
             },
-            Role::Assistant => answer_ui(ui, message, reasoning, last && streaming),
+            Role::Assistant => answer_ui(ui, message, i, reasoning, last && streaming),
         }
     }
     chat.draft.editing = editing;
@@ -288,17 +288,20 @@ fn edit_ui(ui: &mut Ui, text: &mut String, commands: &mut Vec<Command>) {
     });
 }
 
-fn answer_ui(ui: &mut Ui, m: &ChatMessage, reasoning: bool, streaming: bool) {
+fn answer_ui(ui: &mut Ui, m: &ChatMessage, index: usize, reasoning: bool, streaming: bool) {
     ui.label(RichText::new("Assistant").strong());
     let parts = thinking::split(&m.text, reasoning);
-    if let Some(t) = parts.thinking {
+    // A turn that failed before any reasoning arrived (a 429) has no Thinking block to show.
+    let thinking = parts.thinking.filter(|t| streaming || !t.is_empty());
+    if let Some(t) = thinking {
         let title = if parts.thinking_open && streaming {
             "Thinking…"
         } else {
             "Thinking"
         };
         egui::CollapsingHeader::new(RichText::new(title).italics())
-            .id_salt(("thinking", m.text.len().min(1), ui.next_auto_id()))
+            // Keyed by the message: opening another panel does not flip it.
+            .id_salt(("thinking", index))
             .default_open(streaming)
             .open(if parts.thinking_open && streaming {
                 Some(true)

@@ -9,9 +9,6 @@ use crate::app::chat_session::{ChatSession, LoadStage, ModelState};
 use crate::app::command::Command;
 use crate::engine::{LoadedModel, ModelSource};
 
-/// Whether llama.cpp was built with a GPU back-end.
-const GPU_BUILD: bool = cfg!(any(feature = "cuda", feature = "vulkan", feature = "metal"));
-
 /// A file loading: its name, the stage, the seconds, Cancel and the progress bar.
 fn loading_ui(
     ui: &mut Ui,
@@ -131,24 +128,14 @@ pub(crate) fn model_status_ui(ui: &mut Ui, chat: &ChatSession) -> Vec<Command> {
             });
             let across = chat.engine_workers();
             let placement = match &info.split_check {
-                _ if !across.is_empty() => format!(
-                    "Placement: {} (llama.cpp -ngl {}{}) on {} ({}), the rest on this PC{} (llama.cpp's RPC back-end).",
-                    crate::format::plural(info.offload.gpu_layers as usize, "layer"),
-                    info.offload.gpu_layers,
-                    if info.offload.cpu_moe { " --cpu-moe" } else { "" },
-                    crate::format::plural(across.len(), "other machine"),
-                    across.join(", "),
-                    if info.offload.cpu_moe {
-                        " with the routed experts"
-                    } else {
-                        ""
-                    }
-                ),
+                _ if !across.is_empty() => {
+                    format!("Placement: {}.", info.offload.across_machines(across))
+                }
                 Some(check) => format!("{check}."),
-                None if info.offload.gpu_layers == 0 && !GPU_BUILD => format!(
-                    "Placement: {}: this build of llama.cpp has no GPU back-end (the README \
-                     says how to build one).",
-                    info.offload
+                None if chat.cpu_only_reason.is_some() => format!(
+                    "Placement: {}: {}.",
+                    info.offload,
+                    chat.cpu_only_reason.as_deref().unwrap_or_default()
                 ),
                 None => format!("Placement: {}.", info.offload),
             };

@@ -1,7 +1,8 @@
 //! The right-hand panel: "On this PC" at the top (the downloads, the servers and the other
-//! machines under it), the
-//! model slot, then the chat. In a short
-//! window with a model in the slot, the file list folds into one line so the chat keeps the room.
+//! machines under it), the model slot, then the chat. The sections above the model slot scroll
+//! within what the chat leaves them: the conversation always keeps [`CHAT_MIN_HEIGHT`] (or most
+//! of a short window), however many sections are open. In a short window with a model in the
+//! slot, the file list folds into one line as well.
 
 use egui::{RichText, Ui};
 
@@ -13,14 +14,37 @@ use crate::app::App;
 /// Below this height (points) the side panel folds the file list while a model is in the slot.
 const SHORT_PANEL_HEIGHT: f32 = 700.0;
 
+/// The height (points) kept for the model slot and the chat — the conversation bar, a
+/// transcript that shows an answer, the context meter and the message box — before the sections
+/// above get any.
+pub(crate) const CHAT_MIN_HEIGHT: f32 = 420.0;
+
+/// The sections above never take less than this share of a panel too short for both.
+const SECTIONS_MIN_SHARE: f32 = 0.2;
+
 /// Draws the side panel.
 pub(crate) fn side_panel_ui(ui: &mut Ui, app: &mut App) -> Vec<Command> {
     let mut commands = Vec::new();
     if let Some(prompt) = &app.path_prompt {
         commands.extend(super::path_prompt::path_prompt_ui(ui, prompt));
     }
-    let fold = ui.available_height() < SHORT_PANEL_HEIGHT
-        && !matches!(app.chat.session.model, ModelState::Empty);
+    let total = ui.available_height();
+    let fold = total < SHORT_PANEL_HEIGHT && !matches!(app.chat.session.model, ModelState::Empty);
+    let sections_max = (total - CHAT_MIN_HEIGHT).max(total * SECTIONS_MIN_SHARE);
+    egui::ScrollArea::vertical()
+        .id_salt("side_sections")
+        .max_height(sections_max)
+        .auto_shrink([false, true])
+        .show(ui, |ui| sections_ui(ui, app, fold, &mut commands));
+    ui.separator();
+    commands.extend(model_status_ui(ui, &app.chat.session));
+    ui.separator();
+    commands.extend(chat_pane_ui(ui, &mut app.chat));
+    commands
+}
+
+/// "On this PC", the downloads, the servers and the other machines.
+fn sections_ui(ui: &mut Ui, app: &mut App, fold: bool, commands: &mut Vec<Command>) {
     if fold {
         let files = crate::format::plural(app.local.models.len(), "file");
         egui::CollapsingHeader::new(RichText::new(format!("On this PC · {files}")).strong())
@@ -38,9 +62,4 @@ pub(crate) fn side_panel_ui(ui: &mut Ui, app: &mut App) -> Vec<Command> {
         &mut app.machines,
         &app.state.workers,
     ));
-    ui.separator();
-    commands.extend(model_status_ui(ui, &app.chat.session));
-    ui.separator();
-    commands.extend(chat_pane_ui(ui, &mut app.chat));
-    commands
 }

@@ -59,6 +59,15 @@ pub fn wait_until(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App)
     h.step();
 }
 
+/// Scrolls the widget labelled `label` into view and clicks it, as a user would when the side
+/// panel's sections scroll above the chat.
+pub fn click_in_view(h: &mut Harness<'static, App>, label: &str) {
+    h.get_by_label(label).scroll_to_me();
+    // The scroll animates: click where the widget comes to rest.
+    h.run_ok();
+    h.get_by_label(label).click();
+}
+
 /// Types `text` into the message box and clicks Send, as a user would.
 pub fn send_message(h: &mut Harness<'static, App>, text: &str) {
     h.get_by_label("Message").click();
@@ -86,6 +95,27 @@ pub fn seekdeck(args: &[&str]) -> std::process::Output {
         .env("SEEKDECK_CONFIG_DIR", config.path())
         .output()
         .unwrap()
+}
+
+/// Runs `seekdeck ARGS` with `input` on its standard input.
+pub fn seekdeck_with_input(args: &[&str], input: &str) -> std::process::Output {
+    use std::io::Write;
+    let config = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_seekdeck"))
+        .args(args)
+        .env("SEEKDECK_CONFIG_DIR", config.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
 }
 
 pub mod hub_server;

@@ -105,6 +105,17 @@ pub enum RemoteError {
         /// The silence that was waited out.
         secs: u64,
     },
+    /// The address answers, but not as an OpenAI-compatible API does: a web page (a gateway's
+    /// sign-in page, a proxy's), or 404 where the model list should be (a wrong base path).
+    #[error("{url} is not an OpenAI-compatible API: {what}{}", hint_suffix(hint))]
+    NotAnApi {
+        /// The address asked.
+        url: String,
+        /// What came back instead, in words.
+        what: String,
+        /// What to try, if anything.
+        hint: String,
+    },
     /// Bytes that are not what an OpenAI-compatible server sends.
     #[error("{server} sent something that is not an OpenAI-compatible answer: {detail}")]
     Malformed {
@@ -115,10 +126,20 @@ pub enum RemoteError {
     },
 }
 
+fn hint_suffix(hint: &str) -> String {
+    wrapped(" — ", hint, "")
+}
+
 fn detail_suffix(detail: &str) -> String {
-    if detail.is_empty() {
+    wrapped(": ", detail, "")
+}
+
+/// `text` between `before` and `after`; nothing when `text` is empty (a server's message that
+/// said nothing adds no empty punctuation).
+pub(super) fn wrapped(before: &str, text: &str, after: &str) -> String {
+    if text.is_empty() {
         String::new()
     } else {
-        format!(": {detail}")
+        format!("{before}{text}{after}")
     }
 }

@@ -206,8 +206,57 @@ pub fn error_message(body: &[u8]) -> String {
             let inner = v.get("error").or_else(|| v.get("detail")).unwrap_or(&v);
             message_of(inner)
         }
-        Err(_) => clean(&String::from_utf8_lossy(body), MAX_MESSAGE_CHARS),
+        Err(_) => {
+            let text = String::from_utf8_lossy(body);
+            match page_text(&text) {
+                Some(words) => clean(&words, MAX_MESSAGE_CHARS),
+                None => clean(&text, MAX_MESSAGE_CHARS),
+            }
+        }
     }
+}
+
+/// Whether `text` is an HTML page (a proxy's error page, a gateway's sign-in page).
+pub fn is_html(text: &str) -> bool {
+    let head: String = text
+        .trim_start()
+        .chars()
+        .take(64)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    head.starts_with("<!doctype html") || head.starts_with("<html") || head.starts_with("<head")
+}
+
+/// What an HTML page says, markup stripped: its `<title>`, else its text; `None` when `text` is
+/// not a page. Bounded by the text (one pass).
+pub fn page_text(text: &str) -> Option<String> {
+    if !is_html(text) {
+        return None;
+    }
+    let lower = text.to_ascii_lowercase();
+    if let (Some(open), Some(close)) = (lower.find("<title>"), lower.find("</title>")) {
+        let start = open + "<title>".len();
+        if close > start {
+            let title = text[start..close].split_whitespace().collect::<Vec<_>>();
+            if !title.is_empty() {
+                return Some(title.join(" "));
+            }
+        }
+    }
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    Some(out.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 /// Whether an error (type, code or message) says the prompt is longer than the context.
@@ -251,6 +300,15 @@ fn clean(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn html_pages_are_said_in_their_own_words() {
+        let page = b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>";
+        assert_eq!(error_message(page), "502 Bad Gateway");
+        let untitled = b"<html><body><p>Please <b>sign in</b></p></body></html>";
+        assert_eq!(error_message(untitled), "Please sign in");
+        assert_eq!(error_message(b"plain words"), "plain words");
+    }
 
     #[test]
     fn models_of_llama_server_and_vllm() {
