@@ -5,13 +5,28 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
+# The app's llama.cpp back-ends, each a module seekdeck finds at run time beside its binary: the
+# CPU code once per instruction-set level, Vulkan (NVIDIA, AMD and Intel cards with only the
+# graphics driver), CUDA where a CUDA toolkit is present (nvcc), ROCm where HIP is (hipcc); Metal
+# on macOS. The tests build llama.cpp for the CPU alone (one static build, as CI's time allows).
+comma := ,
+ifeq ($(shell uname),Darwin)
+GPU_FEATURES := metal
+else
+GPU_FEATURES := vulkan$(if $(shell command -v nvcc 2>/dev/null),$(comma)cuda)$(if $(shell command -v hipcc 2>/dev/null),$(comma)rocm)
+endif
+FEATURES ?= dynamic-backends,$(GPU_FEATURES)
+# ggml-vulkan needs newer Vulkan-Hpp headers than some systems ship (scripts/vulkan-build-deps.sh
+# unpacks them under target/ then); evaluated per command, after `deps` made them.
+export CPLUS_INCLUDE_PATH = $(shell [ -d target/vulkan-headers/usr/include ] && echo $(CURDIR)/target/vulkan-headers/usr/include)
+
 .PHONY: run test build deps test-deps llama-server lint fuzz bench bench-estimator bench-engine bench-scan bench-download bench-remote bench-window bench-cluster catalog-doc screenshot reader-memory accuracy accuracy-gpu accuracy-cluster server-plans clean
 
 run: deps
-	$(CARGO) run --release --
+	$(CARGO) run --release --features $(FEATURES) --
 
 build: deps
-	$(CARGO) build --release
+	$(CARGO) build --release --features $(FEATURES)
 
 # llama-server (for the remote engine's tests) is compiled on the llama.cpp libraries clippy's
 # build of llama-cpp-sys-2 leaves, beside the test build, filling the moments cargo leaves a core
@@ -37,8 +52,8 @@ lint: deps
 fuzz: deps
 	scripts/fuzz.sh
 
-# Build tools for llama.cpp (cmake, a C++ compiler, libclang for bindgen) and the window's
-# run-time libraries (xkbcommon, Vulkan/GL drivers).
+# Build tools for llama.cpp (cmake, a C++ compiler, libclang for bindgen, glslc and the Vulkan
+# headers for its Vulkan module) and the window's run-time libraries (xkbcommon, Vulkan/GL drivers).
 deps:
 	@scripts/install-deps.sh build
 

@@ -10,32 +10,8 @@ cd "$(dirname "$0")/.."
 out=target/vulkan-check
 mkdir -p "$out"
 
-sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-missing=()
-command -v glslc >/dev/null || missing+=(glslc)
-[ -f /usr/include/vulkan/vulkan.h ] || missing+=(libvulkan-dev)
-[ -d /usr/share/cmake/SPIRV-Headers ] || missing+=(spirv-headers)
-ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 || missing+=(mesa-vulkan-drivers)
-if [ ${#missing[@]} -gt 0 ]; then
-    sudo_if_needed apt-get update -qq
-    sudo_if_needed apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
-
-# ggml-vulkan needs Vulkan headers newer than Debian 12's 1.3.239 (VK_EXT_layer_settings, 1.3.261).
-include=/usr/include
-if ! grep -q "LayerSettingEXT" /usr/include/vulkan/vulkan_structs.hpp 2>/dev/null; then
-    headers="$out/vulkan-headers"
-    if [ ! -f "$headers/usr/include/vulkan/vulkan.hpp" ]; then
-        apt_dir="$out/apt"
-        mkdir -p "$apt_dir/lists/partial" "$apt_dir/deb"
-        echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" > "$apt_dir/sources.list"
-        opts=(-o "Dir::Etc::sourcelist=$PWD/$apt_dir/sources.list" -o Dir::Etc::sourceparts=- -o "Dir::State::Lists=$PWD/$apt_dir/lists")
-        apt-get "${opts[@]}" update -qq
-        (cd "$apt_dir/deb" && apt-get "${opts[@]}" download libvulkan-dev)
-        dpkg-deb -x "$apt_dir"/deb/libvulkan-dev_*.deb "$headers"
-    fi
-    include="$PWD/$headers/usr/include"
-fi
+# glslc, the Vulkan and SPIR-V headers, Mesa's software device; the include folder to build with.
+include=$(scripts/vulkan-build-deps.sh)
 
 layer="$out/layer"
 mkdir -p "$layer"

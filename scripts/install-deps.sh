@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what seekdeck needs and the machine lacks, with the system's package manager.
-#   install-deps.sh build  — cmake, C/C++ compiler, clang + libclang, window run-time libraries
+#   install-deps.sh build  — cmake, C/C++ compiler, clang + libclang, window run-time libraries,
+#                            and what llama.cpp's Vulkan back-end is built with (vulkan-build-deps.sh)
 #   install-deps.sh test   — Xvfb, xauth, Mesa (software Vulkan/GL) for the real window headless
 #   install-deps.sh shot   — ImageMagick's `import` and xdotool, for screenshots
 # Does nothing when everything is present, so it is cheap to run before every build.
@@ -44,7 +45,12 @@ case "$what" in
   *) echo "usage: $0 build|test|shot" >&2; exit 2 ;;
 esac
 
-[ ${#missing[@]} -eq 0 ] && exit 0
+vulkan() {
+  if [ "$what" = build ] && [ "$(uname)" = Linux ]; then
+    "$(dirname "$0")/vulkan-build-deps.sh" >/dev/null
+  fi
+}
+[ ${#missing[@]} -eq 0 ] && { vulkan; exit 0; }
 echo "installing: ${missing[*]}"
 
 apt_names() {
@@ -91,3 +97,4 @@ else
   echo "Please install: ${missing[*]} (no apt-get, dnf, pacman or brew found)" >&2
   exit 1
 fi
+vulkan

@@ -119,6 +119,14 @@ fn model_section(out: &mut String, m: &Model) {
             ),
         ),
         (
+            "Longest answer",
+            match (m.sampling.max_tokens, &m.sampling.max_tokens_source) {
+                (Some(n), Some(source)) => format!("{n} tokens ({source})"),
+                (Some(n), None) => format!("{n} tokens"),
+                _ => "not given by the card (seekdeck's default, 2,048 tokens)".to_owned(),
+            },
+        ),
+        (
             "Reasoning",
             if m.reasoning {
                 "writes `<think>…</think>` before its answer".to_owned()

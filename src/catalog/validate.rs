@@ -89,10 +89,29 @@ pub(crate) fn validate_model(m: &Model) -> Result<(), String> {
             return fail("`leading_dense_layers` leaves no MoE layer".into());
         }
     }
-    if !(0.0..=2.0).contains(&m.sampling.temperature) || !(0.0..=1.0).contains(&m.sampling.top_p) {
-        return fail("`sampling` must have temperature in 0..=2 and top_p in 0..=1".into());
-    }
+    validate_sampling(&m.sampling)?;
     validate_kind(a)
+}
+
+/// Temperature and top-p in range; an answer length with its source.
+fn validate_sampling(s: &crate::catalog::Sampling) -> Result<(), String> {
+    if !(0.0..=2.0).contains(&s.temperature) || !(0.0..=1.0).contains(&s.top_p) {
+        return Err("`sampling` must have temperature in 0..=2 and top_p in 0..=1".into());
+    }
+    if let Some(n) = s.max_tokens {
+        if n == 0 || n > 1 << 20 {
+            return Err(format!(
+                "`sampling.max_tokens` {n}: give 1 to 1,048,576 tokens"
+            ));
+        }
+        if s.max_tokens_source
+            .as_deref()
+            .is_none_or(|s| s.trim().is_empty())
+        {
+            return Err("`sampling.max_tokens` needs its `max_tokens_source`".into());
+        }
+    }
+    Ok(())
 }
 
 /// The architecture is one seekdeck estimates, and the sparse-attention indexer goes with

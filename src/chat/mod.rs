@@ -158,8 +158,16 @@ impl Conversation {
         if !self.system_prompt.trim().is_empty() {
             out.push(TemplateMessage::new("system", &self.system_prompt));
         }
+        // The answer being written (asked for after its question was added) is not history.
+        let pending = self.messages.last().is_some_and(|m| {
+            m.role == Role::Assistant
+                && m.finish.is_none()
+                && m.error.is_none()
+                && m.text.is_empty()
+        });
+        let messages = &self.messages[..self.messages.len() - usize::from(pending)];
         let mut question: Option<&str> = None;
-        for m in &self.messages {
+        for m in messages {
             match m.role {
                 // A question still waiting here was never answered: the newer one replaces it.
                 Role::User => question = Some(&m.text),
@@ -168,13 +176,14 @@ impl Conversation {
                     if let Some(q) = question.take() {
                         if m.error.is_none() && !answer.is_empty() {
                             out.push(TemplateMessage::new("user", q));
-                            out.push(TemplateMessage::new("assistant", answer));
+                            // NUL characters a model wrote are no part of the answer.
+                            out.push(TemplateMessage::new("assistant", &answer.replace('\0', "")));
                         }
                     }
                 }
             }
         }
-        if let (Some(q), Some(Role::User)) = (question, self.messages.last().map(|m| m.role)) {
+        if let (Some(q), Some(Role::User)) = (question, messages.last().map(|m| m.role)) {
             out.push(TemplateMessage::new("user", q));
         }
         out
@@ -309,6 +318,10 @@ mod tests {
             (h[0].content.as_str(), h[1].content.as_str()),
             ("test rate", "ok")
         );
+        // Asked for: the pending answer is pushed before the history is read.
+        c.messages.push(ChatMessage::pending_answer());
+        assert_eq!(c.history().last().map(|m| m.content.as_str()), Some("next"));
+        c.messages.pop();
         c.messages.push(answer(""));
         assert!(
             c.history().is_empty() || c.history().last().is_some_and(|m| m.role == "assistant"),

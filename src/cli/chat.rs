@@ -251,6 +251,11 @@ fn wait_loaded(engine: &Engine, across: &[String]) -> Result<u32, CliError> {
                         None => info.offload.to_string(),
                     }
                 );
+                if info.offload.gpu_layers == 0 && across.is_empty() {
+                    if let Some(why) = crate::llama::backend::backend_report().why_cpu_only() {
+                        eprintln!("llama.cpp runs on the CPU: {why}");
+                    }
+                }
                 return Ok(info.ctx_tokens);
             }
             Ok(Event::Failed { error, .. }) => return Err(failure(error.to_string())),

@@ -46,7 +46,13 @@ pub(crate) fn top_bar_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
         ui.separator();
         hardware_ui(ui, &app.hw);
         if app.hw.simulated.is_none() {
-            if let Some((gpu, ram)) = app.chat.session.loaded_footprint() {
+            // A served model takes nothing of this PC's memory: nothing is counted as free.
+            if let Some((gpu, ram)) = app
+                .chat
+                .session
+                .loaded_footprint()
+                .filter(|(gpu, ram)| gpu + ram > 0)
+            {
                 ui.label(RichText::new("· loaded model counted as free").weak())
                     .on_hover_text(format!(
                         "Verdicts count the loaded model's {} of VRAM and {} of RAM as free: \
