@@ -17,8 +17,10 @@ GPU_FEATURES := vulkan$(if $(shell command -v nvcc 2>/dev/null),$(comma)cuda)$(i
 endif
 FEATURES ?= dynamic-backends,$(GPU_FEATURES)
 # ggml-vulkan needs newer Vulkan-Hpp headers than some systems ship (scripts/vulkan-build-deps.sh
-# unpacks them under target/ then); evaluated per command, after `deps` made them.
-export CPLUS_INCLUDE_PATH = $(shell [ -d target/vulkan-headers/usr/include ] && echo $(CURDIR)/target/vulkan-headers/usr/include)
+# unpacks them under target/ then); evaluated per command, after `deps` made them, and given to
+# the module builds alone (a changed include path would rebuild the test build's C dependencies).
+VULKAN_INCLUDE = $(shell [ -d target/vulkan-headers/usr/include ] && echo $(CURDIR)/target/vulkan-headers/usr/include)
+run build: export CPLUS_INCLUDE_PATH = $(VULKAN_INCLUDE)
 
 .PHONY: run test build deps test-deps llama-server lint fuzz bench bench-estimator bench-engine bench-scan bench-download bench-remote bench-window bench-cluster catalog-doc screenshot reader-memory accuracy accuracy-gpu accuracy-cluster server-plans clean
 
