@@ -24,8 +24,9 @@ stamp=$home/bin/.version
 # The engine's llama.cpp build: the newest complete one cargo made (any profile, any feature
 # set: all are this same llama.cpp version). Without one, cargo makes one first.
 engine_build() {
-  ls -t target/*/build/llama-cpp-sys-2-*/out/build/src/libllama.a \
-        target/*/build/llama-cpp-sys-2-*/out/build/bin/libllama.so 2>/dev/null \
+  # (ls fails on the kind of build that is not there: that is no error here)
+  { ls -t target/*/build/llama-cpp-sys-2-*/out/build/src/libllama.a \
+        target/*/build/llama-cpp-sys-2-*/out/build/bin/libllama.so 2>/dev/null || true; } \
     | head -1 | sed -E 's#/(src/libllama\.a|bin/libllama\.so)$##'
 }
 # What the cached binary was built from: this llama.cpp on that very build of the engine's.
