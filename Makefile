@@ -24,10 +24,15 @@ run build: export CPLUS_INCLUDE_PATH = $(VULKAN_INCLUDE)
 
 .PHONY: run test build deps test-deps llama-server lint fuzz bench bench-estimator bench-engine bench-scan bench-download bench-remote bench-window bench-cluster catalog-doc screenshot reader-memory accuracy accuracy-gpu accuracy-cluster server-plans clean
 
+# llama-cpp-sys-2 links its shared libraries into target/release as links that dangle once
+# another build of them replaces the files; its next build fails on them ("File exists"):
+# they are removed first.
 run: deps
+	@find target/release -maxdepth 2 -xtype l -name 'lib*.so*' -delete 2>/dev/null || true
 	$(CARGO) run --release --features $(FEATURES) --
 
 build: deps
+	@find target/release -maxdepth 2 -xtype l -name 'lib*.so*' -delete 2>/dev/null || true
 	$(CARGO) build --release --features $(FEATURES)
 
 # llama-server (for the remote engine's tests) is compiled on the llama.cpp libraries clippy's
