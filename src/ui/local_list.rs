@@ -12,7 +12,12 @@ use crate::format::format_bytes;
 use crate::local::LocalModel;
 
 /// Draws the list of local models, under its heading when `heading` (else the caller drew one).
-pub(crate) fn local_list_ui(ui: &mut Ui, app: &App, heading: bool) -> Vec<Command> {
+pub(crate) fn local_list_ui(
+    ui: &mut Ui,
+    app: &App,
+    heading: bool,
+    panel_height: f32,
+) -> Vec<Command> {
     let mut commands = Vec::new();
     let count = app.local.models.len();
     ui.horizontal(|ui| {
@@ -51,12 +56,12 @@ pub(crate) fn local_list_ui(ui: &mut Ui, app: &App, heading: bool) -> Vec<Comman
     if let Some(n) = &app.local.notice {
         ui.colored_label(theme::WARNING, n);
     }
-    // About a quarter of a short panel, a third of a tall one: the chat below keeps the rest.
-    let available = ui.available_height();
-    let list_height = if available < 600.0 {
-        (available * 0.25).max(70.0)
+    // About a quarter of a short side panel, a third of a tall one (`panel_height`: the sections
+    // above the chat scroll within their own share, so the list is sized by the whole panel).
+    let list_height = if panel_height < 600.0 {
+        (panel_height * 0.25).max(70.0)
     } else {
-        (available * 0.36).max(150.0)
+        (panel_height * 0.36).max(150.0)
     };
     egui::ScrollArea::vertical()
         .id_salt("local_list")

@@ -35,7 +35,7 @@ pub(crate) fn side_panel_ui(ui: &mut Ui, app: &mut App) -> Vec<Command> {
         .id_salt("side_sections")
         .max_height(sections_max)
         .auto_shrink([false, true])
-        .show(ui, |ui| sections_ui(ui, app, fold, &mut commands));
+        .show(ui, |ui| sections_ui(ui, app, fold, total, &mut commands));
     ui.separator();
     commands.extend(model_status_ui(ui, &app.chat.session));
     ui.separator();
@@ -44,15 +44,23 @@ pub(crate) fn side_panel_ui(ui: &mut Ui, app: &mut App) -> Vec<Command> {
 }
 
 /// "On this PC", the downloads, the servers and the other machines.
-fn sections_ui(ui: &mut Ui, app: &mut App, fold: bool, commands: &mut Vec<Command>) {
+fn sections_ui(
+    ui: &mut Ui,
+    app: &mut App,
+    fold: bool,
+    panel_height: f32,
+    commands: &mut Vec<Command>,
+) {
     if fold {
         let files = crate::format::plural(app.local.models.len(), "file");
         egui::CollapsingHeader::new(RichText::new(format!("On this PC · {files}")).strong())
             .id_salt("local_list_unfolded")
             .default_open(false)
-            .show(ui, |ui| commands.extend(local_list_ui(ui, app, false)));
+            .show(ui, |ui| {
+                commands.extend(local_list_ui(ui, app, false, panel_height));
+            });
     } else {
-        commands.extend(local_list_ui(ui, app, true));
+        commands.extend(local_list_ui(ui, app, true, panel_height));
     }
     commands.extend(super::downloads::downloads_ui(ui, app));
     let busy = app.chat.busy();
