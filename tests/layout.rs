@@ -22,6 +22,18 @@ fn with_messages(h: &mut Harness<'static, App>, title: &str) {
     h.run_ok();
 }
 
+/// A model being read into the slot (the slot's busiest look).
+fn loading_model() -> seekdeck::app::chat_state::ModelState {
+    seekdeck::app::chat_state::ModelState::Loading {
+        source: seekdeck::engine::ModelSource::File("m.gguf".into()),
+        name: "M".into(),
+        progress: 0.4,
+        cancel: std::sync::Arc::default(),
+        started: std::time::Instant::now(),
+        stage: seekdeck::app::chat_state::LoadStage::Reading,
+    }
+}
+
 #[test]
 fn the_side_panel_keeps_its_width_and_its_buttons_their_places() {
     let mut h = app_harness(PersistedState::default(), RTX_4090);
@@ -144,14 +156,7 @@ fn a_narrow_window_shows_tabs_and_send_stays_in_view() {
     // With a model in the slot, the file list folds to one line so the chat keeps the room.
     h.get_by_label("Open GGUF…");
     let send_empty = h.get_by_label("Send").rect();
-    h.state_mut().chat.session.model = seekdeck::app::chat_state::ModelState::Loading {
-        source: seekdeck::engine::ModelSource::File("m.gguf".into()),
-        name: "M".into(),
-        progress: 0.4,
-        cancel: std::sync::Arc::default(),
-        started: std::time::Instant::now(),
-        stage: seekdeck::app::chat_state::LoadStage::Reading,
-    };
+    h.state_mut().chat.session.model = loading_model();
     h.run_ok();
     assert!(
         h.query_by_label("Open GGUF…").is_none(),
@@ -331,14 +336,7 @@ fn the_chat_keeps_its_room_with_every_section_open() {
             answer.finish = Some(seekdeck::engine::FinishReason::EndOfTurn);
             c.messages.push(answer);
         }
-        h.state_mut().chat.session.model = seekdeck::app::chat_state::ModelState::Loading {
-            source: seekdeck::engine::ModelSource::File("m.gguf".into()),
-            name: "M".into(),
-            progress: 0.4,
-            cancel: std::sync::Arc::default(),
-            started: std::time::Instant::now(),
-            stage: seekdeck::app::chat_state::LoadStage::Reading,
-        };
+        h.state_mut().chat.session.model = loading_model();
         h.run_steps(4);
         if let Some(folded) = h.query_by_label_contains("On this PC ·") {
             folded.click();

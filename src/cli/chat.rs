@@ -123,7 +123,7 @@ fn load(
         settings,
         cancel: Arc::default(),
     });
-    let ctx_tokens = wait_loaded(engine, &args.rpc)?;
+    let ctx_tokens = wait_loaded(engine, &args.rpc, args.cpu_only)?;
     Ok((recommended_sampling(catalog_model, ctx_tokens), reasoning))
 }
 
@@ -210,7 +210,7 @@ fn connect(engine: &Engine, url: &str, args: &ChatArgs) -> Result<ModelDefaults,
         model: model.clone(),
         cancel: Arc::default(),
     });
-    let ctx_tokens = wait_loaded(engine, &[])?;
+    let ctx_tokens = wait_loaded(engine, &[], false)?;
     Ok(served_model_defaults(
         &model,
         &builtin_catalog_models(),
@@ -219,8 +219,9 @@ fn connect(engine: &Engine, url: &str, args: &ChatArgs) -> Result<ModelDefaults,
 }
 
 /// Waits for the model in the slot, saying what it is on stderr (`across`: the other machines it
-/// runs across); its context in tokens (0 when a server does not say).
-fn wait_loaded(engine: &Engine, across: &[String]) -> Result<u32, CliError> {
+/// runs across; `cpu_only`: the CPU was asked for, so no reason is given for it); its context in
+/// tokens (0 when a server does not say).
+fn wait_loaded(engine: &Engine, across: &[String], cpu_only: bool) -> Result<u32, CliError> {
     loop {
         match engine.events.recv() {
             Ok(Event::Progress(_)) => {}
@@ -251,7 +252,7 @@ fn wait_loaded(engine: &Engine, across: &[String]) -> Result<u32, CliError> {
                         None => info.offload.to_string(),
                     }
                 );
-                if info.offload.gpu_layers == 0 && across.is_empty() {
+                if info.offload.gpu_layers == 0 && across.is_empty() && !cpu_only {
                     if let Some(why) = crate::llama::backend::backend_report().why_cpu_only() {
                         eprintln!("llama.cpp runs on the CPU: {why}");
                     }
