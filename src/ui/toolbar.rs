@@ -110,6 +110,8 @@ fn what_if_picker_ui(ui: &mut Ui, app: &App, commands: &mut Vec<Command>) {
     ComboBox::from_id_salt("what_if")
         .selected_text(selected)
         .width(260.0)
+        // Every preset in view: egui's default list height cut the last one in half.
+        .height(640.0)
         .show_ui(ui, |ui| {
             if ui
                 .selectable_label(current.is_none(), "This PC (live)")
