@@ -27,13 +27,16 @@ run build: export CPLUS_INCLUDE_PATH = $(VULKAN_INCLUDE)
 # llama-cpp-sys-2 links its shared libraries into target/release as links that dangle once
 # another build of them replaces the files; its next build fails on them ("File exists"):
 # they are removed first.
-run: deps
-	@find target/release -maxdepth 2 -xtype l -name 'lib*.so*' -delete 2>/dev/null || true
-	$(CARGO) run --release --features $(FEATURES) --
+# The Sapphire Rapids CPU variant is left out: where CPUID reports AMX but the hypervisor does not
+# grant it (seen on this project's VMs), llama.cpp picks that variant and its AMX kernels die with
+# an illegal instruction on quantized models; without it such CPUs run the AVX512-BF16 variant.
+run: build
+	target/release/seekdeck
 
 build: deps
 	@find target/release -maxdepth 2 -xtype l -name 'lib*.so*' -delete 2>/dev/null || true
 	$(CARGO) build --release --features $(FEATURES)
+	@rm -f target/release/build/llama-cpp-sys-2-*/out/backends/libggml-cpu-sapphirerapids.so
 
 # llama-server (for the remote engine's tests) is compiled on the llama.cpp libraries clippy's
 # build of llama-cpp-sys-2 leaves, beside the test build, filling the moments cargo leaves a core
