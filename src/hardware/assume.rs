@@ -45,15 +45,6 @@ pub const PRESETS: [Preset; 6] = [
     },
 ];
 
-/// How a simulated machine is named: its preset's label, else the spec as typed.
-pub(crate) fn machine_name(spec: &str) -> String {
-    PRESETS
-        .iter()
-        .chain(super::cluster_spec::CLUSTER_PRESETS.iter())
-        .find(|p| p.spec == spec.trim())
-        .map_or_else(|| spec.trim().to_owned(), |p| p.label.to_owned())
-}
-
 /// A spec that could not be understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot read hardware spec \"{spec}\": {reason} (example: \"24GiB GPU, 64GiB RAM\", \"2x24GiB GPU @936GB/s, 128GiB RAM\", \"128GiB unified\")")]

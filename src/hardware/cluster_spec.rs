@@ -3,7 +3,7 @@
 //! machine in parentheses is an ordinary [`super::assume`] spec; the first machine is the one
 //! that runs the chat (this PC), the others serve their devices as `seekdeck worker`s.
 
-use super::assume::{parse_assume, Preset};
+use super::assume::{parse_assume, Preset, PRESETS};
 use super::HardwareSnapshot;
 
 /// Most machines a cluster spec may name.
@@ -23,6 +23,16 @@ impl ClusterSpec {
     pub fn machine_count(&self) -> usize {
         self.machines.len() + usize::from(self.this_pc_live)
     }
+}
+
+/// How a simulated machine is named: its preset's label (one machine or several), else the spec
+/// as typed.
+pub(crate) fn machine_name(spec: &str) -> String {
+    PRESETS
+        .iter()
+        .chain(CLUSTER_PRESETS.iter())
+        .find(|p| p.spec == spec.trim())
+        .map_or_else(|| spec.trim().to_owned(), |p| p.label.to_owned())
 }
 
 /// The cluster presets of the "What if…" picker (bandwidths as in [`super::assume::PRESETS`]).

@@ -6,8 +6,8 @@ use crate::app::command::Command;
 use crate::app::App;
 use crate::estimate::placement::context_presets;
 use crate::estimate::quant::Quant;
-use crate::hardware::assume::{machine_name, PRESETS};
-use crate::hardware::cluster_spec::CLUSTER_PRESETS;
+use crate::hardware::assume::PRESETS;
+use crate::hardware::cluster_spec::{machine_name, CLUSTER_PRESETS};
 
 /// Id of the search box, for Ctrl+F.
 pub(crate) fn search_id() -> egui::Id {

@@ -7,7 +7,7 @@ use super::theme;
 use crate::app::command::Command;
 use crate::app::App;
 use crate::format::format_bytes;
-use crate::hardware::assume::machine_name;
+use crate::hardware::cluster_spec::machine_name;
 use crate::hardware::HardwareSnapshot;
 
 /// The project's logo (original artwork, assets/logo.svg).
