@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make accuracy-cluster`: starts three `seekdeck worker` processes on loopback, runs the
+# `make accuracy-cluster`: starts five `seekdeck worker` processes on loopback, runs the
 # accuracy_cluster example against them (llama.cpp's dry runs over its RPC back-end vs seekdeck's
 # estimate, device by device) and writes docs/accuracy-cluster.md. The workers end with the script.
 set -euo pipefail
@@ -8,7 +8,7 @@ cargo build --release --features verify --bin seekdeck --example accuracy_cluste
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 endpoints=()
-for port in 50171 50172 50173; do
+for port in 50171 50172 50173 50174 50175; do
     target/release/seekdeck worker --port "$port" > "target/accuracy-cluster-worker-$port.log" 2>&1 &
     pids+=($!)
     endpoints+=("127.0.0.1:$port")

@@ -144,7 +144,8 @@ pub fn assume_spec(data: &[u8]) {
                 crate::estimate::quant::Quant::IQ1_S,
                 crate::estimate::tensors::MlaLayout::Split,
             );
-            let _ = crate::estimate::cluster::plan(&model.architecture, &split, 8192, &machines);
+            let _ =
+                crate::estimate::cluster_plan::plan(&model.architecture, &split, 8192, &machines);
         }
     }
 }

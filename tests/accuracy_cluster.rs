@@ -20,7 +20,9 @@ use support::workers::{free_port, start_worker, wait_for};
 
 #[test]
 fn the_estimate_matches_llama_cpp_device_by_device_over_loopback_workers() {
-    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    // Three workers for the shapes; five for the balanced plan over three gaming PCs (each
+    // machine's GPU and RAM, this PC's GPU).
+    let ports: Vec<u16> = (0..5).map(|_| free_port()).collect();
     let _processes: Vec<_> = ports
         .iter()
         .map(|p| start_worker(&["--port", &p.to_string()]))
@@ -90,9 +92,54 @@ fn the_estimate_matches_llama_cpp_device_by_device_over_loopback_workers() {
         checked,
         2 * 4 * 3 + 2 * 4 * 4 + 2 * 3 * 3 + 2 * 3 * 3 + 2 * 4 * 4
     );
+    seekdeck::llama::backend::use_cluster_devices(devices.concat());
+    three_gaming_pcs_hold_r1_with_the_balanced_split(&workers, scratch.path());
     seekdeck::llama::backend::use_cluster_devices(devices[..2].concat());
     overrides_move_what_seekdeck_keeps_in_ram(scratch.path());
     row_split_is_refused_by_llama_cpp_as_by_seekdeck(scratch.path());
+}
+
+/// The defect: DeepSeek-R1 at IQ1_S on "3x (24GiB GPU, 64GiB RAM)" missed 899 MiB with
+/// llama.cpp's split by free memory. seekdeck's balanced plan fits, and llama.cpp, told the
+/// plan's `-ngl` and `--tensor-split` over five workers standing for the five devices, places
+/// exactly the blocks the plan says on each, with every device's figures within tolerance.
+fn three_gaming_pcs_hold_r1_with_the_balanced_split(workers: &[Worker], scratch: &std::path::Path) {
+    let r1 = builtin_model("deepseek-r1").unwrap();
+    for ctx in [8192, 32768] {
+        let (row, fit) = seekdeck::verify::cluster::check_plan(
+            &r1,
+            (Quant::IQ1_S, ctx),
+            "3x (24GiB GPU, 64GiB RAM)",
+            workers,
+            scratch,
+        )
+        .unwrap();
+        assert_eq!(
+            fit.verdict,
+            seekdeck::estimate::cluster::ClusterVerdict::Fits { machines: 3 },
+            "{ctx}: {}",
+            fit.flags()
+        );
+        assert!(fit.flags().contains("--tensor-split"), "{}", fit.flags());
+        for (part, planned) in row
+            .parts
+            .iter()
+            .zip(std::iter::once(&fit.this_pc).chain(&fit.devices))
+        {
+            assert_eq!(
+                part.reference.weights, planned.weights_bytes,
+                "{ctx} {}: llama.cpp placed other weights than the plan",
+                part.device
+            );
+            assert!(
+                part.passes(),
+                "{ctx} {}: ours {:?}, llama.cpp {:?}",
+                part.device,
+                part.ours,
+                part.reference
+            );
+        }
+    }
 }
 
 /// --override-tensor: what llama.cpp's own matching of the patterns moves to this PC's CPU is

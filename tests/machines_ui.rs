@@ -228,3 +228,66 @@ fn a_launch_across_machines_answers_and_a_lost_machine_is_named() {
     });
     launch(&mut h);
 }
+
+/// With another machine added, the table judges a model too large for this PC across this PC
+/// and that machine (as a What-if cluster is judged), and the card lists each one's part; a
+/// model that fits here alone stays judged on this PC.
+#[test]
+fn the_table_judges_with_the_machines_the_user_added() {
+    use support::workers::{start_worker, wait_for};
+    let port = free_port();
+    let endpoint = format!("127.0.0.1:{port}");
+    let _worker = start_worker(&["--port", &port.to_string(), "--threads", "1"]);
+    wait_for(&endpoint);
+    let options = seekdeck::app::AppOptions {
+        poll_hardware: false,
+        user_catalog_dir: None,
+        ..seekdeck::app::AppOptions::default()
+    };
+    let state = PersistedState {
+        workers: vec![endpoint.clone()],
+        selected: Some("deepseek-r1-distill-qwen-32b".into()),
+        card_open: true,
+        ..PersistedState::default()
+    };
+    let mut h = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1400.0, 1100.0))
+        .build_eframe(move |cc| seekdeck::app::App::new_with_state(cc, state, options));
+    // This PC as a 16 GiB machine without a GPU, read live (not a What-if machine).
+    let mut live = seekdeck::hardware::assume::parse_assume("16GiB RAM").unwrap();
+    live.simulated = None;
+    h.state_mut().set_live_hardware(live);
+    wait_until(&mut h, "the worker's reading", |a| {
+        !a.answering_workers().is_empty()
+    });
+    h.state_mut().refresh();
+    h.run_ok();
+    let index = |id: &str| {
+        h.state()
+            .catalog
+            .models
+            .iter()
+            .position(|m| m.id == id)
+            .unwrap()
+    };
+    // R1-Distill-Qwen-32B (19.9 GiB at Q4_K_M) is too large for 14 GiB; across the two it fits.
+    let (big, small) = (
+        index("deepseek-r1-distill-qwen-32b"),
+        index("deepseek-r1-distill-qwen-7b"),
+    );
+    assert_eq!(
+        h.state().fits[big].verdict,
+        seekdeck::estimate::fit::Verdict::TooLarge
+    );
+    let across = h.state().cluster_fits[big].clone().unwrap();
+    assert_eq!(
+        across.verdict,
+        seekdeck::estimate::cluster::ClusterVerdict::Fits { machines: 2 },
+        "{}",
+        across.flags()
+    );
+    assert!(h.state().fits[small].verdict != seekdeck::estimate::fit::Verdict::TooLarge);
+    h.get_by_label_contains("fits on 2 machines ·");
+    h.get_by_label("With this PC and the 1 other machine(s) that answer");
+    h.get_by_label_contains(&format!("{endpoint} · device"));
+}

@@ -1,14 +1,13 @@
 //! Several machines in the window: a "What if…" cluster ("3x (24GiB GPU, 64GiB RAM)") judges
 //! every model across its machines; a card whose model is too large for the machine shown names
 //! the smallest cluster of PCs like it, or how it would run across the listed other machines
-//! that answer. Each is [`crate::estimate::cluster::plan`], the estimate the command line prints.
+//! that answer. Each is [`crate::estimate::cluster_plan::plan`], the estimate the command line prints.
 
 use serde::Serialize;
 
 use super::App;
-use crate::estimate::cluster::{
-    plan, transfer_seconds, ClusterFit, ClusterMachines, ClusterVerdict,
-};
+use crate::estimate::cluster::{transfer_seconds, ClusterFit, ClusterMachines, ClusterVerdict};
+use crate::estimate::cluster_plan::plan;
 use crate::hardware::cluster_spec::{is_cluster_spec, parse_cluster, MAX_MACHINES};
 use crate::hardware::HardwareSnapshot;
 
@@ -61,12 +60,25 @@ impl CardCluster {
 }
 
 impl App {
-    /// Every model across the What-if cluster at the toolbar's quantization (none without one).
+    /// The machines the table judges a model too large for this PC across: the What-if
+    /// cluster; else, on the live PC, this PC and the other machines that answer.
+    pub(crate) fn table_cluster(&self) -> Option<ClusterMachines> {
+        if let Some(c) = &self.cluster {
+            return Some(c.clone());
+        }
+        let workers = self.answering_workers();
+        (self.hw.simulated.is_none() && !workers.is_empty())
+            .then(|| ClusterMachines::from_workers(&self.hw, &workers))
+    }
+
+    /// Every model across [`App::table_cluster`] at the toolbar's quantization (none without
+    /// one).
     pub(crate) fn cluster_fits(&self) -> Vec<Option<ClusterFit>> {
         let models = &self.catalog.models;
+        let machines = self.table_cluster();
         (0..models.len())
             .map(|i| {
-                let machines = self.cluster.as_ref()?;
+                let machines = machines.as_ref()?;
                 let split = self.weights.split(i, self.state.quant)?;
                 let ctx = self.model_ctx(&models[i]);
                 Some(plan(&models[i].architecture, split, ctx, machines))

@@ -6,6 +6,7 @@ use std::path::Path;
 use super::chat_state::{LaunchPlan, Refusal};
 use super::App;
 use crate::estimate::fit::Verdict;
+use crate::estimate::launch_settings::TensorSplit;
 use crate::estimate::placement::effective_context;
 use crate::format::format_bytes;
 use crate::hardware::rpc_probe::WorkerReading;
@@ -101,8 +102,11 @@ impl App {
         let (mut plan, _) = self.launch_plan(path);
         if let Some(local) = self.local.by_path(path) {
             let hw = self.launch_hw();
-            plan.placement = local.cluster_placement(plan.ctx_tokens, &hw, &workers);
-            if let Some(cluster) = local.cluster_plan(plan.ctx_tokens, &hw, &workers) {
+            // The card's tensor split is this PC's GPUs'; across machines the plan balances.
+            let balanced = TensorSplit::default();
+            (plan.placement, plan.settings.tensor_split) =
+                local.cluster_placement(plan.ctx_tokens, &hw, &workers, &balanced);
+            if let Some(cluster) = local.cluster_plan(plan.ctx_tokens, &hw, &workers, &balanced) {
                 plan.sending = workers
                     .iter()
                     .map(|w| {

@@ -127,8 +127,16 @@ impl Default for PersistedState {
 }
 
 /// What the table's estimates were computed from: quantization, context, machine, What-if
-/// cluster, the launch settings' version.
-type FitsKey = (Quant, u32, HardwareSnapshot, Option<String>, u64);
+/// cluster, the launch settings' version, the other machines that answer (each device's free
+/// and total memory).
+type FitsKey = (
+    Quant,
+    u32,
+    HardwareSnapshot,
+    Option<String>,
+    u64,
+    Vec<(String, Vec<(u64, u64)>)>,
+);
 
 impl PersistedState {
     /// The launch settings remembered for `key` (a catalog id or a file's path), else the

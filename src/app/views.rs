@@ -56,6 +56,8 @@ pub struct LocalRowView {
     pub advanced: Option<super::advanced_view::AdvancedView>,
     /// The settings Launch uses, in llama.cpp's flags (none at its defaults).
     pub settings_summary: Option<String>,
+    /// The plan across this PC and the other machines that answer (none without them).
+    pub across: Option<crate::estimate::cluster::ClusterFit>,
 }
 
 /// Inputs the card view was computed from.
@@ -70,7 +72,7 @@ type CardInputs = (
     u64,
 );
 /// Inputs the local rows were computed from.
-type LocalInputs = (u64, u32, HardwareSnapshot, u64);
+type LocalInputs = (u64, u32, HardwareSnapshot, u64, Vec<WorkerReading>);
 
 /// The views and the inputs they were computed from.
 #[derive(Debug, Default)]
@@ -97,13 +99,14 @@ impl App {
             self.state.ctx_tokens,
             launch_hw,
             self.settings_version,
+            self.answering_workers(),
         );
         if self.views.local_inputs.as_ref() != Some(&inputs) {
             self.views.local_rows = self
                 .local
                 .models
                 .iter()
-                .map(|m| self.local_row_view(&m.found.path, &inputs.2))
+                .map(|m| self.local_row_view(&m.found.path, &inputs.2, &inputs.4))
                 .collect();
             self.views.local_inputs = Some(inputs);
         }
@@ -197,9 +200,17 @@ impl App {
         self.views.card_inputs = Some(inputs);
     }
 
-    fn local_row_view(&self, path: &std::path::Path, launch_hw: &HardwareSnapshot) -> LocalRowView {
+    fn local_row_view(
+        &self,
+        path: &std::path::Path,
+        launch_hw: &HardwareSnapshot,
+        workers: &[WorkerReading],
+    ) -> LocalRowView {
         let (plan, refusal) = self.launch_plan(path);
         let local = self.local.by_path(path);
+        let across = local
+            .filter(|_| !workers.is_empty())
+            .and_then(|l| l.cluster_plan(plan.ctx_tokens, launch_hw, workers, &Default::default()));
         let fit = local.and_then(|l| l.estimate_with(plan.ctx_tokens, launch_hw, &plan.settings));
         let advanced = local
             .and_then(|l| l.info.as_ref().ok())
@@ -227,6 +238,7 @@ impl App {
             legacy_note: local.and_then(|l| l.legacy_note(plan.ctx_tokens)),
             advanced,
             settings_summary: (!plan.settings.is_default()).then(|| plan.settings.summary()),
+            across,
         }
     }
 

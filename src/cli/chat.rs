@@ -16,6 +16,7 @@ use crate::engine::remote::{normalize_base_url, Client};
 use crate::engine::{
     Engine, EngineError, Event, FinishReason, Prompt, RemoteServer, Request, SamplingParams,
 };
+use crate::estimate::launch_settings::TensorSplit;
 use crate::estimate::placement::Placement;
 use crate::hardware::rpc_probe::{probe_worker, ProbeError};
 use crate::local::inspect_path;
@@ -109,10 +110,15 @@ fn load(
     if let Some(note) = ctx.cap_note() {
         eprintln!("context: {note}");
     }
+    let mut settings = settings;
     let placement = if args.cpu_only {
         Placement::default()
     } else if !args.rpc.is_empty() {
-        cluster_placement(&local, ctx.ctx_tokens, &args.rpc, &this_pc)?
+        let asked = settings.tensor_split.clone();
+        let (placement, split) =
+            cluster_placement(&local, ctx.ctx_tokens, (&args.rpc, &asked), &this_pc)?;
+        settings.tensor_split = split;
+        placement
     } else {
         local.placement(ctx.ctx_tokens, &this_pc, &settings)
     };
@@ -127,14 +133,15 @@ fn load(
     Ok((recommended_sampling(catalog_model, ctx_tokens), reasoning))
 }
 
-/// The split across `--rpc` workers and this PC, by each one's free memory; each worker is read
-/// first (a worker that does not answer is said here, in words, before llama.cpp is involved).
+/// The split across `--rpc` workers and this PC as the window's Launch makes it: GPUs first, then
+/// this PC's RAM, the workers' RAM for the rest; each worker is read first (a worker that does
+/// not answer is said here, in words, before llama.cpp is involved).
 fn cluster_placement(
     local: &crate::local::LocalModel,
     ctx_tokens: u32,
-    endpoints: &[String],
+    (endpoints, asked): (&[String], &TensorSplit),
     this_pc: &crate::hardware::HardwareSnapshot,
-) -> Result<Placement, CliError> {
+) -> Result<(Placement, TensorSplit), CliError> {
     let mut workers = Vec::new();
     for endpoint in endpoints {
         let reading = probe_worker(endpoint, Duration::from_secs(5)).map_err(|e| match e {
@@ -147,18 +154,20 @@ fn cluster_placement(
         );
         workers.push(reading);
     }
-    let ctx = ctx_tokens;
-    let Some(plan) = local.cluster_plan(ctx, this_pc, &workers) else {
-        return Ok(Placement::default());
+    let Some(plan) = local.cluster_plan(ctx_tokens, this_pc, &workers, asked) else {
+        return Ok(Default::default());
     };
     eprintln!(
-        "split: {} of {} blocks on {} other machine(s), the rest on this PC — {}",
+        "split: {} of {} blocks on the devices ({}), the rest on this PC — {}",
         plan.gpu_layers.min(local.blocks()),
         local.blocks(),
-        endpoints.len(),
+        plan.flags(),
         crate::cli::cluster::verdict_text(&plan.verdict)
     );
-    Ok(local.cluster_placement(ctx, this_pc, &workers))
+    if let Some(note) = &plan.split_note {
+        eprintln!("split: {note}");
+    }
+    Ok(local.cluster_placement(ctx_tokens, this_pc, &workers, asked))
 }
 
 /// Connects to `--model` (or the only model) on `--server`, the key from `--api-key-env`; the

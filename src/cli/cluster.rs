@@ -7,10 +7,10 @@ use serde::Serialize;
 use super::common::{to_json, usage_error, CliError};
 use super::estimate::EstimateArgs;
 use crate::catalog::{LoadedCatalog, Model};
-use crate::estimate::cluster::{
-    plan, transfer_seconds, ClusterFit, ClusterMachines, ClusterVerdict,
-};
+use crate::estimate::cluster::{transfer_seconds, ClusterFit, ClusterMachines, ClusterVerdict};
+use crate::estimate::cluster_plan::plan_with;
 use crate::estimate::fit::{estimate, weight_split, Verdict};
+use crate::estimate::launch_settings::TensorSplit;
 use crate::estimate::placement::effective_context;
 use crate::estimate::tensors::MlaLayout;
 use crate::format::format_bytes;
@@ -73,16 +73,24 @@ pub struct ClusterReport<'a> {
     pub seconds_at_10_gbit: f64,
 }
 
-/// The plan for `m` across `machines`.
+/// The plan for `m` across `machines`, with the user's `--tensor-split` when given (empty: the
+/// balanced split seekdeck chooses).
 pub(crate) fn cluster_report<'a>(
     m: &'a Model,
     args: &EstimateArgs,
     cluster: &Cluster,
+    tensor_split: &TensorSplit,
 ) -> ClusterReport<'a> {
     let ctx = effective_context(args.ctx, Some(m.architecture.context_tokens));
     let split = weight_split(&m.architecture, args.quant, MlaLayout::Split);
     let machines = &cluster.machines;
-    let fit = plan(&m.architecture, &split, ctx.ctx_tokens, machines);
+    let fit = plan_with(
+        &m.architecture,
+        &split,
+        ctx.ctx_tokens,
+        machines,
+        Some(tensor_split),
+    );
     let alone = estimate(m, args.quant, ctx.ctx_tokens, &cluster.main).verdict;
     let sent = fit.sent_bytes();
     ClusterReport {
@@ -98,6 +106,16 @@ pub(crate) fn cluster_report<'a>(
     }
 }
 
+/// The devices in llama.cpp's order, as `--tensor-split` numbers them.
+fn device_names(machines: &ClusterMachines) -> String {
+    machines
+        .devices
+        .iter()
+        .map(|d| format!("{} · {}", d.machine, d.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The verdict in words: "fits on 3 machines" or what is missing.
 pub(crate) fn verdict_text(v: &ClusterVerdict) -> String {
     match v {
@@ -110,10 +128,23 @@ pub(crate) fn verdict_text(v: &ClusterVerdict) -> String {
     }
 }
 
-/// `fit MODEL --assume CLUSTER`.
-pub(crate) fn fit_cluster(m: &Model, args: &EstimateArgs, spec: &str) -> Result<String, CliError> {
+/// `fit MODEL --assume CLUSTER [--tensor-split N,N,…]`.
+pub(crate) fn fit_cluster(
+    m: &Model,
+    args: &EstimateArgs,
+    spec: &str,
+    tensor_split: &TensorSplit,
+) -> Result<String, CliError> {
     let cluster = cluster_machines(spec)?;
-    let r = cluster_report(m, args, &cluster);
+    let devices = cluster.machines.devices.len();
+    if tensor_split.0.len() > devices {
+        return Err(usage_error(format!(
+            "--tensor-split gives {} proportions; the cluster has {devices} devices: {}",
+            tensor_split.0.len(),
+            device_names(&cluster.machines)
+        )));
+    }
+    let r = cluster_report(m, args, &cluster, tensor_split);
     if args.json {
         return Ok(to_json(&r));
     }
@@ -145,6 +176,9 @@ pub(crate) fn fit_cluster(m: &Model, args: &EstimateArgs, spec: &str) -> Result<
             ""
         }
     ));
+    if let Some(note) = &r.fit.split_note {
+        out.push_str(&format!("Split: {note}\n"));
+    }
     if let Some(alone) = &r.alone {
         out.push_str(&format!(
             "This PC alone could run it too: {alone} (`seekdeck fit` without the other machines)\n"
@@ -171,7 +205,7 @@ pub(crate) fn list_cluster(
     let reports: Vec<ClusterReport> = catalog
         .models
         .iter()
-        .map(|m| cluster_report(m, args, &cluster))
+        .map(|m| cluster_report(m, args, &cluster, &TensorSplit::default()))
         .collect();
     if args.json {
         return Ok(to_json(&reports));

@@ -181,10 +181,15 @@ fn fit_command(
 ) -> Result<String, CliError> {
     let path = std::path::Path::new(model);
     let cluster = cluster_assumed(assume);
-    if !launch.settings().is_default() && (curve || cluster.is_some()) {
+    // A cluster takes a `--tensor-split` over its devices; the other settings are one machine's.
+    let mut beyond_split = launch.settings();
+    beyond_split.tensor_split = Default::default();
+    if (!beyond_split.is_default() && cluster.is_some())
+        || (!launch.settings().is_default() && curve)
+    {
         return Err(common::usage_error(
             "llama.cpp's launch settings (--cache-type-k, --n-cpu-moe, …) apply to a \
-             model on one machine (not yet to a cluster or --curve)"
+             model on one machine (a cluster takes --tensor-split; --curve none)"
                 .into(),
         ));
     }
@@ -199,7 +204,7 @@ fn fit_command(
     }
     let m = find_model(&catalog.models, model)?;
     if let Some(spec) = cluster {
-        return cluster::fit_cluster(m, args, spec);
+        return cluster::fit_cluster(m, args, spec, &launch.settings().tensor_split);
     }
     let hw = machine(assume)?;
     let settings = launch.checked(&m.architecture, hw.gpus.len())?;

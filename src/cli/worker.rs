@@ -1,5 +1,5 @@
-//! `seekdeck worker`: serves this machine's devices (its GPUs on a GPU build, else its CPU and
-//! RAM) to other machines' seekdeck through llama.cpp's RPC server, so a model too large for one PC
+//! `seekdeck worker`: serves this machine's devices (its GPUs, then its CPU and RAM as one more
+//! device; `--gpu-only` leaves the RAM out) to other machines' seekdeck through llama.cpp's RPC server, so a model too large for one PC
 //! can be split across several. The protocol has no authentication and no encryption: by default
 //! the worker listens on loopback only, and any other address prints that warning.
 
@@ -30,6 +30,11 @@ pub struct WorkerArgs {
     /// CPU threads for the work (default: every CPU this process may use).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Serve only the GPUs, not the CPU and RAM beside them. seekdeck always tells llama.cpp how
+    /// many layers each device takes; another llama.cpp client without `--tensor-split` splits by
+    /// free memory, and a CPU counts all its RAM as free.
+    #[arg(long)]
+    pub gpu_only: bool,
 }
 
 /// The warning for a worker reachable from other machines.
@@ -60,7 +65,7 @@ pub fn run_worker(args: &WorkerArgs) -> Result<String, CliError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| failure(format!("cannot use {} as the cache: {e}", dir.display())))?;
     }
-    let devices = served_devices().map_err(|e| failure(e.to_string()))?;
+    let devices = served_devices(args.gpu_only).map_err(|e| failure(e.to_string()))?;
     let (major, minor, patch) = RPC_PROTOCOL;
     println!(
         "seekdeck worker on {endpoint} (llama.cpp RPC protocol {major}.{minor}.{patch}), serving:"
@@ -84,7 +89,8 @@ pub fn run_worker(args: &WorkerArgs) -> Result<String, CliError> {
     let threads = args
         .threads
         .unwrap_or_else(|| crate::engine::thread_count().max(1) as usize);
-    serve(&endpoint, args.cache.as_deref(), threads).map_err(|e| failure(e.to_string()))?;
+    serve(&endpoint, args.cache.as_deref(), threads, args.gpu_only)
+        .map_err(|e| failure(e.to_string()))?;
     Ok(String::new())
 }
 
@@ -98,6 +104,7 @@ mod tests {
             host: host.into(),
             cache: None,
             threads: None,
+            gpu_only: false,
         }
     }
 

@@ -10,12 +10,23 @@ use serde::Serialize;
 use crate::catalog::Architecture;
 use crate::estimate::compute_buffer::{attention_stage, sparse_attention_bytes};
 use crate::estimate::compute_buffer::{CTX_PAD_TOKENS, UBATCH_TOKENS};
+use crate::estimate::launch_settings::TensorSplit;
 use crate::estimate::memory::{budgets, WeightSplit};
 use crate::estimate::placement::{vram_margin_bytes, OVERHEAD_BYTES, UNIFIED_GPU_SHARE};
 use crate::estimate::sparse_split::{self, DevicePart};
 use crate::hardware::assume::SIMULATED_OS_RESERVE_BYTES;
 use crate::hardware::rpc_probe::WorkerReading;
 use crate::hardware::HardwareSnapshot;
+
+/// What kind of memory a device is: a GPU's, or a machine's RAM (its CPU computes there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum DeviceKind {
+    /// A GPU: the layers it holds run at its memory's speed.
+    Gpu,
+    /// Another machine's CPU and RAM, served by `seekdeck worker`: as fast as this PC's CPU,
+    /// so worth the network only for what this PC cannot hold.
+    Ram,
+}
 
 /// One device a cluster offloads to: a GPU or another machine's CPU served by `seekdeck worker`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -24,6 +35,8 @@ pub struct ClusterDevice {
     pub machine: String,
     /// The device ("CPU", "RTX 4090", "Simulated GPU").
     pub name: String,
+    /// A GPU or RAM.
+    pub kind: DeviceKind,
     /// Free memory as llama.cpp reads it; the tensor split is proportional to it.
     pub free_bytes: u64,
     /// What the model may use of it (free memory less the safety margin).
@@ -57,22 +70,23 @@ impl ClusterMachines {
 impl ClusterMachines {
     /// `main` runs the chat (its RAM keeps the first blocks, its GPUs come last in llama.cpp's
     /// device order); each of `others` serves its devices as `seekdeck worker` does: its GPUs,
-    /// else its CPU with its RAM. Machines are named "machine 2", "machine 3", …
+    /// then its CPU with its RAM. Machines are named "machine 2", "machine 3", …
     pub fn from_snapshots(main: &HardwareSnapshot, others: &[HardwareSnapshot]) -> Self {
         let mut devices = Vec::new();
         for (i, hw) in others.iter().enumerate() {
             let machine = format!("machine {}", i + 2);
-            if hw.gpus.is_empty() {
+            devices.extend(gpu_devices(&machine, hw));
+            // A unified-memory machine's GPU is its RAM: nothing is left to serve twice.
+            if !hw.is_unified() {
                 devices.push(ClusterDevice {
                     machine,
                     name: "CPU".into(),
+                    kind: DeviceKind::Ram,
                     // llama.cpp's CPU device calls all of its memory free (ggml-cpu's
                     // `get_memory`), which is what its split follows.
                     free_bytes: hw.ram.as_ref().map_or(0, |r| r.total_bytes),
                     budget_bytes: budgets(hw).1,
                 });
-            } else {
-                devices.extend(gpu_devices(&machine, hw));
             }
         }
         let (vram, ram) = budgets(main);
@@ -102,6 +116,12 @@ impl ClusterMachines {
                         format!("device {}", i + 1)
                     } else {
                         "device".into()
+                    },
+                    // llama.cpp's CPU device calls all of its memory free; a GPU never does.
+                    kind: if d.free_bytes >= d.total_bytes {
+                        DeviceKind::Ram
+                    } else {
+                        DeviceKind::Gpu
                     },
                     free_bytes: d.free_bytes,
                     budget_bytes: d
@@ -138,6 +158,7 @@ fn gpu_devices(machine: &str, hw: &HardwareSnapshot) -> Vec<ClusterDevice> {
             ClusterDevice {
                 machine: machine.to_owned(),
                 name: g.name.clone(),
+                kind: DeviceKind::Gpu,
                 free_bytes: free,
                 budget_bytes: budget,
             }
@@ -225,15 +246,26 @@ pub struct ClusterFit {
     pub this_pc: DeviceShare,
     /// Each device, in llama.cpp's order.
     pub devices: Vec<DeviceShare>,
+    /// The `--tensor-split` over the devices: the layers each one takes (empty: by free memory,
+    /// llama.cpp's default).
+    pub tensor_split: TensorSplit,
+    /// Why the plan sets a split, in words, when llama.cpp's default would not do.
+    pub split_note: Option<String>,
     /// Fits, or what is missing.
     pub verdict: ClusterVerdict,
 }
 
 impl ClusterFit {
-    /// llama.cpp's flags for this placement: `-ngl N`, with `--cpu-moe` when the experts stay here.
+    /// llama.cpp's flags for this placement: `-ngl N`, the `--tensor-split`, and `--cpu-moe`
+    /// when the experts stay here.
     pub fn flags(&self) -> String {
+        let split = if self.tensor_split.0.is_empty() {
+            String::new()
+        } else {
+            format!(" --tensor-split {}", self.tensor_split.label())
+        };
         format!(
-            "-ngl {}{}",
+            "-ngl {}{split}{}",
             self.gpu_layers,
             if self.cpu_moe { " --cpu-moe" } else { "" }
         )
@@ -428,6 +460,27 @@ pub fn shares_with(
     gpu_layers: u32,
     moe_in_ram: u32,
 ) -> (DeviceShare, Vec<DeviceShare>) {
+    let free: Vec<u64> = machines.devices.iter().map(|d| d.free_bytes).collect();
+    shares_split(
+        arch,
+        split,
+        ctx_tokens,
+        machines,
+        (gpu_layers, moe_in_ram),
+        &free,
+    )
+}
+
+/// [`shares_with`] with the layers split over the devices in proportion to `proportions` (a
+/// `--tensor-split`; llama.cpp's default is each device's free memory).
+pub fn shares_split(
+    arch: &Architecture,
+    split: &WeightSplit,
+    ctx_tokens: u32,
+    machines: &ClusterMachines,
+    (gpu_layers, moe_in_ram): (u32, u32),
+    proportions: &[u64],
+) -> (DeviceShare, Vec<DeviceShare>) {
     let moe_in_ram = if arch.moe.is_some() {
         moe_in_ram.min(arch.layers)
     } else {
@@ -442,8 +495,7 @@ pub fn shares_with(
         crate::estimate::tensors::MlaLayout::Split,
         &Default::default(),
     ) / u64::from(blocks.max(1));
-    let free: Vec<u64> = machines.devices.iter().map(|d| d.free_bytes).collect();
-    let at = layer_devices(blocks, gpu_layers, &free);
+    let at = layer_devices(blocks, gpu_layers, proportions);
     // With experts here, this PC's CPU works in every block: the graph is split as when it
     // holds blocks of its own.
     let all_offloaded = at.first().is_some_and(Option::is_some) && !cpu_moe;
@@ -514,81 +566,6 @@ pub fn shares_with(
     (this_pc, devices)
 }
 
-/// The cluster's placement: every layer on the devices when that fits; for an MoE model, else
-/// every layer but the routed experts, which stay in this PC's RAM (`--cpu-moe`); else the most
-/// whole blocks on the devices that fit (llama.cpp runs offloaded layers on GPUs, and a worker's
-/// CPU as fast as this one's). When nothing fits, the placement that misses least, and by how much.
-pub fn plan(
-    arch: &Architecture,
-    split: &WeightSplit,
-    ctx_tokens: u32,
-    machines: &ClusterMachines,
-) -> ClusterFit {
-    let max_layers = if machines.devices.is_empty() {
-        0
-    } else {
-        arch.layers + 1
-    };
-    let evaluate = |gpu_layers: u32, cpu_moe: bool| {
-        let (this_pc, devices) = shares(arch, split, ctx_tokens, machines, gpu_layers, cpu_moe);
-        let missing: u64 = std::iter::once(&this_pc)
-            .chain(&devices)
-            .map(|d| d.total_bytes().saturating_sub(d.budget_bytes))
-            .sum();
-        let verdict = if missing == 0 {
-            ClusterVerdict::Fits {
-                machines: holding_machines(&this_pc, &devices),
-            }
-        } else {
-            ClusterVerdict::Short {
-                missing_bytes: missing,
-            }
-        };
-        (
-            missing,
-            ClusterFit {
-                gpu_layers,
-                cpu_moe,
-                this_pc,
-                devices,
-                verdict,
-            },
-        )
-    };
-    let mut best = evaluate(0, false);
-    let moe = arch.moe.is_some();
-    // Everything on the devices; else, for an MoE model, everything but the routed experts
-    // (attention on the devices is faster than whole blocks on this PC's CPU, as on one PC);
-    // else the most whole blocks that fit, then the same with the experts here.
-    let candidates = std::iter::once((max_layers, false))
-        .chain(moe.then_some((max_layers, true)))
-        .chain((1..max_layers).rev().map(|n| (n, false)))
-        .chain((1..max_layers).rev().filter(|_| moe).map(|n| (n, true)));
-    for (gpu_layers, cpu_moe) in candidates.filter(|&(n, _)| n > 0) {
-        let (missing, fit) = evaluate(gpu_layers, cpu_moe);
-        if missing == 0 {
-            return fit;
-        }
-        if missing < best.0 {
-            best = (missing, fit);
-        }
-    }
-    best.1
-}
-
-/// Machines that hold part of the model.
-fn holding_machines(this_pc: &DeviceShare, devices: &[DeviceShare]) -> usize {
-    let mut names: Vec<&str> = devices
-        .iter()
-        .filter(|d| d.blocks > 0 || d.output_layer)
-        .map(|d| d.machine.as_str())
-        .filter(|m| *m != THIS_PC)
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    names.len() + usize::from(this_pc.total_bytes() > 0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -617,6 +594,7 @@ mod tests {
                 .map(|(i, &f)| ClusterDevice {
                     machine: format!("machine {}", i + 2),
                     name: "CPU".into(),
+                    kind: DeviceKind::Ram,
                     free_bytes: f,
                     budget_bytes: f - GIB,
                 })
@@ -700,55 +678,6 @@ mod tests {
         assert_eq!(
             cpu.compute_bytes,
             4 * 512 * (172_032 + 5 * 7168 + 10) + 2 * 512 * 8192
-        );
-    }
-
-    #[test]
-    fn the_plan_puts_the_most_on_the_devices_that_fits_and_says_what_is_missing() {
-        let m = builtin_model("deepseek-r1-distill-qwen-7b").unwrap();
-        let arch = &m.architecture;
-        let split = weight_split(arch, Quant::Q4_K_M, MlaLayout::Split);
-        let fit = plan(arch, &split, 8192, &workers(&[20 * GIB, 20 * GIB]));
-        assert_eq!(fit.gpu_layers, 29);
-        assert_eq!(fit.verdict, ClusterVerdict::Fits { machines: 3 });
-        let v3 = builtin_model("deepseek-v3").unwrap();
-        let split = weight_split(&v3.architecture, Quant::Q4_K_M, MlaLayout::Split);
-        let fit = plan(
-            &v3.architecture,
-            &split,
-            8192,
-            &workers(&[20 * GIB, 20 * GIB]),
-        );
-        let ClusterVerdict::Short { missing_bytes } = fit.verdict else {
-            panic!("V3 Q4_K_M does not fit in 104 GiB");
-        };
-        assert!(missing_bytes > 200 * GIB, "{missing_bytes}");
-    }
-
-    /// DeepSeek-V3 at Q4_K_M (377 GiB) on this PC with 384 GiB of RAM and three 24 GiB GPUs on
-    /// other machines: the whole model does not fit the GPUs, its attention, shared experts and
-    /// cache do — the routed experts stay in this PC's RAM, as `--cpu-moe` places them.
-    #[test]
-    fn an_moe_model_keeps_its_experts_here_when_only_the_rest_fits_the_devices() {
-        let v3 = builtin_model("deepseek-v3").unwrap();
-        let arch = &v3.architecture;
-        let split = weight_split(arch, Quant::Q4_K_M, MlaLayout::Split);
-        let mut machines = workers(&[24 * GIB, 24 * GIB, 24 * GIB]);
-        machines.this_pc_ram_budget_bytes = 384 * GIB;
-        let fit = plan(arch, &split, 8192, &machines);
-        assert!(fit.cpu_moe);
-        assert_eq!(fit.gpu_layers, 62);
-        assert_eq!(fit.flags(), "-ngl 62 --cpu-moe");
-        assert_eq!(fit.verdict, ClusterVerdict::Fits { machines: 4 });
-        assert!(
-            fit.this_pc.weights_bytes >= split.total_expert_bytes(),
-            "every routed expert is here"
-        );
-        let on_devices: u64 = fit.devices.iter().map(|d| d.weights_bytes).sum();
-        assert_eq!(
-            on_devices + fit.this_pc.weights_bytes,
-            split.total_bytes(),
-            "each weight counted once"
         );
     }
 

@@ -68,9 +68,11 @@ pub struct ServedDevice {
     pub total_bytes: u64,
 }
 
-/// The devices a worker on this machine serves: its GPUs on a GPU build, else its CPU (with the
-/// machine's RAM). RPC devices (other workers) are never served on.
-fn devices_to_serve() -> Result<Vec<sys::ggml_backend_dev_t>, LlamaError> {
+/// The devices a worker on this machine serves: its GPUs, then its CPU with the machine's RAM
+/// (a second device, so a cluster uses the RAM for what does not fit on the cards), or only the
+/// GPUs with `gpu_only`; the CPU alone on a build without a GPU back-end. RPC devices (other
+/// workers) are never served on.
+fn devices_to_serve(gpu_only: bool) -> Result<Vec<sys::ggml_backend_dev_t>, LlamaError> {
     backend()?;
     // SAFETY: the device list is fixed once the back-ends are loaded (`backend()` above); each
     // index below the count returns a valid, never-freed device.
@@ -81,23 +83,22 @@ fn devices_to_serve() -> Result<Vec<sys::ggml_backend_dev_t>, LlamaError> {
         // SAFETY: `d` is a valid device (above).
         unsafe { sys::ggml_backend_dev_type(d) }
     };
-    let gpus: Vec<_> = all
+    let mut served: Vec<_> = all
         .iter()
         .copied()
         .filter(|&d| kind(d) == sys::GGML_BACKEND_DEVICE_TYPE_GPU && !is_rpc(d))
         .collect();
-    if !gpus.is_empty() {
-        return Ok(gpus);
+    if served.is_empty() || !gpu_only {
+        served.extend(
+            all.into_iter()
+                .filter(|&d| kind(d) == sys::GGML_BACKEND_DEVICE_TYPE_CPU)
+                .take(1),
+        );
     }
-    let cpu: Vec<_> = all
-        .into_iter()
-        .filter(|&d| kind(d) == sys::GGML_BACKEND_DEVICE_TYPE_CPU)
-        .take(1)
-        .collect();
-    if cpu.is_empty() {
+    if served.is_empty() {
         return Err(LlamaError::Rpc("llama.cpp found no device to serve".into()));
     }
-    Ok(cpu)
+    Ok(served)
 }
 
 /// Whether `d` is another machine's device (added through RPC).
@@ -108,8 +109,8 @@ fn is_rpc(d: sys::ggml_backend_dev_t) -> bool {
 }
 
 /// What [`serve`] will serve, for the worker's first lines.
-pub fn served_devices() -> Result<Vec<ServedDevice>, LlamaError> {
-    devices_to_serve()?
+pub fn served_devices(gpu_only: bool) -> Result<Vec<ServedDevice>, LlamaError> {
+    devices_to_serve(gpu_only)?
         .into_iter()
         .map(|d| {
             let (mut free, mut total) = (0usize, 0usize);
@@ -134,13 +135,19 @@ pub fn served_devices() -> Result<Vec<ServedDevice>, LlamaError> {
 
 /// Serves this machine's devices on `endpoint` (`host:port`) until the process ends, llama.cpp's
 /// `ggml_backend_rpc_start_server`; returns only when it cannot listen. With `cache_dir`, tensors
-/// received are kept there and a later load sends only their hashes.
-pub fn serve(endpoint: &str, cache_dir: Option<&Path>, threads: usize) -> Result<(), LlamaError> {
+/// received are kept there and a later load sends only their hashes; `gpu_only` leaves the CPU
+/// and RAM out when there are GPUs.
+pub fn serve(
+    endpoint: &str,
+    cache_dir: Option<&Path>,
+    threads: usize,
+    gpu_only: bool,
+) -> Result<(), LlamaError> {
     let start = rpc_function(c"ggml_backend_rpc_start_server")?;
     // SAFETY: the registry returned this address for `ggml_backend_rpc_start_server`, whose C
     // signature `StartServerFn` repeats (ggml-rpc.h of the vendored llama.cpp).
     let start: StartServerFn = unsafe { std::mem::transmute::<*mut c_void, StartServerFn>(start) };
-    let mut devices = devices_to_serve()?;
+    let mut devices = devices_to_serve(gpu_only)?;
     let endpoint_c = CString::new(endpoint)
         .map_err(|_| LlamaError::Rpc(format!("bad endpoint {endpoint:?}")))?;
     let cache_c = match cache_dir {

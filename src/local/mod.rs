@@ -124,43 +124,48 @@ impl LocalModel {
     }
 
     /// How a launch across other machines places this file at `ctx_tokens`: the plan across
-    /// this PC (`hw`) and the workers as they answered ([`crate::estimate::cluster::plan`] on the
-    /// file's own tensors: the most blocks on the workers such that every machine holds its
-    /// part); the command line and the window both launch with it. `None` without a readable
-    /// header.
+    /// this PC (`hw`) and the workers as they answered ([`crate::estimate::cluster_plan::plan`] on
+    /// the file's own tensors: GPUs as full as they hold, this PC's RAM next, the workers' RAM for
+    /// the rest), or with the user's `tensor_split` when it has proportions; the command line and
+    /// the window both launch with it. `None` without a readable header.
     pub fn cluster_plan(
         &self,
         ctx_tokens: u32,
         hw: &HardwareSnapshot,
         workers: &[crate::hardware::rpc_probe::WorkerReading],
+        tensor_split: &crate::estimate::launch_settings::TensorSplit,
     ) -> Option<crate::estimate::cluster::ClusterFit> {
         let info = self.info.as_ref().ok()?;
         let arch = info.arch.as_ref().ok()?;
         let machines = crate::estimate::cluster::ClusterMachines::from_workers(hw, workers);
-        Some(crate::estimate::cluster::plan(
+        Some(crate::estimate::cluster_plan::plan_with(
             arch,
             &info.split,
             info.context(ctx_tokens).ctx_tokens,
             &machines,
+            Some(tensor_split),
         ))
     }
 
-    /// The placement of [`LocalModel::cluster_plan`]: its layer count on the cluster's devices.
+    /// The placement of [`LocalModel::cluster_plan`]: its layer count on the cluster's devices
+    /// and the `--tensor-split` that places them.
     pub fn cluster_placement(
         &self,
         ctx_tokens: u32,
         hw: &HardwareSnapshot,
         workers: &[crate::hardware::rpc_probe::WorkerReading],
-    ) -> Placement {
-        let plan = self.cluster_plan(ctx_tokens, hw, workers);
-        Placement {
+        tensor_split: &crate::estimate::launch_settings::TensorSplit,
+    ) -> (Placement, crate::estimate::launch_settings::TensorSplit) {
+        let plan = self.cluster_plan(ctx_tokens, hw, workers, tensor_split);
+        let placement = Placement {
             offload: crate::estimate::placement::Offload {
                 gpu_layers: plan.as_ref().map_or(0, |p| p.gpu_layers),
                 cpu_moe: plan.as_ref().is_some_and(|p| p.cpu_moe),
                 ..Default::default()
             },
             split_limits: None,
-        }
+        };
+        (placement, plan.map(|p| p.tensor_split).unwrap_or_default())
     }
 
     /// Transformer blocks, from the header (0 when it cannot be read).

@@ -19,8 +19,10 @@ pub(crate) fn verdict_words(fit: &ClusterFit) -> String {
     }
 }
 
-/// The table cell of a model too large for the main machine that fits across the cluster.
-pub(crate) fn across_cell(ui: &mut Ui, fit: &ClusterFit) {
+/// The table cell of a model too large for the main machine that fits across `machines` (the
+/// What-if machines, or this PC and the other machines that answer). Not a link: the row opens
+/// the card, as every row does.
+pub(crate) fn across_cell(ui: &mut Ui, fit: &ClusterFit, machines: &str) {
     let rect = ui.max_rect().shrink2(egui::vec2(0.0, 2.0));
     ui.painter().rect_filled(rect, 4.0, theme::ACROSS_MACHINES);
     ui.add_space(6.0);
@@ -31,14 +33,13 @@ pub(crate) fn across_cell(ui: &mut Ui, fit: &ClusterFit) {
     ui.add(
         Label::new(
             RichText::new(format!("{} · {}", verdict_words(fit), format_bytes(total)))
-                .color(egui::Color32::WHITE)
-                .strong(),
+                .color(egui::Color32::WHITE),
         )
         .selectable(false),
     )
     .on_hover_text(format!(
-        "Too large for the first machine alone; across the What-if machines with llama.cpp's RPC \
-         back-end ({}): open the card for each machine's part",
+        "Too large for this machine alone; across {machines} with llama.cpp's RPC back-end \
+         ({}): the card below the table lists each machine's part",
         fit.flags()
     ));
 }
@@ -67,26 +68,30 @@ pub(crate) fn card_cluster_ui(ui: &mut Ui, plan: &CardCluster) {
                 device_row(ui, d);
             }
         });
-    let verdict = verdict_words(fit);
-    let color = match fit.verdict {
+    // The verdict as words with a coloured mark, not coloured words (which read as a link).
+    let mark = match fit.verdict {
         ClusterVerdict::Fits { .. } => theme::ACROSS_MACHINES,
         ClusterVerdict::Short { .. } => {
             theme::verdict_fill(&crate::estimate::fit::Verdict::TooLarge)
         }
     };
-    ui.label(
-        RichText::new(format!(
-            "{verdict} (llama.cpp {}){}",
+    ui.horizontal_wrapped(|ui| {
+        let (square, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+        ui.painter().rect_filled(square, 2.0, mark);
+        ui.label(RichText::new(verdict_words(fit)).strong());
+        ui.label(format!(
+            "(llama.cpp {}){}",
             fit.flags(),
             if fit.cpu_moe {
                 " — the routed experts stay in this PC's RAM, the other machines hold attention, shared experts and cache"
             } else {
                 ""
             }
-        ))
-            .color(color)
-            .strong(),
-    );
+        ));
+    });
+    if let Some(note) = &fit.split_note {
+        ui.label(RichText::new(format!("Split: {note}")).weak());
+    }
     let sent = fit.sent_bytes();
     if sent > 0 {
         let (one, ten) = plan.seconds_at_1_and_10_gbit;

@@ -161,20 +161,8 @@ pub(crate) fn local_row_ui(ui: &mut Ui, app: &App, m: &LocalModel) -> Vec<Comman
                     force: false,
                 });
             }
-            let others = app.answering_workers().len();
-            if others > 0
-                && m.problem().is_none()
-                && ui
-                    .button(format!(
-                        "Launch across {}",
-                        crate::format::plural(others + 1, "machine")
-                    ))
-                    .on_hover_text(
-                        "Split the model's blocks across this PC and the other machines that answer, by free memory (llama.cpp's RPC back-end)",
-                    )
-                    .clicked()
-            {
-                commands.push(Command::LaunchAcross(m.found.path.clone()));
+            if let Some(across) = &view.across {
+                across_button(ui, app, m, across, &mut commands);
             }
         });
         if let Some(note) = &view.legacy_note {
@@ -185,6 +173,40 @@ pub(crate) fn local_row_ui(ui: &mut Ui, app: &App, m: &LocalModel) -> Vec<Comman
         }
     });
     commands
+}
+
+/// "Launch across N machines": the plan across this PC and the other machines that answer; not
+/// offered (greyed, with why) when this PC holds the model alone.
+fn across_button(
+    ui: &mut Ui,
+    app: &App,
+    m: &LocalModel,
+    across: &crate::estimate::cluster::ClusterFit,
+    commands: &mut Vec<Command>,
+) {
+    let others = app.answering_workers().len();
+    let sent = across.sent_bytes();
+    let button = ui
+        .add_enabled(
+            sent > 0 && m.problem().is_none(),
+            egui::Button::new(format!(
+                "Launch across {}",
+                crate::format::plural(others + 1, "machine")
+            )),
+        )
+        .on_hover_text(format!(
+            "Split the model across this PC and the other machines that answer \
+             (llama.cpp's RPC back-end, {}): {}, {} sent over the network",
+            across.flags(),
+            super::cluster::verdict_words(across),
+            crate::format::format_bytes(sent)
+        ))
+        .on_disabled_hover_text(
+            "This PC holds it alone: the plan across machines sends the others nothing",
+        );
+    if button.clicked() {
+        commands.push(Command::LaunchAcross(m.found.path.clone()));
+    }
 }
 
 fn folders_ui(ui: &mut Ui, app: &App, commands: &mut Vec<Command>) {

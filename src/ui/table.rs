@@ -182,7 +182,7 @@ fn fits_header(app: &App) -> String {
 }
 
 /// Model `i`'s Fit cell: its verdict on the machine shown, or — too large for it, fitting
-/// across the What-if machines — its verdict across them.
+/// across the What-if machines or the other machines that answer — its verdict across them.
 fn fit_cell(ui: &mut Ui, app: &App, i: usize) {
     let fit = &app.fits[i];
     let across = app
@@ -197,7 +197,14 @@ fn fit_cell(ui: &mut Ui, app: &App, i: usize) {
                 )
         });
     match across {
-        Some(c) => super::cluster::across_cell(ui, c),
+        Some(c) => {
+            let machines = if app.cluster.is_some() {
+                "the What-if machines"
+            } else {
+                "this PC and the other machines that answer"
+            };
+            super::cluster::across_cell(ui, c, machines);
+        }
         None => {
             let m = &app.catalog.models[i];
             verdict_cell(ui, fit, app.model_ctx(m) < app.state.ctx_tokens);

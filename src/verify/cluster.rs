@@ -7,7 +7,9 @@
 use std::path::Path;
 
 use crate::catalog::Model;
-use crate::estimate::cluster::{shares_with, ClusterDevice, ClusterMachines, DeviceShare};
+use crate::estimate::cluster::{
+    shares_split, ClusterDevice, ClusterFit, ClusterMachines, DeviceKind, DeviceShare,
+};
 use crate::estimate::fit::weight_split;
 use crate::estimate::launch_settings::{LaunchSettings, TensorSplit};
 use crate::estimate::placement::Offload;
@@ -128,6 +130,18 @@ impl ClusterRow {
     }
 }
 
+/// How the layers are placed for a check: llama.cpp's `-ngl`, the routed experts kept in this
+/// PC's RAM (`--cpu-moe` when all, else `--n-cpu-moe`), the `--tensor-split`.
+#[derive(Debug, Clone)]
+pub struct Layers {
+    /// llama.cpp's `n_gpu_layers`.
+    pub gpu_layers: u32,
+    /// Blocks whose routed experts stay in this PC's RAM.
+    pub moe_in_ram: u32,
+    /// The split over the workers (empty: by their free memory).
+    pub tensor_split: TensorSplit,
+}
+
 /// Checks `model` at `quant` and `ctx_tokens` over `workers` (already added to this process's
 /// llama.cpp and set as its devices) in `shape`.
 pub fn check(
@@ -139,25 +153,50 @@ pub fn check(
     scratch_dir: &Path,
 ) -> Result<ClusterRow, LlamaError> {
     let arch = &model.architecture;
-    let gpu_layers = shape.gpu_layers(arch.layers);
-    let moe_in_ram = match shape {
-        Shape::ExpertsHere => arch.layers,
-        Shape::SomeExpertsHere => arch.layers / 2,
-        Shape::AllOnWorkers | Shape::HalfHere | Shape::UnequalSplit => 0,
+    let layers = Layers {
+        gpu_layers: shape.gpu_layers(arch.layers),
+        moe_in_ram: match shape {
+            Shape::ExpertsHere => arch.layers,
+            Shape::SomeExpertsHere => arch.layers / 2,
+            Shape::AllOnWorkers | Shape::HalfHere | Shape::UnequalSplit => 0,
+        },
+        tensor_split: shape.tensor_split(workers.len()),
     };
+    let label = shape.label(workers.len());
+    check_layers(
+        model,
+        (quant, ctx_tokens),
+        workers,
+        &layers,
+        label,
+        scratch_dir,
+    )
+}
+
+/// Checks `model` placed as `layers` say over `workers`, one worker standing for each device of
+/// the plan (a seekdeck plan's split, `--cpu-moe` and layer count); `label` names it.
+pub fn check_layers(
+    model: &Model,
+    (quant, ctx_tokens): (Quant, u32),
+    workers: &[Worker],
+    layers: &Layers,
+    label: String,
+    scratch_dir: &Path,
+) -> Result<ClusterRow, LlamaError> {
+    let arch = &model.architecture;
+    let (gpu_layers, moe_in_ram) = (layers.gpu_layers, layers.moe_in_ram);
     let offload = Offload {
         gpu_layers,
-        cpu_moe: shape == Shape::ExpertsHere,
-        n_cpu_moe: if shape == Shape::SomeExpertsHere {
+        cpu_moe: moe_in_ram >= arch.layers && arch.moe.is_some(),
+        n_cpu_moe: if moe_in_ram < arch.layers {
             moe_in_ram
         } else {
             0
         },
         ..Offload::default()
     };
-    let tensor_split = shape.tensor_split(workers.len());
     let settings = LaunchSettings {
-        tensor_split: tensor_split.clone(),
+        tensor_split: layers.tensor_split.clone(),
         ..LaunchSettings::default()
     };
     let reference = with_shape_only(model, quant, scratch_dir, |path| {
@@ -167,23 +206,35 @@ pub fn check(
         this_pc_ram_budget_bytes: u64::MAX,
         devices: workers
             .iter()
-            .enumerate()
-            .map(|(i, w)| ClusterDevice {
+            .map(|w| ClusterDevice {
                 machine: w.endpoint.clone(),
                 name: "CPU".into(),
-                // A tensor split replaces free memory as what the layers follow, as in
-                // `estimate::gpus::gpu_machines`.
-                free_bytes: tensor_split
-                    .0
-                    .get(i)
-                    .map_or(w.free_bytes, |&p| u64::from(p)),
+                kind: DeviceKind::Ram,
+                free_bytes: w.free_bytes,
                 budget_bytes: w.free_bytes,
             })
             .collect(),
     };
+    // A tensor split replaces free memory as what the layers follow.
+    let proportions: Vec<u64> = if layers.tensor_split.0.is_empty() {
+        workers.iter().map(|w| w.free_bytes).collect()
+    } else {
+        layers
+            .tensor_split
+            .0
+            .iter()
+            .map(|&p| u64::from(p))
+            .collect()
+    };
     let split = weight_split(arch, quant, MlaLayout::Split);
-    let (this_pc, devices) =
-        shares_with(arch, &split, ctx_tokens, &machines, gpu_layers, moe_in_ram);
+    let (this_pc, devices) = shares_split(
+        arch,
+        &split,
+        ctx_tokens,
+        &machines,
+        (gpu_layers, moe_in_ram),
+        &proportions,
+    );
     let part = |key: &str, ours: &DeviceShare| PartCheck {
         device: key.to_owned(),
         ours: SideSizes {
@@ -204,10 +255,57 @@ pub fn check(
         model: model.name.clone(),
         quant,
         ctx_tokens,
-        shape: shape.label(workers.len()),
+        shape: label,
         gpu_layers,
         parts,
     })
+}
+
+/// Checks seekdeck's balanced plan for `model` on the machines of `spec` (`--assume`'s cluster
+/// syntax, e.g. "3x (24GiB GPU, 64GiB RAM)"): the plan is made for those machines, then placed
+/// by llama.cpp over `workers`, one worker standing for each of the plan's devices in its order
+/// (a GPU or a machine's RAM alike: the split, not the device, decides what each holds), with the
+/// plan's `-ngl`, `--tensor-split` and `--cpu-moe`. Returns the row and the plan.
+pub fn check_plan(
+    model: &Model,
+    (quant, ctx_tokens): (Quant, u32),
+    spec: &str,
+    workers: &[Worker],
+    scratch_dir: &Path,
+) -> Result<(ClusterRow, ClusterFit), LlamaError> {
+    let parsed = crate::hardware::cluster_spec::parse_cluster(spec)
+        .map_err(|e| LlamaError::Rpc(e.to_string()))?;
+    if parsed.this_pc_live {
+        return Err(LlamaError::Rpc(format!(
+            "{spec}: the check simulates every machine (leave out \"this PC\")"
+        )));
+    }
+    let machines = ClusterMachines::from_snapshots(&parsed.machines[0], &parsed.machines[1..]);
+    if machines.devices.len() != workers.len() {
+        return Err(LlamaError::Rpc(format!(
+            "{spec} has {} devices; {} workers stand for them",
+            machines.devices.len(),
+            workers.len()
+        )));
+    }
+    let arch = &model.architecture;
+    let split = weight_split(arch, quant, MlaLayout::Split);
+    let fit = crate::estimate::cluster_plan::plan(arch, &split, ctx_tokens, &machines);
+    let layers = Layers {
+        gpu_layers: fit.gpu_layers,
+        moe_in_ram: if fit.cpu_moe { arch.layers } else { 0 },
+        tensor_split: fit.tensor_split.clone(),
+    };
+    let label = format!("{spec}, balanced: {}", fit.flags());
+    let row = check_layers(
+        model,
+        (quant, ctx_tokens),
+        workers,
+        &layers,
+        label,
+        scratch_dir,
+    )?;
+    Ok((row, fit))
 }
 
 /// The markdown table of `rows`: one line per device.
