@@ -252,9 +252,22 @@ fn answers_alone_and_across_agree(path: &std::path::Path, endpoints: &[String]) 
         (String::from_utf8_lossy(&out.stdout).into_owned(), err)
     };
     let (alone, _) = chat(&[]);
-    let (split, log) = chat(&["--rpc", &endpoints.join(",")]);
+    let rpc = endpoints.join(",");
+    // seekdeck's own plan keeps a model this PC holds here: nothing is sent.
+    let (kept, log) = chat(&["--rpc", &rpc]);
     assert!(
-        log.contains("split: 6 of 6 blocks on 2 other machine(s)"),
+        log.contains("split: 0 of 6 blocks on the devices (-ngl 0)"),
+        "{log}"
+    );
+    assert!(log.contains("fits on this PC alone"), "{log}");
+    assert_eq!(kept, alone);
+    // The user's split over the workers' devices places every layer on them.
+    let even = vec!["1"; endpoints.len()].join(",");
+    let (split, log) = chat(&["--rpc", &rpc, "--tensor-split", &even]);
+    assert!(
+        log.contains(&format!(
+            "split: 6 of 6 blocks on the devices (-ngl 7 --tensor-split {even})"
+        )),
         "{log}"
     );
     // CPU-only workers: layers on machines, never "GPU layers".
@@ -289,6 +302,9 @@ fn a_worker_lost_mid_answer_is_named_and_a_relaunch_works() {
                 "0",
                 "--rpc",
                 &endpoints.join(","),
+                // Every layer on the workers (this PC would hold this model alone).
+                "--tensor-split",
+                "1,1",
             ])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -334,6 +350,8 @@ fn a_worker_lost_mid_answer_is_named_and_a_relaunch_works() {
             "8",
             "--rpc",
             &endpoints.join(","),
+            "--tensor-split",
+            "1,1",
         ])
         .output()
         .unwrap();

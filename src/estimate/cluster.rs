@@ -176,6 +176,8 @@ pub struct DeviceShare {
     pub machine: String,
     /// The device.
     pub name: String,
+    /// A GPU, or RAM (this PC's CPU is RAM).
+    pub kind: DeviceKind,
     /// Blocks placed here (first, count); count 0 when none.
     pub first_block: u32,
     /// How many blocks.
@@ -522,22 +524,28 @@ pub fn shares_split(
             .map(|il| split.expert_bytes[il])
             .sum::<u64>()
     };
-    let share = |machine: &str, name: &str, role: Role, budget: u64| DeviceShare {
-        machine: machine.to_owned(),
-        name: name.to_owned(),
-        first_block: role.first,
-        blocks: role.count,
-        output_layer: role.output,
-        weights_bytes: split.layer_bytes[blocks_of(role)].iter().sum::<u64>()
-            + if role.output { split.output_bytes } else { 0 }
-            - experts_of(role),
-        kv_bytes: kv_per_block * u64::from(role.count),
-        compute_bytes: 0,
-        overhead_bytes: 0,
-        budget_bytes: budget,
-    };
+    let share =
+        |(machine, name, kind): (&str, &str, DeviceKind), role: Role, budget: u64| DeviceShare {
+            machine: machine.to_owned(),
+            name: name.to_owned(),
+            kind,
+            first_block: role.first,
+            blocks: role.count,
+            output_layer: role.output,
+            weights_bytes: split.layer_bytes[blocks_of(role)].iter().sum::<u64>()
+                + if role.output { split.output_bytes } else { 0 }
+                - experts_of(role),
+            kv_bytes: kv_per_block * u64::from(role.count),
+            compute_bytes: 0,
+            overhead_bytes: 0,
+            budget_bytes: budget,
+        };
     let cpu_role = role_of(None);
-    let mut this_pc = share(THIS_PC, "CPU", cpu_role, machines.this_pc_ram_budget_bytes);
+    let mut this_pc = share(
+        (THIS_PC, "CPU", DeviceKind::Ram),
+        cpu_role,
+        machines.this_pc_ram_budget_bytes,
+    );
     this_pc.weights_bytes += split.token_embd_bytes;
     // The kept experts are all here (`share` counted none of them, for any part).
     this_pc.weights_bytes += split.expert_bytes[..moe_in_ram as usize]
@@ -551,7 +559,7 @@ pub fn shares_split(
         .enumerate()
         .map(|(i, d)| {
             let role = role_of(Some(i));
-            let mut s = share(&d.machine, &d.name, role, d.budget_bytes);
+            let mut s = share((&d.machine, &d.name, d.kind), role, d.budget_bytes);
             if role.count > 0 || role.output {
                 // This PC's GPUs allocate in the build's back-end's buffer chunks; a worker's
                 // back-end is not known here.
