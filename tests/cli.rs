@@ -356,6 +356,41 @@ fn a_context_beyond_the_native_maximum_is_capped_and_said() {
     );
 }
 
+/// `fit --assume CLUSTER --tensor-split …`: the user's split over the cluster's devices is taken
+/// (only the layer count chosen) and said; more proportions than devices is refused, naming them.
+#[test]
+fn a_cluster_takes_the_users_tensor_split() {
+    // The user's own split for a cluster is taken (only the layer count chosen) and said.
+    let own = seekdeck(&[
+        "fit",
+        "deepseek-r1",
+        "--quant",
+        "IQ1_S",
+        "--assume",
+        "3x (24GiB GPU, 64GiB RAM)",
+        "--tensor-split",
+        "1,1,1,1,1",
+    ]);
+    let own_text = String::from_utf8(own.stdout).unwrap();
+    assert!(
+        own_text.contains("--tensor-split 1,1,1,1,1"),
+        "{own_text}{}",
+        String::from_utf8_lossy(&own.stderr)
+    );
+    let too_many = seekdeck(&[
+        "fit",
+        "deepseek-r1",
+        "--assume",
+        "3x (24GiB GPU, 64GiB RAM)",
+        "--tensor-split",
+        "1,1,1,1,1,1",
+    ]);
+    assert_eq!(too_many.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&too_many.stderr).contains(
+        "6 proportions; the cluster has 5 devices: machine 2 · Simulated GPU, machine 2 · CPU"
+    ));
+}
+
 /// `fit --assume CLUSTER --json`: every machine's part and the cluster's verdict; a bad cluster
 /// spec is one line and exit code 2; other commands say a cluster is for `fit` and `list`.
 #[test]
@@ -418,35 +453,6 @@ fn fit_across_machines_gives_each_devices_part_and_the_verdict() {
     ] {
         assert!(text.contains(part), "missing {part:?} in:\n{text}");
     }
-    // The user's own split for a cluster is taken (only the layer count chosen) and said.
-    let own = seekdeck(&[
-        "fit",
-        "deepseek-r1",
-        "--quant",
-        "IQ1_S",
-        "--assume",
-        "3x (24GiB GPU, 64GiB RAM)",
-        "--tensor-split",
-        "1,1,1,1,1",
-    ]);
-    let own_text = String::from_utf8(own.stdout).unwrap();
-    assert!(
-        own_text.contains("--tensor-split 1,1,1,1,1"),
-        "{own_text}{}",
-        String::from_utf8_lossy(&own.stderr)
-    );
-    let too_many = seekdeck(&[
-        "fit",
-        "deepseek-r1",
-        "--assume",
-        "3x (24GiB GPU, 64GiB RAM)",
-        "--tensor-split",
-        "1,1,1,1,1,1",
-    ]);
-    assert_eq!(too_many.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&too_many.stderr).contains(
-        "6 proportions; the cluster has 5 devices: machine 2 · Simulated GPU, machine 2 · CPU"
-    ));
     for (args, says) in [
         (
             vec!["fit", "deepseek-r1", "--assume", "3x (24GiB GPU"],
