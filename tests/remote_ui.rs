@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use egui::accesskit::Role;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use seekdeck::app::chat_state::ModelState;
 use seekdeck::app::server_state::ModelList;
@@ -75,8 +75,25 @@ fn connect_pick_stream_stop_and_a_bad_key_in_words() {
     wait_until(&mut h, "the model list", answered);
     h.get_by_label_contains("refused the API key (HTTP 401)");
 
+    // The 401 names the way out: Edit… opens the saved server with its address, its name kept,
+    // and a new key replaces the wrong one.
+    h.get_by_label_contains("change the key with the server's Edit…");
+    h.get_by_label("Edit…").click();
+    h.run_ok();
+    assert!(h.state().servers.form.address.starts_with(&fake.url));
+    assert!(h
+        .get_by_role_and_label(Role::TextInput, "Server name")
+        .accesskit_node()
+        .is_disabled());
+    h.get_by_role_and_label(Role::PasswordInput, "API key")
+        .click();
+    h.run_ok();
+    h.get_by_role_and_label(Role::PasswordInput, "API key")
+        .type_text("sk-right-key");
+    h.run_ok();
+    h.get_by_label("Connect").click();
+    h.run_ok();
     // The right key: the model is listed; Use puts it in the slot.
-    fill_form(&mut h, &fake.url, "sk-right-key");
     wait_until(&mut h, "the model list", |app| {
         matches!(
             app.servers.models.get("GPU box"),

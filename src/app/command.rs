@@ -123,6 +123,9 @@ pub enum Command {
     ControlDownload(u64, super::hub_state::DownloadAction),
     /// Show or hide the "Connect to a server…" form.
     ToggleServerForm,
+    /// Open the form on saved server `0`: its name and address filled in, a new key replacing
+    /// the saved one (an empty key keeps it).
+    EditServer(String),
     /// Open the "Connect to a server…" form filled in with a planned server's name and base URL.
     ConnectPlanned {
         /// A name for the server, e.g. "SGLang on 8× H200".
@@ -205,6 +208,7 @@ impl App {
             | Command::ControlDownload(..)) => self.apply_hub(c),
             Command::SetServerPlan(choice) => self.state.server_plan = choice,
             c @ (Command::ToggleServerForm
+            | Command::EditServer(_)
             | Command::ConnectPlanned { .. }
             | Command::SubmitServerForm
             | Command::ListServerModels(_)
@@ -403,6 +407,17 @@ impl App {
                     open,
                     ..Default::default()
                 };
+            }
+            Command::EditServer(name) => {
+                if let Some(saved) = self.servers.list.get(&name) {
+                    self.servers.form = super::server_state::ServerForm {
+                        open: true,
+                        name: saved.name.clone(),
+                        address: saved.base_url.clone(),
+                        editing: Some(saved.name.clone()),
+                        ..Default::default()
+                    };
+                }
             }
             Command::ConnectPlanned { name, address } => {
                 self.servers.form = super::server_state::ServerForm {

@@ -29,6 +29,8 @@ pub struct ServerForm {
     pub key: String,
     /// Why the last submission was refused.
     pub error: Option<String>,
+    /// The saved server being edited (its name as saved), if the form edits one.
+    pub editing: Option<String>,
 }
 
 /// A server's answer to "which models?".

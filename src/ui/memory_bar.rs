@@ -75,20 +75,32 @@ pub(crate) fn memory_bar_ui(ui: &mut Ui, fit: &FitReport) {
         format_bytes(vram),
         format_bytes(fit.ram_budget_bytes)
     ));
+    // Each entry is one unit: the line wraps between entries, never inside one.
     ui.horizontal_wrapped(|ui| {
         for (name, bytes, color) in parts {
-            swatch(ui, color);
-            ui.label(format!("{name} {}", format_bytes(bytes)));
+            ui.horizontal(|ui| {
+                swatch(ui, color);
+                legend_words(ui, format!("{name} {}", format_bytes(bytes)));
+            });
         }
-        ui.label(format!("= {} total", format_bytes(b.total_bytes())));
-        ui.colored_label(theme::VRAM_MARK, "|");
-        ui.label(format!("usable VRAM {}", format_bytes(vram)));
-        ui.colored_label(theme::RAM_MARK, "|");
-        ui.label(format!(
-            "+ usable RAM {}",
-            format_bytes(fit.ram_budget_bytes)
-        ));
+        legend_words(ui, format!("= {} total", format_bytes(b.total_bytes())));
+        ui.horizontal(|ui| {
+            ui.colored_label(theme::VRAM_MARK, "|");
+            legend_words(ui, format!("usable VRAM {}", format_bytes(vram)));
+        });
+        ui.horizontal(|ui| {
+            ui.colored_label(theme::RAM_MARK, "|");
+            legend_words(
+                ui,
+                format!("+ usable RAM {}", format_bytes(fit.ram_budget_bytes)),
+            );
+        });
     });
+}
+
+/// A legend entry's words, kept on one line.
+pub(crate) fn legend_words(ui: &mut Ui, words: String) {
+    ui.add(egui::Label::new(words).wrap_mode(egui::TextWrapMode::Extend));
 }
 
 /// A small filled square in a legend colour.

@@ -4,7 +4,7 @@
 //! ([`crate::estimate::curve`]). Below it, in words, the longest context each budget holds.
 
 use egui::{RichText, Ui};
-use egui_plot::{Corner, FilledArea, GridInput, GridMark, HLine, Legend, Plot, VLine};
+use egui_plot::{FilledArea, GridInput, GridMark, HLine, Plot, VLine};
 
 use super::theme;
 use crate::estimate::curve::{CurveLimits, CurvePoint};
@@ -40,9 +40,22 @@ pub(crate) fn memory_curve_ui(
     let vram = fit.vram_budget_bytes;
     let both = vram + fit.ram_budget_bytes;
     let points = curve.to_vec();
+    let this_context = format!(
+        "This context ({} tokens)",
+        group_digits(u64::from(fit.ctx_tokens))
+    );
+    let vram_line = format!("Usable VRAM ({})", format_bytes(vram));
+    let both_line = budget_name(vram, both);
+    let both_color = theme::verdict_fill(&crate::estimate::fit::Verdict::CpuOnly);
+    // The legend above the plot, not inside it, where it covered the curve.
+    let lines = [
+        (vram > 0).then_some((vram_line.as_str(), theme::VRAM_MARK)),
+        Some((both_line.as_str(), both_color)),
+        Some((this_context.as_str(), egui::Color32::GRAY)),
+    ];
+    legend_ui(ui, &lines);
     Plot::new("memory_curve")
         .height(220.0)
-        .legend(Legend::default().position(Corner::LeftTop))
         .y_grid_spacer(nice_marks)
         .y_axis_min_width(36.0)
         .allow_scroll(false)
@@ -78,30 +91,52 @@ pub(crate) fn memory_curve_ui(
             );
             if vram > 0 {
                 plot.add(
-                    HLine::new(
-                        format!("Usable VRAM ({})", format_bytes(vram)),
-                        vram as f64 / GIB,
-                    )
-                    .color(theme::VRAM_MARK)
-                    .width(2.0),
+                    HLine::new(vram_line, vram as f64 / GIB)
+                        .color(theme::VRAM_MARK)
+                        .width(2.0),
                 );
             }
             plot.add(
-                HLine::new(budget_name(vram, both), both as f64 / GIB)
-                    .color(theme::verdict_fill(&crate::estimate::fit::Verdict::CpuOnly))
+                HLine::new(both_line, both as f64 / GIB)
+                    .color(both_color)
                     .width(2.0),
             );
             plot.add(
-                VLine::new(
-                    format!(
-                        "This context ({} tokens)",
-                        group_digits(u64::from(fit.ctx_tokens))
-                    ),
-                    f64::from(fit.ctx_tokens) / 1024.0,
-                )
-                .color(egui::Color32::GRAY),
+                VLine::new(this_context, f64::from(fit.ctx_tokens) / 1024.0)
+                    .color(egui::Color32::GRAY),
             );
         });
+}
+
+/// The plot's legend as a row above it: the three stacked parts, then `lines` (name, colour).
+fn legend_ui(ui: &mut Ui, lines: &[Option<(&str, egui::Color32)>]) {
+    ui.horizontal_wrapped(|ui| {
+        for (name, color) in [
+            ("Weights", theme::WEIGHTS),
+            ("KV cache", theme::KV_CACHE),
+            ("Compute and overhead", theme::COMPUTE),
+        ] {
+            ui.horizontal(|ui| {
+                super::memory_bar::swatch(ui, color);
+                super::memory_bar::legend_words(ui, name.to_owned());
+            });
+        }
+        for &(name, color) in lines.iter().flatten() {
+            ui.horizontal(|ui| {
+                line_swatch(ui, color);
+                super::memory_bar::legend_words(ui, name.to_owned());
+            });
+        }
+    });
+}
+
+/// A short line in a legend colour, for the plot's lines.
+fn line_swatch(ui: &mut Ui, color: egui::Color32) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(16.0, 12.0), egui::Sense::hover());
+    ui.painter().line_segment(
+        [rect.left_center(), rect.right_center()],
+        egui::Stroke::new(2.5, color),
+    );
 }
 
 /// Grid lines at a round step (1, 2 or 5 × a power of ten) giving about five labelled lines: with

@@ -41,7 +41,7 @@ pub(crate) fn server_plan_ui(
                 )
                 .weak(),
             );
-            if let Some(next) = pickers_ui(ui, model, &view.choice) {
+            if let Some(next) = pickers_ui(ui, model, view) {
                 commands.push(Command::SetServerPlan(next));
             }
             match &view.plan {
@@ -55,14 +55,20 @@ pub(crate) fn server_plan_ui(
 }
 
 /// The pickers; the changed choice, if any.
-fn pickers_ui(ui: &mut Ui, model: &Model, choice: &ServerPlanChoice) -> Option<ServerPlanChoice> {
+fn pickers_ui(ui: &mut Ui, model: &Model, view: &ServerPlanView) -> Option<ServerPlanChoice> {
+    let choice = &view.choice;
     let mut next = choice.clone();
     ui.horizontal_wrapped(|ui| {
-        let preset = SERVER_PRESETS
-            .iter()
-            .find(|p| p.spec == choice.spec)
-            .map_or("Custom", |p| p.label);
-        labelled_combo(ui, "Server", ("server_plan", "preset"), preset.to_owned(), |ui| {
+        let preset = match view.smallest {
+            Some(label) => format!("Smallest that serves it: {label}"),
+            None => SERVER_PRESETS
+                .iter()
+                .find(|p| p.spec == choice.spec)
+                .map_or("Custom", |p| p.label)
+                .to_owned(),
+        };
+        labelled_combo(ui, "Server", ("server_plan", "preset"), preset, |ui| {
+            ui.selectable_value(&mut next.spec, String::new(), "Smallest that serves it");
             for p in SERVER_PRESETS {
                 ui.selectable_value(&mut next.spec, p.spec.to_owned(), p.label);
             }

@@ -64,6 +64,13 @@ fn server_ui(
                 commands.push(Command::ForgetServer(server.name.clone()));
             }
             if ui
+                .small_button("Edit…")
+                .on_hover_text("Change its address or API key")
+                .clicked()
+            {
+                commands.push(Command::EditServer(server.name.clone()));
+            }
+            if ui
                 .small_button("Refresh")
                 .on_hover_text("Ask the server for its models again")
                 .clicked()
@@ -133,7 +140,9 @@ fn form_ui(ui: &mut Ui, servers: &mut ServerState, commands: &mut Vec<Command>) 
         .num_columns(2)
         .show(ui, |ui| {
             let label = ui.label("Server name");
-            ui.add(
+            // An edited server keeps its name: its key is kept under it.
+            ui.add_enabled(
+                form.editing.is_none(),
                 egui::TextEdit::singleline(&mut form.name)
                     .hint_text("GPU box")
                     .char_limit(60),
@@ -149,11 +158,16 @@ fn form_ui(ui: &mut Ui, servers: &mut ServerState, commands: &mut Vec<Command>) 
             .labelled_by(label.id);
             ui.end_row();
             let label = ui.label("API key");
+            let keeps = form.editing.is_some();
             let key = ui
                 .add(
                     egui::TextEdit::singleline(&mut form.key)
                         .password(true)
-                        .hint_text("optional")
+                        .hint_text(if keeps {
+                            "empty: keep the saved key"
+                        } else {
+                            "optional"
+                        })
                         .char_limit(crate::servers::keys::MAX_KEY_CHARS),
                 )
                 .labelled_by(label.id);

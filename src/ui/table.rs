@@ -12,6 +12,15 @@ use crate::estimate::fit::{FitReport, Verdict};
 use crate::estimate::speed::speed_line;
 use crate::format::format_bytes;
 
+/// Where the Model column's cells are drawn this frame, so that a table scrolled sideways keeps
+/// the names in view (egui_extras has no frozen column: they are drawn again at the left edge).
+#[derive(Default)]
+struct NameColumn {
+    header: Option<egui::Rect>,
+    /// Each row's name cell, its model and its place in the rows.
+    rows: Vec<(egui::Rect, usize, usize)>,
+}
+
 /// Draws the table.
 pub(crate) fn table_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
     let mut commands = Vec::new();
@@ -24,11 +33,19 @@ pub(crate) fn table_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
     // Beside the chat panel the window is narrower: the Input/Output columns ("Text" for every
     // DeepSeek model) move to the card only.
     let compact = ui.available_width() < 1150.0;
+    // When the selection changes the card opens below and takes most of the height: the
+    // selected row is scrolled into the middle of what is left, once.
+    let scroll_to = selected
+        .filter(|&i| newly_selected(ui, i))
+        .and_then(|i| app.rows.iter().position(|&r| r == i));
+    let mut names = NameColumn::default();
     // The table scrolls sideways when the window is narrower than its columns: no column is cut.
-    egui::ScrollArea::horizontal()
+    let (visible, shifted) = egui::ScrollArea::horizontal()
         .id_salt("models_sideways")
         .auto_shrink([false, false])
         .show(ui, |ui| {
+            let visible = ui.clip_rect();
+            let shifted = visible.left() - ui.max_rect().left() > 0.5;
             let mut table = TableBuilder::new(ui)
                 .id_salt("models")
                 .striped(true)
@@ -41,6 +58,9 @@ pub(crate) fn table_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
                 .column(Column::auto().at_least(72.0))
                 .column(Column::auto().at_least(60.0))
                 .column(Column::remainder().at_least(120.0).clip(true));
+            if let Some(row) = scroll_to {
+                table = table.scroll_to_row(row, Some(egui::Align::Center));
+            }
             if !compact {
                 table = table
                     .column(Column::auto().at_least(44.0))
@@ -49,31 +69,8 @@ pub(crate) fn table_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
             table
                 .column(Column::auto().at_least(76.0))
                 .column(Column::auto().at_least(76.0))
-                .header(26.0, |mut h| {
-                    h.col(|ui| header(ui, app, "Model", Some(SortColumn::Name), &mut commands));
-                    // While a "What if…" machine is shown, the column says whose verdicts they are.
-                    let fits = &*fits_header(app);
-                    h.col(|ui| header(ui, app, fits, Some(SortColumn::Fit), &mut commands));
-                    h.col(|ui| {
-                        header(ui, app, "Release", Some(SortColumn::Release), &mut commands)
-                    });
-                    h.col(|ui| {
-                        header(
-                            ui,
-                            app,
-                            "Parameters",
-                            Some(SortColumn::Params),
-                            &mut commands,
-                        )
-                    });
-                    h.col(|ui| header(ui, app, "Active", Some(SortColumn::Active), &mut commands));
-                    h.col(|ui| header(ui, app, "Key features / notes", None, &mut commands));
-                    if !compact {
-                        h.col(|ui| header(ui, app, "Input", None, &mut commands));
-                        h.col(|ui| header(ui, app, "Output", None, &mut commands));
-                    }
-                    h.col(|ui| header(ui, app, "FP16 VRAM (overview)", None, &mut commands));
-                    h.col(|ui| header(ui, app, "FP16 RAM (overview)", None, &mut commands));
+                .header(26.0, |h| {
+                    header_row(h, app, compact, &mut names, &mut commands)
                 })
                 .body(|body| {
                     body.rows(28.0, app.rows.len(), |mut row| {
@@ -83,7 +80,8 @@ pub(crate) fn table_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
                         let text = |ui: &mut Ui, s: &str| {
                             ui.add(Label::new(s).selectable(false).truncate());
                         };
-                        row.col(|ui| name_cell(ui, m));
+                        let (name, _) = row.col(|ui| name_cell(ui, m));
+                        names.rows.push((name, i, row.index()));
                         row.col(|ui| fit_cell(ui, app, i));
                         row.col(|ui| text(ui, &m.release_display()));
                         row.col(|ui| text(ui, &m.size_display()));
@@ -100,8 +98,107 @@ pub(crate) fn table_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
                         }
                     });
                 });
-        });
+            (visible, shifted)
+        })
+        .inner;
+    if shifted {
+        frozen_names_ui(ui, app, &names, visible, &mut commands);
+    }
     commands
+}
+
+/// The column titles; the Model column's extent goes into `names`.
+fn header_row(
+    mut h: egui_extras::TableRow<'_, '_>,
+    app: &App,
+    compact: bool,
+    names: &mut NameColumn,
+    commands: &mut Vec<Command>,
+) {
+    let (rect, _) = h.col(|ui| header(ui, app, "Model", Some(SortColumn::Name), commands));
+    // While a "What if…" machine is shown, the column says whose verdicts they are.
+    let fits = &*fits_header(app);
+    let (next, _) = h.col(|ui| header(ui, app, fits, Some(SortColumn::Fit), commands));
+    // The Model column reaches to where the next begins.
+    names.header = Some(rect.with_max_x(next.left()));
+    h.col(|ui| header(ui, app, "Release", Some(SortColumn::Release), commands));
+    h.col(|ui| header(ui, app, "Parameters", Some(SortColumn::Params), commands));
+    h.col(|ui| header(ui, app, "Active", Some(SortColumn::Active), commands));
+    h.col(|ui| header(ui, app, "Key features / notes", None, commands));
+    if !compact {
+        h.col(|ui| header(ui, app, "Input", None, commands));
+        h.col(|ui| header(ui, app, "Output", None, commands));
+    }
+    h.col(|ui| header(ui, app, "FP16 VRAM (overview)", None, commands));
+    h.col(|ui| header(ui, app, "FP16 RAM (overview)", None, commands));
+}
+
+/// Whether `index` became the selection since the table last drew (remembered in egui's memory).
+fn newly_selected(ui: &Ui, index: usize) -> bool {
+    let id = egui::Id::unique("models_table_scrolled_to");
+    ui.ctx().memory_mut(|m| {
+        let before = m.data.get_temp::<usize>(id);
+        m.data.insert_temp(id, index);
+        before != Some(index)
+    })
+}
+
+/// The Model column drawn again at the left edge of a table scrolled sideways, over the cells
+/// that pass under it: the header's sort button and each visible row's name, which opens its card.
+fn frozen_names_ui(
+    ui: &mut Ui,
+    app: &App,
+    names: &NameColumn,
+    visible: egui::Rect,
+    commands: &mut Vec<Command>,
+) {
+    let Some(head) = names.header else {
+        return;
+    };
+    let at_left = |r: egui::Rect| {
+        egui::Rect::from_min_size(
+            egui::pos2(visible.left(), r.top()),
+            egui::vec2(head.width(), r.height()),
+        )
+    };
+    let body = egui::Rect::from_min_max(egui::pos2(visible.left(), head.bottom()), visible.max);
+    let visuals = ui.visuals().clone();
+    let panel = visuals.panel_fill;
+    let selected = app.selected_index();
+    let cell = |ui: &mut Ui, rect: egui::Rect, clip: egui::Rect, fill: egui::Color32| {
+        let mut child = ui.new_child(
+            egui::UiBuilder::new()
+                .max_rect(rect.shrink2(egui::vec2(4.0, 0.0)))
+                .layout(egui::Layout::left_to_right(egui::Align::Center)),
+        );
+        child.set_clip_rect(rect.intersect(clip));
+        // Opaque first: the stripe colour is a faint tint over the panel, not a colour of its own.
+        child.painter().rect_filled(rect, 0.0, panel);
+        child.painter().rect_filled(rect, 0.0, fill);
+        child
+    };
+    let mut head_ui = cell(ui, at_left(head), visible, visuals.panel_fill);
+    header(&mut head_ui, app, "Model", Some(SortColumn::Name), commands);
+    for &(rect, i, place) in &names.rows {
+        let rect = at_left(rect);
+        let fill = if selected == Some(i) {
+            visuals.selection.bg_fill
+        } else if place % 2 == 1 {
+            visuals.faint_bg_color
+        } else {
+            visuals.panel_fill
+        };
+        let mut name_ui = cell(ui, rect, body, fill);
+        let click = name_ui.interact(
+            rect,
+            ui.make_persistent_id(("frozen_name", i)),
+            Sense::click(),
+        );
+        name_cell(&mut name_ui, &app.catalog.models[i]);
+        if click.clicked() {
+            commands.push(Command::OpenCard(i));
+        }
+    }
 }
 
 /// A column title: a sort button with its direction for sortable columns, a label otherwise.

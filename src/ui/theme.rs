@@ -1,4 +1,5 @@
-//! The only place colours are chosen: verdict colours, memory-part colours, the logo's accent.
+//! The only place colours and text sizes are chosen: verdict colours, memory-part colours, the
+//! logo's accent, the smallest text.
 //! Colour is never the only signal: every coloured cell also says its verdict in words.
 
 use egui::Color32;
@@ -51,3 +52,17 @@ pub(crate) const GAUGE_FULL: Color32 = Color32::from_rgb(200, 70, 60);
 
 /// A refusal or an invalid entry, beside the control it is about (always with its reason in words).
 pub(crate) const ERROR: Color32 = Color32::from_rgb(220, 60, 50);
+
+/// egui's small text (9 points by default) read as 8-pixel lines on the card: the smallest text
+/// seekdeck draws is 11 points.
+pub(crate) const SMALL_TEXT_POINTS: f32 = 11.0;
+
+/// Installs the text sizes on every theme of `ctx`.
+pub(crate) fn install_text_sizes(ctx: &egui::Context) {
+    ctx.all_styles_mut(|style| {
+        style.text_styles.insert(
+            egui::TextStyle::Small,
+            egui::FontId::proportional(SMALL_TEXT_POINTS),
+        );
+    });
+}

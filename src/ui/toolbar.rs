@@ -18,6 +18,8 @@ pub(crate) fn search_id() -> egui::Id {
 pub(crate) fn toolbar_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
     let mut commands = Vec::new();
     ui.add_space(2.0);
+    // Below 1400 points the text fields narrow so the bar stays one line at 1280.
+    let narrow = ui.available_width() < 1400.0;
     ui.horizontal_wrapped(|ui| {
         let label = ui.label("Quantization");
         ComboBox::from_id_salt("quantization")
@@ -70,7 +72,7 @@ pub(crate) fn toolbar_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
                 egui::TextEdit::singleline(&mut text)
                     .id(search_id())
                     .hint_text("name, family, feature… (Ctrl+F)")
-                    .desired_width(220.0),
+                    .desired_width(if narrow { 170.0 } else { 220.0 }),
             )
             .labelled_by(label.id);
         if app.focus_search {
@@ -89,8 +91,9 @@ pub(crate) fn toolbar_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
             commands.push(Command::SetSearch(String::new()));
         }
         ui.separator();
-        what_if_picker_ui(ui, app, &mut commands);
-        what_if_field_ui(ui, app, &mut commands);
+        what_if_picker_ui(ui, app, narrow, &mut commands);
+        // The field and its "Use" wrap together, never "Use" alone.
+        ui.horizontal(|ui| what_if_field_ui(ui, app, narrow, &mut commands));
         if let Some(err) = &app.what_if_error {
             ui.colored_label(super::theme::WARNING, err);
         }
@@ -100,7 +103,7 @@ pub(crate) fn toolbar_ui(ui: &mut Ui, app: &App) -> Vec<Command> {
 }
 
 /// The "What if…" presets and "This PC (live)".
-fn what_if_picker_ui(ui: &mut Ui, app: &App, commands: &mut Vec<Command>) {
+fn what_if_picker_ui(ui: &mut Ui, app: &App, narrow: bool, commands: &mut Vec<Command>) {
     let current = app.state.what_if.clone();
     let selected = match &current {
         None => "This PC (live)".to_owned(),
@@ -109,7 +112,7 @@ fn what_if_picker_ui(ui: &mut Ui, app: &App, commands: &mut Vec<Command>) {
     let label = ui.label("What if…");
     ComboBox::from_id_salt("what_if")
         .selected_text(selected)
-        .width(260.0)
+        .width(if narrow { 220.0 } else { 260.0 })
         // Every preset in view: egui's default list height cut the last one in half.
         .height(640.0)
         .show_ui(ui, |ui| {
@@ -144,7 +147,7 @@ fn what_if_picker_ui(ui: &mut Ui, app: &App, commands: &mut Vec<Command>) {
 
 /// Any machine typed as on the command line (`--assume`), checked as it is typed; Enter or
 /// "Use" applies it.
-fn what_if_field_ui(ui: &mut Ui, app: &App, commands: &mut Vec<Command>) {
+fn what_if_field_ui(ui: &mut Ui, app: &App, narrow: bool, commands: &mut Vec<Command>) {
     let (typed, error) = &app.what_if_typed;
     let mut text = typed.clone();
     let label = ui.label("or type");
@@ -153,7 +156,7 @@ fn what_if_field_ui(ui: &mut Ui, app: &App, commands: &mut Vec<Command>) {
             egui::TextEdit::singleline(&mut text)
                 .id_salt("what_if_spec")
                 .hint_text("2x24GiB GPU, 128GiB RAM")
-                .desired_width(200.0),
+                .desired_width(if narrow { 160.0 } else { 200.0 }),
         )
         .labelled_by(label.id)
         .on_hover_text(

@@ -57,6 +57,7 @@ impl App {
         options: AppOptions,
     ) -> Self {
         egui_extras::install_image_loaders(&cc.egui_ctx);
+        ui::theme::install_text_sizes(&cc.egui_ctx);
         let interval = FramePacer::install(&cc.egui_ctx);
         let waker = frame_capped_waker(cc.egui_ctx.clone(), interval);
         let mut app = Self::with_waker(state, &options, waker);

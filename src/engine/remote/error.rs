@@ -17,7 +17,7 @@ pub enum RemoteError {
     },
     /// 401 or 403.
     #[error(
-        "{server} refused the API key (HTTP {status}){}: check the key in the server's settings",
+        "{server} refused the API key (HTTP {status}){}: change the key with the server's Edit… (or --api-key-env on the command line)",
         detail_suffix(detail)
     )]
     BadKey {
