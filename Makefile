@@ -119,7 +119,8 @@ bench-window: deps test-deps
 
 # The README's screenshots: the real window under Xvfb (the second one chats with the tiny
 # random-weight test model, the third downloads from the loopback Hub, the fourth chats with
-# llama.cpp's own llama-server on loopback, driven by xdotool).
+# llama.cpp's own llama-server on loopback, driven by xdotool; the last has every side section open
+# at 1280x720).
 screenshot: deps test-deps
 	@scripts/install-deps.sh shot
 	$(CARGO) build --release --bin seekdeck --example fake_home --example tiny_model --example hub_server
@@ -127,6 +128,7 @@ screenshot: deps test-deps
 	scripts/screenshot-chat.sh target/release docs/screenshot-chat.png
 	scripts/screenshot-get.sh target/release docs/screenshot-get.png
 	scripts/screenshot-server.sh target/release docs/screenshot-server.png
+	scripts/screenshot-sections.sh target/release docs/screenshot-sections.png
 	SEEKDECK_SHOT_SCROLL=4 scripts/screenshot.sh target/release/seekdeck docs/screenshot-memory-curve.png deepseek-r1-distill-qwen-32b
 	SEEKDECK_SHOT_COMPARE=true SEEKDECK_SHOT_CARD=false scripts/screenshot.sh target/release/seekdeck docs/screenshot-compare.png deepseek-r1
 

@@ -75,32 +75,85 @@ pub(crate) fn memory_bar_ui(ui: &mut Ui, fit: &FitReport) {
         format_bytes(vram),
         format_bytes(fit.ram_budget_bytes)
     ));
-    // Each entry is one unit: the line wraps between entries, never inside one.
+    // Each entry is one widget: the line wraps between entries, never inside one.
     ui.horizontal_wrapped(|ui| {
         for (name, bytes, color) in parts {
-            ui.horizontal(|ui| {
-                swatch(ui, color);
-                legend_words(ui, format!("{name} {}", format_bytes(bytes)));
-            });
-        }
-        legend_words(ui, format!("= {} total", format_bytes(b.total_bytes())));
-        ui.horizontal(|ui| {
-            ui.colored_label(theme::VRAM_MARK, "|");
-            legend_words(ui, format!("usable VRAM {}", format_bytes(vram)));
-        });
-        ui.horizontal(|ui| {
-            ui.colored_label(theme::RAM_MARK, "|");
-            legend_words(
+            legend_entry(
                 ui,
-                format!("+ usable RAM {}", format_bytes(fit.ram_budget_bytes)),
+                Marker::Square(color),
+                format!("{name} {}", format_bytes(bytes)),
             );
-        });
+        }
+        legend_entry(
+            ui,
+            Marker::None,
+            format!("= {} total", format_bytes(b.total_bytes())),
+        );
+        legend_entry(
+            ui,
+            Marker::Bar(theme::VRAM_MARK),
+            format!("usable VRAM {}", format_bytes(vram)),
+        );
+        legend_entry(
+            ui,
+            Marker::Bar(theme::RAM_MARK),
+            format!("+ usable RAM {}", format_bytes(fit.ram_budget_bytes)),
+        );
     });
 }
 
-/// A legend entry's words, kept on one line.
-pub(crate) fn legend_words(ui: &mut Ui, words: String) {
-    ui.add(egui::Label::new(words).wrap_mode(egui::TextWrapMode::Extend));
+/// What stands before a legend entry's words.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Marker {
+    /// Nothing.
+    None,
+    /// A filled square: an area's colour.
+    Square(egui::Color32),
+    /// A short horizontal line: a line's colour.
+    Line(egui::Color32),
+    /// A vertical bar: a mark's colour.
+    Bar(egui::Color32),
+}
+
+/// One legend entry — its marker and its words — as a single widget of known size, so a wrapping
+/// row moves it to the next line whole (a nested row would overflow instead).
+pub(crate) fn legend_entry(ui: &mut Ui, marker: Marker, words: String) -> egui::Response {
+    let galley = ui.painter().layout_no_wrap(
+        words.clone(),
+        egui::TextStyle::Body.resolve(ui.style()),
+        ui.visuals().text_color(),
+    );
+    let mark_w = match marker {
+        Marker::None => 0.0,
+        Marker::Square(_) | Marker::Bar(_) => 16.0,
+        Marker::Line(_) => 20.0,
+    };
+    let size = egui::vec2(mark_w + galley.size().x, galley.size().y.max(12.0));
+    let (rect, response) = ui.allocate_exact_size(size, Sense::hover());
+    let mid = rect.left_center();
+    let painter = ui.painter();
+    match marker {
+        Marker::None => {}
+        Marker::Square(color) => {
+            let square = Rect::from_center_size(mid + egui::vec2(6.0, 0.0), egui::vec2(12.0, 12.0));
+            painter.rect_filled(square, 2.0, color);
+        }
+        Marker::Line(color) => {
+            painter.line_segment([mid, mid + egui::vec2(16.0, 0.0)], Stroke::new(2.5, color));
+        }
+        Marker::Bar(color) => {
+            painter.line_segment(
+                [mid + egui::vec2(5.0, -7.0), mid + egui::vec2(5.0, 7.0)],
+                Stroke::new(2.0, color),
+            );
+        }
+    }
+    let text_at = egui::pos2(rect.left() + mark_w, rect.center().y - galley.size().y / 2.0);
+    painter.galley(text_at, galley, ui.visuals().text_color());
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::Role::Label, true, words.clone())
+    });
+    response
 }
 
 /// A small filled square in a legend colour.

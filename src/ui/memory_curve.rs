@@ -110,33 +110,19 @@ pub(crate) fn memory_curve_ui(
 
 /// The plot's legend as a row above it: the three stacked parts, then `lines` (name, colour).
 fn legend_ui(ui: &mut Ui, lines: &[Option<(&str, egui::Color32)>]) {
+    use super::memory_bar::{legend_entry, Marker};
     ui.horizontal_wrapped(|ui| {
         for (name, color) in [
             ("Weights", theme::WEIGHTS),
             ("KV cache", theme::KV_CACHE),
             ("Compute and overhead", theme::COMPUTE),
         ] {
-            ui.horizontal(|ui| {
-                super::memory_bar::swatch(ui, color);
-                super::memory_bar::legend_words(ui, name.to_owned());
-            });
+            legend_entry(ui, Marker::Square(color), name.to_owned());
         }
         for &(name, color) in lines.iter().flatten() {
-            ui.horizontal(|ui| {
-                line_swatch(ui, color);
-                super::memory_bar::legend_words(ui, name.to_owned());
-            });
+            legend_entry(ui, Marker::Line(color), name.to_owned());
         }
     });
-}
-
-/// A short line in a legend colour, for the plot's lines.
-fn line_swatch(ui: &mut Ui, color: egui::Color32) {
-    let (rect, _) = ui.allocate_exact_size(egui::vec2(16.0, 12.0), egui::Sense::hover());
-    ui.painter().line_segment(
-        [rect.left_center(), rect.right_center()],
-        egui::Stroke::new(2.5, color),
-    );
 }
 
 /// Grid lines at a round step (1, 2 or 5 × a power of ten) giving about five labelled lines: with
