@@ -148,11 +148,12 @@ pub(crate) fn legend_entry(ui: &mut Ui, marker: Marker, words: String) -> egui::
             );
         }
     }
-    let text_at = egui::pos2(rect.left() + mark_w, rect.center().y - galley.size().y / 2.0);
+    let text_at = egui::pos2(
+        rect.left() + mark_w,
+        rect.center().y - galley.size().y / 2.0,
+    );
     painter.galley(text_at, galley, ui.visuals().text_color());
-    response.widget_info(|| {
-        egui::WidgetInfo::labeled(egui::Role::Label, true, words.clone())
-    });
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, words.clone()));
     response
 }
 
