@@ -11,22 +11,15 @@ use crate::estimate::speed::speed_line;
 use crate::format::format_bytes;
 use crate::local::LocalModel;
 
-/// Draws the list of local models, under its heading when `heading` (else the caller drew one).
-pub(crate) fn local_list_ui(
-    ui: &mut Ui,
-    app: &App,
-    heading: bool,
-    panel_height: f32,
-) -> Vec<Command> {
+/// Draws the list of local models under its heading.
+pub(crate) fn local_list_ui(ui: &mut Ui, app: &App, panel_height: f32) -> Vec<Command> {
     let mut commands = Vec::new();
     let count = app.local.models.len();
     ui.horizontal(|ui| {
-        if heading {
-            ui.heading("On this PC");
-        }
+        ui.heading("On this PC");
         if app.local.scanning {
             ui.label(RichText::new("searching…").weak());
-        } else if heading {
+        } else {
             ui.label(RichText::new(crate::format::plural(count, "file")).weak());
         }
     });

@@ -1,18 +1,14 @@
 //! The right-hand panel: "On this PC" at the top (the downloads, the servers and the other
 //! machines under it), the model slot, then the chat. The sections above the model slot scroll
 //! within what the chat leaves them: the conversation always keeps [`CHAT_MIN_HEIGHT`] (or most
-//! of a short window), however many sections are open. In a short window with a model in the
-//! slot, the file list folds into one line as well.
+//! of a short window), however many sections are open; nothing folds by itself (a panel that
+//! shrinks — the log opening below — only scrolls the sections).
 
-use egui::{RichText, Ui};
+use egui::Ui;
 
 use super::{chat_pane::chat_pane_ui, local_list::local_list_ui, model_status::model_status_ui};
-use crate::app::chat_session::ModelState;
 use crate::app::command::Command;
 use crate::app::App;
-
-/// Below this height (points) the side panel folds the file list while a model is in the slot.
-const SHORT_PANEL_HEIGHT: f32 = 700.0;
 
 /// The height (points) kept for the model slot and the chat — the conversation bar, a
 /// transcript that shows an answer, the context meter and the message box — before the sections
@@ -29,13 +25,12 @@ pub(crate) fn side_panel_ui(ui: &mut Ui, app: &mut App) -> Vec<Command> {
         commands.extend(super::path_prompt::path_prompt_ui(ui, prompt));
     }
     let total = ui.available_height();
-    let fold = total < SHORT_PANEL_HEIGHT && !matches!(app.chat.session.model, ModelState::Empty);
     let sections_max = (total - CHAT_MIN_HEIGHT).max(total * SECTIONS_MIN_SHARE);
     egui::ScrollArea::vertical()
         .id_salt("side_sections")
         .max_height(sections_max)
         .auto_shrink([false, true])
-        .show(ui, |ui| sections_ui(ui, app, fold, total, &mut commands));
+        .show(ui, |ui| sections_ui(ui, app, total, &mut commands));
     ui.separator();
     commands.extend(model_status_ui(ui, &app.chat.session));
     ui.separator();
@@ -44,24 +39,8 @@ pub(crate) fn side_panel_ui(ui: &mut Ui, app: &mut App) -> Vec<Command> {
 }
 
 /// "On this PC", the downloads, the servers and the other machines.
-fn sections_ui(
-    ui: &mut Ui,
-    app: &mut App,
-    fold: bool,
-    panel_height: f32,
-    commands: &mut Vec<Command>,
-) {
-    if fold {
-        let files = crate::format::plural(app.local.models.len(), "file");
-        egui::CollapsingHeader::new(RichText::new(format!("On this PC · {files}")).strong())
-            .id_salt("local_list_unfolded")
-            .default_open(false)
-            .show(ui, |ui| {
-                commands.extend(local_list_ui(ui, app, false, panel_height));
-            });
-    } else {
-        commands.extend(local_list_ui(ui, app, true, panel_height));
-    }
+fn sections_ui(ui: &mut Ui, app: &mut App, panel_height: f32, commands: &mut Vec<Command>) {
+    commands.extend(local_list_ui(ui, app, panel_height));
     commands.extend(super::downloads::downloads_ui(ui, app));
     let busy = app.chat.busy();
     commands.extend(super::servers::servers_ui(ui, &mut app.servers, busy));
