@@ -37,8 +37,10 @@ pub(crate) fn padded_ctx(ctx_tokens: u32) -> u64 {
 
 /// llama.cpp's compute buffer for `ctx_tokens` at `s`, on one device holding the whole model.
 ///
-/// With flash attention, `u = min(n_ctx, n_ubatch)` tokens of f32 activations, `4·u·(widest
-/// per-token stage + 5·n_embd + 10)`, plus the f16 attention mask `2·u·n_ctx`. The widest stage
+/// With flash attention, a dense model's buffer is ggml-alloc's replay over its graph
+/// ([`crate::estimate::dense_graph`]); an MLA model's is `u = min(n_ctx, n_ubatch)` tokens of f32
+/// activations, `4·u·(widest per-token stage + 5·n_embd + 10)`, plus the f16 attention mask
+/// `2·u·n_ctx`. The widest stage
 /// is the logits (`n_vocab`) — or, for MLA models with many heads, the absorbed attention
 /// (`n_head × (2·(kv_lora + rope) + nope + rope)`); sparse attention (V3.2) adds its indexer's
 /// zero-filled top-k rows (one per block) and its own mask.
@@ -57,14 +59,10 @@ pub fn compute_bytes(arch: &Architecture, ctx_tokens: u32, s: ComputeSettings) -
     let heads = u64::from(arch.heads);
     let activations = 4 * u * (arch.vocab_size.max(attention_stage(arch)) + 5 * e + 10);
     let sparse = sparse_attention_bytes(arch, ctx, u, s.flash_attn, (arch.layers, 1));
-    // MHA/GQA: one more residual-sized block the allocator could not reuse in 8 of the 10 dense
-    // models' dry runs at 32K tokens (and at 4K in one), 4·u·n_embd; counted always, so the
-    // figure is never under llama.cpp's (at most 4·u·n_embd over it).
-    let slack = match arch.attention {
-        Attention::Mha { .. } | Attention::Gqa { .. } => 4 * u * e,
-        Attention::Mla { .. } => 0,
-    };
-    let flash = activations + 2 * u * ctx + sparse + slack;
+    // A dense model: ggml-alloc replayed over its graph, which keeps one more residual-sized
+    // block in a band of contexts that no formula follows (`dense_graph`).
+    let flash = crate::estimate::dense_graph::dense_compute(arch, ctx, u)
+        .unwrap_or(activations + 2 * u * ctx + sparse);
     if s.flash_attn {
         return flash;
     }
@@ -140,23 +138,26 @@ mod tests {
 
     #[test]
     fn flash_attention_by_hand() {
-        // DeepSeek 7B at 32768: 4·512·(102400 + 5·4096 + 10) + 2·512·32768 and the allocator's
-        // residual-sized block 4·512·4096 (llama.cpp: 280.02 MiB; at 4096 tokens 244.02, which
-        // this is 8 MiB over).
-        let a = arch("deepseek-llm-7b");
+        // DeepSeek-V2-Lite (MLA, 2048 wide, 16 heads × (2·(512 + 64) + 128 + 64) = 21504 under
+        // its 102400 vocabulary) at 4096: 4·512·(102400 + 5·2048 + 10) + 2·512·4096.
+        let a = arch("deepseek-v2-lite");
         assert_eq!(
-            compute_bytes(&a, 32768, ComputeSettings::default()),
-            4 * 512 * (102_400 + 5 * 4096 + 10) + 2 * 512 * 32768 + 4 * 512 * 4096
+            compute_bytes(&a, 4096, ComputeSettings::default()),
+            4 * 512 * (102_400 + 5 * 2048 + 10) + 2 * 512 * 4096
         );
-        // A micro-batch of 128 scales the per-token part and the mask (llama.cpp: 70.00 MiB).
+        // A dense model is the replay: DeepSeek 7B at 4096 is llama.cpp's 244.02 MiB (the
+        // formula with a residual block always counted said 252).
+        let dense = compute_bytes(&arch("deepseek-llm-7b"), 4096, ComputeSettings::default());
+        assert_eq!(
+            format!("{:.2}", dense as f64 / f64::from(1 << 20)),
+            "244.02"
+        );
+        // A micro-batch of 128 scales every activation and the mask with it.
         let small = ComputeSettings {
             ubatch: 128,
             flash_attn: true,
         };
-        assert_eq!(
-            compute_bytes(&a, 32768, small),
-            4 * 128 * (102_400 + 6 * 4096 + 10) + 2 * 128 * 32768
-        );
+        assert!(compute_bytes(&arch("deepseek-llm-7b"), 4096, small) < dense / 3);
     }
 
     #[test]

@@ -584,13 +584,13 @@ mod tests {
         let (b, _) = breakdown(&m, Quant::Q8_0, 4096);
         assert_eq!(b.weights_bytes, 7_342_997_504);
         assert_eq!(b.kv_cache_bytes, 2_013_265_920);
-        // Compute: 4 × 512 × (102400 + 5×4096 + 10) = 251,678,720 bytes of activations plus the
-        // f16 mask 2 × 512 × 4096 = 4,194,304 → 255,873,024 (llama.cpp's dry run: 244.02 MiB),
-        // and the residual-sized block its allocator keeps at longer contexts, 4 × 512 × 4096.
-        assert_eq!(b.compute_bytes, 255_873_024 + 8_388_608);
+        // Compute (ggml-alloc replayed over the graph, `dense_graph`): the logits 4 × 512 × 102400,
+        // the residual blocks and inputs alive with them, 4 × 512 × (5×4096 + 10), and the f16 mask
+        // 2 × 512 × 4096 → 255,873,024 bytes, llama.cpp's dry run's 244.02 MiB.
+        assert_eq!(b.compute_bytes, 255_873_024);
         assert_eq!(
             b.total_bytes(),
-            7_342_997_504 + 2_013_265_920 + 264_261_632 + OVERHEAD_BYTES
+            7_342_997_504 + 2_013_265_920 + 255_873_024 + OVERHEAD_BYTES
         );
     }
 

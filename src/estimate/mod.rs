@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod cluster_plan;
 pub mod compute_buffer;
 pub mod curve;
+pub(crate) mod dense_graph;
 pub(crate) mod dyn_alloc;
 pub mod fit;
 pub mod gpus;
