@@ -10,24 +10,12 @@ mod support;
 
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
-use seekdeck::app::{App, AppOptions, PersistedState};
+use seekdeck::app::{App, PersistedState};
 use support::{card_of, RTX_4090};
 
 /// The whole window at `w`×`h` on the simulated RTX 4090 PC.
 fn window(state: PersistedState, w: f32, h: f32) -> Harness<'static, App> {
-    let options = AppOptions {
-        assume: Some(RTX_4090.to_owned()),
-        poll_hardware: false,
-        user_catalog_dir: None,
-        report_first_frame_from: None,
-        ..AppOptions::default()
-    };
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(w, h))
-        .with_max_steps(12)
-        .build_eframe(move |cc| App::new_with_state(cc, state, options));
-    h.run_ok();
-    h
+    support::app_harness_sized(state, RTX_4090, egui::vec2(w, h), false)
 }
 
 #[test]

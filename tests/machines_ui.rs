@@ -262,14 +262,7 @@ fn the_table_judges_with_the_machines_the_user_added() {
     });
     h.state_mut().refresh();
     h.run_ok();
-    let index = |id: &str| {
-        h.state()
-            .catalog
-            .models
-            .iter()
-            .position(|m| m.id == id)
-            .unwrap()
-    };
+    let index = |id: &str| support::model_index(h.state(), id);
     // R1-Distill-Qwen-32B (19.9 GiB at Q4_K_M) is too large for 14 GiB; across the two it fits.
     let (big, small) = (
         index("deepseek-r1-distill-qwen-32b"),

@@ -14,12 +14,7 @@ use seekdeck::format::format_bytes;
 use support::{app_harness, RTX_4090};
 
 fn index_of(h: &egui_kittest::Harness<'_, seekdeck::app::App>, id: &str) -> usize {
-    h.state()
-        .catalog
-        .models
-        .iter()
-        .position(|m| m.id == id)
-        .unwrap()
+    support::model_index(h.state(), id)
 }
 
 /// The words the "Fits this PC" cell of a model shows.

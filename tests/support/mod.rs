@@ -27,6 +27,16 @@ pub fn app_harness(state: PersistedState, assume: &str) -> Harness<'static, App>
 
 /// [`app_harness`], drawing missing glyphs as boxes when `tofu` (for text of any script).
 pub fn app_harness_with(state: PersistedState, assume: &str, tofu: bool) -> Harness<'static, App> {
+    app_harness_sized(state, assume, egui::vec2(1400.0, 1100.0), tofu)
+}
+
+/// [`app_harness_with`] in a window of `size`.
+pub fn app_harness_sized(
+    state: PersistedState,
+    assume: &str,
+    size: egui::Vec2,
+    tofu: bool,
+) -> Harness<'static, App> {
     let options = AppOptions {
         assume: Some(assume.to_owned()),
         poll_hardware: false,
@@ -34,9 +44,7 @@ pub fn app_harness_with(state: PersistedState, assume: &str, tofu: bool) -> Harn
         report_first_frame_from: None,
         ..AppOptions::default()
     };
-    let mut builder = Harness::builder()
-        .with_size(egui::vec2(1400.0, 1100.0))
-        .with_max_steps(12);
+    let mut builder = Harness::builder().with_size(size).with_max_steps(12);
     if tofu {
         builder = builder.allow_missing_glyphs();
     }
@@ -124,3 +132,12 @@ pub mod netns;
 pub mod openai_server;
 pub mod tiny;
 pub mod workers;
+
+/// Where catalog model `id` is in the app's catalog.
+pub fn model_index(app: &App, id: &str) -> usize {
+    app.catalog
+        .models
+        .iter()
+        .position(|m| m.id == id)
+        .unwrap_or_else(|| panic!("no model {id}"))
+}
