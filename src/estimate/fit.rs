@@ -140,6 +140,12 @@ pub struct FitReport {
 }
 
 impl FitReport {
+    /// Where the model runs, if it runs at all (not too large, not unknown).
+    pub(crate) fn placed(&self, layers: u32) -> Option<Offload> {
+        (!matches!(self.verdict, Verdict::TooLarge | Verdict::Unknown))
+            .then(|| self.offload(layers))
+    }
+
     /// The placement to launch with, for a model of `layers` blocks: everything on the GPU when it
     /// fits; for an MoE model that does not, every layer on the GPU with the routed experts in RAM
     /// when that fits (attention and shared experts run on the GPU, which is faster than moving
@@ -382,7 +388,12 @@ fn judge_breakdown(
     b: &MemoryBreakdown,
 ) -> FitReport {
     let mut report = judge(&model.architecture, b, split, quant, ctx_tokens, hw, ubatch);
-    report.speed = decode_speed(&report, split, &model.architecture, hw);
+    report.speed = decode_speed(
+        report.placed(model.architecture.layers),
+        split,
+        &model.architecture,
+        hw,
+    );
     report
 }
 

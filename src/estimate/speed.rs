@@ -7,7 +7,8 @@
 use serde::Serialize;
 
 use crate::catalog::Architecture;
-use crate::estimate::fit::{FitReport, Verdict, WeightSplit};
+use crate::estimate::memory::WeightSplit;
+use crate::estimate::placement::Offload;
 use crate::format::format_bytes;
 use crate::hardware::HardwareSnapshot;
 
@@ -106,24 +107,23 @@ pub enum NoSpeed {
     UnknownBandwidth(&'static str),
 }
 
-/// The speed of writing an answer with `report`'s placement of a model of shape `arch`, whose
-/// weights split as `split`, on `hw`.
+/// The speed of writing an answer with a model of shape `arch`, whose weights split as `split`,
+/// placed on `hw` as `placed` says (`None`: it does not run there).
 pub(crate) fn decode_speed(
-    report: &FitReport,
+    placed: Option<Offload>,
     split: &WeightSplit,
     arch: &Architecture,
     hw: &HardwareSnapshot,
 ) -> Result<SpeedEstimate, NoSpeed> {
-    if matches!(report.verdict, Verdict::TooLarge | Verdict::Unknown) {
+    let Some(offload) = placed else {
         return Err(NoSpeed::DoesNotRun);
-    }
+    };
     let expert_share = arch.moe.as_ref().map_or(1.0, |m| {
         f64::from(m.experts_per_token) / f64::from(m.routed_experts.max(1))
     });
     let dense = |l: usize| split.layer_bytes[l] - split.expert_bytes[l];
     let experts = |l: usize| (split.expert_bytes[l] as f64 * expert_share) as u64;
     let blocks = split.layer_bytes.len();
-    let offload = report.offload(arch.layers);
     let (gpu, ram) = if offload.no_gpu || offload.gpu_layers == 0 || hw.gpus.is_empty() {
         let all: u64 = (0..blocks).map(|l| dense(l) + experts(l)).sum();
         (0, all + split.output_bytes)
@@ -195,12 +195,16 @@ mod tests {
         let m = builtin_model(id).unwrap();
         let hw = parse_assume(spec).unwrap();
         let (_, split) = breakdown(&m, quant, 4096);
-        decode_speed(
-            &estimate(&m, quant, 4096, &hw),
+        let report = estimate(&m, quant, 4096, &hw);
+        // The report's speed is this function's answer for the report's placement.
+        let direct = decode_speed(
+            report.placed(m.architecture.layers),
             &split,
             &m.architecture,
             &hw,
-        )
+        );
+        assert_eq!(direct, report.speed);
+        direct
     }
 
     #[test]

@@ -146,7 +146,7 @@ impl GgufInfo {
             hw,
             settings.effective_ubatch(),
         );
-        report.speed = decode_speed(&report, &self.split, arch, hw);
+        report.speed = decode_speed(report.placed(arch.layers), &self.split, arch, hw);
         let report = with_kept(report, arch, &self.split, &self.tensors, settings, hw);
         Some(with_gpus(report, arch, &self.split, settings, hw))
     }
