@@ -92,8 +92,9 @@ impl App {
             .collect()
     }
 
-    /// Launches `path` split across this PC and the other machines that answer, blocks shared by
-    /// free memory (this PC keeps its share of the first blocks), in an engine host.
+    /// Launches `path` split across this PC and the other machines that answer, as the cluster
+    /// plan places it (GPUs first, this PC's RAM next, the other machines' RAM for the rest; one
+    /// plan, its flags and what each machine is sent), in an engine host.
     pub fn launch_across(&mut self, path: &Path) {
         let workers = self.answering_workers();
         if workers.is_empty() {
@@ -104,21 +105,18 @@ impl App {
             let hw = self.launch_hw();
             // The card's tensor split is this PC's GPUs'; across machines the plan balances.
             let balanced = TensorSplit::default();
-            (plan.placement, plan.settings.tensor_split) =
-                local.cluster_placement(plan.ctx_tokens, &hw, &workers, &balanced);
-            if let Some(cluster) = local.cluster_plan(plan.ctx_tokens, &hw, &workers, &balanced) {
-                plan.sending = workers
-                    .iter()
-                    .map(|w| {
-                        let bytes = cluster
-                            .devices
-                            .iter()
-                            .filter(|d| d.machine == w.endpoint)
-                            .map(|d| d.weights_bytes)
-                            .sum();
-                        (w.endpoint.clone(), bytes)
-                    })
-                    .collect();
+            match local.cluster_plan(plan.ctx_tokens, &hw, &workers, &balanced) {
+                Some(cluster) => {
+                    (plan.placement, plan.settings.tensor_split) = cluster.placement();
+                    plan.sending = workers
+                        .iter()
+                        .map(|w| (w.endpoint.clone(), cluster.sent_to(&w.endpoint)))
+                        .collect();
+                }
+                None => {
+                    plan.placement = Default::default();
+                    plan.settings.tensor_split = balanced;
+                }
             }
         }
         plan.workers = workers.into_iter().map(|w| w.endpoint).collect();

@@ -167,7 +167,7 @@ fn cluster_placement(
     if let Some(note) = &plan.split_note {
         eprintln!("split: {note}");
     }
-    Ok(local.cluster_placement(ctx_tokens, this_pc, &workers, asked))
+    Ok(plan.placement())
 }
 
 /// Connects to `--model` (or the only model) on `--server`, the key from `--api-key-env`; the

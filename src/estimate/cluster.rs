@@ -12,7 +12,9 @@ use crate::estimate::compute_buffer::{attention_stage, sparse_attention_bytes};
 use crate::estimate::compute_buffer::{CTX_PAD_TOKENS, UBATCH_TOKENS};
 use crate::estimate::launch_settings::TensorSplit;
 use crate::estimate::memory::{budgets, WeightSplit};
-use crate::estimate::placement::{vram_margin_bytes, OVERHEAD_BYTES, UNIFIED_GPU_SHARE};
+use crate::estimate::placement::{
+    vram_margin_bytes, Offload, Placement, OVERHEAD_BYTES, UNIFIED_GPU_SHARE,
+};
 use crate::estimate::sparse_split::{self, DevicePart};
 use crate::hardware::assume::SIMULATED_OS_RESERVE_BYTES;
 use crate::hardware::rpc_probe::WorkerReading;
@@ -271,6 +273,28 @@ impl ClusterFit {
             self.gpu_layers,
             if self.cpu_moe { " --cpu-moe" } else { "" }
         )
+    }
+
+    /// How llama.cpp is told to place it: the layer count (with `--cpu-moe`) and the split.
+    pub fn placement(&self) -> (Placement, TensorSplit) {
+        let placement = Placement {
+            offload: Offload {
+                gpu_layers: self.gpu_layers,
+                cpu_moe: self.cpu_moe,
+                ..Offload::default()
+            },
+            split_limits: None,
+        };
+        (placement, self.tensor_split.clone())
+    }
+
+    /// Weight bytes that travel to other machines at load, to each machine.
+    pub fn sent_to(&self, machine: &str) -> u64 {
+        self.devices
+            .iter()
+            .filter(|d| d.machine == machine)
+            .map(|d| d.weights_bytes)
+            .sum()
     }
 
     /// Weight bytes that travel to other machines at load.

@@ -147,27 +147,6 @@ impl LocalModel {
         ))
     }
 
-    /// The placement of [`LocalModel::cluster_plan`]: its layer count on the cluster's devices
-    /// and the `--tensor-split` that places them.
-    pub fn cluster_placement(
-        &self,
-        ctx_tokens: u32,
-        hw: &HardwareSnapshot,
-        workers: &[crate::hardware::rpc_probe::WorkerReading],
-        tensor_split: &crate::estimate::launch_settings::TensorSplit,
-    ) -> (Placement, crate::estimate::launch_settings::TensorSplit) {
-        let plan = self.cluster_plan(ctx_tokens, hw, workers, tensor_split);
-        let placement = Placement {
-            offload: crate::estimate::placement::Offload {
-                gpu_layers: plan.as_ref().map_or(0, |p| p.gpu_layers),
-                cpu_moe: plan.as_ref().is_some_and(|p| p.cpu_moe),
-                ..Default::default()
-            },
-            split_limits: None,
-        };
-        (placement, plan.map(|p| p.tensor_split).unwrap_or_default())
-    }
-
     /// Transformer blocks, from the header (0 when it cannot be read).
     pub(crate) fn blocks(&self) -> u32 {
         self.info
