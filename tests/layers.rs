@@ -28,9 +28,35 @@ fn layer_of(module: &str) -> Option<usize> {
     LAYERS.iter().position(|l| l.contains(&module))
 }
 
+/// `text` without its test-only code: the `#[cfg(test)] mod …` (and all after it) and each
+/// `#[cfg(test)] use …;`. A `#[cfg(test)]` function is kept, and so is everything after it.
+fn without_tests(text: &str) -> String {
+    let mut out = String::new();
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        if line.trim() != "#[cfg(test)]" {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let next = lines.peek().map_or("", |l| l.trim_start());
+        if next.starts_with("mod ") {
+            break;
+        }
+        if next.starts_with("use ") {
+            for skipped in lines.by_ref() {
+                if skipped.contains(';') {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The top-level modules `text` refers to through `crate::`.
 fn references(text: &str) -> BTreeSet<String> {
-    let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+    let code = without_tests(text);
     let mut out = BTreeSet::new();
     for line in code.lines() {
         let line = line.split("//").next().unwrap_or_default();
@@ -124,6 +150,9 @@ fn the_reader_sees_grouped_imports() {
         refs.into_iter().collect::<Vec<_>>(),
         ["app", "format", "ui"]
     );
+    // A test-only function does not end the file's code: what follows it is read.
+    let refs = references("#[cfg(test)]\nfn helper() {}\nfn later() { crate::engine::go(); }\n#[cfg(test)]\nmod tests { use crate::ui; }");
+    assert_eq!(refs.into_iter().collect::<Vec<_>>(), ["engine"]);
 }
 
 /// `unsafe` lives in two documented modules, the FFI to llama.cpp's back-end registry: the RPC
