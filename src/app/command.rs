@@ -182,7 +182,9 @@ impl App {
             }
             Command::MoveSelection(delta) => self.move_selection(delta),
             Command::SetQuant(q) => self.state.quant = q,
-            Command::SetCtx(c) => self.state.ctx_tokens = c.max(1),
+            Command::SetCtx(c) => {
+                self.state.ctx_tokens = c.max(crate::estimate::placement::MIN_CTX_TOKENS);
+            }
             Command::SortBy(col) => {
                 if self.state.sort == col {
                     self.state.ascending = !self.state.ascending;

@@ -216,7 +216,8 @@ fn sampler_for(s: &SamplingParams) -> LlamaSampler {
     ])
 }
 
-/// A context length as llama.cpp takes it.
+/// A context length as llama.cpp takes it, never below the one floor
+/// ([`crate::estimate::placement::MIN_CTX_TOKENS`]).
 pub(crate) fn ctx_param(ctx_tokens: u32) -> Option<NonZeroU32> {
-    NonZeroU32::new(ctx_tokens.max(64))
+    NonZeroU32::new(ctx_tokens.max(crate::estimate::placement::MIN_CTX_TOKENS))
 }
