@@ -304,7 +304,7 @@ fn fit_cell(ui: &mut Ui, app: &App, i: usize) {
         }
         None => {
             let m = &app.catalog.models[i];
-            verdict_cell(ui, fit, app.model_ctx(m) < app.state.ctx_tokens);
+            verdict_cell(ui, fit, app.model_context(m).capped_from.is_some());
         }
     }
 }
