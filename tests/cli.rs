@@ -795,3 +795,28 @@ fn version_and_hw_say_what_llama_cpp_runs_on() {
     // No GPU here: the reason is said.
     assert!(text.contains("llama.cpp runs on the CPU: "), "{text}");
 }
+
+/// An override that matches no tensor changes nothing, and every line of `fit` says the same: the
+/// launch is the plain placement (it used to say "28 GPU layers … does not fit" under a
+/// "partial offload" verdict).
+#[test]
+fn an_override_that_matches_nothing_leaves_one_answer() {
+    let out = seekdeck(&[
+        "fit",
+        "deepseek-v2-lite",
+        "-ot",
+        r"blk\.(99)\.ffn_.*_exps=CPU",
+        "--assume",
+        "8GiB GPU, 64GiB RAM",
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("matches no tensor of this model"), "{text}");
+    assert!(!text.contains("With the settings' tensors in RAM"), "{text}");
+    assert!(
+        text.contains(
+            "Launch with: 28 GPU layers with the routed experts of the first 10 blocks in RAM"
+        ),
+        "{text}"
+    );
+}

@@ -13,6 +13,7 @@ use crate::estimate::moe_layers::{best_n, rows_around};
 use crate::estimate::placement::{effective_context, EffectiveContext, DEFAULT_CTX_TOKENS};
 use crate::estimate::quant::Quant;
 use crate::estimate::speed::speed_line;
+use crate::estimate::tensors::MlaLayout;
 use crate::format::format_bytes;
 use crate::hardware::HardwareSnapshot;
 use crate::local::inspect_path;
@@ -54,7 +55,13 @@ pub(crate) fn settings_text(
             format_bytes(k.kept_bytes),
             if k.fits { "fits" } else { "does not fit" }
         ));
-        for (o, n) in settings.overrides.iter().zip(&k.matched) {
+    }
+    if !settings.overrides.is_empty() {
+        // Said whether or not the overrides move anything (none matching leaves no kept placement).
+        let tensors =
+            crate::estimate::kept_in_ram::catalog_tensors(arch, r.quant, MlaLayout::Split);
+        let kept = crate::estimate::kept_in_ram::kept_in_ram(&tensors, arch.layers, settings);
+        for (o, n) in settings.overrides.iter().zip(&kept.matched) {
             if *n == 0 {
                 out.push_str(&format!(
                     "--override-tensor {o} matches no tensor of this model: it changes nothing\n"

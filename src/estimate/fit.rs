@@ -511,6 +511,11 @@ pub(crate) fn with_kept(
     }
     let blocks = split.layer_bytes.len() as u32;
     let kept = kept_in_ram(tensors, blocks, settings);
+    if settings.moe == MoeOffload::Auto && kept.bytes == 0 {
+        // Overrides that match no tensor change nothing: the placement is the plain one (the
+        // command line and the card say the pattern matched nothing).
+        return report;
+    }
     let copies = copies_growth(
         arch,
         report.breakdown.compute_bytes,
