@@ -812,7 +812,10 @@ fn an_override_that_matches_nothing_leaves_one_answer() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("matches no tensor of this model"), "{text}");
-    assert!(!text.contains("With the settings' tensors in RAM"), "{text}");
+    assert!(
+        !text.contains("With the settings' tensors in RAM"),
+        "{text}"
+    );
     assert!(
         text.contains(
             "Launch with: 28 GPU layers with the routed experts of the first 10 blocks in RAM"
