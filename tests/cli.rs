@@ -823,3 +823,33 @@ fn an_override_that_matches_nothing_leaves_one_answer() {
         "{text}"
     );
 }
+
+/// Placement flags make the verdict: `fit deepseek-v3 --n-cpu-moe 58` on a 24 GiB card says that
+/// placement does not fit (it said "partial offload" above a launch line that did not fit), with
+/// the split it asks for; at 60 it fits.
+#[test]
+fn placement_flags_make_the_verdict() {
+    let fit = |n: &str| {
+        let out = seekdeck(&[
+            "fit",
+            "deepseek-v3",
+            "--n-cpu-moe",
+            n,
+            "--assume",
+            "24GiB GPU, 512GiB RAM",
+        ]);
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let over = fit("58");
+    assert!(
+        over.contains("Verdict: does not fit with these settings (62 GPU layers with the routed experts of the first 58 blocks in RAM"),
+        "{over}"
+    );
+    assert!(
+        over.contains("Split with these settings: 33.6 GiB on GPU"),
+        "{over}"
+    );
+    let fits = fit("60");
+    assert!(fits.contains("Verdict: fits with these settings"), "{fits}");
+}

@@ -46,16 +46,6 @@ pub(crate) fn settings_text(
     if !settings.is_default() {
         out.push_str(&format!("Settings: {}\n", settings.summary()));
     }
-    if let Some(k) = &r.kept {
-        out.push_str(&format!(
-            "With the settings' tensors in RAM ({}): {} VRAM + {} RAM ({} kept) — {}\n",
-            k.offload,
-            format_bytes(k.vram_bytes),
-            format_bytes(k.ram_bytes),
-            format_bytes(k.kept_bytes),
-            if k.fits { "fits" } else { "does not fit" }
-        ));
-    }
     if !settings.overrides.is_empty() {
         // Said whether or not the overrides move anything (none matching leaves no kept placement).
         let tensors =
@@ -304,14 +294,21 @@ pub(crate) fn fit_text(
         format_bytes(b.compute_bytes),
         format_bytes(b.overhead_bytes),
         format_bytes(b.total_bytes()),
-        r.verdict.label(),
+        verdict_words(r),
     );
     out.push_str(&format!(
         "Usable here: {} VRAM, {} RAM\n",
         format_bytes(r.vram_budget_bytes),
         format_bytes(r.ram_budget_bytes)
     ));
-    if matches!(
+    if let Some(k) = &r.kept {
+        out.push_str(&format!(
+            "Split with these settings: {} on GPU, {} in RAM ({} kept there by the settings)\n",
+            format_bytes(k.vram_bytes),
+            format_bytes(k.ram_bytes),
+            format_bytes(k.kept_bytes)
+        ));
+    } else if matches!(
         r.verdict,
         Verdict::FitsGpu | Verdict::PartialOffload { .. } | Verdict::CpuOnly
     ) {
@@ -356,6 +353,24 @@ pub(crate) fn fit_text(
         ));
     }
     out
+}
+
+/// The verdict line's words: with launch settings that keep tensors in RAM, the verdict of that
+/// placement (what "Launch with" will do), and the settings-free one beside it.
+fn verdict_words(r: &FitReport) -> String {
+    match &r.kept {
+        Some(k) => format!(
+            "{} with these settings ({}){}",
+            if k.fits { "fits" } else { "does not fit" },
+            k.offload,
+            if k.fits {
+                String::new()
+            } else {
+                format!("; without them: {}", r.verdict.label())
+            }
+        ),
+        None => r.verdict.label(),
+    }
 }
 
 /// `hw` output.
