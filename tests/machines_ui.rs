@@ -53,6 +53,12 @@ fn other_machines_are_read_live_said_in_words_and_remembered() {
         h.run_ok();
         h.get_by_label("Add machine").click();
         h.run_ok();
+        // Its reading arrives from another thread and adds lines above the address field: wait
+        // for it, so the next address is typed where the field is then.
+        wait_until(&mut h, "the reading", |a| {
+            a.machines.readings.contains_key(endpoint)
+        });
+        h.run_ok();
     }
     assert_eq!(h.state().state.workers, [live.clone(), gone.clone()]);
     wait_until(&mut h, "both readings", |a| a.machines.readings.len() == 2);
