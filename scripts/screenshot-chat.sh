@@ -11,12 +11,8 @@ out=${2:-docs/screenshot-chat.png}
 . "$(dirname "$0")/xvfb.sh"
 home=$(mktemp -d)
 data=$(mktemp -d)
-"$bindir/examples/fake_home" "$home/fake" >/dev/null
-mkdir -p "$home/.lmstudio/models/lmstudio-community" "$home/models"
-mv "$home/fake/DeepSeek-R1-Distill-Qwen-7B-Q4_K_M.gguf" "$home/.lmstudio/models/lmstudio-community/"
-mv "$home/fake/DeepSeek-V2-Lite-Chat.Q4_K_M.gguf" "$home/models/"
-rm -rf "$home/fake"
-"$bindir/examples/tiny_model" "$home/models/tiny-chat.gguf" >/dev/null
+# shellcheck source=scripts/fake-home.sh
+. "$(dirname "$0")/fake-home.sh"
 mkdir -p "$data/seekdeck"
 cat > "$data/seekdeck/app.ron" <<'RON'
 {"app":"(quant:Q4_K_M,ctx_tokens:8192,selected:Some(\"deepseek-r1-distill-qwen-7b\"),card_open:true,sort:Catalog,ascending:true)"}

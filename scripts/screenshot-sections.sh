@@ -19,12 +19,8 @@ home=$(mktemp -d)
 data=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; kill $xvfb_pid 2>/dev/null || true; rm -rf "$home" "$data"' EXIT
-"$bindir/examples/fake_home" "$home/fake" >/dev/null
-mkdir -p "$home/.lmstudio/models/lmstudio-community" "$home/models"
-mv "$home/fake/DeepSeek-R1-Distill-Qwen-7B-Q4_K_M.gguf" "$home/.lmstudio/models/lmstudio-community/"
-mv "$home/fake/DeepSeek-V2-Lite-Chat.Q4_K_M.gguf" "$home/models/"
-rm -rf "$home/fake"
-"$bindir/examples/tiny_model" "$home/models/tiny-chat.gguf" >/dev/null
+# shellcheck source=scripts/fake-home.sh
+. "$(dirname "$0")/fake-home.sh"
 port=$((20000 + RANDOM % 20000))
 worker_port=$((port + 1))
 "$server" -m "$home/models/tiny-chat.gguf" --host 127.0.0.1 --port "$port" -c 2048 --alias tiny-chat >/dev/null 2>&1 &
