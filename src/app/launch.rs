@@ -11,6 +11,9 @@ use crate::estimate::placement::effective_context;
 use crate::format::format_bytes;
 use crate::hardware::rpc_probe::WorkerReading;
 
+/// The answering workers' endpoints and devices' memory, coarsely, as estimates' inputs.
+pub(crate) type WorkersKey = Vec<(String, Vec<(u64, u64)>)>;
+
 impl App {
     /// The launch of the file at `path` as it would run, and the reason to refuse it, if any.
     pub(crate) fn launch_plan(&self, path: &Path) -> (LaunchPlan, Option<String>) {
@@ -70,6 +73,21 @@ impl App {
             .by_path(path)
             .and_then(|l| l.catalog_match.as_ref())
             .map_or_else(|| path.display().to_string(), |m| m.model_id.clone())
+    }
+
+    /// The other machines that answer as the estimates see them: each device's free and total
+    /// memory in steps of the poller's change threshold, so a worker's memory moving by a few
+    /// MiB every reading does not recompute every estimate and plan.
+    pub(crate) fn workers_key(&self) -> WorkersKey {
+        let step = crate::hardware::poller::CHANGE_THRESHOLD_BYTES;
+        self.answering_workers()
+            .into_iter()
+            .map(|w| {
+                let devices = w.devices.iter();
+                let devices = devices.map(|d| (d.free_bytes / step, d.total_bytes / step));
+                (w.endpoint, devices.collect())
+            })
+            .collect()
     }
 
     /// The other machines that answer now (or that the model in the slot runs across), with

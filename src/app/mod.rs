@@ -135,7 +135,7 @@ type FitsKey = (
     HardwareSnapshot,
     Option<String>,
     u64,
-    Vec<(String, Vec<(u64, u64)>)>,
+    launch::WorkersKey,
 );
 
 impl PersistedState {

@@ -58,13 +58,7 @@ impl App {
                 .then(|| self.state.what_if.clone())
                 .flatten(),
             self.settings_version,
-            self.answering_workers()
-                .into_iter()
-                .map(|w| {
-                    let devices = w.devices.iter().map(|d| (d.free_bytes, d.total_bytes));
-                    (w.endpoint, devices.collect())
-                })
-                .collect(),
+            self.workers_key(),
         );
         if self.fits_key.as_ref() != Some(&key) {
             let models = &self.catalog.models;

@@ -72,7 +72,7 @@ type CardInputs = (
     u64,
 );
 /// Inputs the local rows were computed from.
-type LocalInputs = (u64, u32, HardwareSnapshot, u64, Vec<WorkerReading>);
+type LocalInputs = (u64, u32, HardwareSnapshot, u64, super::launch::WorkersKey);
 
 /// The views and the inputs they were computed from.
 #[derive(Debug, Default)]
@@ -99,14 +99,15 @@ impl App {
             self.state.ctx_tokens,
             launch_hw,
             self.settings_version,
-            self.answering_workers(),
+            self.workers_key(),
         );
         if self.views.local_inputs.as_ref() != Some(&inputs) {
+            let workers = self.answering_workers();
             self.views.local_rows = self
                 .local
                 .models
                 .iter()
-                .map(|m| self.local_row_view(&m.found.path, &inputs.2, &inputs.4))
+                .map(|m| self.local_row_view(&m.found.path, &inputs.2, &workers))
                 .collect();
             self.views.local_inputs = Some(inputs);
         }

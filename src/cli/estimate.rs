@@ -294,7 +294,7 @@ pub(crate) fn fit_text(
         format_bytes(b.compute_bytes),
         format_bytes(b.overhead_bytes),
         format_bytes(b.total_bytes()),
-        verdict_words(r),
+        verdict_line(r),
     );
     out.push_str(&format!(
         "Usable here: {} VRAM, {} RAM\n",
@@ -357,7 +357,7 @@ pub(crate) fn fit_text(
 
 /// The verdict line's words: with launch settings that keep tensors in RAM, the verdict of that
 /// placement (what "Launch with" will do), and the settings-free one beside it.
-fn verdict_words(r: &FitReport) -> String {
+fn verdict_line(r: &FitReport) -> String {
     match &r.kept {
         Some(k) => format!(
             "{} with these settings ({}){}",

@@ -15,7 +15,7 @@ pub(crate) const POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// A memory reading must move this far from the last one sent before a new snapshot is sent, so
 /// that the noise of a few pages (or a value hovering at a rounding boundary) does not repaint the
 /// window every second. The UI shows 0.1 GiB steps.
-const CHANGE_THRESHOLD_BYTES: u64 = 128 << 20;
+pub(crate) const CHANGE_THRESHOLD_BYTES: u64 = 128 << 20;
 
 /// Handle to the poller thread; dropping it stops the thread.
 pub struct Poller {
