@@ -521,6 +521,8 @@ pub fn shares_split(
         crate::estimate::tensors::MlaLayout::Split,
         &Default::default(),
     ) / u64::from(blocks.max(1));
+    // llama.cpp reads one proportion per device; any past the last device are not used.
+    let proportions = &proportions[..proportions.len().min(machines.devices.len())];
     let at = layer_devices(blocks, gpu_layers, proportions);
     // With experts here, this PC's CPU works in every block: the graph is split as when it
     // holds blocks of its own.

@@ -554,4 +554,20 @@ mod tests {
         assert_eq!(fit.gpu_layers, 29);
         assert!(fit.devices[0].blocks > 2 * fit.devices[1].blocks);
     }
+
+    /// Proportions past the last device are not read (as llama.cpp reads one per device): every
+    /// layer is still placed once.
+    #[test]
+    fn proportions_past_the_devices_are_not_read() {
+        let (arch, split) = split_of("deepseek-r1-distill-qwen-7b", Quant::Q4_K_M);
+        let m = machines(DeviceKind::Gpu, &[20 * GIB; 2], 64 * GIB);
+        let ts = TensorSplit::parse("1,1,5").unwrap();
+        let fit = plan_with(&arch, &split, 8192, &m, Some(&ts));
+        let blocks: u32 = std::iter::once(&fit.this_pc)
+            .chain(&fit.devices)
+            .map(|d| d.blocks)
+            .sum();
+        assert_eq!(blocks, 28);
+        assert!(fit.devices.iter().any(|d| d.output_layer) || fit.this_pc.output_layer);
+    }
 }
